@@ -1,0 +1,51 @@
+import { EXIT_OK, EXIT_USAGE, processIo, type CliCommand, type CliIo } from "./io.js";
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CliCommand>;
+}
+
+// Commands load lazily so that `opforge spec check` does not pay for the model SDKs or tree-sitter.
+const commands: Record<string, CommandEntry> = {
+  generate: {
+    summary: "generate an Airflow component (module, tests, example DAG) from a spec file",
+    load: async () => (await import("./generate.js")).generateCommand,
+  },
+  validate: {
+    summary: "check Python files for mistakes that make Airflow components fail (and --fix them)",
+    load: async () => (await import("./validate.js")).validateCommand,
+  },
+  spec: {
+    summary: "spec check <spec.yaml>: print what is wrong with a component spec",
+    load: async () => (await import("./spec-check.js")).specCommand,
+  },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  return [
+    "usage: opforge <command> [options]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "Run `opforge <command> --help` for the options of a command.",
+    "",
+  ].join("\n");
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    (name === undefined ? io.stderr : io.stdout)(usage());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const entry = commands[name];
+  if (entry === undefined) {
+    io.stderr(`opforge: unknown command '${name}'\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  const command = await entry.load();
+  return command(rest, io);
+}

@@ -1,0 +1,31 @@
+import { z } from "zod";
+
+/** Process-level settings of the app, from environment variables (Probot reads its own: APP_ID, PRIVATE_KEY, ...). */
+const appEnvSchema = z.object({
+  OPFORGE_DB: z.string().min(1).default("data/opforge.db"),
+  OPFORGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  OPFORGE_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  OPFORGE_LEASE_MS: z.coerce.number().int().min(1_000).default(120_000),
+  OPFORGE_BOT_LOGIN: z.string().min(1).optional(),
+});
+
+export interface AppEnv {
+  databasePath: string;
+  workerConcurrency: number;
+  pollMs: number;
+  leaseMs: number;
+}
+
+export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
+  const parsed = appEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid opforge environment: ${problems}`);
+  }
+  return {
+    databasePath: parsed.data.OPFORGE_DB,
+    workerConcurrency: parsed.data.OPFORGE_WORKER_CONCURRENCY,
+    pollMs: parsed.data.OPFORGE_POLL_MS,
+    leaseMs: parsed.data.OPFORGE_LEASE_MS,
+  };
+}

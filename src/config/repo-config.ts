@@ -1,0 +1,62 @@
+import { z } from "zod";
+
+/**
+ * `.github/opforge.yml` of a repository that installs the app, read through Probot's `context.config`.
+ * Every key is optional; a repository without the file gets these defaults.
+ */
+const directory = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/") && !p.split("/").includes("..") && !p.includes("\\"), {
+    message: "must be a relative path inside the repository, without '..'",
+  })
+  .refine((p) => !/^\.github(\/|$)/.test(p), { message: "must not be under .github/" })
+  .transform((p) => (p.endsWith("/") ? p : `${p}/`));
+
+export const repoConfigSchema = z
+  .object({
+    label: z.string().min(1).max(50).default("generate-operator"),
+    paths: z
+      .object({
+        operators: directory.default("plugins/operators/"),
+        sensors: directory.default("plugins/sensors/"),
+        hooks: directory.default("plugins/hooks/"),
+        tests: directory.default("tests/operators/"),
+        dags: directory.default("dags/examples/"),
+      })
+      .strict()
+      .default({
+        operators: "plugins/operators/",
+        sensors: "plugins/sensors/",
+        hooks: "plugins/hooks/",
+        tests: "tests/operators/",
+        dags: "dags/examples/",
+      }),
+    max_attempts: z.number().int().min(1).max(10).default(3),
+    auto_retry: z.boolean().default(true),
+    provider: z.enum(["anthropic", "openai-compatible", "scaffold"]).optional(),
+    model: z.string().min(1).optional(),
+    airflow_version: z
+      .union([z.enum(["2", "3", "both"]), z.literal(2).transform(() => "2" as const), z.literal(3).transform(() => "3" as const)])
+      .optional(),
+    budget_usd: z.number().min(0).default(50),
+  })
+  .strict();
+
+export type RepoConfig = z.output<typeof repoConfigSchema>;
+
+export type RepoConfigResult = { ok: true; config: RepoConfig } | { ok: false; errors: string[] };
+
+export function parseRepoConfig(raw: unknown): RepoConfigResult {
+  const parsed = repoConfigSchema.safeParse(raw ?? {});
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return {
+    ok: false,
+    errors: parsed.error.issues.map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+      return `.github/opforge.yml: ${path}: ${issue.message}`;
+    }),
+  };
+}
+
+export const defaultRepoConfig: RepoConfig = repoConfigSchema.parse({});
