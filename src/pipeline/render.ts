@@ -1,0 +1,189 @@
+/**
+ * What opforge says on GitHub: PR title and body, the issue's status comment, and the comments that explain
+ * a retry, a refusal or a stop. Pure: plain data in, Markdown out.
+ */
+
+export interface RenderedFinding {
+  path: string;
+  rule: string;
+  severity: "error" | "warning";
+  line: number;
+  message: string;
+}
+
+export interface RenderedFix {
+  path: string;
+  rule: string;
+  description: string;
+}
+
+export interface RenderedLearnedItem {
+  kind: string;
+  title: string;
+  reason: string;
+}
+
+export interface RenderedAttempt {
+  number: number;
+  trigger: string;
+  outcome: string;
+  reason?: string;
+}
+
+export interface RenderedUsage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+export interface PrSummary {
+  componentName: string;
+  componentType: string;
+  description: string;
+  airflowVersion: string;
+  issueNumber: number;
+  files: { path: string; role: string }[];
+  findings: RenderedFinding[];
+  fixes: RenderedFix[];
+  learnedUsed: RenderedLearnedItem[];
+  provider: string;
+  model: string;
+  scaffold: boolean;
+  attempts: RenderedAttempt[];
+  usage: RenderedUsage;
+  costUsd: number;
+}
+
+const MAX_LISTED = 50;
+
+export function formatUsd(value: number): string {
+  return `$${value.toFixed(value < 1 ? 4 : 2)}`;
+}
+
+export function formatTokens(usage: RenderedUsage): string {
+  return `${usage.input} in / ${usage.output} out / ${usage.cacheRead} cache read / ${usage.cacheWrite} cache write`;
+}
+
+function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function escapeCell(text: string): string {
+  return oneLine(text).replace(/\|/g, "\\|");
+}
+
+export function renderPrTitle(summary: Pick<PrSummary, "componentName" | "componentType" | "scaffold">): string {
+  const prefix = summary.scaffold ? "Scaffold" : "Add";
+  return `${prefix} ${summary.componentType} ${summary.componentName}`;
+}
+
+export function renderFindingsTable(findings: RenderedFinding[]): string {
+  if (findings.length === 0) return "No findings: the generated files pass every local rule.";
+  const rows = findings
+    .slice(0, MAX_LISTED)
+    .map((f) => `| ${f.severity} | \`${f.path}:${f.line}\` | \`${f.rule}\` | ${escapeCell(f.message)} |`);
+  const more = findings.length > MAX_LISTED ? [`\n…and ${findings.length - MAX_LISTED} more.`] : [];
+  return ["| severity | where | rule | message |", "|---|---|---|---|", ...rows, ...more].join("\n");
+}
+
+export function renderPrBody(summary: PrSummary): string {
+  const files = summary.files.map((f) => `- \`${f.path}\` (${f.role})`).join("\n");
+  const fixes =
+    summary.fixes.length === 0
+      ? "No repairs were needed."
+      : summary.fixes.map((f) => `- \`${f.path}\`: ${oneLine(f.description)} (\`${f.rule}\`)`).join("\n");
+  const learned =
+    summary.learnedUsed.length === 0
+      ? "None: nothing learned so far matched this spec."
+      : summary.learnedUsed.map((l) => `- **${l.kind}** ${oneLine(l.title, 120)} — ${oneLine(l.reason, 200)}`).join("\n");
+  const attempts = summary.attempts
+    .map((a) => `| ${a.number} | ${a.trigger} | ${a.outcome} | ${a.reason === undefined ? "" : escapeCell(a.reason)} |`)
+    .join("\n");
+  const scaffoldNote = summary.scaffold
+    ? "\n> **Scaffold:** no model was called. The files were rendered from the spec alone and mark the places to complete.\n"
+    : "";
+  return [
+    `Generated ${summary.componentType} \`${summary.componentName}\` for Airflow ${summary.airflowVersion === "both" ? "2.x and 3.x" : `${summary.airflowVersion}.x`} from the spec in #${summary.issueNumber}.`,
+    "",
+    `Closes #${summary.issueNumber}`,
+    scaffoldNote,
+    `> ${oneLine(summary.description, 500)}`,
+    "",
+    "### Files",
+    files,
+    "",
+    "### Local validation",
+    renderFindingsTable(summary.findings),
+    "",
+    "### Repairs applied before this commit",
+    fixes,
+    "",
+    "### Learned context used",
+    learned,
+    "",
+    "### Generation",
+    `- provider: \`${summary.provider}\`${summary.scaffold ? " (scaffold: no model was called)" : ""}`,
+    `- model: \`${summary.model}\``,
+    `- tokens: ${formatTokens(summary.usage)}`,
+    `- cost: ${formatUsd(summary.costUsd)}`,
+    "",
+    "| attempt | trigger | outcome | reason |",
+    "|---|---|---|---|",
+    attempts,
+    "",
+    "Comment `/retry [guidance]` on this pull request to have opforge try again.",
+  ].join("\n");
+}
+
+export type StatusState =
+  | { state: "queued" }
+  | { state: "generating"; attempt: number }
+  | { state: "pr_opened"; prNumber: number; prUrl: string; updated: boolean }
+  | { state: "failed"; reason: string }
+  | { state: "superseded" };
+
+export function renderStatusComment(status: StatusState): string {
+  switch (status.state) {
+    case "queued":
+      return "⏳ **opforge**: the spec is valid; generation is queued.";
+    case "generating":
+      return `⚙️ **opforge**: generating (attempt ${status.attempt})…`;
+    case "pr_opened":
+      return status.updated
+        ? `✅ **opforge**: pull request #${status.prNumber} was updated from the edited spec: ${status.prUrl}`
+        : `✅ **opforge**: opened pull request #${status.prNumber}: ${status.prUrl}`;
+    case "failed":
+      return `❌ **opforge**: generation failed. ${oneLine(status.reason, 1000)}`;
+    case "superseded":
+      return "↪️ **opforge**: the issue was edited while this run waited; the newer spec is being used.";
+  }
+}
+
+export function renderSpecFindings(
+  errors: { path: string; message: string; line?: number }[],
+  warnings: { path: string; message: string; line?: number }[],
+  label: string,
+): string {
+  const item = (f: { path: string; message: string; line?: number }) =>
+    `- \`${f.path}\`${f.line === undefined ? "" : ` (line ${f.line})`}: ${oneLine(f.message, 500)}`;
+  return [
+    `❌ **opforge** cannot use this spec yet: ${errors.length} problem${errors.length === 1 ? "" : "s"} to fix.`,
+    "",
+    ...errors.map(item),
+    ...(warnings.length > 0 ? ["", "Warnings (these do not block generation):", ...warnings.map(item)] : []),
+    "",
+    `Edit the issue body to fix them; opforge checks the spec again on every edit while the issue has the \`${label}\` label.`,
+  ].join("\n");
+}
+
+export function renderConfigErrors(errors: string[]): string {
+  return [
+    "❌ **opforge** cannot run: the repository configuration is invalid.",
+    "",
+    ...errors.map((e) => `- ${oneLine(e, 500)}`),
+    "",
+    "Fix `.github/opforge.yml` and edit this issue to try again.",
+  ].join("\n");
+}
