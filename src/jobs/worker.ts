@@ -1,0 +1,334 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Database } from "better-sqlite3";
+import { parseJsonObjectColumn, toJsonColumn } from "../store/json.js";
+import { defaultBackoff } from "./backoff.js";
+import type { BackoffPolicy, RandomSource } from "./backoff.js";
+import { isTransientError, retryAfterMs } from "./errors.js";
+import { complete, fail, heartbeat, leaseNext, recordStep } from "./queue.js";
+import type { Job, StepRecord } from "./queue.js";
+
+/** The subset of pino the worker uses; Probot's `app.log` fits. */
+export interface JobLogger {
+  info(obj: Record<string, unknown>, msg?: string): void;
+  warn(obj: Record<string, unknown>, msg?: string): void;
+  error(obj: Record<string, unknown>, msg?: string): void;
+  debug(obj: Record<string, unknown>, msg?: string): void;
+}
+
+/** Resolves after `ms`, or early (without throwing) once `signal` aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/** Thrown by `ctx.step` when the worker no longer holds the job's lease: another worker may be running it. */
+export class LeaseLostError extends Error {
+  override readonly name = "LeaseLostError";
+}
+
+export interface JobContext {
+  /** Aborted when this worker loses the job's lease; long handlers should stop at the next chance. */
+  signal: AbortSignal;
+  log: JobLogger;
+  /**
+   * A durable step. The first time, runs `fn` and stores its (JSON-serializable) result in the job's
+   * `steps`; when the job runs again after a crash or a retry, returns the stored result without calling
+   * `fn`. This is what lets a job leased by a process that died be finished by another without repeating
+   * a branch, commit or comment.
+   *
+   * The guarantee stops at the gap between `fn`'s effect and the record: a crash there runs `fn` again.
+   * So a step's effect must itself be idempotent or keyed — create the branch or update it if it exists,
+   * look for the comment carrying this job's marker before posting — and the result must survive a JSON
+   * round trip (no Dates, Maps or class instances). Step names must be unique within a job.
+   */
+  step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /**
+   * A step whose effect is database writes only: `fn` runs inside the same transaction that records the
+   * step, so its effect and the record commit together and it happens exactly once.
+   */
+  dbStep<T>(name: string, fn: (db: Database) => T): T;
+}
+
+export type JobHandler = (job: Job, ctx: JobContext) => Promise<void>;
+
+export interface WorkerOptions {
+  db: Database;
+  logger: JobLogger;
+  /** Names this process in lease_owner; unique per process. */
+  workerId?: string;
+  /** Handlers running at once. */
+  concurrency?: number;
+  /** How often an idle worker looks for new jobs. */
+  pollIntervalMs?: number;
+  /** How long a lease lasts without renewal; a dead worker's job is picked up again after this. */
+  leaseMs?: number;
+  /** How often a running handler's lease is renewed (default leaseMs / 3). */
+  heartbeatMs?: number;
+  clock?: () => number;
+  sleep?: Sleep;
+  random?: RandomSource;
+  backoff?: BackoffPolicy;
+  /** Decides retry vs dead-letter for a thrown error (default {@link isTransientError}). */
+  isTransient?: (err: unknown) => boolean;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class Worker {
+  readonly workerId: string;
+  private readonly db: Database;
+  private readonly log: JobLogger;
+  private readonly concurrency: number;
+  private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly clock: () => number;
+  private readonly sleep: Sleep;
+  private readonly random: RandomSource;
+  private readonly backoff: BackoffPolicy;
+  private readonly isTransient: (err: unknown) => boolean;
+  private readonly handlers = new Map<string, JobHandler>();
+  private readonly active = new Set<Promise<void>>();
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private wakeController = new AbortController();
+
+  constructor(options: WorkerOptions) {
+    this.db = options.db;
+    this.log = options.logger;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+    this.concurrency = options.concurrency ?? 2;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.leaseMs / 3));
+    this.clock = options.clock ?? Date.now;
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+    this.backoff = options.backoff ?? defaultBackoff;
+    this.isTransient = options.isTransient ?? isTransientError;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new Error(`worker concurrency should be a whole number ≥ 1, got ${String(options.concurrency)}`);
+    }
+    if (this.heartbeatMs >= this.leaseMs) {
+      throw new Error(`heartbeatMs (${this.heartbeatMs}) should be shorter than leaseMs (${this.leaseMs})`);
+    }
+  }
+
+  register(type: string, handler: JobHandler): this {
+    if (this.handlers.has(type)) throw new Error(`a handler for job type "${type}" is already registered`);
+    this.handlers.set(type, handler);
+    return this;
+  }
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  start(): void {
+    if (this.loop !== null) return;
+    this.stopping = false;
+    this.log.info(
+      { workerId: this.workerId, types: [...this.handlers.keys()], concurrency: this.concurrency },
+      "job worker started",
+    );
+    this.loop = this.pollLoop();
+  }
+
+  /** Stops leasing new jobs and resolves once every running handler has finished. */
+  async stop(): Promise<void> {
+    if (this.loop === null) return;
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    await Promise.allSettled([...this.active]);
+    this.loop = null;
+    this.log.info({ workerId: this.workerId }, "job worker stopped");
+  }
+
+  /** Leases as many jobs as there are free slots, without waiting for them; returns how many were taken. */
+  fill(): number {
+    let taken = 0;
+    while (this.active.size < this.concurrency && !this.stopping) {
+      let job: Job | null;
+      try {
+        job = leaseNext(this.db, this.workerId, this.clock(), this.leaseMs, { types: [...this.handlers.keys()] });
+      } catch (err) {
+        this.log.error({ workerId: this.workerId, error: errorMessage(err) }, "could not lease a job");
+        break;
+      }
+      if (job === null) break;
+      taken += 1;
+      const run: Promise<void> = this.execute(job).finally(() => {
+        this.active.delete(run);
+        this.wake();
+      });
+      this.active.add(run);
+    }
+    return taken;
+  }
+
+  /** Resolves when no handler is running (jobs leased later are not waited for). */
+  async drain(): Promise<void> {
+    while (this.active.size > 0) await Promise.allSettled([...this.active]);
+  }
+
+  private wake(): void {
+    this.wakeController.abort();
+  }
+
+  private async pollLoop(): Promise<void> {
+    while (!this.stopping) {
+      this.fill();
+      const wake = this.wakeController;
+      await this.sleep(this.pollIntervalMs, wake.signal);
+      // A wake-up that arrived during fill() or the sleep is consumed here; one after this is not lost,
+      // since it aborts the fresh controller and the next sleep returns at once.
+      if (wake.signal.aborted) this.wakeController = new AbortController();
+    }
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const handler = this.handlers.get(job.type);
+    const fields = { workerId: this.workerId, jobId: job.id, type: job.type, attempt: job.attempts };
+    const started = this.clock();
+    const lease = new AbortController();
+    const heartbeatStop = new AbortController();
+    const beats = this.renewLease(job, lease, heartbeatStop.signal, fields);
+    this.log.debug(fields, "job leased");
+    try {
+      if (handler === undefined) throw new Error(`no handler registered for job type "${job.type}"`);
+      await handler(job, this.context(job, lease.signal, fields));
+      const done = complete(this.db, job.id, { now: this.clock(), workerId: this.workerId });
+      if (done) this.log.info({ ...fields, durationMs: this.clock() - started }, "job succeeded");
+      else this.log.warn(fields, "job finished after its lease passed to another worker; result not recorded");
+    } catch (err) {
+      this.recordFailure(job, err, fields);
+    } finally {
+      heartbeatStop.abort();
+      await beats;
+    }
+  }
+
+  private recordFailure(job: Job, err: unknown, fields: Record<string, unknown>): void {
+    const now = this.clock();
+    const transient = !(err instanceof LeaseLostError) && this.isTransient(err);
+    try {
+      const updated = fail(this.db, job.id, err, {
+        transient,
+        now,
+        workerId: this.workerId,
+        random: this.random,
+        backoff: this.backoff,
+        retryAfterMs: retryAfterMs(err, now),
+      });
+      if (updated === null) {
+        this.log.warn({ ...fields, error: errorMessage(err) }, "job failed after its lease passed to another worker");
+      } else if (updated.status === "failed") {
+        this.log.warn(
+          { ...fields, error: errorMessage(err), retryInMs: updated.runAfter - now },
+          "job failed, will retry",
+        );
+      } else {
+        this.log.error({ ...fields, error: errorMessage(err), transient }, "job dead-lettered");
+      }
+    } catch (recordErr) {
+      this.log.error(
+        { ...fields, error: errorMessage(err), recordError: errorMessage(recordErr) },
+        "job failed and the failure could not be recorded",
+      );
+    }
+  }
+
+  private async renewLease(
+    job: Job,
+    lease: AbortController,
+    stop: AbortSignal,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
+    while (!stop.aborted) {
+      await this.sleep(this.heartbeatMs, stop);
+      if (stop.aborted) return;
+      try {
+        if (!heartbeat(this.db, job.id, this.workerId, this.clock(), this.leaseMs)) {
+          this.log.warn(fields, "job lease lost to another worker");
+          lease.abort(new LeaseLostError(`lease on job ${job.id} lost`));
+          return;
+        }
+      } catch (err) {
+        // A busy database delays one renewal; the lease still has two thirds of its time left.
+        this.log.warn({ ...fields, error: errorMessage(err) }, "could not renew job lease");
+      }
+    }
+  }
+
+  private context(job: Job, signal: AbortSignal, fields: Record<string, unknown>): JobContext {
+    const used = new Set<string>();
+    const steps: Record<string, StepRecord> = { ...job.steps };
+    const claim = (name: string) => {
+      if (name === "") throw new Error("step name is empty");
+      if (used.has(name)) throw new Error(`step "${name}" used twice in job ${job.id}; step names must be unique`);
+      used.add(name);
+    };
+    const checkLease = (name: string) => {
+      if (signal.aborted) throw new LeaseLostError(`lease on job ${job.id} lost before step "${name}"`);
+    };
+    return {
+      signal,
+      log: this.log,
+      step: async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+        claim(name);
+        const stored = steps[name];
+        if (stored !== undefined) {
+          this.log.debug({ ...fields, step: name }, "step already done, reusing its result");
+          return stored.result as T;
+        }
+        checkLease(name);
+        const result = await fn();
+        const now = this.clock();
+        recordStep(this.db, job.id, name, result, now);
+        steps[name] = result === undefined ? { completedAt: now } : { result, completedAt: now };
+        this.log.debug({ ...fields, step: name }, "step done");
+        return result;
+      },
+      dbStep: <T>(name: string, fn: (db: Database) => T): T => {
+        claim(name);
+        checkLease(name);
+        return this.db
+          .transaction((): T => {
+            const row = this.db.prepare("SELECT steps_json FROM jobs WHERE id = ?").get(job.id) as
+              | { steps_json: string }
+              | undefined;
+            if (row === undefined) throw new Error(`job ${job.id} does not exist`);
+            const current = parseJsonObjectColumn(row.steps_json, "jobs", "steps_json", job.id) as Record<
+              string,
+              StepRecord
+            >;
+            const stored = current[name];
+            if (stored !== undefined) return stored.result as T;
+            const result = fn(this.db);
+            const now = this.clock();
+            const record: StepRecord = result === undefined ? { completedAt: now } : { result, completedAt: now };
+            current[name] = JSON.parse(toJsonColumn(record, `result of step "${name}" of job ${job.id}`)) as StepRecord;
+            this.db
+              .prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?")
+              .run(JSON.stringify(current), now, job.id);
+            steps[name] = current[name] as StepRecord;
+            return result;
+          })
+          .immediate();
+      },
+    };
+  }
+}
