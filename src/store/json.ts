@@ -63,7 +63,7 @@ export function parseJsonObjectColumn(
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  return `a ${typeof value}`;
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 export function toFlag(value: boolean): 0 | 1 {
