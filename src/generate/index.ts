@@ -1,0 +1,17 @@
+export type * from "./types.js";
+export { generate } from "./generate.js";
+export type { GenerateOptions } from "./generate.js";
+export { runAttempts } from "./attempts.js";
+export type { AttemptCheck, AttemptsOutcome, RunAttemptsOptions } from "./attempts.js";
+export { buildPrompt, targetVersion, DEFAULT_MAX_TOKENS, STATIC_SYSTEM_TEXT, versionSystemText, estimateTokens, renderLearned } from "./prompt/index.js";
+export type { BuiltPrompt } from "./prompt/index.js";
+export { parseReply, extractCodeBlocks } from "./parse.js";
+export type { ParsedReply } from "./parse.js";
+export { DEFAULT_PRICES, costOf, findPrice, priceTableFromEnv, PriceConfigError } from "./prices.js";
+export type { Cost, ModelPrice, PriceTable } from "./prices.js";
+export { componentLayout, placeFiles, DEFAULT_LAYOUT } from "./layout.js";
+export type { ComponentLayout, LayoutPaths } from "./layout.js";
+export { snakeFromClassName, generatedFileNames } from "./naming.js";
+export { renderScaffold, SCAFFOLD_HEADER } from "./scaffold/index.js";
+export { providerFromEnv, PROVIDER_NAMES, ProviderConfigError, ProviderError } from "./providers/index.js";
+export type { ProviderOverrides } from "./providers/index.js";

@@ -1,0 +1,21 @@
+/** A model call that failed: the message says what the API answered (status and its error message). */
+export class ProviderError extends Error {
+  override name = "ProviderError";
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    /** Whether another attempt could succeed (rate limits, overload, timeouts), as opposed to a bad key or request. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** A provider that cannot be built from the configuration (unknown name, missing key or URL). */
+export class ProviderConfigError extends Error {
+  override name = "ProviderConfigError";
+}
+
+export function isRetryableStatus(status: number | undefined): boolean {
+  return status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+}

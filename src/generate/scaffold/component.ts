@@ -1,0 +1,194 @@
+import { CONTEXT_IMPORT, baseImportLines, importLines, BASE_IMPORTS } from "../airflow-imports.js";
+import type { ScaffoldPlan } from "./plan.js";
+import { commentText, docstringText, indent, pyLiteral, pyString } from "./python.js";
+
+export const SCAFFOLD_HEADER =
+  "# opforge scaffold: rendered from the spec without a model. Complete the parts marked TODO before use.";
+
+export function pyTuple(items: string[]): string {
+  if (items.length === 0) return "()";
+  if (items.length === 1) return `(${pyString(items[0] ?? "")},)`;
+  return `(${items.map(pyString).join(", ")})`;
+}
+
+function classDocstring(plan: ScaffoldPlan, scaffoldNote: string): string[] {
+  const { spec } = plan;
+  const lines: string[] = [];
+  lines.push(...docstringText(spec.description.trim() || `${plan.className}.`).split("\n"));
+  lines.push("");
+  lines.push(...docstringText(scaffoldNote).split("\n"));
+  const documented = [...plan.params];
+  if (documented.length > 0 || plan.baseArguments.length > 0) lines.push("");
+  for (const p of documented) {
+    const bits = [p.description?.trim() ?? ""];
+    const facts = [p.declaredType || "Any", p.required && p.signatureDefault === undefined ? "required" : `default ${p.effectiveDefault ?? "None"}`];
+    if (p.templated) facts.push("templated");
+    bits.push(`(${facts.join(", ")})`);
+    lines.push(...docstringText(`:param ${p.name}: ${bits.filter((b) => b !== "").join(" ")}`).split("\n"));
+  }
+  for (const b of plan.baseArguments) {
+    const text = `:param ${b.name}: passed to ${BASE_IMPORTS[spec.component_type].className}${b.literal ? ` (default ${b.literal})` : ""}${b.description ? `. ${b.description.trim()}` : ""}`;
+    lines.push(...docstringText(text).split("\n"));
+  }
+  return ['"""' + (lines[0] ?? ""), ...lines.slice(1), '"""'];
+}
+
+function signature(plan: ScaffoldPlan): string[] {
+  const args = plan.params.map((p) =>
+    p.signatureDefault === undefined ? `${p.name}: ${p.annotation},` : `${p.name}: ${p.annotation} = ${p.signatureDefault},`,
+  );
+  // A bare `*` needs at least one named argument after it.
+  if (args.length === 0) return ["def __init__(self, **kwargs: Any) -> None:"];
+  return ["def __init__(", "    self,", "    *,", ...indent(args, 1), "    **kwargs: Any,", ") -> None:"];
+}
+
+function initBody(plan: ScaffoldPlan): string[] {
+  const body: string[] = [];
+  for (const b of plan.baseArguments) {
+    if (b.literal !== undefined) body.push(`kwargs.setdefault(${pyString(b.name)}, ${b.literal})`);
+  }
+  body.push("super().__init__(**kwargs)");
+  for (const p of plan.params) {
+    if (p.bodyDefault !== undefined) {
+      // A literal list/dict default would be shared between instances.
+      body.push(`if ${p.name} is None:`, `    ${p.name} = ${p.bodyDefault}`);
+    }
+  }
+  for (const p of plan.params) body.push(`self.${p.name} = ${p.name}`);
+  return body;
+}
+
+function operatorExecute(plan: ScaffoldPlan): string[] {
+  const keys = plan.templateFields.length > 0 ? plan.templateFields : plan.params.map((p) => p.name);
+  const entries = keys.map((k) => `${pyString(k)}: self.${k},`);
+  const outputEntries = plan.spec.outputs
+    .filter((o) => !keys.includes(o.name))
+    .map((o) => `${pyString(o.name)}: None,  # TODO: ${commentText(o.description ?? o.type)}`.trimEnd());
+  const lines = [
+    "def execute(self, context: Context) -> dict[str, Any]:",
+    '    """Scaffold: logs and returns the templated values; replace with the real work."""',
+  ];
+  const body = ["result: dict[str, Any] = {", ...indent([...entries, ...outputEntries], 1), "}"];
+  body.push(`self.log.info("${plan.className} (scaffold) running with %s", result)`);
+  body.push("# TODO: implement the component; prefer a provider hook over a raw client.");
+  body.push("return result");
+  return [...lines, ...indent(body, 1)];
+}
+
+function sensorPoke(plan: ScaffoldPlan): string[] {
+  const lines = [
+    "def poke(self, context: Context) -> bool:",
+    '    """Scaffold: one check per call; Airflow waits between pokes, so never sleep here."""',
+  ];
+  const p = plan.sensorPathParam;
+  const body = p
+    ? [
+        `exists = os.path.exists(str(self.${p.name}))`,
+        `self.log.info("Poking for %s: %s", self.${p.name}, "found" if exists else "not found")`,
+        "return exists",
+      ]
+    : [
+        `self.log.info("${plan.className} (scaffold): condition not implemented yet, not done")`,
+        "# TODO: check the condition once and return True when it is met.",
+        "return False",
+      ];
+  return [...lines, ...indent(body, 1)];
+}
+
+function hookMethods(plan: ScaffoldPlan): string[] {
+  const hook = plan.hook;
+  if (!hook) return [];
+  const attr = hook.connAttr;
+  if (hook.usesRequests) {
+    return [
+      "def get_conn(self) -> Any:",
+      '    """Scaffold: a requests.Session configured from the Airflow connection."""',
+      "    import requests",
+      "",
+      `    conn = self.get_connection(self.${attr})`,
+      "    session = requests.Session()",
+      "    if conn.login:",
+      "        session.auth = (conn.login, conn.password)",
+      "    extra = conn.extra_dejson or {}",
+      '    headers = extra.get("headers")',
+      "    if isinstance(headers, dict):",
+      "        session.headers.update(headers)",
+      "    base_url = conn.host or \"\"",
+      '    if base_url and "://" not in base_url:',
+      '        base_url = f"{conn.schema or \'https\'}://{base_url}"',
+      "    if base_url and conn.port:",
+      '        base_url = f"{base_url}:{conn.port}"',
+      "    self.base_url = base_url",
+      "    return session",
+    ];
+  }
+  return [
+    "def get_conn(self) -> dict[str, Any]:",
+    '    """Scaffold: the connection\'s settings; TODO: return the configured client instead."""',
+    `    conn = self.get_connection(self.${attr})`,
+    "    return {",
+    '        "host": conn.host,',
+    '        "port": conn.port,',
+    '        "login": conn.login,',
+    '        "password": conn.password,',
+    '        "schema": conn.schema,',
+    '        "extra": conn.extra_dejson,',
+    "    }",
+  ];
+}
+
+export function renderComponent(plan: ScaffoldPlan): string {
+  const { spec } = plan;
+  const type = spec.component_type;
+  const baseClass = BASE_IMPORTS[type].className;
+  const title = spec.display_name ?? plan.className;
+  const moduleDoc = [`"""${docstringText(title)}: ${type} scaffold generated by opforge from its component spec.`];
+  const firstLine = spec.description.trim().split("\n")[0];
+  if (firstLine) moduleDoc.push("", docstringText(firstLine));
+  moduleDoc.push('"""');
+
+  const out: string[] = [SCAFFOLD_HEADER, ...moduleDoc, "", "from __future__ import annotations", ""];
+  if (plan.sensorPathParam) out.push("import os");
+  // Hooks take no task context, so only operators and sensors import the Context type.
+  const needsContext = type !== "hook";
+  out.push(`from typing import ${[...(needsContext ? ["TYPE_CHECKING"] : []), ...plan.typingImports].join(", ")}`, "");
+  out.push(...baseImportLines(type, plan.target), "");
+  if (needsContext) out.push("if TYPE_CHECKING:", ...indent(importLines(CONTEXT_IMPORT, plan.target), 1), "");
+  out.push("");
+
+  const scaffoldNote =
+    type === "operator"
+      ? "Scaffold to complete: execute() only logs and returns its templated values."
+      : type === "sensor"
+        ? plan.sensorPathParam
+          ? `Scaffold to complete: poke() checks that ${plan.sensorPathParam.name} exists.`
+          : "Scaffold to complete: poke() does not check anything yet and returns False."
+        : "Scaffold to complete: get_conn() reads the Airflow connection; add the client methods.";
+
+  const members: string[] = [...classDocstring(plan, scaffoldNote), ""];
+  if (type === "hook" && plan.hook) {
+    members.push(
+      `conn_name_attr = ${pyString(plan.hook.connAttr)}`,
+      `default_conn_name = ${pyString(plan.hook.defaultConnName)}`,
+      `conn_type = ${pyString(plan.hook.connType)}`,
+      `hook_name = ${pyString(plan.hook.hookName)}`,
+      "",
+    );
+  } else {
+    members.push(`template_fields = ${pyTuple(plan.templateFields)}`);
+    if (spec.template_ext.length > 0) members.push(`template_ext = ${pyTuple(spec.template_ext)}`);
+    members.push(`ui_color = ${pyLiteral(spec.ui_color ?? (type === "sensor" ? "#e6f1f2" : "#ede4ff"))}`);
+    members.push(`ui_fgcolor = ${pyLiteral(spec.ui_fgcolor ?? "#000000")}`);
+    if (plan.droppedTemplateFields.length > 0) {
+      members.push(`# Not templated (not constructor arguments of this class): ${commentText(plan.droppedTemplateFields.join(", "))}`);
+    }
+    members.push("");
+  }
+  members.push(...signature(plan), ...indent(initBody(plan), 1), "");
+  if (type === "operator") members.push(...operatorExecute(plan));
+  else if (type === "sensor") members.push(...sensorPoke(plan));
+  else members.push(...hookMethods(plan));
+
+  out.push(`class ${plan.className}(${baseClass}):`, ...indent(members, 1));
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,232 @@
+import type { AirflowTarget, ComponentSpec, SpecParam } from "../../spec/types.js";
+import { snakeFromClassName } from "../naming.js";
+import { baseType, isMutableValue, pyAnnotation, pyIdentifier, pyLiteral } from "./python.js";
+
+/** A constructor argument of the generated class, decided once and shared by the module, test and DAG renderers. */
+export interface PlannedParam {
+  name: string;
+  specName: string;
+  /** Annotation written in the signature (`Optional[...]` when the default is None). */
+  annotation: string;
+  /** Annotation as the spec meant it, for docs. */
+  declaredType: string;
+  typeReplaced: boolean;
+  /** Signature default (`None` for mutable defaults), or undefined when the argument is required. */
+  signatureDefault?: string;
+  /** For mutable defaults: the literal assigned in `__init__` when the argument is None. */
+  bodyDefault?: string;
+  /** The value the attribute holds when the DAG author does not pass the argument. */
+  effectiveDefault?: string;
+  required: boolean;
+  description?: string;
+  templated: boolean;
+  /** A value the test and example DAG pass. */
+  sample: string;
+}
+
+/** A spec param that is really an argument of the Airflow base class (e.g. a sensor's `poke_interval`). */
+export interface BaseArgument {
+  name: string;
+  literal?: string;
+  description?: string;
+}
+
+export interface ScaffoldPlan {
+  spec: ComponentSpec;
+  className: string;
+  snake: string;
+  target: AirflowTarget;
+  componentModule: string;
+  params: PlannedParam[];
+  baseArguments: BaseArgument[];
+  templateFields: string[];
+  /** Template fields named in the spec that are not constructor arguments of the class. */
+  droppedTemplateFields: string[];
+  typingImports: string[];
+  /** Sensor: the path argument whose existence `poke` checks, when the spec has one. */
+  sensorPathParam?: PlannedParam;
+  hook?: { connAttr: string; defaultConnName: string; connType: string; hookName: string; usesRequests: boolean };
+}
+
+const OPERATOR_BASE_ARGS = new Set([
+  "task_id", "owner", "email", "email_on_retry", "email_on_failure", "retries", "retry_delay",
+  "retry_exponential_backoff", "max_retry_delay", "start_date", "end_date", "depends_on_past",
+  "wait_for_downstream", "dag", "params", "default_args", "priority_weight", "weight_rule", "queue", "pool",
+  "pool_slots", "sla", "execution_timeout", "on_execute_callback", "on_failure_callback", "on_success_callback",
+  "on_retry_callback", "on_skipped_callback", "trigger_rule", "resources", "run_as_user", "max_active_tis_per_dag",
+  "executor_config", "do_xcom_push", "inlets", "outlets", "task_group", "doc", "doc_md", "doc_json", "doc_yaml",
+  "doc_rst", "multiple_outputs", "executor", "task_display_name", "map_index_template",
+]);
+const SENSOR_BASE_ARGS = new Set([
+  ...OPERATOR_BASE_ARGS, "poke_interval", "timeout", "soft_fail", "mode", "exponential_backoff", "max_wait",
+  "silent_fail", "never_fail",
+]);
+
+function sampleForType(name: string, type: string): string {
+  const t = baseType(type).toLowerCase();
+  if (/^(int)\b/.test(t)) return "1";
+  if (/^(float|decimal)\b/.test(t)) return "1.5";
+  if (/^bool\b/.test(t)) return "True";
+  if (/^(dict|mapping|mutablemapping)\b/.test(t) || t.startsWith("typing.dict")) return '{"key": "value"}';
+  if (/^(list|sequence|set|iterable|tuple)\b/.test(t)) return '["example"]';
+  const n = name.toLowerCase();
+  if (/url|endpoint|uri/.test(n)) return '"https://example.com/api"';
+  if (/conn_id$/.test(n)) return `"${n.replace(/_conn_id$/, "")}_default"`;
+  if (/path|file|dir/.test(n)) return '"/tmp/example.txt"';
+  if (/sql|query/.test(n)) return '"SELECT 1"';
+  if (/email/.test(n)) return '"user@example.com"';
+  if (/bucket/.test(n)) return '"example-bucket"';
+  if (/method/.test(n)) return '"GET"';
+  return '"example"';
+}
+
+function planParam(param: SpecParam, templated: boolean, typing: Set<string>): PlannedParam {
+  const name = pyIdentifier(param.name);
+  const ann = pyAnnotation(param.type);
+  for (const t of ann.typingImports) typing.add(t);
+  const isOptional = /^Optional\[/.test(ann.text) || /\|\s*None\b|\bNone\s*\|/.test(ann.text) || ann.text === "Any";
+  const optionalAnnotation = (): string => {
+    if (isOptional) return ann.text;
+    typing.add("Optional");
+    return `Optional[${ann.text}]`;
+  };
+  const base = {
+    name,
+    specName: param.name,
+    declaredType: param.type,
+    typeReplaced: ann.replaced,
+    required: param.required,
+    description: param.description,
+    templated,
+  };
+  const hasDefault = param.default !== undefined;
+  if (hasDefault && param.default !== null && isMutableValue(param.default)) {
+    const literal = pyLiteral(param.default);
+    return { ...base, annotation: optionalAnnotation(), signatureDefault: "None", bodyDefault: literal, effectiveDefault: literal, sample: literal };
+  }
+  if (hasDefault) {
+    const literal = pyLiteral(param.default);
+    const annotation = param.default === null ? optionalAnnotation() : ann.text;
+    return {
+      ...base,
+      annotation,
+      signatureDefault: literal,
+      effectiveDefault: literal,
+      sample: param.default === null ? sampleForType(name, ann.text) : literal,
+    };
+  }
+  if (param.required) return { ...base, annotation: ann.text, sample: sampleForType(name, ann.text) };
+  return { ...base, annotation: optionalAnnotation(), signatureDefault: "None", effectiveDefault: "None", sample: sampleForType(name, ann.text) };
+}
+
+function pickSensorPath(params: PlannedParam[]): PlannedParam | undefined {
+  const stringish = params.filter((p) => {
+    const t = baseType(p.annotation).toLowerCase();
+    return t === "str" || t === "any" || t.startsWith("os.pathlike") || t === "path";
+  });
+  return (
+    stringish.find((p) => /^(file_?path|path|file_?name|file|local_?path|full_?path)$/i.test(p.name)) ??
+    stringish.find((p) => /path/i.test(p.name) && !/url|uri|conn/i.test(p.name))
+  );
+}
+
+export function planScaffold(spec: ComponentSpec, target: AirflowTarget, componentModule?: string): ScaffoldPlan {
+  const typing = new Set<string>(["Any"]);
+  const snake = snakeFromClassName(spec.name);
+  const reserved = spec.component_type === "sensor" ? SENSOR_BASE_ARGS : spec.component_type === "operator" ? OPERATOR_BASE_ARGS : new Set<string>();
+  const templatedNames = new Set(spec.template_fields);
+
+  const params: PlannedParam[] = [];
+  const baseArguments: BaseArgument[] = [];
+  const seen = new Set<string>();
+  let hook: ScaffoldPlan["hook"];
+  if (spec.component_type === "hook") {
+    const stem = snake.replace(/_hook$/, "") || snake;
+    hook = {
+      connAttr: pyIdentifier(spec.hook.conn_name_attr ?? `${stem}_conn_id`),
+      defaultConnName: spec.hook.default_conn_name ?? `${stem}_default`,
+      connType: spec.hook.conn_type ?? stem,
+      hookName: spec.hook.hook_name ?? spec.display_name ?? spec.name,
+      usesRequests: spec.dependencies.some((d) => /^requests(\[.*\])?\s*($|[<>=!~;\s])/i.test(d.trim())),
+    };
+  }
+
+  for (const param of spec.params) {
+    const id = pyIdentifier(param.name);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (reserved.has(id)) {
+      baseArguments.push({
+        name: id,
+        literal: param.default === undefined ? undefined : pyLiteral(param.default),
+        description: param.description,
+      });
+      continue;
+    }
+    const planned = planParam(param, spec.component_type !== "hook" && templatedNames.has(param.name), typing);
+    if (hook && id === hook.connAttr && planned.signatureDefault === undefined) {
+      planned.signatureDefault = pyLiteral(hook.defaultConnName);
+      planned.effectiveDefault = planned.signatureDefault;
+      planned.required = false;
+    }
+    params.push(planned);
+  }
+  if (hook && !seen.has(hook.connAttr)) {
+    const literal = pyLiteral(hook.defaultConnName);
+    params.unshift({
+      name: hook.connAttr,
+      specName: hook.connAttr,
+      annotation: "str",
+      declaredType: "str",
+      typeReplaced: false,
+      signatureDefault: literal,
+      effectiveDefault: literal,
+      required: false,
+      description: `Airflow connection id (connection type \`${hook.connType}\`).`,
+      templated: false,
+      sample: literal,
+    });
+  }
+  if (spec.component_type === "sensor") {
+    const settings: [string, unknown][] = [
+      ["poke_interval", spec.sensor.poke_interval],
+      ["timeout", spec.sensor.timeout],
+      ["mode", spec.sensor.mode],
+    ];
+    for (const [name, value] of settings) {
+      if (value === undefined) continue;
+      const existing = baseArguments.find((b) => b.name === name);
+      if (existing) existing.literal ??= pyLiteral(value);
+      else baseArguments.push({ name, literal: pyLiteral(value) });
+    }
+  }
+
+  const ownNames = new Set(params.map((p) => p.name));
+  const templateFields: string[] = [];
+  const droppedTemplateFields: string[] = [];
+  if (spec.component_type !== "hook") {
+    for (const field of spec.template_fields) {
+      const id = pyIdentifier(field);
+      if (ownNames.has(id) && !templateFields.includes(id)) {
+        templateFields.push(id);
+        const p = params.find((x) => x.name === id);
+        if (p) p.templated = true;
+      } else if (!ownNames.has(id)) droppedTemplateFields.push(field);
+    }
+  }
+
+  return {
+    spec,
+    className: pyIdentifier(spec.name),
+    snake,
+    target,
+    componentModule: componentModule ?? snake,
+    params,
+    baseArguments,
+    templateFields,
+    droppedTemplateFields,
+    typingImports: [...typing].sort(),
+    sensorPathParam: spec.component_type === "sensor" ? pickSensorPath(params) : undefined,
+    hook,
+  };
+}
