@@ -104,7 +104,7 @@ export function normalizeSpec(raw: unknown, source: SourceMap = EMPTY_SOURCE): S
     findings.warn([key], `"${key}" is not a documented spec key; kept as written but not used${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`);
   }
 
-  const parsed = rawSpecSchema.safeParse(raw, { reportInput: true });
+  const parsed = rawSpecSchema.safeParse(rejoinSentences(raw, findings), { reportInput: true });
   if (!parsed.success) {
     reportZodIssues(parsed.error, findings);
     return fail();
@@ -112,6 +112,29 @@ export function normalizeSpec(raw: unknown, source: SourceMap = EMPTY_SOURCE): S
   const spec = buildSpec(parsed.data, extra, source, findings);
   if (findings.errors.length > 0 || !spec) return fail();
   return { ok: true, spec, warnings: findings.warnings };
+}
+
+/**
+ * `- Use a: b` in a list of sentences is a one-key mapping to YAML. Files written for the earlier
+ * factory have such lines; read them back as the sentence that was meant, with a warning.
+ */
+function rejoinSentences(raw: Record<string, unknown>, findings: FindingCollector): Record<string, unknown> {
+  let result = raw;
+  for (const key of ["requirements", "implementation_hints"]) {
+    const list = raw[key];
+    if (!Array.isArray(list)) continue;
+    const rejoined = list.map((item: unknown, index) => {
+      if (!isPlainObject(item)) return item;
+      const entries = Object.entries(item);
+      const [first] = entries;
+      if (entries.length !== 1 || !first || (first[1] !== null && typeof first[1] === "object")) return item;
+      const sentence = `${first[0]}: ${first[1] === null ? "" : String(first[1])}`.trim();
+      findings.warn([key, index], `read as the text ${JSON.stringify(sentence)}; quote sentences that contain ": " so YAML does not read them as a mapping`);
+      return sentence;
+    });
+    result = { ...result, [key]: rejoined };
+  }
+  return result;
 }
 
 function checkBounds(raw: Record<string, unknown>, findings: FindingCollector): boolean {

@@ -8,7 +8,15 @@ import type { ComponentSpec, RuntimeParam, SpecParam } from "./types.js";
  */
 
 function expected(what: string) {
-  return (issue: { input?: unknown }) => (issue.input === undefined ? `is required (${what})` : `must be ${what}, got ${describeInput(issue.input)}`);
+  return (issue: { input?: unknown }) => {
+    if (issue.input === undefined) return `is required (${what})`;
+    // `- Pass a: b` is a mapping to YAML, not a sentence: the commonest surprise in hand-written specs.
+    const hint =
+      issue.input !== null && typeof issue.input === "object" && !Array.isArray(issue.input) && !what.startsWith("a mapping") && !what.startsWith("a list")
+        ? ' (unquoted text containing ": " is read as a mapping; put the text in quotes)'
+        : "";
+    return `must be ${what}, got ${describeInput(issue.input)}${hint}`;
+  };
 }
 
 export function describeInput(value: unknown): string {
@@ -26,7 +34,10 @@ const numberish = z.union([z.number(), z.string()], { error: expected("a number"
 const boolish = z.union([z.boolean(), z.string(), z.number()], { error: expected("true or false") });
 /** A list, or a single item where a list is expected; YAML `key:` with nothing after it is null. */
 const listOf = <T extends z.ZodType>(item: T, what: string) =>
-  z.union([z.array(item), item, z.null()], { error: expected(`a list of ${what}`) });
+  z.preprocess(
+    (value) => (value === null || value === undefined ? [] : Array.isArray(value) ? value : [value]),
+    z.array(item, { error: expected(`a list of ${what}`) }),
+  );
 
 export const rawParamSchema = z.looseObject({
   name: text("a snake_case name"),
