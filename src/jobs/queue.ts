@@ -270,15 +270,22 @@ export function fail(db: Database, id: number, error: unknown, options: FailOpti
  * recording it is what stops the next runner from repeating it.
  */
 export function recordStep(db: Database, id: number, name: string, result: unknown, now: number): void {
-  const record: StepRecord = result === undefined ? { completedAt: now } : { result, completedAt: now };
-  const text = toJsonColumn(record, `result of step "${name}" of job ${id}`);
+  const record = toStepRecord(id, name, result, now);
   db.transaction(() => {
-    const row = db.prepare("SELECT steps_json FROM jobs WHERE id = ?").get(id) as { steps_json: string } | undefined;
-    if (row === undefined) throw new Error(`job ${id} does not exist`);
-    const steps = parseJsonObjectColumn(row.steps_json, "jobs", "steps_json", id);
-    steps[name] = JSON.parse(text) as unknown;
+    const steps = readSteps(db, id);
+    steps[name] = record;
     db.prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(steps), now, id);
   }).immediate();
+}
+
+/**
+ * The record as it will read back: the result goes through JSON here, so the caller of a first run sees
+ * the same value a replay would, and a result with no JSON form (a function, a BigInt) fails loudly.
+ */
+export function toStepRecord(id: number, name: string, result: unknown, now: number): StepRecord {
+  if (result === undefined) return { completedAt: now };
+  const text = toJsonColumn(result, `result of step "${name}" of job ${id}`);
+  return { result: JSON.parse(text) as unknown, completedAt: now };
 }
 
 /** The steps recorded so far, read fresh from the database. */

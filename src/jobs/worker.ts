@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Database } from "better-sqlite3";
-import { parseJsonObjectColumn, toJsonColumn } from "../store/json.js";
 import { defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { isTransientError, retryAfterMs } from "./errors.js";
-import { complete, fail, heartbeat, leaseNext, recordStep } from "./queue.js";
+import { complete, fail, heartbeat, leaseNext, readSteps, recordStep, toStepRecord } from "./queue.js";
 import type { Job, StepRecord } from "./queue.js";
 
 /** The subset of pino the worker uses; Probot's `app.log` fits. */
@@ -297,35 +296,30 @@ export class Worker {
         checkLease(name);
         const result = await fn();
         const now = this.clock();
+        const record = toStepRecord(job.id, name, result, now);
         recordStep(this.db, job.id, name, result, now);
-        steps[name] = result === undefined ? { completedAt: now } : { result, completedAt: now };
+        steps[name] = record;
         this.log.debug({ ...fields, step: name }, "step done");
-        return result;
+        // The JSON round-tripped value, so a first run sees exactly what a replay after a crash would.
+        return record.result as T;
       },
       dbStep: <T>(name: string, fn: (db: Database) => T): T => {
         claim(name);
         checkLease(name);
         return this.db
           .transaction((): T => {
-            const row = this.db.prepare("SELECT steps_json FROM jobs WHERE id = ?").get(job.id) as
-              | { steps_json: string }
-              | undefined;
-            if (row === undefined) throw new Error(`job ${job.id} does not exist`);
-            const current = parseJsonObjectColumn(row.steps_json, "jobs", "steps_json", job.id) as Record<
-              string,
-              StepRecord
-            >;
+            const current = readSteps(this.db, job.id);
             const stored = current[name];
             if (stored !== undefined) return stored.result as T;
             const result = fn(this.db);
             const now = this.clock();
-            const record: StepRecord = result === undefined ? { completedAt: now } : { result, completedAt: now };
-            current[name] = JSON.parse(toJsonColumn(record, `result of step "${name}" of job ${job.id}`)) as StepRecord;
+            const record = toStepRecord(job.id, name, result, now);
+            current[name] = record;
             this.db
               .prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?")
               .run(JSON.stringify(current), now, job.id);
-            steps[name] = current[name] as StepRecord;
-            return result;
+            steps[name] = record;
+            return record.result as T;
           })
           .immediate();
       },
