@@ -1,0 +1,98 @@
+/** One analysed source file: the scan, the plain tree, the module facts and lazily the scopes. */
+import type { ClassFact, ModuleFacts } from "./facts.js";
+import { collectFacts } from "./facts.js";
+import type { ParsedSource, PyNode } from "./parser.js";
+import { LineIndex, ParseAbortedError, parsePython } from "./parser.js";
+import type { ScanResult } from "./scan.js";
+import { scanSource } from "./scan.js";
+import type { ScopeAnalysis } from "./scope.js";
+import { analyzeScopes } from "./scope.js";
+import type { AirflowTarget, ComponentKind, FileKind, ValidateOptions } from "./types.js";
+
+export interface ResolvedOptions extends ValidateOptions {
+  kind: FileKind;
+  airflowVersion: AirflowTarget;
+}
+
+export interface ComponentClass {
+  cls: ClassFact;
+  type: ComponentKind;
+}
+
+export interface Analysis {
+  source: string;
+  options: ResolvedOptions;
+  lines: LineIndex;
+  scan: ScanResult;
+  /** Absent when the input cannot be handed to the parser (NUL bytes, nesting past CPython's limit) or parsing gave up. */
+  parsed?: ParsedSource;
+  parseFailure?: string;
+  facts?: ModuleFacts;
+  /** Classes deriving (by name) from an Airflow operator, sensor or hook base. */
+  components: ComponentClass[];
+  scopes(): ScopeAnalysis;
+  position(offset: number): { line: number; column: number };
+  text(node: PyNode): string;
+}
+
+export function resolveOptions(options: ValidateOptions = {}): ResolvedOptions {
+  return { ...options, kind: options.kind ?? "component", airflowVersion: options.airflowVersion ?? "both" };
+}
+
+/** Which kind of component a base class name implies, judged by its last dotted segment. */
+export function componentKindOfBase(base: string): ComponentKind | undefined {
+  const last = base.split(".").pop() ?? base;
+  if (/Sensor(Operator)?$/.test(last) || last === "BaseSensorOperator") return "sensor";
+  if (/Hook$/.test(last)) return "hook";
+  if (/Operator$/.test(last)) return "operator";
+  return undefined;
+}
+
+export function componentKindOfClass(cls: ClassFact): ComponentKind | undefined {
+  for (const base of cls.bases) {
+    const kind = componentKindOfBase(base);
+    if (kind) return kind;
+  }
+  return undefined;
+}
+
+export async function analyze(source: string, options: ValidateOptions = {}): Promise<Analysis> {
+  const resolved = resolveOptions(options);
+  const scan = scanSource(source);
+  const lines = new LineIndex(source);
+  let parsed: ParsedSource | undefined;
+  let parseFailure: string | undefined;
+  const blocked = scan.issues.some((i) => i.kind === "null-byte" || i.message === "too many nested parentheses");
+  if (!blocked) {
+    try {
+      parsed = await parsePython(source);
+    } catch (err) {
+      if (!(err instanceof ParseAbortedError)) throw err;
+      parseFailure = err.message;
+    }
+  }
+  const facts = parsed ? collectFacts(parsed.root, source) : undefined;
+  const components: ComponentClass[] = [];
+  for (const cls of facts?.classes ?? []) {
+    const type = componentKindOfClass(cls);
+    if (type) components.push({ cls, type });
+  }
+  let scopes: ScopeAnalysis | undefined;
+  return {
+    source,
+    options: resolved,
+    lines,
+    scan,
+    parsed,
+    parseFailure,
+    facts,
+    components,
+    scopes: () => {
+      if (!parsed) throw new Error("no syntax tree to analyse");
+      scopes ??= analyzeScopes(parsed.root, source);
+      return scopes;
+    },
+    position: (offset) => lines.position(offset),
+    text: (node) => source.slice(node.start, node.end),
+  };
+}

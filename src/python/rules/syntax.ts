@@ -1,0 +1,221 @@
+/** Syntax rules: what `python -m py_compile` rejects, in CPython's own words. */
+import type { Analysis } from "../analysis.js";
+import type { PyNode } from "../parser.js";
+import { enclosingFunction, field, isAsyncDef, walk } from "../tree.js";
+import type { Hit, Rule } from "./rule.js";
+import { hitAt } from "./rule.js";
+
+const MAX_TREE_ERRORS = 5;
+
+function treeErrors(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  for (const issue of a.scan.issues) {
+    if (issue.kind !== "indentation") hits.push({ line: issue.line, column: issue.column, message: `SyntaxError: ${issue.message}` });
+  }
+  if (a.parseFailure) hits.push({ line: 1, column: 1, message: `file too complex to analyse: ${a.parseFailure}` });
+  const parsed = a.parsed;
+  if (!parsed) return hits;
+  // Python 2 statements that tree-sitter's grammar still accepts.
+  walk(parsed.root, (node) => {
+    if (node.type === "print_statement" || node.type === "exec_statement") {
+      const word = node.type === "print_statement" ? "print" : "exec";
+      hits.push(hitAt(a, node, `SyntaxError: Missing parentheses in call to '${word}'. Did you mean ${word}(...)?`));
+      return false;
+    }
+    return node.type === "module" || node.type === "block" || node.type.endsWith("_statement") || node.type.endsWith("_clause") || node.type === "function_definition" || node.type === "class_definition" || node.type === "decorated_definition";
+  });
+  if (!parsed.hasError || hits.length > 0) return hits;
+  const seenLines = new Set<number>();
+  walk(parsed.root, (node) => {
+    if (hits.length >= MAX_TREE_ERRORS) return false;
+    if (!node.missing && node.type !== "ERROR") return;
+    const pos = a.position(node.start);
+    if (seenLines.has(pos.line)) return false;
+    seenLines.add(pos.line);
+    let message = "invalid syntax";
+    if (node.missing) message = node.type === ":" ? "expected ':'" : node.type === "identifier" ? "invalid syntax" : `expected '${node.type}'`;
+    else {
+      const text = a.source.slice(node.start, Math.min(node.end, node.start + 40)).split("\n")[0] ?? "";
+      if (text.trim()) message = `invalid syntax near '${text.trim()}'`;
+    }
+    hits.push({ ...pos, message: `SyntaxError: ${message}` });
+    return false;
+  });
+  return hits;
+}
+
+function paramOrder(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  for (const fn of functionsAndLambdas(a)) {
+    let seenDefault: string | undefined;
+    let seenKwargs = false;
+    let positional = true;
+    for (const p of fn.params) {
+      if (seenKwargs) {
+        hits.push(
+          hitAt(a, p.node, `SyntaxError: arguments cannot follow var-keyword argument: '${p.name}' comes after '**' in ${fn.label}; put **kwargs last`),
+        );
+        break;
+      }
+      if (p.kind === "kwargs") seenKwargs = true;
+      if (p.kind === "args" || p.kind === "bare-star") positional = false;
+      if (!positional || p.kind !== "plain") continue;
+      if (p.defaultNode) seenDefault = p.name;
+      else if (seenDefault !== undefined) {
+        hits.push(
+          hitAt(
+            a,
+            p.node,
+            `SyntaxError: parameter without a default follows parameter with a default (Python 3.12+; 3.11 says "non-default argument follows default argument"): '${p.name}' follows '${seenDefault}' in ${fn.label}; put required parameters first or make them keyword-only after '*'`,
+          ),
+        );
+        break;
+      }
+    }
+  }
+  return hits;
+}
+
+interface ParamOwner {
+  label: string;
+  params: { name: string; node: PyNode; kind: string; defaultNode?: PyNode }[];
+}
+
+function functionsAndLambdas(a: Analysis): ParamOwner[] {
+  const out: ParamOwner[] = [];
+  for (const fn of a.facts?.functions ?? []) out.push({ label: `${fn.name}()`, params: fn.params });
+  return out;
+}
+
+function duplicateParams(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  for (const fn of a.facts?.functions ?? []) {
+    const seen = new Set<string>();
+    for (const p of fn.params) {
+      if (p.kind === "bare-star" || p.kind === "slash") continue;
+      if (seen.has(p.name)) hits.push(hitAt(a, p.node, `SyntaxError: duplicate argument '${p.name}' in function definition ${fn.name}(); rename one of them`));
+      seen.add(p.name);
+    }
+  }
+  return hits;
+}
+
+function outsideFunction(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  if (!a.parsed) return hits;
+  walk(a.parsed.root, (node) => {
+    if (node.type === "return_statement" || node.type === "yield") {
+      const fn = enclosingFunction(node);
+      const word = node.type === "return_statement" ? "return" : "yield";
+      if (!fn) hits.push(hitAt(a, node, `SyntaxError: '${word}' outside function; '${word}' is only valid inside a def`));
+    }
+  });
+  return hits;
+}
+
+function awaitOutsideAsync(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  if (!a.parsed) return hits;
+  walk(a.parsed.root, (node) => {
+    if (node.type !== "await") return;
+    const fn = enclosingFunction(node);
+    if (!fn) hits.push(hitAt(a, node, "SyntaxError: 'await' outside function; use it inside an 'async def'"));
+    else if (!isAsyncDef(fn)) hits.push(hitAt(a, node, "SyntaxError: 'await' outside async function; make the enclosing function 'async def'"));
+  });
+  return hits;
+}
+
+function loopControl(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  if (!a.parsed) return hits;
+  walk(a.parsed.root, (node) => {
+    if (node.type !== "break_statement" && node.type !== "continue_statement") return;
+    let inLoop = false;
+    for (let p = node.parent; p; p = p.parent) {
+      if (p.type === "function_definition" || p.type === "class_definition" || p.type === "lambda") break;
+      if ((p.type === "for_statement" || p.type === "while_statement") && field(p, "body") && isInside(node, field(p, "body"))) {
+        inLoop = true;
+        break;
+      }
+    }
+    if (!inLoop) {
+      hits.push(
+        hitAt(a, node, node.type === "break_statement" ? "SyntaxError: 'break' outside loop" : "SyntaxError: 'continue' not properly in loop"),
+      );
+    }
+  });
+  return hits;
+}
+
+function isInside(node: PyNode, container: PyNode | undefined): boolean {
+  return !!container && node.start >= container.start && node.end <= container.end;
+}
+
+function indentation(a: Analysis): Hit[] {
+  return a.scan.issues
+    .filter((i) => i.kind === "indentation")
+    .map((i) => ({
+      line: i.line,
+      column: i.column,
+      message: `${i.message.startsWith("inconsistent") ? "TabError" : "IndentationError"}: ${i.message}`,
+    }));
+}
+
+export const syntaxRules: Rule[] = [
+  {
+    id: "syntax-error",
+    category: "syntax",
+    severity: "error",
+    description: "The file does not parse as Python 3 (CPython's SyntaxError).",
+    fixable: false,
+    check: treeErrors,
+  },
+  {
+    id: "indentation",
+    category: "syntax",
+    severity: "error",
+    description: "Unexpected indent, a block with no indented body, or an unindent that matches no outer level (CPython's IndentationError/TabError).",
+    fixable: false,
+    check: indentation,
+  },
+  {
+    id: "param-order",
+    category: "syntax",
+    severity: "error",
+    description: "A parameter without a default follows one with a default, or a parameter follows **kwargs.",
+    fixable: true,
+    check: paramOrder,
+  },
+  {
+    id: "duplicate-param",
+    category: "syntax",
+    severity: "error",
+    description: "The same parameter name appears twice in one function definition.",
+    fixable: false,
+    check: duplicateParams,
+  },
+  {
+    id: "return-outside-function",
+    category: "syntax",
+    severity: "error",
+    description: "'return' or 'yield' at module or class level.",
+    fixable: false,
+    check: outsideFunction,
+  },
+  {
+    id: "await-outside-async",
+    category: "syntax",
+    severity: "error",
+    description: "'await' outside an 'async def'.",
+    fixable: false,
+    check: awaitOutsideAsync,
+  },
+  {
+    id: "loop-control-outside-loop",
+    category: "syntax",
+    severity: "error",
+    description: "'break' or 'continue' outside a loop.",
+    fixable: false,
+    check: loopControl,
+  },
+];

@@ -1,0 +1,126 @@
+/** Small helpers over the plain tree; every traversal is iterative so that depth never matters. */
+import type { PyNode } from "./parser.js";
+
+export function field(node: PyNode, name: string): PyNode | undefined {
+  for (const child of node.children) if (child.field === name) return child;
+  return undefined;
+}
+
+export function fields(node: PyNode, name: string): PyNode[] {
+  return node.children.filter((child) => child.field === name);
+}
+
+export function namedChildren(node: PyNode): PyNode[] {
+  return node.children.filter((child) => child.named && child.type !== "comment");
+}
+
+export function firstNamed(node: PyNode, type?: string): PyNode | undefined {
+  return node.children.find((child) => child.named && (type === undefined || child.type === type));
+}
+
+/** Pre-order walk of `root` and its descendants. `descend` may return false to skip a node's subtree. */
+export function walk(root: PyNode, visit: (node: PyNode) => boolean | void): void {
+  const stack: PyNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as PyNode;
+    if (visit(node) === false) continue;
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i] as PyNode);
+  }
+}
+
+/** Every descendant of one of the given types, in source order. */
+export function descendants(root: PyNode, types: string | readonly string[]): PyNode[] {
+  const wanted = typeof types === "string" ? [types] : types;
+  const found: PyNode[] = [];
+  walk(root, (node) => {
+    if (node !== root && wanted.includes(node.type)) found.push(node);
+  });
+  return found;
+}
+
+export function ancestors(node: PyNode): PyNode[] {
+  const out: PyNode[] = [];
+  for (let p = node.parent; p; p = p.parent) out.push(p);
+  return out;
+}
+
+/** The nearest enclosing function (def or lambda), or undefined at module or class level. */
+export function enclosingFunction(node: PyNode): PyNode | undefined {
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === "function_definition" || p.type === "lambda") return p;
+    if (p.type === "class_definition") return undefined;
+  }
+  return undefined;
+}
+
+export function isAsyncDef(def: PyNode): boolean {
+  return def.type === "function_definition" && def.children[0]?.type === "async";
+}
+
+/** Statements of a block or module, skipping comments. */
+export function statements(block: PyNode | undefined): PyNode[] {
+  if (!block) return [];
+  return block.children.filter((c) => c.named && c.type !== "comment");
+}
+
+/** The dotted name of an identifier/attribute chain (`os.path.join`), or undefined for anything else. */
+export function dottedName(node: PyNode | undefined, source: string): string | undefined {
+  if (!node) return undefined;
+  const parts: string[] = [];
+  let current: PyNode | undefined = node;
+  while (current) {
+    if (current.type === "identifier") {
+      parts.push(source.slice(current.start, current.end));
+      return parts.reverse().join(".");
+    }
+    if (current.type === "attribute") {
+      const attr = field(current, "attribute");
+      if (!attr) return undefined;
+      parts.push(source.slice(attr.start, attr.end));
+      current = field(current, "object");
+      continue;
+    }
+    if (current.type === "dotted_name") {
+      parts.push(source.slice(current.start, current.end).replace(/\s+/g, ""));
+      return parts.reverse().join(".");
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+/** The value of a plain string literal (no f-string interpolation, no concatenation), or undefined. */
+export function stringValue(node: PyNode | undefined, source: string): string | undefined {
+  if (!node) return undefined;
+  if (node.type === "parenthesized_expression") {
+    const inner = namedChildren(node);
+    return inner.length === 1 ? stringValue(inner[0], source) : undefined;
+  }
+  if (node.type === "concatenated_string") {
+    let out = "";
+    for (const part of namedChildren(node)) {
+      const v = stringValue(part, source);
+      if (v === undefined) return undefined;
+      out += v;
+    }
+    return out;
+  }
+  if (node.type !== "string") return undefined;
+  let out = "";
+  for (const child of node.children) {
+    if (child.type === "interpolation") return undefined;
+    if (child.type === "string_content" || child.type === "escape_sequence") out += source.slice(child.start, child.end);
+  }
+  return out;
+}
+
+/** Unwraps `(x)` to `x`. */
+export function unparen(node: PyNode | undefined): PyNode | undefined {
+  let current = node;
+  while (current?.type === "parenthesized_expression") {
+    const inner = namedChildren(current);
+    if (inner.length !== 1) return current;
+    current = inner[0];
+  }
+  return current;
+}

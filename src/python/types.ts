@@ -1,0 +1,48 @@
+/** Public types of the Python validator and repairer. */
+
+export type Severity = "error" | "warning";
+export type RuleCategory = "syntax" | "import" | "airflow" | "security" | "style";
+export type AirflowTarget = "2" | "3" | "both";
+export type FileKind = "component" | "test" | "dag";
+export type ComponentKind = "operator" | "sensor" | "hook";
+
+export interface Finding {
+  rule: string;
+  category: RuleCategory;
+  severity: Severity;
+  /** 1-based. */
+  line: number;
+  /** 1-based, in UTF-16 code units of the line. */
+  column: number;
+  message: string;
+  fixable: boolean;
+}
+
+export interface ValidateOptions {
+  path?: string;
+  /** "component" (default): the Airflow structure rules apply; "test": a pytest module; "dag": an example DAG. */
+  kind?: FileKind;
+  componentType?: ComponentKind;
+  /** Default "both". */
+  airflowVersion?: AirflowTarget;
+  /** PEP 508 requirement strings from the spec; when given, third-party imports must be declared here. */
+  dependencies?: string[];
+  /** The component class the spec names; structure rules then check this class. */
+  className?: string;
+}
+
+export interface ValidationReport {
+  path?: string;
+  findings: Finding[];
+  errors: number;
+  warnings: number;
+}
+
+export interface RuleInfo {
+  id: string;
+  category: RuleCategory;
+  /** The severity the rule reports at by default; some rules report a warning for Airflow 2-only targets. */
+  severity: Severity;
+  description: string;
+  fixable: boolean;
+}
