@@ -248,7 +248,7 @@ function buildSpec(raw: RawSpec, extra: Record<string, unknown>, source: SourceM
   const sensorFromParams = new Map<string, { value: unknown; path: SpecPath }>();
   spec.params = normalizeParams(raw, componentType, name, findings, sensorFromParams);
   spec.sensor = normalizeSensor(raw, componentType, sensorFromParams, findings);
-  spec.hook = normalizeHook(raw, componentType, findings);
+  spec.hook = normalizeHook(raw, findings);
   spec.template_fields = normalizeTemplateFields(raw, spec.params, sensorFromParams, findings);
   spec.template_ext = asList(raw.template_ext).map((ext, index) => {
     const value = ext.trim();
@@ -488,7 +488,7 @@ function normalizeSensor(
     const value = topLevel ?? paramValue;
     if (value === undefined) continue;
     if (value < 0) {
-      findings.error(topLevel !== undefined ? [key] : param!.path, `${key} is ${value}; it must be a non-negative number of seconds`);
+      findings.error(topLevel !== undefined ? [key] : param!.path, `is ${value}; ${key} must be a non-negative number of seconds`);
     }
     sensor[key] = value;
   }
@@ -506,14 +506,14 @@ function normalizeSensor(
   return sensor;
 }
 
-function normalizeHook(raw: RawSpec, componentType: ComponentType, findings: FindingCollector): HookSettings {
+/** Kept for every component type: an operator or sensor may name the connection type it works with. */
+function normalizeHook(raw: RawSpec, findings: FindingCollector): HookSettings {
   const hook: HookSettings = {};
   for (const key of ["conn_name_attr", "conn_type", "hook_name", "default_conn_name"] as const) {
     const value = raw[key];
     if (value === null || value === undefined) continue;
     const text = String(value).trim();
     if (text === "") continue;
-    if (componentType !== "hook") findings.warn([key], `${key} is a hook setting; a ${componentType} does not use it (kept)`);
     hook[key] = text;
   }
   if (hook.conn_name_attr !== undefined && !isSnakeCaseIdentifier(hook.conn_name_attr)) {

@@ -235,7 +235,12 @@ function coerceTo(value: unknown, annotation: Annotation, typeText: string, dept
     }
     case "union": {
       const members = annotation.name.endsWith("Optional") ? [...annotation.args, { name: "None", args: [] }] : annotation.args;
-      if (value === null && members.some((member) => kindOf(member) === "none")) return { value };
+      const allowsNull = members.some((member) => kindOf(member) === "none");
+      if (value === null && allowsNull) return { value };
+      // Older specs write `default: ""` for "unset"; for an Optional that is None, unless str is allowed.
+      if (value === "" && allowsNull && !members.some((member) => kindOf(member) === "str" || kindOf(member) === "any")) {
+        return { value: null, coerced: true };
+      }
       // An exact match wins over a coercion: `Union[int, str]` keeps "3" as text.
       const attempts = members.map((member) => coerceTo(value, member, typeText, depth + 1));
       const exact = attempts.find((attempt) => !attempt.problem && !attempt.coerced);
