@@ -2,12 +2,7 @@
 export const MARKERS = {
   status: "status",
   specFindings: "spec-findings",
-  retry: (attempt: number) => `retry-${attempt}`,
+  retry: (jobId: number) => `retry-job-${jobId}`,
   ciVerdict: (sha: string) => `ci-${sha.slice(0, 12)}`,
-  retryAnswer: (commentId: number) => `retry-answer-${commentId}`,
   humanFixes: "human-fixes",
 } as const;
-
-export function markerComment(marker: string): string {
-  return `<!-- opforge:${marker} -->`;
-}

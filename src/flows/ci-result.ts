@@ -1,0 +1,119 @@
+import { failsOnBase, readFailures, summarizeChecks } from "../ci/read.js";
+import type { CiFailure } from "../ci/types.js";
+import { getBranchHeadSha } from "../github/branches.js";
+import { createComment } from "../github/comments.js";
+import { OWN_CHECK_NAME } from "../handlers/checks.js";
+import { enqueue } from "../jobs/queue.js";
+import type { Job } from "../jobs/queue.js";
+import type { JobContext } from "../jobs/worker.js";
+import { MARKERS } from "../pipeline/markers.js";
+import { claimRetry, fingerprintsHash, listCiResults, recordCiResult } from "../store/ci-results.js";
+import {
+  getAttemptByCommitSha,
+  getGenerationByHeadSha,
+  listAttempts,
+  updateAttempt,
+  updateGeneration,
+} from "../store/generations.js";
+import { monthlySpendUsd } from "../store/spend.js";
+import type { JobPayloads } from "./job-types.js";
+import { loadRepoConfigFromApi } from "./repo-config.js";
+import { renderCiVerdict, retryStopReason } from "./ci-render.js";
+import type { FlowServices } from "./services.js";
+
+/**
+ * A check finished on an opforge head commit. Once every suite on that commit has completed, the attempt
+ * gets its verdict; a failure is read, attributed (does it also fail on the base branch?), recorded once
+ * per (commit, failure set), and answered with a retry, an escalation or a stop.
+ */
+export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices): Promise<void> {
+  const p = job.payload as JobPayloads["ci-result"];
+  const repoFull = `${p.owner}/${p.repo}`;
+  const generation = getGenerationByHeadSha(s.db, repoFull, p.headSha);
+  if (generation === null || generation.headSha !== p.headSha || generation.prNumber === null) return;
+  const octokit = await s.octokitFor(p.installationId);
+  const coords = { owner: p.owner, repo: p.repo };
+
+  const summary = await summarizeChecks(octokit, { ...coords, ref: p.headSha, ignoreCheckNames: [OWN_CHECK_NAME] });
+  if (summary.state === "pending") return;
+  const attempt = getAttemptByCommitSha(s.db, generation.id, p.headSha);
+
+  if (summary.state === "success") {
+    const recorded = recordCiResult(s.db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
+    if (!recorded.inserted) return;
+    if (attempt !== null) updateAttempt(s.db, attempt.id, { outcome: "ci_passed" }, s.now());
+    const committed = listAttempts(s.db, generation.id).filter((a) => a.commitSha !== null);
+    updateGeneration(
+      s.db,
+      generation.id,
+      { status: "succeeded", ...(generation.firstAttemptSuccess === null ? { firstAttemptSuccess: committed.length <= 1 } : {}) },
+      s.now(),
+    );
+    return;
+  }
+
+  const failures: CiFailure[] = await readFailures(octokit, { ...coords, failedRuns: summary.failedRuns });
+  const pr = await octokit.rest.pulls.get({ ...coords, pull_number: generation.prNumber });
+  // The base branch as it is now, not as it was when the PR was opened: a breakage that landed since counts too.
+  const baseSha = (await getBranchHeadSha(octokit, { ...coords, branch: pr.data.base.ref })) ?? pr.data.base.sha;
+  const failedChecks = [...new Set(summary.failedRuns.map((r) => r.name))];
+  const alsoOnBase = new Set(await failsOnBase(octokit, { ...coords, baseSha, checkName: failedChecks }));
+  const ours = failures.filter((f) => !alsoOnBase.has(f.check));
+  const hash = fingerprintsHash(ours.map((f) => f.fingerprint));
+  const earlier = listCiResults(s.db, generation.id).filter((r) => r.headSha !== p.headSha);
+  const recorded = recordCiResult(
+    s.db,
+    {
+      generationId: generation.id,
+      headSha: p.headSha,
+      fingerprintsHash: hash,
+      conclusion: "failure",
+      failures,
+      attributedToBase: ours.length === 0 && failedChecks.length > 0,
+    },
+    s.now(),
+  );
+  if (!recorded.inserted) return;
+  if (attempt !== null) updateAttempt(s.db, attempt.id, { outcome: "ci_failed", ciFailures: failures }, s.now());
+  if (generation.firstAttemptSuccess === null && ours.length > 0) {
+    updateGeneration(s.db, generation.id, { firstAttemptSuccess: false }, s.now());
+  }
+
+  const seenBefore = new Set(
+    earlier.flatMap((r) => (r.failures as CiFailure[]).map((f) => f.fingerprint)),
+  );
+  const recurring = ours.filter((f) => seenBefore.has(f.fingerprint));
+  const configResult = await loadRepoConfigFromApi(octokit, p.owner, p.repo, pr.data.base.ref);
+  const config = configResult.ok ? configResult.config : null;
+  const committedAttempts = listAttempts(s.db, generation.id).filter((a) => a.commitSha !== null).length;
+  const stop =
+    ours.length === 0
+      ? "base"
+      : recurring.length > 0
+        ? "recurring"
+        : retryStopReason({
+            config,
+            committedAttempts,
+            spentUsd: monthlySpendUsd(s.db, p.installationId, s.now()),
+          });
+  const willRetry = stop === null && claimRetry(s.db, recorded.result.id);
+  if (ours.length > 0 && !willRetry) {
+    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
+  }
+  await ctx.step("verdict-comment", () =>
+    createComment(octokit, {
+      ...coords,
+      issueNumber: generation.prNumber ?? 0,
+      marker: MARKERS.ciVerdict(p.headSha),
+      body: renderCiVerdict({ ours, onBase: failures.filter((f) => alsoOnBase.has(f.check)), recurring, stop, willRetry, maxAttempts: config?.max_attempts ?? 3, committedAttempts }),
+      ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
+    }),
+  );
+  if (willRetry) {
+    enqueue(
+      s.db,
+      { type: "retry", payload: { ...p, prNumber: generation.prNumber, trigger: "ci_retry" } satisfies JobPayloads["retry"], dedupeKey: `retry-ci:${repoFull}@${p.headSha}` },
+      s.now(),
+    );
+  }
+}

@@ -1,0 +1,104 @@
+import { removeLabel } from "../github/labels.js";
+import { upsertComment } from "../github/comments.js";
+import type { Job } from "../jobs/queue.js";
+import type { JobContext } from "../jobs/worker.js";
+import { MARKERS } from "../pipeline/markers.js";
+import { renderStatusComment, type StatusState } from "../pipeline/render.js";
+import { specFingerprint, specFromIssueBody } from "../spec/index.js";
+import { getGeneration, updateGeneration, upsertGenerationForIssue } from "../store/generations.js";
+import { monthlySpendUsd } from "../store/spend.js";
+import { formatUsd } from "../pipeline/render.js";
+import type { JobPayloads } from "./job-types.js";
+import { generateAndPublish } from "./publish.js";
+import type { FlowServices } from "./services.js";
+import { SPEC_INVALID_LABEL } from "./spec-invalid.js";
+
+/** Issue → PR: the job behind a valid spec on a labeled issue. */
+export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices): Promise<void> {
+  const p = job.payload as JobPayloads["generate"];
+  const octokit = await s.octokitFor(p.installationId);
+  const coords = { owner: p.owner, repo: p.repo };
+
+  // The body is read again: an edit made while the job waited wins over the payload's copy.
+  const body = await ctx.step("read-issue", async () => {
+    const { data } = await octokit.rest.issues.get({ ...coords, issue_number: p.issueNumber });
+    return data.body ?? "";
+  });
+  const parsed = specFromIssueBody(body);
+  if (!parsed.ok || specFingerprint(parsed.spec) !== p.specFingerprint) {
+    ctx.log.info({ issue: p.issueNumber }, "spec changed since the job was queued; the newer event's job takes over");
+    return;
+  }
+  const spec = parsed.spec;
+  const provider = s.providerFor(p.config);
+  const recorded = ctx.dbStep("record-generation", (db) => {
+    const r = upsertGenerationForIssue(
+      db,
+      {
+        repo: `${p.owner}/${p.repo}`,
+        installationId: p.installationId,
+        issueNumber: p.issueNumber,
+        specFingerprint: p.specFingerprint,
+        spec,
+        provider: provider.name,
+        model: provider.model,
+      },
+      s.now(),
+    );
+    return { id: r.generation.id, created: r.created, specChanged: r.specChanged, prNumber: r.generation.prNumber };
+  });
+  const generation = getGeneration(s.db, recorded.id);
+  if (generation === null) throw new Error(`generation ${recorded.id} vanished`);
+
+  const status = (name: string, state: StatusState) =>
+    ctx.step(`status-${name}`, async () => {
+      const current = getGeneration(s.db, generation.id);
+      const result = await upsertComment(octokit, {
+        ...coords,
+        issueNumber: p.issueNumber,
+        marker: MARKERS.status,
+        body: renderStatusComment(state),
+        ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
+        ...(current?.statusCommentId == null ? {} : { commentId: current.statusCommentId }),
+      });
+      updateGeneration(s.db, generation.id, { statusCommentId: result.id }, s.now());
+      return result.id;
+    });
+
+  // The same spec again (a second label event, a redelivered edit): the PR it produced stands.
+  if (!recorded.created && !recorded.specChanged && generation.prNumber !== null && generation.status !== "failed") {
+    await status("unchanged", {
+      state: "pr_opened",
+      prNumber: generation.prNumber,
+      prUrl: `https://github.com/${p.owner}/${p.repo}/pull/${generation.prNumber}`,
+      updated: false,
+    });
+    return;
+  }
+
+  await ctx.step("clear-invalid-label", () => removeLabel(octokit, { ...coords, issueNumber: p.issueNumber, name: SPEC_INVALID_LABEL }));
+
+  const spent = monthlySpendUsd(s.db, p.installationId, s.now());
+  if (spent >= p.config.budget_usd) {
+    const reason = `The monthly budget of ${formatUsd(p.config.budget_usd)} is used up (${formatUsd(spent)} spent); raise \`budget_usd\` in .github/opforge.yml or wait for next month.`;
+    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "budget_exhausted" }, s.now());
+    await status("budget", { state: "failed", reason });
+    return;
+  }
+
+  await status("generating", { state: "generating", attempt: generation.attemptsCount + 1 });
+  const result = await generateAndPublish(ctx, s, {
+    octokit,
+    generation,
+    spec,
+    config: p.config,
+    trigger: "initial",
+    localAttempts: 2,
+  });
+  if (!result.ok) {
+    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "generation_failed" }, s.now());
+    await status("failed", { state: "failed", reason: result.reason });
+    return;
+  }
+  await status("done", { state: "pr_opened", prNumber: result.prNumber, prUrl: result.prUrl, updated: !result.prCreated });
+}

@@ -1,0 +1,36 @@
+import type { RepoConfig } from "../config/repo-config.js";
+import type { SpecFinding } from "../spec/types.js";
+
+/** The installation and repository a job acts on; the worker authenticates as that installation. */
+export interface RepoRef {
+  installationId: number;
+  owner: string;
+  repo: string;
+}
+
+/** Payload of each job type. Handlers enqueue them; `src/flows/` runs them. */
+export interface JobPayloads {
+  "spec-invalid": RepoRef & { issueNumber: number; label: string; errors: SpecFinding[]; warnings: SpecFinding[] };
+  "config-invalid": RepoRef & { issueNumber: number; errors: string[] };
+  generate: RepoRef & { issueNumber: number; specFingerprint: string; config: RepoConfig };
+  "ci-result": RepoRef & { headSha: string };
+  retry: RepoRef & {
+    prNumber: number;
+    trigger: "ci_retry" | "manual_retry";
+    guidance?: string;
+    commentId?: number;
+    requestedBy?: string;
+  };
+  feedback: RepoRef & { prNumber: number; merged: boolean; mergeSha: string | null };
+}
+
+export type JobType = keyof JobPayloads;
+
+export const JOB_TYPES: readonly JobType[] = [
+  "spec-invalid",
+  "config-invalid",
+  "generate",
+  "ci-result",
+  "retry",
+  "feedback",
+];

@@ -1,0 +1,190 @@
+import type { RepoConfig } from "../config/repo-config.js";
+import { runAttempts } from "../generate/attempts.js";
+import { componentLayout, placeFiles } from "../generate/layout.js";
+import { snakeFromClassName } from "../generate/naming.js";
+import type { AttemptResult, GenerationContext, RetryContext } from "../generate/types.js";
+import { branchName } from "../github/branches.js";
+import { createCheckRun } from "../github/checks.js";
+import type { GitHubClient } from "../github/client.js";
+import { commitFiles } from "../github/commit.js";
+import { openOrUpdatePullRequest } from "../github/pulls.js";
+import type { JobContext } from "../jobs/worker.js";
+import { LocalCheck, type FileCheck } from "../pipeline/local-check.js";
+import { renderPrBody, renderPrTitle } from "../pipeline/render.js";
+import type { ComponentSpec } from "../spec/types.js";
+import { listAttempts, recordAttempt, updateAttempt, updateGeneration, type AttemptTrigger, type Generation } from "../store/generations.js";
+import type { FlowServices } from "./services.js";
+import { annotationsOf, buildPrSummary, findingsOf } from "./summary.js";
+
+export interface PublishInput {
+  octokit: GitHubClient;
+  generation: Generation;
+  spec: ComponentSpec;
+  config: RepoConfig;
+  trigger: AttemptTrigger;
+  retry?: RetryContext;
+  /** Local tries (model call + validation) before giving up on this round. */
+  localAttempts: number;
+}
+
+export type PublishResult =
+  | { ok: true; prNumber: number; prUrl: string; prCreated: boolean; commitSha: string; committed: boolean; files: { path: string; content: string }[]; checks: FileCheck[] }
+  | { ok: false; reason: string };
+
+interface GeneratedRound {
+  ok: boolean;
+  reason: string;
+  files: { path: string; content: string; role: string }[];
+  checks: FileCheck[];
+  learnedUsed: { kind: string; title: string; reason: string }[];
+  scaffold: boolean;
+  attemptId: number | null;
+}
+
+function usageOf(result: AttemptResult) {
+  return {
+    inputTokens: result.usage.input,
+    outputTokens: result.usage.output,
+    cacheReadTokens: result.usage.cacheRead,
+    cacheWriteTokens: result.usage.cacheWrite,
+  };
+}
+
+/**
+ * One round of the loop for a generation: generate (with learned context and, on a retry, the failures),
+ * validate and repair locally, record every attempt, then commit to the generation's branch, open or update
+ * its PR and report the local findings as a check run. Each GitHub effect is a durable step.
+ */
+export async function generateAndPublish(ctx: JobContext, s: FlowServices, input: PublishInput): Promise<PublishResult> {
+  const { octokit, generation, spec, config } = input;
+  const coords = { owner: generation.repo.split("/")[0] ?? "", repo: generation.repo.split("/")[1] ?? "" };
+  const layout = componentLayout(spec, config.paths);
+  const provider = s.providerFor(config);
+
+  const round = await ctx.step("generate", async (): Promise<GeneratedRound> => {
+    const learned = s.learning.contextFor(spec);
+    const check = new LocalCheck(learned.rules);
+    const context: GenerationContext = {
+      learned: learned.learned,
+      componentModule: layout.componentModule,
+      ...(config.airflow_version === undefined ? {} : { airflowVersion: config.airflow_version }),
+      ...(s.generation ?? {}),
+      ...(input.retry === undefined ? {} : { retry: input.retry }),
+    };
+    updateGeneration(s.db, generation.id, { status: "generating", provider: provider.name, model: provider.model }, s.now());
+    let lastAttemptId: number | null = null;
+    const outcome = await runAttempts(spec, context, provider, {
+      maxAttempts: input.localAttempts,
+      check: check.check,
+      onAttempt: (attempt) => {
+        const files = attempt.ok ? placeFiles(attempt.files, layout) : placeFiles(attempt.files ?? [], layout);
+        const stored = recordAttempt(
+          s.db,
+          {
+            generationId: generation.id,
+            trigger: input.trigger,
+            strategy: input.retry?.strategy ?? "fresh",
+            files,
+            validationReport: check.last,
+            appliedFixes: check.last.flatMap((c) => c.applied.map((a) => ({ path: c.path, ...a }))),
+            learnedContext: attempt.ok ? attempt.learnedUsed : context.learned,
+            usage: usageOf(attempt),
+            costUsd: attempt.costUsd,
+            durationMs: attempt.durationMs,
+            outcome: attempt.ok ? "validated" : "failed_generation",
+            failureReason: attempt.ok ? null : `${attempt.kind}: ${attempt.reason}`,
+          },
+          s.now(),
+        );
+        lastAttemptId = stored.id;
+      },
+    });
+    const final = outcome.final;
+    const last = outcome.attempts[outcome.attempts.length - 1];
+    const placedChecks = check.last.map((c) => ({ ...c, path: layout.paths[c.role] }));
+    return {
+      ok: final !== undefined,
+      reason: last !== undefined && !last.ok ? `${last.kind}: ${last.reason}` : "",
+      files: final === undefined ? [] : placeFiles(final.files, layout),
+      checks: placedChecks,
+      learnedUsed: final?.learnedUsed.map((l) => ({ kind: l.kind, title: l.title, reason: l.reason })) ?? [],
+      scaffold: final?.scaffold ?? false,
+      attemptId: lastAttemptId,
+    };
+  });
+
+  if (!round.ok || round.attemptId === null) {
+    return { ok: false, reason: round.reason || "the model gave no usable reply" };
+  }
+
+  const baseBranch = await ctx.step("base-branch", async () => {
+    const { data } = await octokit.rest.repos.get(coords);
+    return data.default_branch;
+  });
+  const branch = generation.branch ?? branchName(generation.issueNumber, snakeFromClassName(spec.name));
+  const commit = await ctx.step("commit", () =>
+    commitFiles(octokit, {
+      ...coords,
+      baseBranch,
+      branch,
+      files: round.files.map((f) => ({ path: f.path, content: f.content })),
+      message:
+        input.trigger === "initial"
+          ? `Add ${spec.component_type} ${spec.name} (opforge, #${generation.issueNumber})`
+          : `Retry ${spec.name}: ${input.retry?.strategy ?? "regenerate"} (opforge, #${generation.issueNumber})`,
+      allowedPaths: Object.values(layout.paths),
+    }),
+  );
+  updateAttempt(s.db, round.attemptId, { commitSha: commit.commitSha }, s.now());
+
+  const attempts = listAttempts(s.db, generation.id);
+  const summary = buildPrSummary({
+    spec,
+    issueNumber: generation.issueNumber,
+    files: round.files.map((f) => ({ path: f.path, role: f.role })),
+    checks: round.checks,
+    learnedUsed: round.learnedUsed,
+    provider: provider.name,
+    model: provider.model,
+    scaffold: round.scaffold,
+    attempts,
+  });
+  const pr = await ctx.step("pull-request", () =>
+    openOrUpdatePullRequest(octokit, {
+      ...coords,
+      head: branch,
+      base: baseBranch,
+      title: renderPrTitle(summary),
+      body: renderPrBody(summary),
+    }),
+  );
+  updateGeneration(
+    s.db,
+    generation.id,
+    { status: "ci_running", prNumber: pr.number, branch, headSha: commit.commitSha },
+    s.now(),
+  );
+
+  const findings = findingsOf(round.checks);
+  const errors = findings.filter((f) => f.severity === "error").length;
+  await ctx.step("check-run", () =>
+    createCheckRun(octokit, {
+      ...coords,
+      headSha: commit.commitSha,
+      conclusion: errors > 0 ? "failure" : findings.length > 0 ? "neutral" : "success",
+      title: findings.length === 0 ? "No findings" : `${errors} error(s), ${findings.length - errors} warning(s)`,
+      summary: `Local validation of the generated files by opforge (${round.files.length} files).`,
+      annotations: annotationsOf(round.checks),
+    }),
+  );
+  return {
+    ok: true,
+    prNumber: pr.number,
+    prUrl: pr.url,
+    prCreated: pr.created,
+    commitSha: commit.commitSha,
+    committed: commit.created,
+    files: round.files,
+    checks: round.checks,
+  };
+}

@@ -1,0 +1,63 @@
+import type { ApplicationFunction, Probot } from "probot";
+import type { RepoConfig } from "./config/repo-config.js";
+import { createFlowWorker } from "./flows/index.js";
+import { noLearning, type FlowServices, type LearningHooks } from "./flows/services.js";
+import { providerFromEnv } from "./generate/providers/index.js";
+import type { ModelProvider } from "./generate/types.js";
+import type { GitHubClient } from "./github/client.js";
+import { registerCheckHandlers } from "./handlers/checks.js";
+import { registerCommentHandlers } from "./handlers/comments.js";
+import { registerIssueHandlers } from "./handlers/issues.js";
+import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
+import type { Worker } from "./jobs/worker.js";
+import { countJobs } from "./jobs/queue.js";
+import type { Database } from "./store/database.js";
+
+export interface OpforgeAppOptions {
+  db: Database;
+  now?: () => number;
+  env?: NodeJS.ProcessEnv;
+  providerFor?: (config: RepoConfig) => ModelProvider;
+  learning?: LearningHooks;
+  botLogin?: string;
+  /** Start polling the queue when the app loads (tests drive the worker by hand instead). */
+  startWorker?: boolean;
+  worker?: { concurrency?: number; pollIntervalMs?: number; leaseMs?: number };
+  /** Receives the worker, so its owner can stop it on shutdown. */
+  onWorker?: (worker: Worker) => void;
+}
+
+/** The Probot app: webhook handlers, a health route, and the worker that runs the queued flows. */
+export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
+  return (app: Probot, { addHandler }) => {
+    const now = options.now ?? Date.now;
+    const handlerServices = { db: options.db, now };
+    registerIssueHandlers(app, handlerServices);
+    registerCheckHandlers(app, handlerServices);
+    registerCommentHandlers(app, handlerServices);
+    registerPullRequestHandlers(app, handlerServices);
+
+    addHandler((req, res) => {
+      if (req.method !== "GET" || req.url !== "/healthz") return false;
+      const jobs = countJobs(options.db);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ status: "ok", jobs }));
+      return true;
+    });
+
+    const env = options.env ?? process.env;
+    const flowServices: FlowServices = {
+      db: options.db,
+      now,
+      octokitFor: async (installationId) => (await app.auth(installationId)) as unknown as GitHubClient,
+      providerFor:
+        options.providerFor ?? ((config) => providerFromEnv(env, { provider: config.provider, model: config.model })),
+      learning: options.learning ?? noLearning,
+      log: app.log,
+      ...(options.botLogin === undefined ? {} : { botLogin: options.botLogin }),
+    };
+    const worker = createFlowWorker(flowServices, options.worker ?? {});
+    options.onWorker?.(worker);
+    if (options.startWorker ?? true) worker.start();
+  };
+}

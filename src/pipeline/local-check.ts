@@ -1,0 +1,52 @@
+import type { AttemptCheck } from "../generate/attempts.js";
+import type { FileRole, GeneratedFile } from "../generate/types.js";
+import { repairPython, type AppliedFix, type RewriteRule, type ValidateOptions, type ValidationReport } from "../python/index.js";
+import type { ComponentSpec } from "../spec/types.js";
+
+/** What the local pass found and did to one file, kept with the attempt and shown on the PR. */
+export interface FileCheck {
+  path: string;
+  role: FileRole;
+  report: ValidationReport;
+  applied: AppliedFix[];
+}
+
+function validateOptionsFor(file: GeneratedFile, spec: ComponentSpec): ValidateOptions {
+  return {
+    path: file.path,
+    kind: file.role,
+    componentType: spec.component_type,
+    airflowVersion: spec.airflow_version,
+    dependencies: spec.dependencies,
+    ...(file.role === "component" ? { className: spec.name } : {}),
+  };
+}
+
+/**
+ * The validation and repair pass between the model and the PR: every file is repaired to a fixed point
+ * (built-in fixers and learned rules), and an error-severity finding left after repair fails the attempt,
+ * so the next attempt is asked to fix exactly that instead of CI finding it.
+ */
+export class LocalCheck {
+  /** What the most recent run found and did, for the attempt record and the PR body. */
+  last: FileCheck[] = [];
+
+  constructor(private readonly rules: RewriteRule[] = []) {}
+
+  readonly check: AttemptCheck = async (files, spec) => {
+    const checks: FileCheck[] = [];
+    const repaired: GeneratedFile[] = [];
+    for (const file of files) {
+      const result = await repairPython(file.content, validateOptionsFor(file, spec), this.rules);
+      checks.push({ path: file.path, role: file.role, report: result.report, applied: result.applied });
+      repaired.push({ ...file, content: result.source });
+    }
+    this.last = checks;
+    const failures = checks.flatMap((c) =>
+      c.report.findings
+        .filter((f) => f.severity === "error")
+        .map((f) => `${c.path}:${f.line}:${f.column}: ${f.rule}: ${f.message}`),
+    );
+    return failures.length === 0 ? { ok: true, files: repaired } : { ok: false, failures, files: repaired };
+  };
+}
