@@ -1,13 +1,9 @@
+import { toSnakeCase } from "../spec/names.js";
 import type { ComponentSpec } from "../spec/types.js";
 
-/** `HttpToS3Operator` → `http_to_s3_operator`, `HTTPSensor` → `http_sensor`. */
+/** `HttpToS3Operator` → `http_to_s3_operator`, `HTTPSensor` → `http_sensor` (the spec module's rule, so paths agree). */
 export function snakeFromClassName(name: string): string {
-  return name
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .replace(/[^A-Za-z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "")
-    .toLowerCase();
+  return toSnakeCase(name) || "component";
 }
 
 /** The three relative file names of a generation, from the class name. */

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,24 +54,20 @@ export const weatherSpec = (): ComponentSpec =>
 export const hasPython = spawnSync("python3", ["--version"]).status === 0;
 
 /**
- * Compiles each source with `python3 -m py_compile`; returns the compiler's message for each file that
- * fails (empty when all compile). Never imports or runs the code.
+ * Compiles the sources with one `python3 -m py_compile` run; returns the compiler's complaint (empty when
+ * every file compiles). Never imports or runs the code.
  */
 export function pyCompileErrors(files: { path: string; content: string }[]): string[] {
   const dir = mkdtempSync(join(tmpdir(), "opforge-pycompile-"));
   try {
-    const errors: string[] = [];
-    for (const [i, file] of files.entries()) {
+    const paths = files.map((file, i) => {
       const path = join(dir, `${i}_${file.path.replace(/[/\\]/g, "_")}`);
       writeFileSync(path, file.content);
-      try {
-        execFileSync("python3", ["-m", "py_compile", path], { stdio: "pipe" });
-      } catch (error) {
-        const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? String(error);
-        errors.push(`${file.path}: ${stderr}`);
-      }
-    }
-    return errors;
+      return path;
+    });
+    const run = spawnSync("python3", ["-m", "py_compile", ...paths], { encoding: "utf8" });
+    if (run.status === 0) return [];
+    return [`${run.stderr}${run.stdout}`.split(dir).join("").trim() || `py_compile exited with ${run.status}`];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

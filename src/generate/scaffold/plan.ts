@@ -1,4 +1,5 @@
 import type { AirflowTarget, ComponentSpec, SpecParam } from "../../spec/types.js";
+import { BASE_OPERATOR_ARGS, BASE_SENSOR_ARGS, SENSOR_SETTING_NAMES } from "../../spec/names.js";
 import { snakeFromClassName } from "../naming.js";
 import { baseType, isMutableValue, pyAnnotation, pyIdentifier, pyLiteral } from "./python.js";
 
@@ -48,19 +49,9 @@ export interface ScaffoldPlan {
   hook?: { connAttr: string; defaultConnName: string; connType: string; hookName: string; usesRequests: boolean };
 }
 
-const OPERATOR_BASE_ARGS = new Set([
-  "task_id", "owner", "email", "email_on_retry", "email_on_failure", "retries", "retry_delay",
-  "retry_exponential_backoff", "max_retry_delay", "start_date", "end_date", "depends_on_past",
-  "wait_for_downstream", "dag", "params", "default_args", "priority_weight", "weight_rule", "queue", "pool",
-  "pool_slots", "sla", "execution_timeout", "on_execute_callback", "on_failure_callback", "on_success_callback",
-  "on_retry_callback", "on_skipped_callback", "trigger_rule", "resources", "run_as_user", "max_active_tis_per_dag",
-  "executor_config", "do_xcom_push", "inlets", "outlets", "task_group", "doc", "doc_md", "doc_json", "doc_yaml",
-  "doc_rst", "multiple_outputs", "executor", "task_display_name", "map_index_template",
-]);
-const SENSOR_BASE_ARGS = new Set([
-  ...OPERATOR_BASE_ARGS, "poke_interval", "timeout", "soft_fail", "mode", "exponential_backoff", "max_wait",
-  "silent_fail", "never_fail",
-]);
+// Spec params with these names are arguments of the Airflow base class: they go to `super().__init__`.
+const OPERATOR_BASE_ARGS: ReadonlySet<string> = BASE_OPERATOR_ARGS;
+const SENSOR_BASE_ARGS: ReadonlySet<string> = new Set([...BASE_OPERATOR_ARGS, ...SENSOR_SETTING_NAMES, ...BASE_SENSOR_ARGS]);
 
 function sampleForType(name: string, type: string): string {
   const t = baseType(type).toLowerCase();
@@ -133,7 +124,7 @@ function pickSensorPath(params: PlannedParam[]): PlannedParam | undefined {
 export function planScaffold(spec: ComponentSpec, target: AirflowTarget, componentModule?: string): ScaffoldPlan {
   const typing = new Set<string>(["Any"]);
   const snake = snakeFromClassName(spec.name);
-  const reserved = spec.component_type === "sensor" ? SENSOR_BASE_ARGS : spec.component_type === "operator" ? OPERATOR_BASE_ARGS : new Set<string>();
+  const reserved: ReadonlySet<string> = spec.component_type === "sensor" ? SENSOR_BASE_ARGS : spec.component_type === "operator" ? OPERATOR_BASE_ARGS : new Set<string>();
   const templatedNames = new Set(spec.template_fields);
 
   const params: PlannedParam[] = [];
@@ -201,6 +192,8 @@ export function planScaffold(spec: ComponentSpec, target: AirflowTarget, compone
     }
   }
 
+  // Required arguments first, as the spec's readers expect; the keyword-only `*` makes the order free.
+  params.sort((a, b) => Number(a.signatureDefault !== undefined) - Number(b.signatureDefault !== undefined));
   const ownNames = new Set(params.map((p) => p.name));
   const templateFields: string[] = [];
   const droppedTemplateFields: string[] = [];
