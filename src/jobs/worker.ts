@@ -145,7 +145,10 @@ export class Worker {
     this.loop = this.pollLoop();
   }
 
-  /** Stops leasing new jobs and resolves once every running handler has finished. */
+  /**
+   * Stops leasing new jobs and resolves once every running handler has finished. A handler that never
+   * settles keeps this pending; its job is picked up again by the next process once the lease expires.
+   */
   async stop(): Promise<void> {
     if (this.loop === null) return;
     this.stopping = true;
@@ -157,7 +160,7 @@ export class Worker {
   }
 
   /** Leases as many jobs as there are free slots, without waiting for them; returns how many were taken. */
-  fill(): number {
+  private fill(): number {
     let taken = 0;
     while (this.active.size < this.concurrency && !this.stopping) {
       let job: Job | null;
@@ -176,11 +179,6 @@ export class Worker {
       this.active.add(run);
     }
     return taken;
-  }
-
-  /** Resolves when no handler is running (jobs leased later are not waited for). */
-  async drain(): Promise<void> {
-    while (this.active.size > 0) await Promise.allSettled([...this.active]);
   }
 
   private wake(): void {
