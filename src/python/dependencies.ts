@@ -78,6 +78,73 @@ const IMPORT_TO_DISTS: Record<string, string[]> = {
   pythonjsonlogger: ["python-json-logger"],
   ruamel: ["ruamel-yaml"],
   tableauserverclient: ["tableauserverclient"],
+  cassandra: ["cassandra-driver", "scylla-driver"],
+  arango: ["python-arango"],
+  atlassian: ["atlassian-python-api"],
+  jpype: ["jpype1"],
+  winrm: ["pywinrm"],
+  opensearchpy: ["opensearch-py"],
+  prestodb: ["presto-python-client"],
+  analytics: ["analytics-python", "segment-analytics-python"],
+  weaviate: ["weaviate-client"],
+  qdrant_client: ["qdrant-client"],
+  pinecone: ["pinecone", "pinecone-client"],
+  neo4j: ["neo4j"],
+  influxdb_client: ["influxdb-client"],
+  pydruid: ["pydruid"],
+  hvac: ["hvac"],
+  ydb: ["ydb"],
+  pyspark: ["pyspark"],
+  airflow_client: ["apache-airflow-client"],
+  elasticsearch: ["elasticsearch"],
+  pyexasol: ["pyexasol"],
+  teradatasql: ["teradatasql"],
+  vertica_python: ["vertica-python"],
+  tableau_api_lib: ["tableau-api-lib"],
+  mysql: ["mysql-connector-python"],
+  pgvector: ["pgvector"],
+  facebook_business: ["facebook-business"],
+  dbt: ["dbt-core"],
+  openlineage: ["openlineage-python", "openlineage-integration-common"],
+  pysftp: ["pysftp"],
+  smbprotocol: ["smbprotocol"],
+  yandexcloud: ["yandexcloud"],
+  yandex: ["yandexcloud", "yandex-query-client"],
+  kylinpy: ["kylinpy"],
+  "azure.kusto": ["azure-kusto-data"],
+  "azure.identity": ["azure-identity"],
+  "azure.core": ["azure-core"],
+  "azure.mgmt": ["azure-mgmt-resource"],
+  "azure.servicebus": ["azure-servicebus"],
+  "azure.cosmos": ["azure-cosmos"],
+  "azure.storage.blob": ["azure-storage-blob"],
+  "azure.storage.fileshare": ["azure-storage-file-share"],
+  "azure.storage.filedatalake": ["azure-storage-file-datalake"],
+  "azure.datalake.store": ["azure-datalake-store"],
+  "google.cloud.sql": ["google-cloud-sql"],
+};
+
+/** Libraries that other distributions install with them (what a spec may rely on without naming it). */
+const TRANSITIVE: Record<string, string[]> = {
+  "msgraph-core": ["kiota_abstractions", "kiota_authentication_azure", "kiota_http", "kiota_serialization_json", "kiota_serialization_text", "msgraph_core", "httpx", "azure"],
+  papermill: ["jupyter_client", "traitlets", "nbformat", "nbconvert", "scrapbook"],
+  "qdrant-client": ["grpc", "numpy", "portalocker"],
+  "apache-beam": ["google", "numpy", "pyarrow", "grpc"],
+  pandas: ["numpy", "pytz", "dateutil"],
+  pyarrow: ["numpy"],
+  boto3: ["botocore", "s3transfer", "jmespath"],
+  "google-auth": ["google"],
+  "google-api-core": ["google"],
+  "azure-identity": ["azure", "msal"],
+  "azure-mgmt-containerinstance": ["msrestazure", "msrest", "azure"],
+  "azure-batch": ["msrest", "msrestazure", "azure"],
+  "snowflake-connector-python": ["snowflake"],
+  "python-arango": ["arango"],
+  "weaviate-client": ["weaviate", "grpc"],
+  jaydebeapi: ["jpype"],
+  "google-auth-httplib2": ["httplib2"],
+  elasticsearch: ["elastic_transport"],
+  "pyhive": ["thrift", "thrift_sasl", "sasl", "pure_sasl"],
 };
 
 /** Third-party packages Airflow itself installs, importable by any component without declaring them. */
@@ -89,7 +156,8 @@ const AIRFLOW_CORE_IMPORTS = new Set([
   "more_itertools", "asgiref", "yaml", "re2", "sqlalchemy_jsonfield", "setproctitle", "uvicorn", "fastapi",
   "structlog", "msgspec", "methodtools", "jsonschema", "urllib3", "certifi", "idna", "charset_normalizer",
   "opentelemetry", "sqlparse", "aiohttp", "multidict", "yarl", "marshmallow", "flask_appbuilder", "click",
-  "lockfile", "python_daemon", "daemon", "universal_pathlib", "wrapt", "sniffio", "anyio", "h11", "httpcore",
+  "lockfile", "python_daemon", "daemon", "universal_pathlib", "wrapt", "sniffio", "anyio", "h11", "httpcore", "pytz",
+  "flask_babel", "wtforms", "flask_wtf", "flask_login", "flask_session", "flask_caching", "connexion", "email_validator",
 ]);
 
 /** Providers installed together with apache-airflow (2.9+ and 3.x). */
@@ -162,8 +230,9 @@ export function classifyImport(module: string, isStdlib: boolean, dependencies: 
   const declared = new Set(dependencies.map(requirementName));
   if (candidates.some((c) => declared.has(c))) return { status: "declared", candidates };
   for (const dep of declared) {
-    const brings = PROVIDER_BRINGS[dep];
-    if (brings?.includes(top)) return { status: "declared", candidates };
+    if (PROVIDER_BRINGS[dep]?.includes(top) || TRANSITIVE[dep]?.includes(top)) return { status: "declared", candidates };
+    if (dep.startsWith("azure-") && (top === "azure" || top === "msrest" || top === "msrestazure")) return { status: "declared", candidates };
+    if (dep.startsWith("google-") && top === "google") return { status: "declared", candidates };
   }
   return { status: "undeclared", candidates };
 }

@@ -29,7 +29,15 @@ export function structureTargets(a: Analysis): ComponentClass[] {
     const type = a.options.componentType ?? componentKindOfClass(cls);
     return type ? [{ cls, type }] : [];
   }
-  return a.components;
+  return a.components.filter((c) => !isRemovedStub(c.cls, a));
+}
+
+/** A class kept only to fail loudly (`__init__` that just raises), as providers do for removed components. */
+function isRemovedStub(cls: ClassFact, a: Analysis): boolean {
+  const init = cls.methods.get("__init__");
+  if (!init?.body) return false;
+  const body = namedChildren(init.body).filter((n) => !(n.type === "expression_statement" && n.children[0]?.type === "string"));
+  return body[0]?.type === "raise_statement";
 }
 
 function lastSegment(name: string): string {
@@ -42,7 +50,7 @@ function derivesDirectly(cls: ClassFact, kind: ComponentKind): boolean {
 }
 
 function looksAbstract(cls: ClassFact): boolean {
-  if (/^(Base|Abstract)|Mixin$/.test(cls.name)) return true;
+  if (/Base|Abstract|Mixin$|^_/.test(cls.name)) return true;
   if (cls.bases.some((b) => /(^|\.)(ABC|ABCMeta|Protocol|Generic)$/.test(b))) return true;
   for (const m of cls.methods.values()) if (m.decorators.some((d) => /abstractmethod$/.test(d.name))) return true;
   return false;
@@ -68,11 +76,26 @@ function baseClass(a: Analysis): Hit[] {
   if (a.components.some((c) => c.type === wanted)) return [];
   const other = a.components[0];
   if (other) {
+    // A deferrable operator that waits (defer + execute) is a legitimate way to write a sensor.
+    const sensorAsOperator = wanted === "sensor" && other.type === "operator" && other.cls.methods.has("execute");
     return [
-      hitAt(a, other.cls.nameNode, `class ${other.cls.name} looks like a ${other.type}, but the component is a ${wanted}; derive it from ${DIRECT_BASES[wanted]} (${baseImportHint(wanted, version)})`),
+      hitAt(
+        a,
+        other.cls.nameNode,
+        `class ${other.cls.name} looks like a ${other.type}, but the component is a ${wanted}; derive it from ${DIRECT_BASES[wanted]} (${baseImportHint(wanted, version)})`,
+        sensorAsOperator ? { severity: "warning" } : {},
+      ),
     ];
   }
-  return [{ line: 1, column: 1, message: `no class deriving from ${DIRECT_BASES[wanted]} found; a ${wanted} module defines one (${baseImportHint(wanted, version)})` }];
+  // Without a class name from the spec this may be a helper module next to the components: warn only.
+  return [
+    {
+      line: 1,
+      column: 1,
+      message: `no class deriving from ${DIRECT_BASES[wanted]} found; a ${wanted} module defines one (${baseImportHint(wanted, version)})`,
+      severity: "warning",
+    },
+  ];
 }
 
 function secondParamIsContext(fn: FunctionFact): boolean {
@@ -85,15 +108,25 @@ function executeSignature(a: Analysis): Hit[] {
   const hits: Hit[] = [];
   for (const { cls, type } of structureTargets(a)) {
     if (type === "hook") continue;
-    for (const name of ["execute", "poke", "execute_complete"]) {
+    const deferTargets = new Set<string>();
+    walk(cls.node, (node) => {
+      if (node.type === "keyword_argument" && a.text(field(node, "name") ?? node) === "method_name") {
+        const target = stringValue(field(node, "value"), a.source);
+        if (target) deferTargets.add(target);
+      }
+    });
+    for (const name of new Set(["execute", "poke", "execute_complete", ...deferTargets])) {
       const fn = cls.methods.get(name);
       if (!fn || secondParamIsContext(fn)) continue;
+      // A resume method nothing defers to is dead code: worth a warning, not a failure.
+      const severity = name === "execute_complete" && !deferTargets.has(name) && !/\.defer\(/.test(a.text(cls.node)) ? "warning" : undefined;
       const got = fn.params.slice(1).map((p) => p.name);
       hits.push(
         hitAt(
           a,
           fn.paramsNode,
-          `${cls.name}.${name}(${["self", ...got].join(", ")}): Airflow calls ${name}() with context= as a keyword (TypeError: ${cls.name}.${name}() got an unexpected keyword argument 'context'); declare it as ${name}(self, context${name === "execute_complete" ? ", event=None" : ""})`,
+          `${cls.name}.${name}(${["self", ...got].join(", ")}): Airflow calls ${name}() with context= as a keyword (TypeError: ${cls.name}.${name}() got an unexpected keyword argument 'context'); declare it as ${name}(self, context${name === "execute" || name === "poke" ? "" : ", event=None"})`,
+          severity ? { severity } : {},
         ),
       );
     }
@@ -390,6 +423,7 @@ const LIGHT_CALLS = new Set([
   "NullHandler", "setLevel", "addHandler", "Formatter", "StreamHandler", "basicConfig", "TypeAliasType", "timezone",
   "ZoneInfo", "is_available", "register", "lazy_object_proxy", "Proxy", "total_seconds", "now", "utcnow", "today",
   "fromtimestamp", "compile_regex", "Pattern", "TYPE_CHECKING", "overload", "final", "runtime_checkable", "Protocol",
+  "debug", "info", "warning", "error", "exception", "critical", "suppress",
 ]);
 
 function moduleLevelWork(a: Analysis): Hit[] {
@@ -397,7 +431,7 @@ function moduleLevelWork(a: Analysis): Hit[] {
   const hits: Hit[] = [];
   const reported = new Set<string>();
   walk(a.parsed.root, (node) => {
-    if (["function_definition", "class_definition", "lambda", "decorator", "parameters"].includes(node.type)) return false;
+    if (["function_definition", "class_definition", "lambda", "decorator", "parameters", "raise_statement"].includes(node.type)) return false;
     if (node.type === "if_statement") {
       const cond = field(node, "condition");
       if (cond && /TYPE_CHECKING|__name__/.test(a.text(cond))) return false;

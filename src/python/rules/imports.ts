@@ -87,9 +87,12 @@ function undefinedName(a: Analysis): Hit[] {
   return hits;
 }
 
+/** Namespace packages whose distribution is named by the next segment (`from google import auth` → google-auth). */
+const NAMESPACE_PACKAGES = new Set(["google", "azure", "google.cloud"]);
+
 function topModules(imp: ImportFact): string[] {
   if (imp.kind === "future" || imp.level > 0) return [];
-  if (imp.kind === "from") return [imp.module];
+  if (imp.kind === "from") return NAMESPACE_PACKAGES.has(imp.module) ? imp.names.map((n) => `${imp.module}.${n.name}`) : [imp.module];
   return imp.names.map((n) => n.name);
 }
 
@@ -114,7 +117,8 @@ function undeclaredImport(a: Analysis): Hit[] {
         );
         continue;
       }
-      const soft = imp.guarded || imp.typeChecking || !imp.moduleLevel;
+      // Typing stubs, optional imports and other providers (optional cross-provider features) only warn.
+      const soft = imp.guarded || imp.typeChecking || !imp.moduleLevel || /^(mypy_boto3_|types_)/.test(top) || module.startsWith("airflow.providers.");
       hits.push(
         hitAt(
           a,

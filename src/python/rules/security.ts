@@ -118,13 +118,14 @@ function hardcodedSecret(a: Analysis): Hit[] {
     const name = nameNode.type === "attribute" ? a.text(field(nameNode, "attribute") ?? nameNode) : a.text(nameNode);
     if (!SECRET_NAME.test(name)) return;
     const value = stringValue(valueNode, a.source);
-    if (!value || /^[*x.\-_ ]*$/i.test(value) || /^\{\{.*\}\}$/.test(value.trim())) return;
+    if (!value || looksLikeLabel(value) || underPlaceholders(at, a)) return;
     hits.push(hitAt(a, at, `'${name}' is set to a hard-coded string (ruff ${code}, Bandit B${code.slice(1)}); read it from an Airflow connection or Variable`, { severity: "warning" }));
   };
   walk(a.parsed.root, (node) => {
     switch (node.type) {
       case "string_content": {
         const text = a.text(node);
+        if (/EXAMPLE|1234567890|XXXXXX|your[_-]?(key|token)/i.test(text) || underPlaceholders(node, a)) return;
         for (const shape of KEY_SHAPES) {
           if (shape.re.test(text)) {
             hits.push(hitAt(a, node, `string literal looks like ${shape.what} (ruff S105, Bandit B105); never commit credentials — read them from an Airflow connection`));
@@ -148,7 +149,7 @@ function hardcodedSecret(a: Analysis): Hit[] {
         const keyText = stringValue(key, a.source);
         if (keyText !== undefined && SECRET_NAME.test(keyText)) {
           const value = stringValue(field(node, "value"), a.source);
-          if (value && !/^[*x.\-_ ]*$/i.test(value) && !/^\{\{.*\}\}$/.test(value.trim())) {
+          if (value && !looksLikeLabel(value) && !underPlaceholders(node, a)) {
             hits.push(hitAt(a, node, `'${keyText}' is set to a hard-coded string (ruff S105, Bandit B105); read it from an Airflow connection or Variable`, { severity: "warning" }));
           }
         }
@@ -159,6 +160,24 @@ function hardcodedSecret(a: Analysis): Hit[] {
     }
   });
   return hits;
+}
+
+/**
+ * Values that name or describe a secret rather than hold one: masks (`***`), Jinja references, field names and
+ * UI labels ("API Token"). Real secrets carry digits or symbols; key-shaped ones are caught by KEY_SHAPES.
+ */
+function looksLikeLabel(value: string): boolean {
+  return /^[*x.\-_ ]*$/i.test(value) || /^\{\{.*\}\}$/.test(value.trim()) || /^[A-Za-z][A-Za-z _./-]*$/.test(value);
+}
+
+/** Connection-form placeholders and relabelings (a hook's UI field behaviour) show example values and labels on purpose. */
+function underPlaceholders(node: PyNode, a: Analysis): boolean {
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === "pair" && ["placeholders", "relabeling"].includes(stringValue(field(p, "key"), a.source) ?? "")) return true;
+    if (p.type === "function_definition") return /^get_(ui_field_behaviou?r|connection_form_widgets)$/.test(a.text(field(p, "name") ?? p));
+    if (p.type === "class_definition") return false;
+  }
+  return false;
 }
 
 function tempfileMktemp(a: Analysis): Hit[] {
