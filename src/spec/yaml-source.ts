@@ -121,7 +121,8 @@ function firstLine(text: string): string {
 function nodeAt(root: unknown, path: SpecPath, exact = false): Node | undefined {
   let current = root as Node | null | undefined;
   let lastFound: Node | undefined = current ?? undefined;
-  for (const segment of path) {
+  for (const [depth, segment] of path.entries()) {
+    const last = depth === path.length - 1;
     let next: Node | undefined;
     if (typeof segment === "number" && isSeq(current)) {
       next = current.items[segment] as Node | undefined;
@@ -130,8 +131,11 @@ function nodeAt(root: unknown, path: SpecPath, exact = false): Node | undefined 
         if (!isPair(item)) continue;
         const key = isScalar(item.key) ? item.key.value : item.key;
         if (String(key) === String(segment)) {
-          // A key with no value (`ui_color:`) has a null value node; point at the key then.
-          next = ((item.value as Node | null) ?? (item.key as Node | null)) ?? undefined;
+          // A key with no value (`ui_color:`) has a null value node, and a block list starts on the
+          // line after its key: point at the key then, where a reader looks for the field.
+          const value = item.value as Node | null;
+          const atKey = value === null || (!exact && last && (isMap(value) || isSeq(value)) && !value.flow);
+          next = ((atKey ? item.key : value) as Node | null) ?? undefined;
           break;
         }
       }

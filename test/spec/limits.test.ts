@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { MAX_PARAMS, MAX_SPEC_BYTES, parseSpecFile, parseSpecText, specFromIssueBody } from "../../src/spec/index.js";
+import { BASE, errorsOf, expectOnlyError, expectValid } from "./helpers.js";
+
+/** Runs `fn` and returns its result with the milliseconds it took. */
+function timed<T>(fn: () => T): { value: T; ms: number } {
+  const start = performance.now();
+  const value = fn();
+  return { value, ms: performance.now() - start };
+}
+
+function inputs(count: number): string {
+  let text = `${BASE}inputs:\n`;
+  for (let index = 0; index < count; index++) text += `  - name: input_${index}\n    type: str\n`;
+  return text;
+}
+
+describe("size bounds", () => {
+  it("refuses a 2 MB spec before parsing it", () => {
+    const text = `${BASE}description: "${"x".repeat(2 * 1024 * 1024)}"\n`;
+    const { value, ms } = timed(() => parseSpecText(text));
+    expectOnlyError(value, "", /over the 1\.0 MB limit \(MAX_SPEC_BYTES\)/);
+    expect(ms).toBeLessThan(200);
+  });
+
+  it("refuses a 2 MB issue body", () => {
+    const { value, ms } = timed(() => specFromIssueBody(`\`\`\`yaml\n${BASE}\`\`\`\n${"y".repeat(2 * 1024 * 1024)}`));
+    expectOnlyError(value, "", /issue body is 2\.0 MB, over the 1\.0 MB limit/);
+    expect(ms).toBeLessThan(200);
+  });
+
+  it("accepts exactly MAX_PARAMS params and refuses one more", () => {
+    expectValid(parseSpecText(inputs(MAX_PARAMS)));
+    expectOnlyError(parseSpecText(inputs(MAX_PARAMS + 1)), "inputs", new RegExp(`${MAX_PARAMS + 1} inputs and config params, over the limit of ${MAX_PARAMS}`), 4);
+  });
+
+  it("refuses a 10,000-input spec quickly", () => {
+    const text = inputs(10_000);
+    expect(text.length).toBeLessThan(MAX_SPEC_BYTES);
+    const { value, ms } = timed(() => parseSpecText(text));
+    expectOnlyError(value, "inputs", /10000 inputs and config params, over the limit of 500 \(MAX_PARAMS\)/);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it("bounds YAML alias expansion", () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (const [index, name] of ["b", "c", "d", "e", "f", "g"].entries()) {
+      const previous = "abcdefg"[index]!;
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
+    }
+    const { value, ms } = timed(() => parseSpecText(`${BASE}${levels.join("\n")}\n`));
+    expectOnlyError(value, "", /aliases expand too far.*MAX_ALIAS_COUNT/);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it("refuses deeply nested flow collections before parsing", () => {
+    const text = `${BASE}prerequisites: ${"[".repeat(200_000)}${"]".repeat(200_000)}\n`;
+    const { value, ms } = timed(() => parseSpecText(text));
+    expectOnlyError(value, "", /nested more than 64 levels deep/, 4);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it("refuses deeply nested block sequences before parsing", () => {
+    const text = `${BASE}prerequisites:\n${"- ".repeat(300_000)}x\n`;
+    const { value, ms } = timed(() => parseSpecText(text));
+    expectOnlyError(value, "", /over the 256 limit \(MAX_LINE_PREFIX\)/, 5);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it("refuses moderate nesting beyond MAX_NESTING_DEPTH with the line it starts on", () => {
+    let nested = "leaf";
+    for (let depth = 0; depth < 40; depth++) nested = `{k: ${nested}}`;
+    const error = expectOnlyError(parseSpecText(`${BASE}prerequisites: ${nested}\n`), "", /nested more than 32 levels deep \(MAX_NESTING_DEPTH\)/);
+    expect(error.line).toBe(4);
+  });
+
+  it("does not count brackets inside quotes, comments or block scalars", () => {
+    const brackets = "[".repeat(100);
+    const text = `${BASE}display_name: "${brackets}" # ${brackets}\nexamples:\n  - code: |\n      ${brackets}\n`;
+    expect(expectValid(parseSpecText(text)).display_name).toBe(brackets);
+  });
+});
+
+describe("parseSpecFile", () => {
+  const dir = mkdtempSync(join(tmpdir(), "opforge-spec-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("refuses a file over the limit from its size", async () => {
+    const path = join(dir, "huge.yaml");
+    writeFileSync(path, `${BASE}# ${"z".repeat(2 * 1024 * 1024)}\n`);
+    const start = performance.now();
+    const result = await parseSpecFile(path);
+    expect(performance.now() - start).toBeLessThan(200);
+    const [error] = errorsOf(result);
+    expect(error!.message).toContain(`spec file ${path} is 2.0 MB, over the 1.0 MB limit`);
+  });
+
+  it("throws an error naming a missing file", async () => {
+    const path = join(dir, "missing.yaml");
+    await expect(parseSpecFile(path)).rejects.toThrow(`cannot read spec file "${path}": no such file`);
+  });
+
+  it("throws an error naming a directory", async () => {
+    await expect(parseSpecFile(dir)).rejects.toThrow(`cannot read spec file "${dir}": it is a directory, not a file`);
+  });
+
+  it("reads a file with a byte-order mark and CRLF line ends", async () => {
+    const path = join(dir, "crlf.yaml");
+    writeFileSync(path, `\uFEFF${BASE.replace(/\n/g, "\r\n")}ui_color: "#123"\r\n`);
+    const result = await parseSpecFile(path);
+    expect(expectValid(result).ui_color).toBe("#123");
+  });
+});
