@@ -61,7 +61,8 @@ function sampleForType(name: string, type: string): string {
   if (/^(dict|mapping|mutablemapping)\b/.test(t) || t.startsWith("typing.dict")) return '{"key": "value"}';
   if (/^(list|sequence|set|iterable|tuple)\b/.test(t)) return '["example"]';
   const n = name.toLowerCase();
-  if (/url|endpoint|uri/.test(n)) return '"https://example.com/api"';
+  if (/url|uri/.test(n)) return '"https://example.com/api"';
+  if (/endpoint/.test(n)) return '"/v1/example"';
   if (/conn_id$/.test(n)) return `"${n.replace(/_conn_id$/, "")}_default"`;
   if (/path|file|dir/.test(n)) return '"/tmp/example.txt"';
   if (/sql|query/.test(n)) return '"SELECT 1"';

@@ -23,13 +23,18 @@ function factory(plan: ScaffoldPlan, withTaskId: boolean): string[] {
   ];
 }
 
+/** `is` for the singletons (ruff E711/E712), `==` for the rest. */
+function compare(literal: string): string {
+  return ["None", "True", "False"].includes(literal) ? `is ${literal}` : `== ${literal}`;
+}
+
 function defaultsTest(plan: ScaffoldPlan): string[] {
   const checks = plan.params
     .filter((p) => p.effectiveDefault !== undefined)
-    .map((p) => (p.effectiveDefault === "None" ? `assert component.${p.name} is None` : `assert component.${p.name} == ${p.effectiveDefault}`));
+    .map((p) => `assert component.${p.name} ${compare(p.effectiveDefault ?? "None")}`);
   const required = plan.params
     .filter((p) => p.signatureDefault === undefined)
-    .map((p) => `assert component.${p.name} == ${p.sample}`);
+    .map((p) => `assert component.${p.name} ${compare(p.sample)}`);
   const base = plan.baseArguments
     .filter((b) => b.literal !== undefined && ["poke_interval", "timeout", "mode"].includes(b.name))
     .map((b) => `assert component.${b.name} == ${b.literal}`);
@@ -127,7 +132,10 @@ export function renderTest(plan: ScaffoldPlan): string {
     "",
   ];
   if (type === "hook") out.push("from types import SimpleNamespace");
-  out.push("from typing import Any", "", "import pytest", "", `from ${plan.componentModule} import ${plan.className}`, "", "");
+  const usesPytest = type !== "hook" || plan.hook?.usesRequests === true;
+  out.push("from typing import Any", "");
+  if (usesPytest) out.push("import pytest", "");
+  out.push(`from ${plan.componentModule} import ${plan.className}`, "", "");
   out.push(...factory(plan, type !== "hook"), "", "");
   if (type !== "hook") {
     out.push(

@@ -1,0 +1,198 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { runAttempts } from "../generate/attempts.js";
+import { componentLayout, placeFiles } from "../generate/layout.js";
+import { PriceConfigError, priceTableFromEnv, type PriceTable } from "../generate/prices.js";
+import { PROVIDER_NAMES, ProviderConfigError, providerFromEnv } from "../generate/providers/index.js";
+import type { AttemptResult, ModelProvider, TokenUsage } from "../generate/types.js";
+import { formatFindings, parseSpecFile } from "../spec/index.js";
+import type { ComponentSpec } from "../spec/types.js";
+import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
+
+export const GENERATE_USAGE = `Usage: opforge generate <spec.yaml> [--out DIR] [--provider P] [--model M] [--max-attempts N]
+
+Generates an Airflow component from a spec file: the component module, its pytest module and an
+example DAG, written under DIR as plugins/{operators,sensors,hooks}/<name>.py,
+tests/operators/test_<name>.py and dags/examples/<name>_example_dag.py.
+
+Options:
+  --out DIR           output directory (default: out)
+  --provider P        ${PROVIDER_NAMES.join(" | ")} (default: OPFORGE_PROVIDER, else anthropic when
+                      ANTHROPIC_API_KEY is set, else openai-compatible when OPFORGE_OPENAI_BASE_URL is
+                      set, else scaffold, which renders a starting point from the spec without a model)
+  --model M           model id (default: OPFORGE_MODEL, else claude-sonnet-5-5 for anthropic)
+  --max-attempts N    tries before giving up, 1-10 (default: 2); each failure is shown to the next try
+  -h, --help          show this help
+
+Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, OPFORGE_OPENAI_BASE_URL, OPFORGE_OPENAI_API_KEY,
+OPFORGE_PROVIDER, OPFORGE_MODEL, OPFORGE_MODEL_MAX_RETRIES, OPFORGE_MODEL_TIMEOUT_MS, OPFORGE_PRICES
+(JSON: {"model": {"input": USD, "output": USD, ...}} per million tokens).
+
+Exit status: 0 files written, 1 invalid spec or every attempt failed, 2 usage error.
+`;
+
+interface Options {
+  specPath: string;
+  outDir: string;
+  provider?: string;
+  model?: string;
+  maxAttempts: number;
+}
+
+function usageError(io: CliIo, message: string): number {
+  io.stderr(`opforge generate: ${message}\n\n${GENERATE_USAGE}`);
+  return EXIT_USAGE;
+}
+
+function readOptions(argv: string[]): Options | { help: true } | { error: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        out: { type: "string" },
+        provider: { type: "string" },
+        model: { type: "string" },
+        "max-attempts": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  if (parsed.values.help) return { help: true };
+  if (parsed.positionals.length !== 1) {
+    return { error: parsed.positionals.length === 0 ? "missing the spec file" : `expected one spec file, got ${parsed.positionals.length}` };
+  }
+  const rawAttempts = parsed.values["max-attempts"] ?? "2";
+  const maxAttempts = Number(rawAttempts);
+  if (!/^\d+$/.test(rawAttempts) || maxAttempts < 1 || maxAttempts > 10) {
+    return { error: `--max-attempts must be a whole number from 1 to 10, got "${rawAttempts}"` };
+  }
+  if (parsed.values.out === "") return { error: "--out needs a directory" };
+  return {
+    specPath: parsed.positionals[0] ?? "",
+    outDir: parsed.values.out ?? "out",
+    provider: parsed.values.provider,
+    model: parsed.values.model,
+    maxAttempts,
+  };
+}
+
+function tokens(u: TokenUsage): string {
+  return `${u.input} in, ${u.output} out, ${u.cacheRead} cache read, ${u.cacheWrite} cache write`;
+}
+
+function usd(value: number): string {
+  return `$${value.toFixed(4)}`;
+}
+
+function attemptLine(attempt: AttemptResult, index: number): string {
+  const seconds = `${(attempt.durationMs / 1000).toFixed(1)} s`;
+  const head = `attempt ${index + 1}: ${attempt.ok ? "ok" : `failed (${attempt.kind})`} in ${seconds}`;
+  const cost = attempt.priceKnown ? usd(attempt.costUsd) : "price unknown";
+  const lines = [`${head}; tokens ${tokens(attempt.usage)}; ${cost}`];
+  if (!attempt.ok) lines.push(`  reason: ${attempt.reason}`);
+  else for (const note of attempt.notes) lines.push(`  note: ${note}`);
+  return lines.join("\n");
+}
+
+function sumUsage(attempts: AttemptResult[]): TokenUsage {
+  return attempts.reduce(
+    (sum, a) => ({
+      input: sum.input + a.usage.input,
+      output: sum.output + a.usage.output,
+      cacheRead: sum.cacheRead + a.usage.cacheRead,
+      cacheWrite: sum.cacheWrite + a.usage.cacheWrite,
+    }),
+    { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+  );
+}
+
+function displayPath(io: CliIo, path: string): string {
+  const rel = relative(io.cwd, path);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? path : rel;
+}
+
+async function loadSpec(io: CliIo, specPath: string): Promise<ComponentSpec | undefined> {
+  let result;
+  try {
+    result = await parseSpecFile(resolve(io.cwd, specPath));
+  } catch (error) {
+    io.stderr(`opforge generate: ${(error as Error).message.replace(`"${resolve(io.cwd, specPath)}"`, `"${specPath}"`)}\n`);
+    return undefined;
+  }
+  if (!result.ok) {
+    io.stderr(`opforge generate: ${specPath} is not a valid component spec:\n`);
+    io.stderr(`${formatFindings([...result.errors, ...result.warnings], specPath)}\n`);
+    return undefined;
+  }
+  if (result.warnings.length > 0) io.stderr(`${formatFindings(result.warnings, specPath)}\n`);
+  return result.spec;
+}
+
+export const generateCommand: CliCommand = async (argv, io) => {
+  const options = readOptions(argv);
+  if ("help" in options) {
+    io.stdout(GENERATE_USAGE);
+    return EXIT_OK;
+  }
+  if ("error" in options) return usageError(io, options.error);
+
+  let provider: ModelProvider;
+  let prices: PriceTable;
+  try {
+    provider = providerFromEnv(io.env, { provider: options.provider, model: options.model });
+    prices = priceTableFromEnv(io.env);
+  } catch (error) {
+    if (error instanceof ProviderConfigError || error instanceof PriceConfigError) return usageError(io, error.message);
+    throw error;
+  }
+
+  const spec = await loadSpec(io, options.specPath);
+  if (!spec) return EXIT_INVALID_INPUT;
+
+  const layout = componentLayout(spec);
+  const out: string[] = [];
+  const say = (line: string): void => {
+    out.push(line);
+    io.stdout(`${line}\n`);
+  };
+  say(`opforge generate: ${spec.name} (${spec.component_type}, Airflow ${spec.airflow_version}) from ${options.specPath}`);
+  say(provider.name === "scaffold" ? "provider: scaffold (scaffold: no model was called)" : `provider: ${provider.name}`);
+  say(`model: ${provider.model}`);
+
+  const outcome = await runAttempts(spec, { learned: [], componentModule: layout.componentModule }, provider, {
+    maxAttempts: options.maxAttempts,
+    prices,
+    onAttempt: (attempt, index) => say(attemptLine(attempt, index)),
+  });
+
+  const total = sumUsage(outcome.attempts);
+  const allPriced = outcome.attempts.every((a) => a.priceKnown);
+  const costText = allPriced
+    ? usd(outcome.attempts.reduce((sum, a) => sum + a.costUsd, 0))
+    : `unknown (no price for model "${provider.model}"; add it to OPFORGE_PRICES)`;
+
+  if (!outcome.final) {
+    say(`tokens: ${tokens(total)}`);
+    say(`cost: ${costText}`);
+    io.stderr(`opforge generate: all ${outcome.attempts.length} attempt(s) failed; no files written\n`);
+    return EXIT_INVALID_INPUT;
+  }
+
+  const outDir = resolve(io.cwd, options.outDir);
+  say(outcome.final.scaffold ? "files written (scaffold: complete the TODOs):" : "files written:");
+  for (const file of placeFiles(outcome.final.files, layout)) {
+    const target = join(outDir, file.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.content, "utf8");
+    say(`  ${displayPath(io, target)}`);
+  }
+  say(`tokens: ${tokens(total)}`);
+  say(`cost: ${costText}`);
+  return EXIT_OK;
+};
