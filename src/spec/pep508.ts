@@ -195,11 +195,11 @@ export function parseRequirement(input: string): RequirementCheck {
       if (!versionPart.endsWith(")")) return { ok: false, message: `"(" around the versions is never closed` };
       versionPart = versionPart.slice(1, -1);
     }
-    if (/^[A-Za-z0-9]/.test(versionPart) && !/^[<>=!~]/.test(versionPart)) {
-      return {
-        ok: false,
-        message: `unexpected "${versionPart}" after the name "${name}"; a version needs an operator, e.g. ${name}==${versionPart.replace(/\s.*$/, "")}`,
-      };
+    if (/^[A-Za-z0-9]/.test(versionPart)) {
+      const advice = /^v?\d/.test(versionPart)
+        ? `a version needs an operator, e.g. ${name}==${versionPart.replace(/\s.*$/, "")}`
+        : "give each requirement its own entry";
+      return { ok: false, message: `unexpected "${versionPart}" after the name "${name}"; ${advice}` };
     }
     const parsed = parseSpecifiers(versionPart);
     if (!parsed.ok) return parsed;
