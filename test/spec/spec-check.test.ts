@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { specCommand } from "../../src/cli/spec-check.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliIo } from "../../src/cli/io.js";
 import { FIXTURES } from "./helpers.js";
