@@ -60,7 +60,7 @@ function readLine(lines: readonly LogLine[], i: number, text: string): Found | u
     const message = mypy[3]!;
     const code = MYPY_CODE.exec(message);
     return single(i, text, {
-      kind: "type",
+      kind: mypyKind(code?.[1]),
       ruleCode: code?.[1],
       message: (code ? message.slice(0, code.index) : message).trim(),
       file: mypy[1]!,
@@ -68,6 +68,13 @@ function readLine(lines: readonly LogLine[], i: number, text: string): Found | u
     });
   }
   return undefined;
+}
+
+function mypyKind(code: string | undefined): "type" | "attribute" | "name" | "import" {
+  if (code === "attr-defined" || code === "union-attr") return "attribute";
+  if (code === "name-defined") return "name";
+  if (code === "import-not-found" || code === "import-untyped" || code === "import") return "import";
+  return "type";
 }
 
 function readFull(lines: readonly LogLine[], i: number, code: string, message: string, arrow: RegExpExecArray): Found {
@@ -113,7 +120,7 @@ function single(
   i: number,
   text: string,
   fields: {
-    kind: "lint" | "syntax" | "type";
+    kind: "lint" | "syntax" | "type" | "attribute" | "name" | "import";
     message: string;
     exceptionType?: string | undefined;
     ruleCode?: string | undefined;
