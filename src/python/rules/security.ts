@@ -80,7 +80,7 @@ function yamlLoad(a: Analysis): Hit[] {
     if (loader && /Safe|BaseLoader/.test(a.text(loader)) && !name.includes("unsafe")) continue;
     hits.push(
       hitAt(a, call.node, `${name}() without a safe loader can construct arbitrary objects (ruff S506, Bandit B506); use yaml.safe_load()`, {
-        fixable: name === "yaml.load" && call.args.length === 1 && call.keywords.length === 0,
+        fixable: call.callee === "yaml.load" && call.args.length === 1 && call.keywords.length === 0,
       }),
     );
   }
