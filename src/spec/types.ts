@@ -76,7 +76,10 @@ export interface ComponentSpec {
   icon?: string;
   ui_color?: string;
   ui_fgcolor?: string;
-  /** `inputs` followed by `config_params`, in the spec's order. */
+  /**
+   * `inputs` followed by `config_params`, in the spec's order. A sensor's `poke_interval`, `timeout`
+   * and `mode` entries are not params (BaseSensorOperator takes them): they are read into `sensor`.
+   */
   params: SpecParam[];
   runtime_params: RuntimeParam[];
   outputs: SpecOutput[];

@@ -50,7 +50,8 @@ export function loadYaml(text: string, lineOffset = 0): LoadedYaml {
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    // `merge`: files written for PyYAML use `<<: *defaults` merge keys; their expansion counts as alias use.
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   } catch (error) {
     return { ok: false, errors: [{ path: "", severity: "error", message: `YAML could not be parsed: ${String(error)}` }] };
   }
@@ -62,7 +63,7 @@ export function loadYaml(text: string, lineOffset = 0): LoadedYaml {
       errors: doc.errors.map((error) => ({
         path: "",
         severity: "error" as const,
-        message: `YAML syntax: ${firstLine(error.message)}`,
+        message: yamlErrorMessage(error.code, error.message, text.slice(error.pos[0], error.pos[0] + 200)),
         line: lineAt(error.pos[0]),
       })),
     };
@@ -108,6 +109,15 @@ export function loadYaml(text: string, lineOffset = 0): LoadedYaml {
     },
   };
   return { ok: true, value, source };
+}
+
+function yamlErrorMessage(code: string, message: string, textAtError: string): string {
+  if (code === "MULTIPLE_DOCS") return "the text holds more than one YAML document (separated by ---); a spec is one document";
+  if (code === "DUPLICATE_KEY") {
+    const key = /^["']?([^"':\n]+)/.exec(textAtError)?.[1]?.trim();
+    return `key ${key ? `"${key}" ` : ""}appears twice in the same mapping; keep one`;
+  }
+  return `YAML syntax: ${firstLine(message)}`;
 }
 
 function firstLine(text: string): string {

@@ -332,3 +332,23 @@ describe("outputs, dependencies, colors, unknown keys", () => {
     expect(errors.map((error) => error.path)).toEqual(["name", "ui_color", "dependencies[0]"]);
   });
 });
+
+describe("YAML problems", () => {
+  it("names a key written twice, with its line", () => {
+    expectOnlyError(parseYaml(`${BASE}inputs:\n  - name: a\n    type: str\n    type: int\n`), "", /key "type" appears twice in the same mapping/, 7);
+  });
+
+  it("refuses several YAML documents in one spec", () => {
+    expectOnlyError(parseYaml(`${BASE}---\n${BASE}`), "", /more than one YAML document/);
+  });
+
+  it("expands PyYAML merge keys (<<: *anchor)", () => {
+    const text = `${BASE}inputs:\n  - &conn {name: conn_id, type: str, default: x}\n  - <<: *conn\n    name: other_conn_id\n`;
+    const spec = expectValid(parseYaml(text));
+    expect(spec.params.map((param) => [param.name, param.type, param.default])).toEqual([
+      ["conn_id", "str", "x"],
+      ["other_conn_id", "str", "x"],
+    ]);
+  });
+});
+
