@@ -72,3 +72,59 @@ export function pyCompileErrors(files: { path: string; content: string }[]): str
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+// Reads each file with Python's own parser (ast.parse: never imports or runs it) and lists names
+// imported but never used, and template fields never assigned as `self.<field> = <field>` in __init__.
+const AST_CHECK = String.raw`
+import ast, json, sys
+problems = []
+for path in sys.argv[1:]:
+    tree = ast.parse(open(path).read(), path)
+    imported = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                imported[(alias.asname or alias.name).split(".")[0]] = node.lineno
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    used |= {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    for name, line in imported.items():
+        if name not in used:
+            problems.append(f"{path}:{line}: {name} imported but unused")
+    for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+        fields = []
+        init = None
+        for item in cls.body:
+            if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "template_fields" for t in item.targets):
+                fields = [e.value for e in item.value.elts]
+            if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                init = item
+        assigned = set()
+        if init is not None:
+            for n in ast.walk(init):
+                if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name):
+                    for t in n.targets:
+                        if isinstance(t, ast.Attribute) and t.attr == n.value.id:
+                            assigned.add(t.attr)
+        for f in fields:
+            if f not in assigned:
+                problems.append(f"{path}: template field {f} is not assigned as self.{f} = {f}")
+print(json.dumps(problems))
+`;
+
+export function pyAstProblems(files: { path: string; content: string }[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), "opforge-pyast-"));
+  try {
+    const paths = files.map((file, i) => {
+      const path = join(dir, `${i}_${file.path.replace(/[/\\]/g, "_")}`);
+      writeFileSync(path, file.content);
+      return path;
+    });
+    const run = spawnSync("python3", ["-c", AST_CHECK, ...paths], { encoding: "utf8" });
+    if (run.status !== 0) return [run.stderr];
+    return (JSON.parse(run.stdout) as string[]).map((p) => p.split(`${dir}/`).join(""));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderScaffold, SCAFFOLD_HEADER } from "../../src/generate/scaffold/index.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
-import { hasPython, makeSpec, param, pyCompileErrors, weatherSpec } from "./helpers.js";
+import { hasPython, makeSpec, param, pyAstProblems, pyCompileErrors, weatherSpec } from "./helpers.js";
 
 function files(spec: ComponentSpec, target = spec.airflow_version, module?: string) {
   const [component, test, dag] = renderScaffold(spec, target, module);
@@ -85,7 +85,10 @@ describe("scaffold output compiles", () => {
       for (const file of out.all) {
         expect(file.content.startsWith(`${SCAFFOLD_HEADER}\n`)).toBe(true);
       }
-      if (hasPython) expect(pyCompileErrors(out.all)).toEqual([]);
+      if (hasPython) {
+        expect(pyCompileErrors(out.all)).toEqual([]);
+        expect(pyAstProblems(out.all)).toEqual([]);
+      }
     });
   }
 });
