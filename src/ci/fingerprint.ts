@@ -14,7 +14,7 @@ export function stripLiterals(message: string): string {
     .replace(/\b0x[0-9a-fA-F]{1,32}\b/g, "<ADDR>")
     .replace(/(?:[A-Za-z]:)?(?:[\w.~-]*[/\\])+[\w.-]*/g, "<PATH>")
     .replace(/\b[0-9a-fA-F]{7,64}\b/g, (hex) => (/\d/.test(hex) && /[a-fA-F]/.test(hex) ? "<HEX>" : hex))
-    .replace(/\b\d+(?:\.\d+)*\b/g, "<NUM>")
+    .replace(/(?<![\w.])\d+(?:\.\d+)*/g, "<NUM>")
     .replace(/\s+/g, " ")
     .trim();
 }
