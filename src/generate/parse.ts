@@ -104,7 +104,7 @@ export function parseReply(text: string, stopReason: string, spec: ComponentSpec
     return {
       ok: false,
       kind: "truncated",
-      reason: `the reply was cut off at the output token limit (stop reason "${stopReason}") before the files were complete`,
+      reason: `the reply was cut off at the output token limit (stop reason "${stopReason}") before the files were complete; keep the files shorter (no long comments or repeated code)`,
     };
   }
   const blocks = extractCodeBlocks(text);

@@ -57,6 +57,7 @@ describe("buildPrompt", () => {
     spec.prerequisites = { connections: ["weather_default"], env: ["WEATHER_API_KEY"] };
     spec.examples = [{ description: "Daily fetch", code: 'WeatherFetchOperator(task_id="w", city="Oslo")' }];
     spec.runtime_params = [{ name: "units", type: "string", enum: ["metric", "imperial"] }];
+    spec.params.push(param("verify", "bool", { default: true }), param("proxy", "Optional[str]", { default: null }));
     const { user } = buildPrompt(spec, { learned: [], componentModule: "operators.weather_fetch_operator" }).prompt;
     for (const part of [
       "# Component spec: WeatherFetchOperator",
@@ -65,6 +66,8 @@ describe("buildPrompt", () => {
       "- `city` (`str`, required, templated): City name",
       '- `headers` (`Optional[Dict[str, str]]`, optional, default {})',
       "## template_fields: `city`, `api_url`",
+      "- `verify` (`bool`, optional, default True)",
+      "- `proxy` (`Optional[str]`, optional, default None)",
       "- `temperature` (`float`): Degrees Celsius",
       "## Implementation hints\n- Use HttpHook from apache-airflow-providers-http.",
       "## Python dependencies (PEP 508)\n- `requests>=2.31`",

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import type { AirflowTarget, ComponentSpec } from "../../spec/types.js";
 import { generatedFileNames } from "../naming.js";
+import { pyLiteral } from "../scaffold/python.js";
 import type { GeneratedFile, LearnedContextItem, RetryContext } from "../types.js";
 
 export const DEFAULT_LEARNED_TOKEN_BUDGET = 4000;
@@ -21,8 +22,9 @@ function yamlBlock(value: unknown): string {
   return fence(stringify(value, { lineWidth: 0 }).trimEnd(), "yaml");
 }
 
+// Defaults are shown as the Python literals the constructor will carry (None, True, {...}).
 function formatDefault(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  return pyLiteral(value);
 }
 
 export function renderSpec(spec: ComponentSpec, target: AirflowTarget, componentModule: string): string {
