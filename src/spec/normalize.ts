@@ -76,6 +76,28 @@ const JSON_TYPE_ANNOTATION: Record<JsonSchemaType, string> = {
   object: "Dict[str, Any]",
 };
 
+/**
+ * JSON-schema (and other non-Python) type words that turn up in inputs; as annotations they raise
+ * NameError. `object` is left alone: it is a valid Python annotation too.
+ */
+const NON_PYTHON_TYPE_WORDS: Record<string, string> = {
+  string: "str",
+  integer: "int",
+  number: "float",
+  boolean: "bool",
+  array: "List[Any]",
+  any: "Any",
+  null: "None",
+};
+
+/** Reads a type as a Python annotation, translating JSON-schema words (`string` → `str`) with a warning. */
+function pythonTypeText(written: string, path: SpecPath, findings: FindingCollector): string {
+  const translated = NON_PYTHON_TYPE_WORDS[written.toLowerCase()];
+  if (translated === undefined || written === translated) return written;
+  findings.warn(path, `"${written}" is not a Python type; read as ${translated} (inputs, config_params and outputs take Python annotations)`);
+  return translated;
+}
+
 const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -375,7 +397,7 @@ function normalizeParams(
       const isSensorSetting = componentType === "sensor" && (SENSOR_SETTING_NAMES as readonly string[]).includes(name);
       if (!isSensorSetting) checkParamName(name, [...path, "name"], componentType, prefix, findings);
 
-      let typeText = entry.type?.trim() ?? "";
+      let typeText = pythonTypeText(entry.type?.trim() ?? "", [...path, "type"], findings);
       const hasDefault = Object.prototype.hasOwnProperty.call(entry, "default") && entry.default !== undefined;
       if (typeText === "") {
         typeText = hasDefault ? annotationForValue(entry.default) : "str";
@@ -649,7 +671,7 @@ function normalizeOutputs(raw: RawSpec, _source: SourceMap, findings: FindingCol
     if (name === "") findings.error([...path, "name"], "is empty; name the output");
     if (seen.has(name)) findings.error([...path, "name"], `duplicate output "${name}"`);
     seen.add(name);
-    const type = entry.type?.trim() || "Any";
+    const type = pythonTypeText(entry.type?.trim() || "Any", [...path, "type"], findings);
     readAnnotation(type, [...path, "type"], findings);
     const output: SpecOutput = { name, type };
     const description = entry.description === undefined || entry.description === null ? "" : String(entry.description).trim();

@@ -93,6 +93,18 @@ describe("inputs and config_params", () => {
     expectOnlyError(parseYaml(`${BASE}inputs:\n  - name: items\n    type: List[str\n`), "inputs[0].type", /"List\[str" is not a Python type annotation/, 6);
   });
 
+  it("translates JSON-schema type words in inputs and outputs, with a warning", () => {
+    const result = parseYaml(`${BASE}inputs:\n  - {name: n, type: integer, default: "4"}\n  - {name: s, type: String}\noutputs:\n  - {name: o, type: array}\n`);
+    const spec = expectValid(result);
+    expect(spec.params.map((param) => [param.type, param.default])).toEqual([
+      ["int", 4],
+      ["str", undefined],
+    ]);
+    expect(spec.outputs[0]!.type).toBe("List[Any]");
+    expect(findWarning(result, "inputs[0].type")?.message).toMatch(/"integer" is not a Python type; read as int/);
+    expect(findWarning(result, "outputs[0].type")?.line).toBe(8);
+  });
+
   it("warns when a type is missing and guesses it from the default", () => {
     const result = parseYaml(`${BASE}inputs:\n  - name: limit\n    default: 10\n`);
     const spec = expectValid(result);
