@@ -29,11 +29,11 @@ export function structureTargets(a: Analysis): ComponentClass[] {
     const type = a.options.componentType ?? componentKindOfClass(cls);
     return type ? [{ cls, type }] : [];
   }
-  return a.components.filter((c) => !isRemovedStub(c.cls, a));
+  return a.components.filter((c) => !isRemovedStub(c.cls));
 }
 
 /** A class kept only to fail loudly (`__init__` that just raises), as providers do for removed components. */
-function isRemovedStub(cls: ClassFact, a: Analysis): boolean {
+function isRemovedStub(cls: ClassFact): boolean {
   const init = cls.methods.get("__init__");
   if (!init?.body) return false;
   const body = namedChildren(init.body).filter((n) => !(n.type === "expression_statement" && n.children[0]?.type === "string"));

@@ -1,0 +1,236 @@
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { basename, join, relative, resolve, sep } from "node:path";
+import { parseArgs } from "node:util";
+import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
+import { formatFindings, parseSpecFile } from "../spec/index.js";
+import { listRules, repairPython, validatePython } from "../python/index.js";
+import type { AirflowTarget, AppliedFix, FileKind, Finding, ValidateOptions } from "../python/index.js";
+
+export const VALIDATE_USAGE = `Usage: opforge validate <file|dir>... [--spec spec.yaml] [--airflow 2|3|both] [--fix] [--json | --sarif]
+
+Checks Python files for what CI would reject: syntax and indentation errors, undefined names and
+undeclared imports, Airflow structure (base class, execute/poke, **kwargs, template_fields), what
+Airflow 3 removed, and security mistakes (ruff S / Bandit codes).
+
+Directories are searched for *.py files. Each file's kind follows from its name: test_*.py is a
+pytest module, files under a dags/ directory or holding \`with DAG(\` / \`@dag\` are example DAGs,
+anything else is a component.
+
+Options:
+  --spec <file>      component spec: its dependencies, component_type, airflow_version and name
+  --airflow <v>      target Airflow version: 2, 3 or both (default: the spec's, else both)
+  --fix              rewrite the files in place with every safe mechanical fix, and say what changed
+  --json             print {"files":[{"path","findings":[...]}]}
+  --sarif            print SARIF 2.1.0 for GitHub code scanning
+  -h, --help         show this help
+
+Exit status: 0 no error-severity finding, 1 at least one, 2 usage error or unreadable file.
+`;
+
+const SKIP_DIRS = new Set(["node_modules", "__pycache__", ".git", ".venv", "venv", ".tox", ".mypy_cache", ".ruff_cache"]);
+
+interface FileResult {
+  path: string;
+  findings: Finding[];
+  applied: AppliedFix[];
+}
+
+async function collectPython(dir: string, shown: string, out: { abs: string; shown: string }[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((x, y) => x.name.localeCompare(y.name));
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      if (SKIP_DIRS.has(entry.name) || entry.name.startsWith(".")) continue;
+      await collectPython(join(dir, entry.name), join(shown, entry.name), out);
+    } else if (entry.isFile() && entry.name.endsWith(".py")) out.push({ abs: join(dir, entry.name), shown: join(shown, entry.name) });
+  }
+}
+
+/** test_*.py → test; under a dags/ directory or defining a DAG → dag; otherwise a component. */
+export function inferKind(path: string, source: string): FileKind {
+  const name = basename(path);
+  if (/^test_.*\.py$/.test(name) || /_test\.py$/.test(name) || name === "conftest.py") return "test";
+  if (path.split(/[\\/]/).slice(0, -1).includes("dags")) return "dag";
+  if (/\bwith\s+(models\.)?DAG\s*\(|^\s*@dag\b/m.test(source)) return "dag";
+  return "component";
+}
+
+function toUri(path: string): string {
+  return path.split(sep).join("/");
+}
+
+function sarif(results: FileResult[]): unknown {
+  const rules = listRules();
+  const index = new Map(rules.map((r, i) => [r.id, i]));
+  return {
+    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "opforge",
+            rules: rules.map((r) => ({
+              id: r.id,
+              name: r.id,
+              shortDescription: { text: r.description },
+              fullDescription: { text: r.description },
+              defaultConfiguration: { level: r.severity },
+              properties: { category: r.category, fixable: r.fixable },
+            })),
+          },
+        },
+        results: results.flatMap((file) =>
+          file.findings.map((f) => ({
+            ruleId: f.rule,
+            ruleIndex: index.get(f.rule) ?? 0,
+            level: f.severity,
+            message: { text: f.message },
+            locations: [
+              {
+                physicalLocation: {
+                  artifactLocation: { uri: toUri(file.path) },
+                  region: { startLine: f.line, startColumn: f.column },
+                },
+              },
+            ],
+          })),
+        ),
+      },
+    ],
+  };
+}
+
+function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
+}
+
+/** `opforge validate <file|dir>...`: validates (and with --fix repairs) Python files. */
+export const validateCommand: CliCommand = async (argv, io: CliIo) => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        spec: { type: "string" },
+        airflow: { type: "string" },
+        fix: { type: "boolean" },
+        json: { type: "boolean" },
+        sarif: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    io.stderr(`opforge validate: ${(error as Error).message}\n\n${VALIDATE_USAGE}`);
+    return EXIT_USAGE;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(VALIDATE_USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length === 0) {
+    io.stderr(`opforge validate: name at least one file or directory\n\n${VALIDATE_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (values.json && values.sarif) {
+    io.stderr("opforge validate: --json and --sarif cannot be combined; choose one output format\n");
+    return EXIT_USAGE;
+  }
+  if (values.airflow !== undefined && !["2", "3", "both"].includes(values.airflow)) {
+    io.stderr(`opforge validate: --airflow must be 2, 3 or both, not "${values.airflow}"\n`);
+    return EXIT_USAGE;
+  }
+
+  const base: ValidateOptions = {};
+  if (values.spec !== undefined) {
+    let result;
+    try {
+      result = await parseSpecFile(resolve(io.cwd, values.spec));
+    } catch (error) {
+      io.stderr(`opforge validate: cannot read spec ${values.spec}: ${(error as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    if (!result.ok) {
+      io.stderr(`opforge validate: spec ${values.spec} is invalid:\n${formatFindings(result.errors, values.spec)}\n`);
+      return EXIT_USAGE;
+    }
+    base.dependencies = result.spec.dependencies;
+    base.componentType = result.spec.component_type;
+    base.airflowVersion = result.spec.airflow_version;
+    base.className = result.spec.name;
+  }
+  if (values.airflow !== undefined) base.airflowVersion = values.airflow as AirflowTarget;
+
+  const files: { abs: string; shown: string }[] = [];
+  const unreadable: string[] = [];
+  for (const arg of positionals) {
+    const abs = resolve(io.cwd, arg);
+    try {
+      const info = await stat(abs);
+      if (info.isDirectory()) await collectPython(abs, arg, files);
+      else files.push({ abs, shown: arg });
+    } catch (error) {
+      unreadable.push(`cannot read ${arg}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (error as Error).message}`);
+    }
+  }
+
+  const results: FileResult[] = [];
+  for (const file of files) {
+    let source: string;
+    try {
+      source = await readFile(file.abs, "utf8");
+    } catch (error) {
+      unreadable.push(`cannot read ${file.shown}: ${(error as Error).message}`);
+      continue;
+    }
+    const kind = inferKind(relative(io.cwd, file.abs) || file.shown, source);
+    const options: ValidateOptions = { ...base, path: file.shown, kind };
+    if (kind !== "component") delete options.className;
+    if (values.fix) {
+      const repaired = await repairPython(source, options);
+      if (repaired.source !== source) await writeFile(file.abs, repaired.source, "utf8");
+      results.push({ path: file.shown, findings: repaired.report.findings, applied: repaired.applied });
+    } else {
+      const report = await validatePython(source, options);
+      results.push({ path: file.shown, findings: report.findings, applied: [] });
+    }
+  }
+
+  for (const message of unreadable) io.stderr(`opforge validate: ${message}\n`);
+  const fixNotes = results.flatMap((r) => r.applied.map((a) => `${r.path}:${a.line}: fixed ${a.fixes ?? a.rule}: ${a.description}\n`));
+  if (values.json) {
+    const payload = {
+      files: results.map((r) => ({
+        path: r.path,
+        findings: r.findings.map((f) => ({
+          rule: f.rule,
+          category: f.category,
+          severity: f.severity,
+          line: f.line,
+          column: f.column,
+          message: f.message,
+          fixable: f.fixable,
+        })),
+      })),
+    };
+    io.stdout(`${JSON.stringify(payload, null, 2)}\n`);
+    for (const note of fixNotes) io.stderr(note);
+  } else if (values.sarif) {
+    io.stdout(`${JSON.stringify(sarif(results), null, 2)}\n`);
+    for (const note of fixNotes) io.stderr(note);
+  } else {
+    for (const note of fixNotes) io.stdout(note);
+    for (const r of results) {
+      for (const f of r.findings) io.stdout(`${r.path}:${f.line}:${f.column}: ${f.severity} [${f.rule}] ${f.message}${f.fixable ? " (fixable with --fix)" : ""}\n`);
+    }
+    const errors = results.reduce((n, r) => n + r.findings.filter((f) => f.severity === "error").length, 0);
+    const warnings = results.reduce((n, r) => n + r.findings.filter((f) => f.severity === "warning").length, 0);
+    const fixed = fixNotes.length > 0 ? `, ${plural(fixNotes.length, "fix", "fixes")} applied` : "";
+    io.stdout(`${plural(results.length, "file")} checked: ${plural(errors, "error")}, ${plural(warnings, "warning")}${fixed}\n`);
+  }
+  if (unreadable.length > 0) return EXIT_USAGE;
+  return results.some((r) => r.findings.some((f) => f.severity === "error")) ? EXIT_INVALID_INPUT : EXIT_OK;
+};
