@@ -38,8 +38,12 @@ const oddSpecs: [string, ComponentSpec][] = [
         param("union", "str | None"),
         param("literal", 'Literal["a", "b"]', { default: "a" }),
         param("class", "str", { required: true, description: "a Python keyword as a name" }),
+        param("self", "str", { default: "me" }),
+        param("kwargs", "Dict[str, Any]", { default: {} }),
+        param("log", "bool", { default: true }),
+        param("output", "str", { required: true }),
       ],
-      template_fields: ["headers", "class"],
+      template_fields: ["headers", "class", "output"],
     }),
   ],
   [
@@ -169,6 +173,14 @@ describe("scaffold operator", () => {
     const bare = files(makeSpec({ name: "NoopOperator" }));
     expect(bare.component).toContain("    def __init__(self, **kwargs: Any) -> None:\n        super().__init__(**kwargs)\n");
     expect(bare.component).toContain("    template_fields = ()\n");
+  });
+
+  it("renames arguments that would clash with Python or the base class, keeping template fields in step", () => {
+    const out = files(oddSpecs[2]![1]);
+    expect(out.component).toContain('    template_fields = ("headers", "class_", "output_")\n');
+    for (const line of ["        self.self_ = self_\n", "        self.kwargs_ = kwargs_\n", "        self.log_ = log_\n", "        self.output_ = output_\n"]) {
+      expect(out.component).toContain(line);
+    }
   });
 });
 

@@ -53,6 +53,21 @@ export interface ScaffoldPlan {
 const OPERATOR_BASE_ARGS: ReadonlySet<string> = BASE_OPERATOR_ARGS;
 const SENSOR_BASE_ARGS: ReadonlySet<string> = new Set([...BASE_OPERATOR_ARGS, ...SENSOR_SETTING_NAMES, ...BASE_SENSOR_ARGS]);
 
+// Names a constructor argument cannot take: `self`/`kwargs` would not compile, the rest are read-only
+// or meaningful attributes of the base classes that `self.<name> = <name>` would break.
+const TAKEN_NAMES: Record<"operator" | "sensor" | "hook", ReadonlySet<string>> = (() => {
+  const common = ["self", "kwargs", "log"];
+  const task = [
+    ...common, "output", "template_fields", "template_ext", "template_fields_renderers", "ui_color", "ui_fgcolor",
+    "dag_id", "task_type", "operator_name", "operator_class", "upstream_list", "downstream_list", "roots", "leaves", "label",
+  ];
+  return {
+    operator: new Set(task),
+    sensor: new Set([...task, "poke", "reschedule"]),
+    hook: new Set([...common, "conn_name_attr", "default_conn_name", "conn_type", "hook_name", "get_conn", "get_connection"]),
+  };
+})();
+
 function sampleForType(name: string, type: string): string {
   const t = baseType(type).toLowerCase();
   if (/^(int)\b/.test(t)) return "1";
@@ -72,8 +87,7 @@ function sampleForType(name: string, type: string): string {
   return '"example"';
 }
 
-function planParam(param: SpecParam, templated: boolean, typing: Set<string>): PlannedParam {
-  const name = pyIdentifier(param.name);
+function planParam(param: SpecParam, name: string, templated: boolean, typing: Set<string>): PlannedParam {
   const ann = pyAnnotation(param.type);
   for (const t of ann.typingImports) typing.add(t);
   const isOptional = /^Optional\[/.test(ann.text) || /\|\s*None\b|\bNone\s*\|/.test(ann.text) || ann.text === "Any";
@@ -143,8 +157,13 @@ export function planScaffold(spec: ComponentSpec, target: AirflowTarget, compone
     };
   }
 
+  const taken = TAKEN_NAMES[spec.component_type];
+  const argName = (specName: string): string => {
+    const id = pyIdentifier(specName);
+    return taken.has(id) ? `${id}_` : id;
+  };
   for (const param of spec.params) {
-    const id = pyIdentifier(param.name);
+    const id = argName(param.name);
     if (seen.has(id)) continue;
     seen.add(id);
     if (reserved.has(id)) {
@@ -155,7 +174,7 @@ export function planScaffold(spec: ComponentSpec, target: AirflowTarget, compone
       });
       continue;
     }
-    const planned = planParam(param, spec.component_type !== "hook" && templatedNames.has(param.name), typing);
+    const planned = planParam(param, id, spec.component_type !== "hook" && templatedNames.has(param.name), typing);
     if (hook && id === hook.connAttr && planned.signatureDefault === undefined) {
       planned.signatureDefault = pyLiteral(hook.defaultConnName);
       planned.effectiveDefault = planned.signatureDefault;
@@ -200,7 +219,7 @@ export function planScaffold(spec: ComponentSpec, target: AirflowTarget, compone
   const droppedTemplateFields: string[] = [];
   if (spec.component_type !== "hook") {
     for (const field of spec.template_fields) {
-      const id = pyIdentifier(field);
+      const id = argName(field);
       if (ownNames.has(id) && !templateFields.includes(id)) {
         templateFields.push(id);
         const p = params.find((x) => x.name === id);
