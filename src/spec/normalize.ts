@@ -394,11 +394,16 @@ function normalizeParams(
         seen.set(name, where);
       }
 
-      const isSensorSetting = componentType === "sensor" && (SENSOR_SETTING_NAMES as readonly string[]).includes(name);
-      if (!isSensorSetting) checkParamName(name, [...path, "name"], componentType, prefix, findings);
+      const hasDefault = Object.prototype.hasOwnProperty.call(entry, "default") && entry.default !== undefined;
+      if (componentType === "sensor" && (SENSOR_SETTING_NAMES as readonly string[]).includes(name)) {
+        // BaseSensorOperator takes these itself; as constructor arguments they would shadow it.
+        // Their values are read (and checked) with the top-level sensor settings.
+        sensorFromParams.set(name, { value: hasDefault ? entry.default : undefined, path: [...path, "default"] });
+        return;
+      }
+      checkParamName(name, [...path, "name"], componentType, prefix, findings);
 
       let typeText = pythonTypeText(entry.type?.trim() ?? "", [...path, "type"], findings);
-      const hasDefault = Object.prototype.hasOwnProperty.call(entry, "default") && entry.default !== undefined;
       if (typeText === "") {
         typeText = hasDefault ? annotationForValue(entry.default) : "str";
         findings.warn([...path, "type"], `no type given for "${name}"; assuming ${typeText}`);
@@ -419,12 +424,6 @@ function normalizeParams(
       }
       if (required && hasDefault) {
         findings.warn([...path, "required"], `"${name}" is required but also has a default; a default makes the argument optional — drop one of them`);
-      }
-
-      if (isSensorSetting) {
-        // BaseSensorOperator takes these itself; as constructor arguments they would shadow it.
-        sensorFromParams.set(name, { value: hasDefault ? defaultValue : undefined, path: [...path, "default"] });
-        return;
       }
 
       const param: SpecParam = { name, type: typeText, required, template_field: templateField, source: listName };
@@ -502,8 +501,9 @@ function normalizeSensor(
   for (const key of ["poke_interval", "timeout"] as const) {
     const topLevel = readNumber(raw[key], [key], findings);
     const param = fromParams.get(key);
-    const paramValue = typeof param?.value === "number" ? param.value : undefined;
-    if (param && typeof param.value === "string") findings.warn(param.path, `${describeInput(param.value)} cannot be read as a number; ignored`);
+    let paramValue: number | undefined;
+    if (typeof param?.value === "number" || typeof param?.value === "string") paramValue = readNumber(param.value, param.path, findings);
+    else if (param?.value !== undefined && param.value !== null) findings.error(param.path, `${key} must be a number of seconds, got ${describeInput(param.value)}`);
     if (topLevel !== undefined && paramValue !== undefined && topLevel !== paramValue) {
       findings.error(param!.path, `${key} is ${paramValue} here but ${topLevel} at the top level; give one value, or the same value in both places`);
     }
@@ -516,7 +516,10 @@ function normalizeSensor(
   }
   const topMode = raw.mode?.trim().toLowerCase() || undefined;
   const param = fromParams.get("mode");
-  const paramMode = typeof param?.value === "string" ? param.value.trim().toLowerCase() : undefined;
+  const paramMode = typeof param?.value === "string" ? param.value.trim().toLowerCase() || undefined : undefined;
+  if (param?.value !== undefined && param.value !== null && typeof param.value !== "string") {
+    findings.error(param.path, `mode must be poke or reschedule, got ${describeInput(param.value)}`);
+  }
   if (topMode !== undefined && paramMode !== undefined && topMode !== paramMode) {
     findings.error(param!.path, `mode is "${paramMode}" here but "${topMode}" at the top level; give one value, or the same value in both places`);
   }

@@ -248,6 +248,15 @@ describe("sensor and hook settings", () => {
     expect(spec.params.map((param) => param.name)).toEqual(["other"]);
   });
 
+  it("reads sensor settings in config_params once: one warning for an unreadable value, an error for a wrong kind", () => {
+    const unreadable = parseYaml(`${sensor}config_params:\n  - {name: timeout, type: int, default: "1h"}\n`);
+    expect(expectValid(unreadable).sensor).toEqual({});
+    expect(unreadable.warnings).toEqual([
+      { path: "config_params[0].default", severity: "warning", line: 5, message: 'the text "1h" cannot be read as a number; ignored' },
+    ]);
+    expectOnlyError(parseYaml(`${sensor}config_params:\n  - {name: mode, type: str, default: [poke]}\n`), "config_params[0].default", /mode must be poke or reschedule, got a list/, 5);
+  });
+
   it("refuses modes that disagree", () => {
     expectOnlyError(parseYaml(`${sensor}mode: poke\nconfig_params:\n  - {name: mode, type: str, default: reschedule}\n`), "config_params[0].default", /mode is "reschedule" here but "poke" at the top level/);
   });
