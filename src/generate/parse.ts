@@ -55,11 +55,12 @@ function roleFromPath(path: string): FileRole {
   return "component";
 }
 
+/** The file a fence line names: `file=component`, `path="x.py"`, `title=x.py`, `python:x.py`, `python x.py`, `python test`. */
 function labelFromInfo(info: string): string | undefined {
-  const keyed = /\b(?:file|path|filename|role)\s*[=:]\s*["']?([^\s"']+)["']?/i.exec(info);
+  const keyed = /\b(?:file|path|filename|title|name|role)\s*[=:]\s*["']?([^\s"']+)["']?/i.exec(info);
   if (keyed?.[1]) return keyed[1];
-  const tokens = info.split(/\s+/).slice(1).concat(info.split(/\s+/)[0]?.includes(".py") ? [info.split(/\s+/)[0] ?? ""] : []);
-  return tokens.find((t) => /\.py$/i.test(t) || ROLE_WORDS[t.toLowerCase()] !== undefined);
+  const tokens = info.split(/\s+/).map((t) => t.replace(/^[A-Za-z]+:(?=\S)/, ""));
+  return tokens.find((t) => /\.py$/i.test(t)) ?? tokens.slice(1).find((t) => ROLE_WORDS[t.toLowerCase()] !== undefined);
 }
 
 const FILE_COMMENT = /^\s*#\s*(?:file|filename|path)\s*:\s*(\S+\.py)\s*$/i;

@@ -86,6 +86,17 @@ describe("parseReply", () => {
     }
   });
 
+  it.each([
+    ["python title=\"test_weather_fetch_operator.py\"", "test"],
+    ["python:test_weather_fetch_operator.py", "test"],
+    ["py weather_fetch_operator_example_dag.py", "dag"],
+    ["python dag", "dag"],
+  ])("reads the role from the fence line %s", (info, role) => {
+    const reply = `\`\`\`python file=component\nclass WeatherFetchOperator(BaseOperator):\n    pass\n\`\`\`\n\`\`\`${info}\nx = 1\n\`\`\`\n`;
+    const parsed = parseReply(reply, "end_turn", spec);
+    expect(parsed.ok && parsed.files.find((f) => f.content === "x = 1\n")?.role).toBe(role);
+  });
+
   it("prefers a labeled block over an unlabeled one of the same role", () => {
     const reply = [
       "```python\nclass WeatherFetchOperator:\n    draft = True\n```",
