@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { MAX_ALIAS_COUNT } from "./limits.js";
+import { scanNesting } from "./yaml-source.js";
 
 /** A Python type annotation read from spec text: `Optional[Dict[str, Any]]` → name + args. */
 export interface Annotation {
@@ -137,6 +138,8 @@ export function parseBoolText(text: string): boolean | undefined {
 
 /** Reads a string as a list or mapping: JSON first, then YAML flow (`{'a': 1}` as Python would write it). */
 function parseStructured(text: string): unknown {
+  // The same shape bounds as a spec text: a default like "[[[[..." must not cost more than the spec did.
+  if (scanNesting(text)) return undefined;
   try {
     return JSON.parse(text);
   } catch {

@@ -77,6 +77,18 @@ describe("size bounds", () => {
     expect(error.line).toBe(4);
   });
 
+  it("bounds the nesting of structured defaults written as strings", () => {
+    const deepFlow = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const deepBlock = `${"- ".repeat(100_000)}x`;
+    const start = performance.now();
+    for (const value of [deepFlow, deepBlock]) {
+      const result = parseSpecText(`${BASE}inputs:\n  - name: matrix\n    type: List[Any]\n    default: "${value}"\n`);
+      expect(expectValid(result).params[0]!.default).toBe(value);
+      expect(result.warnings[0]?.message).toMatch(/cannot be read as List\[Any\]; kept as written/);
+    }
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+
   it("does not count brackets inside quotes, comments or block scalars", () => {
     const brackets = "[".repeat(100);
     const text = `${BASE}display_name: "${brackets}" # ${brackets}\nexamples:\n  - code: |\n      ${brackets}\n`;
