@@ -129,13 +129,14 @@ export function parseReply(text: string, stopReason: string, spec: ComponentSpec
     candidates.push({ role, content: `${content.replace(/\s+$/, "")}\n`, labeled: label !== undefined });
   }
   if (candidates.length === 0) {
+    const unusual = ["end_turn", "stop", "stop_sequence", "scaffold"].includes(stopReason) ? "" : ` (stop reason "${stopReason}")`;
     return {
       ok: false,
       kind: "no_code",
       reason:
-        blocks.length === 0
+        (blocks.length === 0
           ? "the reply has no fenced code block (expected ```python file=component, file=test and file=dag blocks)"
-          : "the reply's code blocks hold no Python file",
+          : "the reply's code blocks hold no Python file") + unusual,
     };
   }
   const names = generatedFileNames(spec);

@@ -44,6 +44,12 @@ describe("parseReply", () => {
     });
   });
 
+  it("names an unusual stop reason when no code came back", () => {
+    const parsed = parseReply("I can't help with that.", "refusal", spec);
+    expect(parsed).toMatchObject({ ok: false, kind: "no_code" });
+    expect(!parsed.ok && parsed.reason).toMatch(/\(stop reason "refusal"\)$/);
+  });
+
   it("fails with truncated on max_tokens and on length, even though code is present", () => {
     for (const stop of ["max_tokens", "length"]) {
       const parsed = parseReply(fixture("weather-truncated.md"), stop, spec);
