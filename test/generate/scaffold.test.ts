@@ -233,7 +233,22 @@ describe("scaffold hook", () => {
   });
 
   it("returns a requests.Session only when requests is a dependency", () => {
-    const out = files(makeSpec({ name: "WeatherApiHook", component_type: "hook", dependencies: ["requests>=2.31"] }));
+    const out = files(
+      makeSpec({
+        name: "WeatherApiHook",
+        component_type: "hook",
+        dependencies: ["requests>=2.31"],
+        outputs: [
+          { name: "current", type: "dict", method: "get_current", description: "Current weather" },
+          { name: "bad", type: "dict", method: "class" },
+        ],
+      }),
+    );
+    expect(out.component).toContain(
+      '    def get_current(self, *args: Any, **kwargs: Any) -> Any:\n        """Current weather (scaffold: not implemented yet)."""\n        raise NotImplementedError("WeatherApiHook.get_current is a scaffold; implement it")\n',
+    );
+    expect(out.component).not.toContain("def class");
+    if (hasPython) expect(pyCompileErrors(out.all)).toEqual([]);
     expect(out.component).toContain("        import requests\n");
     expect(out.component).toContain("        session = requests.Session()\n");
     expect(out.test).toContain('    requests = pytest.importorskip("requests")\n');

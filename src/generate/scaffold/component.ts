@@ -1,6 +1,6 @@
 import { CONTEXT_IMPORT, baseImportLines, importLines, BASE_IMPORTS } from "../airflow-imports.js";
 import type { ScaffoldPlan } from "./plan.js";
-import { commentText, docstringText, indent, pyLiteral, pyString } from "./python.js";
+import { commentText, docstringText, indent, pyIdentifier, pyLiteral, pyString } from "./python.js";
 
 export const SCAFFOLD_HEADER =
   "# opforge scaffold: rendered from the spec without a model. Complete the parts marked TODO before use.";
@@ -128,7 +128,8 @@ function outputMethodStubs(plan: ScaffoldPlan): string[] {
   const seen = new Set<string>();
   for (const output of plan.spec.outputs) {
     const method = output.method?.trim();
-    if (!method || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(method) || HOOK_MEMBERS.has(method) || seen.has(method)) continue;
+    // Only names that are already valid, non-keyword identifiers become methods.
+    if (!method || pyIdentifier(method) !== method || HOOK_MEMBERS.has(method) || seen.has(method)) continue;
     if (plan.params.some((p) => p.name === method)) continue;
     seen.add(method);
     const doc = docstringText(`${output.description?.trim() || method} (scaffold: not implemented yet).`);
@@ -145,10 +146,10 @@ function outputMethodStubs(plan: ScaffoldPlan): string[] {
 function hookMethods(plan: ScaffoldPlan): string[] {
   const hook = plan.hook;
   if (!hook) return [];
-  return [...hookGetConn(plan, hook.connAttr, hook.usesRequests), ...outputMethodStubs(plan)];
+  return [...hookGetConn(hook.connAttr, hook.usesRequests), ...outputMethodStubs(plan)];
 }
 
-function hookGetConn(_plan: ScaffoldPlan, attr: string, usesRequests: boolean): string[] {
+function hookGetConn(attr: string, usesRequests: boolean): string[] {
   if (usesRequests) {
     return [
       "def get_conn(self) -> Any:",
