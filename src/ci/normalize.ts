@@ -1,6 +1,7 @@
 import { failureFingerprint } from "./fingerprint.js";
 import { cleanLines, DEFAULT_LOG_TAIL_BYTES, excerptOf, repoRelativePath, tailBytes, type LogLine } from "./log-text.js";
 import { parseAirflowAndRunner } from "./parsers/airflow.js";
+import { kindForException, parseExceptionLine } from "./parsers/exception.js";
 import { LineRanges, type Found } from "./parsers/found.js";
 import { parseLint } from "./parsers/lint.js";
 import { parsePip } from "./parsers/pip.js";
@@ -109,6 +110,17 @@ function fromAnnotation(annotation: AnnotationInput): ParsedFailure[] {
   const texts = [annotation.message, annotation.raw_details].filter((t): t is string => typeof t === "string" && t !== "");
   const parsed = parseFailureText(texts.join("\n"));
   const code = /\(([A-Z]{1,4}\d{1,4})\)/.exec(annotation.title ?? "")?.[1] ?? /^([A-Z]{1,4}\d{1,4}) /.exec(annotation.message ?? "")?.[1];
+  if (parsed.length === 0 && code === undefined) {
+    const raised = lastExceptionLine(texts.join("\n"));
+    if (raised) {
+      parsed.push({
+        kind: kindForException(raised.type, raised.message, "unknown"),
+        exceptionType: raised.type,
+        message: raised.message,
+        excerpt: excerptOf([annotation.title ?? "", ...texts].filter((t) => t !== "")),
+      });
+    }
+  }
   if (parsed.length === 0) {
     const message = (annotation.message ?? "").trim();
     const withoutCode = code !== undefined && message.startsWith(`${code} `) ? message.slice(code.length + 1).trim() : message;
@@ -123,6 +135,20 @@ function fromAnnotation(annotation: AnnotationInput): ParsedFailure[] {
     if (out.ruleCode === undefined && code !== undefined && out.kind === "lint") out.ruleCode = code;
     return out;
   });
+}
+
+/**
+ * The last `Type: message` line of an annotation (test-report actions put the crash line, often with
+ * pytest's `E` prefix, in the message).
+ */
+function lastExceptionLine(text: string): { type: string; message: string } | undefined {
+  let found: { type: string; message: string } | undefined;
+  for (const line of cleanLines(text)) {
+    const body = line.text.replace(/^E(?: +|$)/, "");
+    const exception = parseExceptionLine(body, true);
+    if (exception && exception.message !== "") found = exception;
+  }
+  return found;
 }
 
 function fallbackFailure(check: string, conclusion: string, outputText: readonly string[], fallbacks: readonly string[]): CiFailure {

@@ -89,6 +89,31 @@ describe("normalizeCheckRun", () => {
     expect(fingerprintSetHash(fromBoth.slice(0, 2))).toBe(fingerprintSetHash(fromOutput));
   });
 
+  it("reads the crash line a test-report action puts in an annotation", () => {
+    const [failure] = normalizeCheckRun({
+      checkRun: { name: "test (3.11)", conclusion: "failure" },
+      annotations: [
+        {
+          path: "tests/test_s3_report.py",
+          start_line: 5,
+          end_line: 5,
+          annotation_level: "failure",
+          title: "tests/test_s3_report.py::test_execute_returns_uri",
+          message:
+            'def test_execute_returns_uri():\n>       op = S3ReportOperator(task_id="report", bucket="data-lake")\nE       TypeError: S3ReportOperator.__init__() got an unexpected keyword argument \'task_id\'',
+          raw_details: null,
+        },
+      ],
+    });
+    expect(failure).toMatchObject({
+      kind: "type",
+      exceptionType: "TypeError",
+      message: "S3ReportOperator.__init__() got an unexpected keyword argument 'task_id'",
+      file: "tests/test_s3_report.py",
+      line: 5,
+    });
+  });
+
   it("returns nothing for passing conclusions", () => {
     for (const conclusion of ["success", "neutral", "skipped"]) {
       expect(normalizeCheckRun({ checkRun: { name: "test", conclusion }, log: fixtureText("actions-pytest-typeerror.log") })).toEqual([]);

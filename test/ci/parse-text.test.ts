@@ -99,6 +99,12 @@ describe("pytest output", () => {
     ]);
   });
 
+  it("reports the closing counts when pytest printed no report (-rN)", () => {
+    const text = ["tests/test_op.py .F.F                                            [100%]", "2 failed, 2 passed in 0.31s"].join("\n");
+    expect(summary(text)).toEqual([{ kind: "test_failure", message: "2 failed, 2 passed in 0.31s" }]);
+    expect(summary("============================== 4 passed in 0.31s ===============================")).toEqual([]);
+  });
+
   it("reports a pytest-timeout failure as a timeout", () => {
     const text = [
       "=================================== FAILURES ===================================",

@@ -72,6 +72,7 @@ export function parsePytest(lines: readonly LogLine[]): PytestReport {
   const summary: SummaryEntry[] = [];
   const consumed = new LineRanges();
   let failedCount: number | undefined;
+  let countsAt: { index: number; text: string } | undefined;
   let blockStart = -1;
   let current: Section | undefined;
   let inSummary = false;
@@ -99,6 +100,7 @@ export function parsePytest(lines: readonly LogLine[]): PytestReport {
         const counts = COUNTS.exec(banner);
         if (counts) {
           failedCount = (failedCount ?? 0) + Number(counts[1]);
+          countsAt = { index: i, text: banner };
           if (blockStart !== -1) consumed.add(blockStart, i);
           blockStart = -1;
         }
@@ -123,13 +125,24 @@ export function parsePytest(lines: readonly LogLine[]): PytestReport {
       }
     } else if (/^\d+ failed\b/.test(text) || /^\d+ errors? in /.test(text)) {
       const counts = COUNTS.exec(text);
-      if (counts) failedCount = (failedCount ?? 0) + Number(counts[1]);
+      if (counts) {
+        failedCount = (failedCount ?? 0) + Number(counts[1]);
+        countsAt = { index: i, text: text.trim() };
+      }
     }
   }
   closeSection(lines.length - 1);
   if (blockStart !== -1) consumed.add(blockStart, lines.length - 1);
 
   const found = mergeReport(lines, sections, summary);
+  // Run with `-rN` (or cut before the report), pytest leaves only its closing counts.
+  if (found.length === 0 && countsAt && (failedCount ?? 0) > 0) {
+    found.push({
+      failure: failure({ kind: "test_failure", message: countsAt.text, excerpt: countsAt.text }),
+      start: countsAt.index,
+      end: countsAt.index,
+    });
+  }
   return failedCount === undefined ? { found, consumed } : { found, consumed, failedCount };
 }
 
