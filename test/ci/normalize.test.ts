@@ -193,6 +193,7 @@ describe("bounded work on large logs", () => {
       "a/".repeat(500_000),
       `E ${"File \"".repeat(100_000)}`,
       "Traceback (most recent call last):\n" + "  File \"x.py\", line 1, in f\n".repeat(50_000),
+      'Traceback (most recent call last):\n  File "x.py", line 1, in f\nValueError: boom\n'.repeat(20_000),
     ].join("\n");
     const started = performance.now();
     normalizeCheckRun({ checkRun: { name: "test", conclusion: "failure" }, log: hostile, logTailBytes: 16 * 1024 * 1024 });

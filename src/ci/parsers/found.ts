@@ -9,16 +9,41 @@ export interface Found {
 
 /** Line ranges (inclusive) already explained by a more specific parser. */
 export class LineRanges {
-  private readonly ranges: Array<[number, number]> = [];
+  private ranges: Array<[number, number]> = [];
+  private sorted = true;
 
   add(start: number, end: number): void {
+    const last = this.ranges[this.ranges.length - 1];
+    if (last && start <= last[1]) this.sorted = false;
     this.ranges.push([start, end]);
   }
 
-  /** Whether line `index` lies in a range. Ranges are few (one per pytest report), so a scan is cheap. */
+  /** Whether line `index` lies in a range: a binary search, since a log can hold thousands of ranges. */
   has(index: number): boolean {
-    for (const [start, end] of this.ranges) if (index >= start && index <= end) return true;
+    if (!this.sorted) this.normalize();
+    let low = 0;
+    let high = this.ranges.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const [start, end] = this.ranges[mid]!;
+      if (index < start) high = mid - 1;
+      else if (index > end) low = mid + 1;
+      else return true;
+    }
     return false;
+  }
+
+  /** Sorts and merges overlapping ranges so the binary search holds. */
+  private normalize(): void {
+    const sorted = [...this.ranges].sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, number]> = [];
+    for (const [start, end] of sorted) {
+      const last = merged[merged.length - 1];
+      if (last && start <= last[1] + 1) last[1] = Math.max(last[1], end);
+      else merged.push([start, end]);
+    }
+    this.ranges = merged;
+    this.sorted = true;
   }
 }
 
