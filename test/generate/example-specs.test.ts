@@ -20,16 +20,17 @@ describe("scaffold for the example specs", () => {
     const layout = componentLayout(spec);
     const dirByType = { operator: "plugins/operators/", sensor: "plugins/sensors/", hook: "plugins/hooks/" } as const;
     expect(layout.paths.component.startsWith(dirByType[spec.component_type])).toBe(true);
-    for (const target of ["2", "3", "both"] as const) {
+    const all = (["2", "3", "both"] as const).flatMap((target) => {
       const files = renderScaffold(spec, target, layout.componentModule);
       expect(files.map((f) => f.role)).toEqual(["component", "test", "dag"]);
       const component = files[0]?.content ?? "";
       expect(component).toContain(`class ${spec.name}(`);
       expect(component).not.toContain("apply_defaults");
-      if (hasPython) {
-        expect(pyCompileErrors(files)).toEqual([]);
-        expect(pyAstProblems(files)).toEqual([]);
-      }
+      return files.map((f) => ({ ...f, path: `${target}/${f.path}` }));
+    });
+    if (hasPython) {
+      expect(pyCompileErrors(all)).toEqual([]);
+      expect(pyAstProblems(all)).toEqual([]);
     }
   });
 });
