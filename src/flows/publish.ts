@@ -63,7 +63,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
 
   const round = await ctx.step("generate", async (): Promise<GeneratedRound> => {
     const learned = s.learning.contextFor(spec);
-    const check = new LocalCheck(learned.rules);
+    const check = new LocalCheck(learned.rules, { componentModule: layout.componentModule });
     const context: GenerationContext = {
       learned: learned.learned,
       componentModule: layout.componentModule,

@@ -11,13 +11,33 @@ export interface FileCheck {
   applied: AppliedFix[];
 }
 
-function validateOptionsFor(file: GeneratedFile, spec: ComponentSpec): ValidateOptions {
+/** What the generated files may import besides the spec's dependencies. */
+export interface LocalModules {
+  /** Dotted module of the generated component (e.g. `operators.health_check_operator`), imported by the test and the DAG. */
+  componentModule?: string;
+}
+
+/** Distributions CI provides for tests whatever the spec declares. */
+const TEST_RUNNER_DEPENDENCIES = ["pytest"];
+
+function dependenciesFor(file: GeneratedFile, spec: ComponentSpec, local: LocalModules): string[] {
+  if (file.role === "component") return spec.dependencies;
+  // The component's own package sits on Airflow's plugins path, so importing it is not a third-party import.
+  const ownPackage = local.componentModule?.split(".")[0];
+  return [
+    ...spec.dependencies,
+    ...(ownPackage === undefined || ownPackage === "" ? [] : [ownPackage]),
+    ...(file.role === "test" ? TEST_RUNNER_DEPENDENCIES : []),
+  ];
+}
+
+function validateOptionsFor(file: GeneratedFile, spec: ComponentSpec, local: LocalModules): ValidateOptions {
   return {
     path: file.path,
     kind: file.role,
     componentType: spec.component_type,
     airflowVersion: spec.airflow_version,
-    dependencies: spec.dependencies,
+    dependencies: dependenciesFor(file, spec, local),
     ...(file.role === "component" ? { className: spec.name } : {}),
   };
 }
@@ -31,13 +51,16 @@ export class LocalCheck {
   /** What the most recent run found and did, for the attempt record and the PR body. */
   last: FileCheck[] = [];
 
-  constructor(private readonly rules: RewriteRule[] = []) {}
+  constructor(
+    private readonly rules: RewriteRule[] = [],
+    private readonly local: LocalModules = {},
+  ) {}
 
   readonly check: AttemptCheck = async (files, spec) => {
     const checks: FileCheck[] = [];
     const repaired: GeneratedFile[] = [];
     for (const file of files) {
-      const result = await repairPython(file.content, validateOptionsFor(file, spec), this.rules);
+      const result = await repairPython(file.content, validateOptionsFor(file, spec, this.local), this.rules);
       checks.push({ path: file.path, role: file.role, report: result.report, applied: result.applied });
       repaired.push({ ...file, content: result.source });
     }

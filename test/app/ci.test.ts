@@ -1,0 +1,170 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { anthropicProvider } from "../../src/generate/providers/index.js";
+import { listJobs } from "../../src/jobs/queue.js";
+import { listCiResults } from "../../src/store/ci-results.js";
+import { getGenerationByIssue, listAttempts } from "../../src/store/generations.js";
+import { startApp, type AppHarness } from "../support/app-harness.js";
+import { checkSuiteCompleted } from "../support/events.js";
+import { expectMessage, filesReply, modelFiles, type CapturedMessage } from "../support/model.js";
+import { EXIT_CODE_ANNOTATION, pytestFailureLog } from "./ci-log.js";
+import { BRANCH, R, commentsOn, openHealthCheckPr, useNockChecks } from "./helpers.js";
+import { HEALTH_CHECK_ISSUE } from "./specs.js";
+
+const USAGE = { input_tokens: 10_000, output_tokens: 2_500, cache_creation_input_tokens: 3_000, cache_read_input_tokens: 0 };
+const FILES = modelFiles(HEALTH_CHECK_ISSUE, "operators.health_check_operator");
+/** The retry's reply: the same files with the component patched. */
+const PATCHED = FILES.map((f) =>
+  f.role === "component" ? { ...f, content: `${f.content}\n# http_conn_id is set in __init__ before the hook is built.\n` } : f,
+);
+
+let app: AppHarness | undefined;
+useNockChecks(() => app);
+beforeEach(async () => {
+  app = await startApp({ providerFor: () => anthropicProvider({ apiKey: "sk-ant-test", maxRetries: 0 }) });
+});
+afterEach(() => {
+  app = undefined;
+});
+
+function harness(): AppHarness {
+  if (app === undefined) throw new Error("no app");
+  return app;
+}
+
+/** A failing GitHub Actions run on `sha` (job log and exit-code annotation), and its check_suite.completed. */
+async function ciFails(sha: string, log = pytestFailureLog()): Promise<void> {
+  const a = harness();
+  const suiteId = a.fake.completeSuite(a.repo, sha, [{ name: "test (3.11)", conclusion: "failure", annotations: [EXIT_CODE_ANNOTATION], log }], BRANCH);
+  // check_suite.completed example 1; patched installation, check_suite.id/head_sha/after/head_branch/conclusion.
+  await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha: sha, headBranch: BRANCH, conclusion: "failure" }));
+  await a.drain();
+}
+
+describe("CI result on an opforge PR", () => {
+  it("reads a failure from the check run, annotations and job log, then commits a retry on the same branch and explains it", async () => {
+    const a = harness();
+    const prompts: CapturedMessage[] = [];
+    expectMessage(filesReply(FILES), USAGE, prompts);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+
+    expectMessage(filesReply(PATCHED, "Patched the component."), USAGE, prompts);
+    await ciFails(headSha);
+
+    // Failure details came from the check runs, the annotations and the job log (302 to the log host).
+    expect(a.fake.calls("GET", `${R}/commits/${headSha}/check-suites`).length).toBeGreaterThanOrEqual(1);
+    expect(a.fake.calls("GET", /\/check-runs\/\d+\/annotations$/)).toHaveLength(1);
+    expect(a.fake.calls("GET", /\/actions\/jobs\/\d+\/logs$/)).toHaveLength(1);
+    expect(a.fake.calls("GET", /^\/__logs\/jobs\/\d+$/)).toHaveLength(1);
+
+    // The retry prompt carries the CI failure read from the log.
+    expect(prompts).toHaveLength(2);
+    expect(prompts[1]?.messages[0]?.content).toContain("# Retry: attempt 2");
+    expect(prompts[1]?.messages[0]?.content).toContain("'HealthCheckOperator' object has no attribute 'http_conn_id'");
+
+    // One new commit on the same branch, on top of the first; still one branch creation and one PR.
+    const newHead = a.repo.refs.get(BRANCH) ?? "";
+    expect(newHead).not.toBe(headSha);
+    expect(a.fake.commit(newHead)?.parents).toEqual([headSha]);
+    expect(a.fake.filesAt(a.repo, newHead).get("plugins/operators/health_check_operator.py")).toContain("http_conn_id is set in __init__");
+    expect(a.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(2);
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/check-runs`).map((c) => (c.body as { head_sha: string }).head_sha)).toEqual([headSha, newHead]);
+    expect(a.repo.pulls.get(prNumber)?.body).toMatch(/\| 2 \| ci_retry \| validated \|/);
+
+    // On the PR: the verdict, then the retry's explanation.
+    const comments = commentsOn(a, prNumber);
+    expect(comments).toHaveLength(2);
+    expect(comments[0]?.body).toContain("CI failed on attempt 1 of 3");
+    expect(comments[0]?.body).toContain("**test (3.11)**");
+    expect(comments[0]?.body).toContain("'HealthCheckOperator' object has no attribute 'http_conn_id'");
+    expect(comments[0]?.body).toContain("Retrying with the failures above as context");
+    expect(comments[1]?.body).toContain("attempt 2 (a targeted patch of the previous code, after the CI failure)");
+    expect(comments[1]?.body).toContain(`What changed in ${newHead.slice(0, 7)}:`);
+    expect(comments[1]?.body).toContain("- `plugins/operators/health_check_operator.py`: 1 hunk(s), +2 −0 lines");
+
+    const generation = getGenerationByIssue(a.db, "Codertocat/Hello-World", 7);
+    expect(generation).toMatchObject({ status: "ci_running", headSha: newHead, firstAttemptSuccess: false });
+    expect(listAttempts(a.db, generation?.id ?? 0).map((x) => [x.trigger, x.outcome])).toEqual([
+      ["initial", "ci_failed"],
+      ["ci_retry", "validated"],
+    ]);
+
+    // The retried commit passes: the generation succeeds and nothing more is said.
+    const suiteId = a.fake.completeSuite(a.repo, newHead, [{ name: "test (3.11)", conclusion: "success" }], BRANCH);
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha: newHead, headBranch: BRANCH, conclusion: "success" }));
+    await a.drain();
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: false });
+    expect(commentsOn(a, prNumber)).toHaveLength(2);
+  });
+
+  it("waits until every check suite on the commit has completed before judging", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    const lint = a.fake.pendingSuite(a.repo, headSha, "lint");
+
+    const suiteId = a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "success" }], BRANCH);
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "success" }));
+    await a.drain();
+    expect(listCiResults(a.db, 1)).toEqual([]);
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)?.status).toBe("ci_running");
+
+    a.fake.finishSuite(a.repo, lint, "success");
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId: lint, headSha, headBranch: BRANCH, conclusion: "success" }));
+    await a.drain();
+    expect(listCiResults(a.db, 1).map((r) => r.conclusion)).toEqual(["success"]);
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: true });
+    expect(commentsOn(a, prNumber)).toEqual([]);
+  });
+
+  it("reports a failure that also fails on the base branch and does not retry", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    // The same job is red on master's head commit.
+    a.fake.completeSuite(a.repo, a.repo.refs.get("master") ?? "", [{ name: "test (3.11)", conclusion: "failure" }], "master");
+
+    await ciFails(headSha);
+
+    const comments = commentsOn(a, prNumber);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.body).toContain("fail on the base branch too");
+    expect(comments[0]?.body).toContain("No retry");
+    expect(comments[0]?.body).not.toContain("Retrying");
+    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
+    expect(listCiResults(a.db, 1)).toMatchObject([{ conclusion: "failure", attributedToBase: true }]);
+  });
+
+  it("escalates when the same failure comes back after a fix, instead of looping", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    expectMessage(filesReply(PATCHED), USAGE);
+    await ciFails(headSha);
+    const retried = a.repo.refs.get(BRANCH) ?? "";
+    expect(retried).not.toBe(headSha);
+
+    // The fix did not help: the same failure on the retried commit. No model call may follow.
+    await ciFails(retried);
+
+    const comments = commentsOn(a, prNumber);
+    expect(comments).toHaveLength(3);
+    const escalation = comments[2]?.body ?? "";
+    expect(escalation).toContain("same failure came back after a fix");
+    expect(escalation).toContain("A human look is needed");
+    expect(escalation).toContain("`/retry <guidance>`");
+    expect(listJobs(a.db, { type: "retry" })).toHaveLength(1);
+    expect(a.repo.refs.get(BRANCH)).toBe(retried);
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "escalated" });
+  });
+
+  it("ignores check suites of commits opforge did not make", async () => {
+    const a = harness();
+    // check_suite.completed example 1 as delivered (head_sha ec26c3e…), patched only with the installation.
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId: 118578147, headSha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", headBranch: "main", conclusion: "success" }));
+    expect(listJobs(a.db)).toEqual([]);
+    expect(a.fake.requests).toEqual([]);
+  });
+});

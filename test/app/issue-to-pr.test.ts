@@ -1,0 +1,198 @@
+import nock from "nock";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { countJobs, listJobs } from "../../src/jobs/queue.js";
+import { getGenerationByIssue, listAttempts } from "../../src/store/generations.js";
+import { startApp, type AppHarness } from "../support/app-harness.js";
+import { issueLabeled } from "../support/events.js";
+import { BOT } from "../support/fake-github.js";
+import { BROKEN_ISSUE, HEALTH_CHECK_ISSUE, HEALTH_CHECK_ISSUE_EDITED } from "./specs.js";
+
+const R = "/repos/Codertocat/Hello-World";
+const BRANCH = "opforge/7-health_check_operator";
+
+let app: AppHarness;
+beforeAll(() => nock.disableNetConnect());
+beforeEach(async () => {
+  app = await startApp();
+});
+afterEach(async () => {
+  expect(app.fake.unexpected).toEqual([]);
+  expect(nock.pendingMocks()).toEqual([]);
+  await app.close();
+  nock.cleanAll();
+});
+
+function commentsOn(issueNumber: number) {
+  return [...app.repo.comments.values()].filter((c) => c.issueNumber === issueNumber);
+}
+
+async function labelIssue7(body = HEALTH_CHECK_ISSUE, id?: string) {
+  if (!app.repo.issues.has(7)) app.fake.addIssue(app.repo, { number: 7, body, labels: ["generate-operator"] });
+  const issue = app.repo.issues.get(7);
+  if (issue !== undefined) issue.body = body;
+  await app.receive("issues", issueLabeled({ issueNumber: 7, body }), id);
+  await app.drain();
+}
+
+describe("labeled issue with a valid spec", () => {
+  // Payload: issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
+  it("opens one PR from opforge/<issue>-<snake> with one git-data commit, a check run, and the status comment edited in place", async () => {
+    await labelIssue7();
+    const { fake, repo } = app;
+
+    // One branch, one commit holding all three files, made through the git data API (not the contents API).
+    expect(fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
+    expect(fake.calls("POST", `${R}/git/refs`)[0]?.body).toMatchObject({ ref: `refs/heads/${BRANCH}` });
+    expect(fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
+    expect(fake.calls("PUT", /\/contents\//)).toHaveLength(0);
+    const head = repo.refs.get(BRANCH) ?? "";
+    expect(fake.commit(head)?.parents).toEqual([repo.refs.get("master")]);
+    const files = fake.filesAt(repo, head);
+    expect([...files.keys()].sort()).toEqual([
+      "README.md",
+      "dags/examples/health_check_operator_example_dag.py",
+      "plugins/operators/health_check_operator.py",
+      "tests/operators/test_health_check_operator.py",
+    ]);
+    expect(files.get("plugins/operators/health_check_operator.py")).toContain("class HealthCheckOperator(BaseOperator)");
+
+    // One PR into the default branch whose body closes the issue.
+    const prs = fake.calls("POST", `${R}/pulls`);
+    expect(prs).toHaveLength(1);
+    expect(prs[0]?.body).toMatchObject({ head: BRANCH, base: "master", title: "Scaffold operator HealthCheckOperator" });
+    const pull = repo.pulls.get(8);
+    expect(pull?.body).toContain("Closes #7");
+    expect(pull?.body).toContain("`plugins/operators/health_check_operator.py` (component)");
+    expect(pull?.headSha).toBe(head);
+
+    // The local validation is reported as the opforge/validate check run on the head commit.
+    const checks = fake.calls("POST", `${R}/check-runs`);
+    expect(checks).toHaveLength(1);
+    expect(checks[0]?.body).toMatchObject({ name: "opforge/validate", head_sha: head, status: "completed" });
+    expect(["success", "neutral"]).toContain((checks[0]?.body as { conclusion: string }).conclusion);
+
+    // The status comment is posted once (while generating) and then edited to point at the PR.
+    expect(fake.calls("POST", `${R}/issues/7/comments`)).toHaveLength(1);
+    const status = commentsOn(7);
+    expect(status).toHaveLength(1);
+    expect(status[0]?.user.login).toBe(BOT.login);
+    expect(status[0]?.body).toContain("<!-- opforge:status -->");
+    expect(status[0]?.body).toContain(`opened pull request #8: https://github.com/Codertocat/Hello-World/pull/8`);
+    expect(fake.calls("PATCH", `${R}/issues/comments/${status[0]?.id}`).length).toBeGreaterThanOrEqual(1);
+
+    const generation = getGenerationByIssue(app.db, "Codertocat/Hello-World", 7);
+    expect(generation).toMatchObject({ status: "ci_running", prNumber: 8, branch: BRANCH, headSha: head, statusCommentId: status[0]?.id });
+    expect(listAttempts(app.db, generation?.id ?? 0).map((a) => ({ commit: a.commitSha, outcome: a.outcome }))).toEqual([
+      { commit: head, outcome: "validated" },
+    ]);
+  });
+
+  it("answers the webhook without doing the slow work: the handler only reads the config and queues a job", async () => {
+    app.fake.addIssue(app.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    await app.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    expect(app.fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /app/installations/4242/access_tokens",
+      `GET ${R}/contents/.github%2Fopforge.yml`,
+      "GET /repos/Codertocat/.github/contents/.github%2Fopforge.yml",
+    ]);
+    expect(countJobs(app.db)).toMatchObject({ queued: 1 });
+    await app.drain();
+  });
+
+  it("drops a redelivery (same delivery id): no second job, no second PR", async () => {
+    await labelIssue7(HEALTH_CHECK_ISSUE, "delivery-1");
+    const requestsBefore = app.fake.requests.length;
+    await app.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }), "delivery-1");
+    await app.drain();
+    expect(app.fake.requests.length).toBe(requestsBefore);
+    expect(listJobs(app.db)).toHaveLength(1);
+    expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+  });
+
+  it("keeps the existing PR when a second label event carries the same spec", async () => {
+    await labelIssue7();
+    const head = app.repo.refs.get(BRANCH);
+    // A new delivery: the label removed and added again.
+    await app.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    await app.drain();
+
+    expect(listJobs(app.db, { type: "generate" })).toHaveLength(2);
+    expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+    expect(app.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
+    expect(app.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
+    expect(app.repo.refs.get(BRANCH)).toBe(head);
+    const status = commentsOn(7);
+    expect(status).toHaveLength(1);
+    expect(status[0]?.body).toContain("pull request #8");
+  });
+
+  it("updates the same PR with a new commit when the spec was edited", async () => {
+    await labelIssue7();
+    const firstHead = app.repo.refs.get(BRANCH) ?? "";
+    // issues.labeled again (example 0) with the edited body; patched as above.
+    await labelIssue7(HEALTH_CHECK_ISSUE_EDITED);
+
+    expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+    expect(app.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
+    const secondHead = app.repo.refs.get(BRANCH) ?? "";
+    expect(secondHead).not.toBe(firstHead);
+    expect(app.fake.commit(secondHead)?.parents).toEqual([firstHead]);
+    expect(app.fake.filesAt(app.repo, secondHead).get("plugins/operators/health_check_operator.py")).toContain("answers 5xx");
+    expect(app.repo.pulls.get(8)?.headSha).toBe(secondHead);
+    const status = commentsOn(7);
+    expect(status).toHaveLength(1);
+    expect(status[0]?.body).toContain("pull request #8 was updated");
+  });
+
+  it("ignores an issue labeled with another label", async () => {
+    app.fake.addIssue(app.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["bug"] });
+    // Patched label.name and issue.labels to "bug" only.
+    await app.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE, label: "bug" }));
+    await app.drain();
+    expect(listJobs(app.db)).toHaveLength(0);
+    expect(app.fake.calls("POST", /.*/).map((r) => r.path)).toEqual(["/app/installations/4242/access_tokens"]);
+  });
+});
+
+describe("labeled issue with an invalid spec", () => {
+  it("posts one comment listing every problem with its field path and adds the opforge:spec-invalid label", async () => {
+    app.fake.addIssue(app.repo, { number: 7, body: BROKEN_ISSUE, labels: ["generate-operator"] });
+    await app.receive("issues", issueLabeled({ issueNumber: 7, body: BROKEN_ISSUE }));
+    await app.drain();
+
+    const comments = commentsOn(7);
+    expect(comments).toHaveLength(1);
+    const body = comments[0]?.body ?? "";
+    expect(body).toContain("<!-- opforge:spec-findings -->");
+    expect(body).toMatch(/cannot use this spec yet: [3-9] problems/);
+    expect(body).toContain("`name` (line 2)");
+    expect(body).toContain("`component_type`");
+    expect(body).toMatch(/`inputs\[1\]\.name`/);
+    expect(body).toMatch(/Warnings[^]*`inputs\[2\]\.default`/);
+    expect(app.repo.issues.get(7)?.labels).toEqual(["generate-operator", "opforge:spec-invalid"]);
+    expect(app.fake.calls("POST", `${R}/labels`)[0]?.body).toMatchObject({ name: "opforge:spec-invalid" });
+    expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(0);
+    expect(app.fake.calls("POST", `${R}/git/refs`)).toHaveLength(0);
+
+    // Fixing the spec: the same findings comment is not duplicated, the label goes, a PR opens.
+    await labelIssue7(HEALTH_CHECK_ISSUE);
+    expect(commentsOn(7).filter((c) => c.body.includes("opforge:spec-findings"))).toHaveLength(1);
+    expect(app.repo.issues.get(7)?.labels).toEqual(["generate-operator"]);
+    expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+  });
+});
+
+describe("health route", () => {
+  it("reports job counts", async () => {
+    const chunks: string[] = [];
+    let status = 0;
+    const res = {
+      writeHead: (code: number) => (status = code),
+      end: (text: string) => chunks.push(text),
+    };
+    const handled = await app.routes[0]?.({ method: "GET", url: "/healthz" } as never, res as never);
+    expect(handled).toBe(true);
+    expect(status).toBe(200);
+    expect(JSON.parse(chunks.join(""))).toMatchObject({ status: "ok", jobs: { queued: 0, running: 0 } });
+  });
+});

@@ -1,0 +1,154 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { Probot, ProbotOctokit } from "probot";
+import type { RepoConfig } from "../../src/config/repo-config.js";
+import { scaffoldProvider } from "../../src/generate/providers/index.js";
+import type { ModelProvider } from "../../src/generate/types.js";
+import { opforgeApp, type OpforgeAppOptions } from "../../src/index.js";
+import { countJobs, listJobs } from "../../src/jobs/queue.js";
+import type { Worker } from "../../src/jobs/worker.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { FakeGitHub, type FakeRepo } from "./fake-github.js";
+
+/** One RSA key per test file: generating it is the slowest part of setting up a Probot instance. */
+let key: string | undefined;
+export function appPrivateKey(): string {
+  key ??= generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  }).privateKey;
+  return key;
+}
+
+/** A clock the app, the worker and the store all read; tests move it forward (past a lease, into next month). */
+export class TestClock {
+  constructor(public ms: number = Date.parse("2026-11-24T10:00:00Z")) {}
+  readonly now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | void | Promise<boolean | void>;
+
+export interface AppHarness {
+  probot: Probot;
+  db: Database;
+  dbPath: string;
+  fake: FakeGitHub;
+  repo: FakeRepo;
+  clock: TestClock;
+  worker: Worker;
+  routes: HttpHandler[];
+  /** Feeds one webhook through Probot as GitHub would deliver it. */
+  receive(name: string, payload: object, id?: string): Promise<void>;
+  /** Runs the worker until the queue holds nothing runnable; throws with the last error of a failed job. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const OWNER = "Codertocat";
+export const REPO = "Hello-World";
+export const INSTALLATION_ID = 4_242;
+
+export function probotFor(options: { baseUrl?: string } = {}): Probot {
+  return new Probot({
+    appId: 1,
+    privateKey: appPrivateKey(),
+    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+    log: pino({ level: "silent" }),
+    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+  });
+}
+
+let deliveries = 0;
+export function deliveryId(): string {
+  deliveries += 1;
+  return `00000000-0000-4000-8000-${String(deliveries).padStart(12, "0")}`;
+}
+
+export interface HarnessOptions {
+  providerFor?: (config: RepoConfig) => ModelProvider;
+  /** `.github/opforge.yml` on the default branch; absent when undefined. */
+  config?: string;
+  dbPath?: string;
+  clock?: TestClock;
+  learning?: OpforgeAppOptions["learning"];
+}
+
+/**
+ * The real app (Probot + opforgeApp) on a SQLite file, talking to a fake GitHub repository
+ * Codertocat/Hello-World (the repository of the webhook examples) whose default branch is `master`.
+ */
+export async function startApp(options: HarnessOptions = {}): Promise<AppHarness> {
+  const dir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), "opforge-app-")) : null;
+  const dbPath = options.dbPath ?? join(dir ?? "", "opforge.db");
+  const db = openDatabase(dbPath);
+  const fake = new FakeGitHub();
+  fake.intercept();
+  const files: Record<string, string> = { "README.md": "# Hello-World\n" };
+  if (options.config !== undefined) files[".github/opforge.yml"] = options.config;
+  const repo = fake.addRepo(OWNER, REPO, { defaultBranch: "master", id: 1296269, files });
+  const clock = options.clock ?? new TestClock();
+  const probot = probotFor();
+  let worker: Worker | undefined;
+  const routes: HttpHandler[] = [];
+  await probot.load(
+    opforgeApp({
+      db,
+      now: clock.now,
+      startWorker: false,
+      worker: { pollIntervalMs: 2, concurrency: 1 },
+      onWorker: (w) => (worker = w),
+      providerFor: options.providerFor ?? (() => scaffoldProvider()),
+      ...(options.learning === undefined ? {} : { learning: options.learning }),
+    }),
+    { cwd: process.cwd(), addHandler: (handler) => routes.push(handler) },
+  );
+  if (worker === undefined) throw new Error("opforgeApp did not hand over its worker");
+  const theWorker = worker;
+
+  return {
+    probot,
+    db,
+    dbPath,
+    fake,
+    repo,
+    clock,
+    worker: theWorker,
+    routes,
+    receive: (name, payload, id = deliveryId()) =>
+      probot.receive({ id, name, payload } as unknown as Parameters<Probot["receive"]>[0]),
+    drain: () => drainQueue(theWorker, db),
+    close: async () => {
+      await theWorker.stop();
+      db.close();
+      if (dir !== null) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `worker` until no job is queued or running, then stops it. */
+export async function drainQueue(worker: Worker, db: Database, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  worker.start();
+  try {
+    for (;;) {
+      const counts = countJobs(db);
+      const broken = [...listJobs(db, { status: "failed" }), ...listJobs(db, { status: "dead" })];
+      if (broken.length > 0) {
+        throw new Error(`job ${broken[0]?.id} (${broken[0]?.type}) ${broken[0]?.status}: ${broken[0]?.lastError}`);
+      }
+      if (counts.queued === 0 && counts.running === 0 && worker.running === 0) return;
+      if (Date.now() > deadline) throw new Error(`queue not drained within ${timeoutMs} ms: ${JSON.stringify(counts)}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  } finally {
+    await worker.stop();
+  }
+}
