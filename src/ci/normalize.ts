@@ -124,7 +124,11 @@ function fromAnnotation(annotation: AnnotationInput): ParsedFailure[] {
   if (parsed.length === 0) {
     const message = (annotation.message ?? "").trim();
     const withoutCode = code !== undefined && message.startsWith(`${code} `) ? message.slice(code.length + 1).trim() : message;
-    const result: ParsedFailure = { kind: code !== undefined ? "lint" : "unknown", message: withoutCode || (annotation.title ?? "").trim(), excerpt: excerptOf([annotation.title ?? "", message].filter((t) => t !== "")) };
+    const result: ParsedFailure = {
+      kind: code !== undefined ? "lint" : "unknown",
+      message: withoutCode || (annotation.title ?? "").trim(),
+      excerpt: excerptOf([annotation.title ?? "", message].filter((t) => t !== "")),
+    };
     if (code !== undefined) result.ruleCode = code;
     parsed.push(result);
   }
