@@ -1,0 +1,204 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand } from "./io.js";
+import { collectStats, type StatsReport } from "../learn/metrics/index.js";
+import { openDatabase } from "../store/database.js";
+
+export const DEFAULT_DB_PATH = "data/opforge.db";
+export const DEFAULT_WEEKS = 8;
+
+export const STATS_USAGE = `Usage: opforge stats [--db PATH] [--json] [--weeks N]
+
+Prints what the learning layer has measured: first-attempt success rate per ISO week and category,
+how many attempts generations needed, cost per successful component (merged or CI-passed), CI error
+kinds per week, the pattern library size and the known library alternatives.
+
+Options:
+  --db PATH    the opforge database (default: $OPFORGE_DB, else ${DEFAULT_DB_PATH}); never created
+  --json       print the figures as one JSON object
+  --weeks N    how many ISO weeks to show, the current one included (default ${DEFAULT_WEEKS})
+  -h, --help   show this help
+
+Exit status: 0 figures printed, 1 the database is missing or unreadable, 2 usage error.
+`;
+
+type Align = "left" | "right";
+
+/** Columns padded to their widest cell; numbers are right-aligned so their digits line up. */
+export function formatTable(headers: string[], rows: string[][], align: Align[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string =>
+    `  ${cells
+      .map((cell, i) => (align[i] === "right" ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd()}`;
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const percent = (value: number | null): string => (value === null ? "-" : `${Math.round(value * 100)}%`);
+const usd = (value: number | null): string => (value === null ? "-" : `$${value.toFixed(4)}`);
+const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+function section(title: string, body: string): string {
+  return `${title}\n${body}\n`;
+}
+
+function renderText(report: StatsReport, dbPath: string): string {
+  const out: string[] = [];
+  out.push(`opforge stats: ${dbPath}, ${report.weeks} ISO week${report.weeks === 1 ? "" : "s"} since ${day(report.since)}\n`);
+
+  out.push(
+    section(
+      "First-attempt success by week and category",
+      report.firstAttemptByWeek.length === 0
+        ? "  (no generations in this window)"
+        : formatTable(
+            ["week", "category", "generations", "decided", "first ok", "rate"],
+            report.firstAttemptByWeek.map((r) => [r.week, r.category, String(r.generations), String(r.decided), String(r.firstAttemptSuccesses), percent(r.rate)]),
+            ["left", "left", "right", "right", "right", "right"],
+          ),
+    ),
+  );
+
+  out.push(
+    section(
+      "Attempts per generation",
+      report.attempts.length === 0
+        ? "  (no attempts in this window)"
+        : formatTable(
+            ["attempts", "generations", "share", "succeeded"],
+            report.attempts.map((r) => [String(r.attempts), String(r.generations), percent(r.share), String(r.succeeded)]),
+            ["right", "right", "right", "right"],
+          ),
+    ),
+  );
+
+  out.push(
+    section(
+      "Cost per successful component (merged or CI passed)",
+      formatTable(
+        ["provider", "model", "generations", "successful", "cost", "per success", "tokens"],
+        report.cost.map((r) => [
+          r.provider ?? "(all)",
+          r.model ?? "",
+          String(r.generations),
+          String(r.successfulComponents),
+          usd(r.totalCostUsd),
+          usd(r.costPerSuccessUsd),
+          String(r.totalTokens),
+        ]),
+        ["left", "left", "right", "right", "right", "right", "right"],
+      ),
+    ),
+  );
+
+  const from = report.errorKinds.source === "error_signatures" ? "error store" : "attempts' CI failures";
+  out.push(
+    section(
+      `CI error kinds per week (from the ${from})`,
+      report.errorKinds.rows.length === 0
+        ? "  (no CI failures in this window)"
+        : formatTable(
+            ["week", "kind", "count"],
+            report.errorKinds.rows.map((r) => [r.week, r.kind, String(r.count)]),
+            ["left", "left", "right"],
+          ),
+    ),
+  );
+
+  const alt = report.libraryAlternatives;
+  out.push(
+    section(
+      "Stores",
+      formatTable(
+        ["store", "size"],
+        [
+          ["pattern library", String(report.patternLibrarySize)],
+          [
+            "known library alternatives",
+            `${alt.alternatives} for ${alt.libraries} libraries (${alt.providerHooks} provider hooks, ${alt.packages} packages, ${alt.stdlibFallbacks} stdlib fallbacks)`,
+          ],
+        ],
+        ["left", "left"],
+      ),
+    ),
+  );
+  return out.join("\n");
+}
+
+export interface StatsCommandOptions {
+  /** Epoch-millisecond clock; the window of weeks ends at its reading. */
+  now?: () => number;
+}
+
+/** `opforge stats` with an injectable clock, so tests get exact weeks. */
+export function createStatsCommand(options: StatsCommandOptions = {}): CliCommand {
+  const now = options.now ?? Date.now;
+  return async (argv, io) => {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: false,
+        strict: true,
+        options: {
+          db: { type: "string" },
+          json: { type: "boolean" },
+          weeks: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+      });
+    } catch (error) {
+      io.stderr(`opforge stats: ${(error as Error).message}\n\n${STATS_USAGE}`);
+      return EXIT_USAGE;
+    }
+    if (parsed.values.help) {
+      io.stdout(STATS_USAGE);
+      return EXIT_OK;
+    }
+    let weeks = DEFAULT_WEEKS;
+    if (parsed.values.weeks !== undefined) {
+      const text = parsed.values.weeks.trim();
+      weeks = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (!Number.isInteger(weeks) || weeks < 1 || weeks > 520) {
+        io.stderr(`opforge stats: --weeks should be a whole number from 1 to 520, got "${parsed.values.weeks}"\n\n${STATS_USAGE}`);
+        return EXIT_USAGE;
+      }
+    }
+    if (parsed.values.db === "") {
+      io.stderr(`opforge stats: --db needs a path\n\n${STATS_USAGE}`);
+      return EXIT_USAGE;
+    }
+    const given = parsed.values.db ?? (io.env.OPFORGE_DB || DEFAULT_DB_PATH);
+    const path = resolve(io.cwd, given);
+    if (!existsSync(path)) {
+      const from = parsed.values.db !== undefined ? "--db" : io.env.OPFORGE_DB ? "OPFORGE_DB" : "the default path";
+      io.stderr(`opforge stats: no database at ${given} (from ${from}); pass --db PATH or set OPFORGE_DB to an existing opforge database\n`);
+      return EXIT_INVALID_INPUT;
+    }
+
+    let report: StatsReport;
+    try {
+      const db = openDatabase(path, { readonly: true });
+      try {
+        report = collectStats(db, { now: now(), weeks });
+      } finally {
+        db.close();
+      }
+    } catch (error) {
+      io.stderr(`opforge stats: ${(error as Error).message}\n`);
+      return EXIT_INVALID_INPUT;
+    }
+
+    if (parsed.values.json) {
+      io.stdout(`${JSON.stringify({ database: given, sinceIso: new Date(report.since).toISOString(), ...report }, null, 2)}\n`);
+    } else {
+      io.stdout(renderText(report, given));
+    }
+    return EXIT_OK;
+  };
+}
+
+/** `opforge stats [--db PATH] [--json] [--weeks N]`: the learning layer's figures. */
+export const statsCommand: CliCommand = createStatsCommand();

@@ -1,0 +1,224 @@
+/** Reading and writing the library tables of migration 004. */
+import type { Database } from "better-sqlite3";
+import type { AirflowMajor } from "./names.js";
+import { normalizeLibraryName } from "./names.js";
+import type { AlternativeKind } from "./seed.js";
+import type { LibraryOutcomeKind, OutcomeCounts } from "./score.js";
+import { emptyCounts } from "./score.js";
+
+export const OUTCOME_KINDS: readonly LibraryOutcomeKind[] = ["import_ok", "import_failed", "exec_ok", "exec_failed", "conflict"];
+
+export interface LibraryOutcomeInput {
+  /** Distribution or import name; stored PEP 503 normalized. */
+  name: string;
+  airflowMajor: AirflowMajor;
+  kind: LibraryOutcomeKind;
+  generationId?: number;
+  detail?: string;
+}
+
+export interface LibraryOutcome {
+  id: number;
+  library: string;
+  airflowMajor: AirflowMajor;
+  kind: LibraryOutcomeKind;
+  generationId: number | null;
+  detail: string | null;
+  createdAt: number;
+}
+
+export interface LibraryAlternative {
+  id: number;
+  library: string;
+  /** null: applies to Airflow 2 and 3. */
+  airflowMajor: AirflowMajor | null;
+  kind: AlternativeKind;
+  name: string;
+  rank: number;
+  package: string | null;
+  importLine: string | null;
+  snippet: string | null;
+  note: string | null;
+  source: string | null;
+  curated: boolean;
+}
+
+export interface LibraryNote {
+  library: string;
+  airflowMajor: AirflowMajor | null;
+  note: string;
+  source: string | null;
+}
+
+function checkMajor(value: unknown): asserts value is AirflowMajor {
+  if (value !== "2" && value !== "3") throw new Error(`airflowMajor should be "2" or "3", got ${JSON.stringify(value)}`);
+}
+
+/** Stores one observation; `now` is epoch milliseconds from the caller's clock. */
+export function recordLibraryOutcome(db: Database, input: LibraryOutcomeInput, now: number): LibraryOutcome {
+  const library = normalizeLibraryName(typeof input.name === "string" ? input.name : "");
+  if (library === "" || !/^[a-z0-9]/.test(library)) throw new Error(`library name should be a PyPI name, got ${JSON.stringify(input.name)}`);
+  checkMajor(input.airflowMajor);
+  if (!OUTCOME_KINDS.includes(input.kind)) {
+    throw new Error(`library outcome kind should be one of ${OUTCOME_KINDS.join(", ")}, got ${JSON.stringify(input.kind)}`);
+  }
+  const info = db
+    .prepare(
+      `INSERT INTO library_outcomes (library, airflow_major, kind, generation_id, detail, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    )
+    .run(library, input.airflowMajor, input.kind, input.generationId ?? null, input.detail ?? null, now);
+  return {
+    id: Number(info.lastInsertRowid),
+    library,
+    airflowMajor: input.airflowMajor,
+    kind: input.kind,
+    generationId: input.generationId ?? null,
+    detail: input.detail ?? null,
+    createdAt: now,
+  };
+}
+
+/** Records several outcomes of one CI run in one transaction. */
+export function recordLibraryOutcomes(
+  db: Database,
+  outcomes: readonly Omit<LibraryOutcomeInput, "airflowMajor" | "generationId">[],
+  context: { airflowMajor: AirflowMajor; generationId?: number },
+  now: number,
+): LibraryOutcome[] {
+  return db.transaction(() =>
+    outcomes.map((o) =>
+      recordLibraryOutcome(
+        db,
+        { ...o, airflowMajor: context.airflowMajor, ...(context.generationId === undefined ? {} : { generationId: context.generationId }) },
+        now,
+      ),
+    ),
+  )();
+}
+
+const KIND_FIELD: Record<LibraryOutcomeKind, keyof OutcomeCounts> = {
+  import_ok: "importOk",
+  import_failed: "importFailed",
+  exec_ok: "execOk",
+  exec_failed: "execFailed",
+  conflict: "conflict",
+};
+
+/** Counts per outcome kind; `majors` lists the Airflow majors to add up (both, for a spec targeting both). */
+export function libraryCounts(db: Database, name: string, majors: readonly AirflowMajor[]): OutcomeCounts {
+  const counts = emptyCounts();
+  if (majors.length === 0) return counts;
+  const rows = db
+    .prepare(
+      `SELECT kind, COUNT(*) AS n FROM library_outcomes
+        WHERE library = ? AND airflow_major IN (${majors.map(() => "?").join(", ")}) GROUP BY kind`,
+    )
+    .all(normalizeLibraryName(name), ...majors) as { kind: LibraryOutcomeKind; n: number }[];
+  for (const row of rows) counts[KIND_FIELD[row.kind]] += row.n;
+  return counts;
+}
+
+/** Newest first. */
+export function listLibraryOutcomes(db: Database, name: string, limit = 100): LibraryOutcome[] {
+  const rows = db
+    .prepare("SELECT * FROM library_outcomes WHERE library = ? ORDER BY created_at DESC, id DESC LIMIT ?")
+    .all(normalizeLibraryName(name), limit) as {
+    id: number;
+    library: string;
+    airflow_major: AirflowMajor;
+    kind: LibraryOutcomeKind;
+    generation_id: number | null;
+    detail: string | null;
+    created_at: number;
+  }[];
+  return rows.map((r) => ({
+    id: r.id,
+    library: r.library,
+    airflowMajor: r.airflow_major,
+    kind: r.kind,
+    generationId: r.generation_id,
+    detail: r.detail,
+    createdAt: r.created_at,
+  }));
+}
+
+interface AlternativeRow {
+  id: number;
+  library: string;
+  airflow_major: AirflowMajor | null;
+  kind: AlternativeKind;
+  name: string;
+  rank: number;
+  package: string | null;
+  import_line: string | null;
+  snippet: string | null;
+  note: string | null;
+  source: string | null;
+  curated: number;
+}
+
+/** Alternatives in preference order: provider hooks, then other packages, then stdlib fallbacks. */
+export function listAlternatives(db: Database, name: string, majors: readonly AirflowMajor[] = ["2", "3"]): LibraryAlternative[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM library_alternatives
+        WHERE library = ? AND (airflow_major IS NULL OR airflow_major IN (${majors.map(() => "?").join(", ") || "NULL"}))
+        ORDER BY CASE kind WHEN 'provider_hook' THEN 0 WHEN 'package' THEN 1 ELSE 2 END, rank, id`,
+    )
+    .all(normalizeLibraryName(name), ...majors) as AlternativeRow[];
+  return rows.map((r) => ({
+    id: r.id,
+    library: r.library,
+    airflowMajor: r.airflow_major,
+    kind: r.kind,
+    name: r.name,
+    rank: r.rank,
+    package: r.package,
+    importLine: r.import_line,
+    snippet: r.snippet,
+    note: r.note,
+    source: r.source,
+    curated: r.curated === 1,
+  }));
+}
+
+export function listLibraryNotes(db: Database, name: string, majors: readonly AirflowMajor[] = ["2", "3"]): LibraryNote[] {
+  const rows = db
+    .prepare(
+      `SELECT library, airflow_major, note, source FROM library_notes
+        WHERE library = ? AND (airflow_major IS NULL OR airflow_major IN (${majors.map(() => "?").join(", ") || "NULL"}))
+        ORDER BY rowid`,
+    )
+    .all(normalizeLibraryName(name), ...majors) as { library: string; airflow_major: AirflowMajor | null; note: string; source: string | null }[];
+  return rows.map((r) => ({ library: r.library, airflowMajor: r.airflow_major, note: r.note, source: r.source }));
+}
+
+export interface LibrarySummary {
+  library: string;
+  airflowMajor: AirflowMajor;
+  counts: OutcomeCounts;
+  lastOutcomeAt: number;
+}
+
+/** Every library with at least one outcome, per Airflow major, by name. */
+export function listLibrarySummaries(db: Database): LibrarySummary[] {
+  const rows = db
+    .prepare(
+      `SELECT library, airflow_major, kind, COUNT(*) AS n, MAX(created_at) AS last_at
+         FROM library_outcomes GROUP BY library, airflow_major, kind ORDER BY library, airflow_major`,
+    )
+    .all() as { library: string; airflow_major: AirflowMajor; kind: LibraryOutcomeKind; n: number; last_at: number }[];
+  const byKey = new Map<string, LibrarySummary>();
+  for (const row of rows) {
+    const key = `${row.library}\u0000${row.airflow_major}`;
+    let summary = byKey.get(key);
+    if (summary === undefined) {
+      summary = { library: row.library, airflowMajor: row.airflow_major, counts: emptyCounts(), lastOutcomeAt: row.last_at };
+      byKey.set(key, summary);
+    }
+    summary.counts[KIND_FIELD[row.kind]] += row.n;
+    summary.lastOutcomeAt = Math.max(summary.lastOutcomeAt, row.last_at);
+  }
+  return [...byKey.values()];
+}

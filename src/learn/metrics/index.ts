@@ -1,0 +1,24 @@
+/** Metrics of the learning layer: per-generation figures and the queries behind `opforge stats`. */
+export type {
+  AttemptsBucket,
+  CostPerSuccessRow,
+  ErrorKindsOverTime,
+  ErrorKindWeekRow,
+  FirstAttemptWeekRow,
+  GenerationMetrics,
+  LibraryAlternativesCount,
+  MetricsRange,
+} from "./queries.js";
+export {
+  attemptsDistribution,
+  costPerSuccessfulComponent,
+  errorKindsOverTime,
+  firstAttemptSuccessByWeek,
+  generationMetrics,
+  hasTable,
+  knownLibraryAlternatives,
+  patternLibrarySize,
+} from "./queries.js";
+export type { StatsReport } from "./report.js";
+export { collectStats } from "./report.js";
+export { isoWeek, isoWeekSql, isoWeekStart, weeksWindowStart } from "./week.js";
