@@ -132,14 +132,17 @@ function buildSpec(raw: RawSpec, extra: Record<string, unknown>, source: SourceM
   if (description === "") findings.error(["description"], "is empty; say in a sentence or two what the component does");
 
   const typeWord = raw.component_type.trim().toLowerCase();
-  if (typeWord !== "operator" && typeWord !== "sensor" && typeWord !== "hook") {
-    findings.error(["component_type"], `"${raw.component_type}" is not a component type; write operator, sensor or hook`);
-    return undefined;
+  const typeKnown = typeWord === "operator" || typeWord === "sensor" || typeWord === "hook";
+  // With an unknown type the remaining checks still run, as for an operator, so every problem shows at once.
+  const componentType: ComponentType = typeKnown ? typeWord : "operator";
+  if (typeKnown) {
+    checkNameSuffix(name, componentType, findings);
+  } else {
+    const suggestion = closestName(typeWord, ["operator", "sensor", "hook"]);
+    findings.error(["component_type"], `"${raw.component_type}" is not a component type; write operator, sensor or hook${suggestion ? ` (did you mean ${suggestion}?)` : ""}`);
   }
-  const componentType: ComponentType = typeWord;
-  checkNameSuffix(name, componentType, findings);
 
-  const baseClass = normalizeBaseClass(raw.base_class, componentType, findings);
+  const baseClass = typeKnown ? normalizeBaseClass(raw.base_class, componentType, findings) : BASE_CLASS_FOR[componentType];
   const airflowVersion = normalizeAirflowVersion(raw.airflow_version, source, findings);
   const category = (textAt(["category"], raw.category) ?? "").toLowerCase() || "custom";
 

@@ -46,6 +46,12 @@ describe("required fields and their types", () => {
     expectOnlyError(parseYaml("name: XOperator\ndescription: x\ncomponent_type: trigger\n"), "component_type", /"trigger" is not a component type; write operator, sensor or hook/, 3);
   });
 
+  it("suggests the nearest component type and still runs the other checks", () => {
+    const errors = errorsOf(parseYaml("name: XOperator\ndescription: x\ncomponent_type: operatr\ninputs:\n  - {name: a, type: str}\n  - {name: a, type: str}\n"));
+    expect(errors.map((error) => error.path)).toEqual(["component_type", "inputs[1].name"]);
+    expect(errors[0]!.message).toMatch(/did you mean operator\?/);
+  });
+
   it("accepts component_type in any case", () => {
     expect(expectValid(parseYaml("name: XSensor\ndescription: x\ncomponent_type: Sensor\n")).component_type).toBe("sensor");
   });
