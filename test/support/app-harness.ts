@@ -56,11 +56,22 @@ export const OWNER = "Codertocat";
 export const REPO = "Hello-World";
 export const INSTALLATION_ID = 4_242;
 
+/**
+ * Retries and throttling off. The function form matters: Probot passes its own throttle options (without
+ * `enabled`) as instance options, which replace an object default wholesale and leave the throttle's
+ * one-write-per-second limiter on.
+ */
+export const TestOctokit = ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+  ...instance,
+  retry: { enabled: false },
+  throttle: { ...(instance.throttle as object | undefined), enabled: false },
+}));
+
 export function probotFor(options: { baseUrl?: string } = {}): Probot {
   return new Probot({
     appId: 1,
     privateKey: appPrivateKey(),
-    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+    Octokit: TestOctokit,
     log: pino({ level: "silent" }),
     ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
   });
