@@ -1,4 +1,5 @@
 import { migration001 } from "./001_initial.js";
+import { migration002 } from "./002_patterns.js";
 import type { Migration } from "./types.js";
 
 export type { Migration } from "./types.js";
@@ -7,4 +8,4 @@ export type { Migration } from "./types.js";
  * Every migration, oldest first. A schema change is a new file `NNN_name.ts` plus one line here; files
  * already listed are never edited once released, since databases in the field have applied them.
  */
-export const migrations: readonly Migration[] = [migration001];
+export const migrations: readonly Migration[] = [migration001, migration002];
