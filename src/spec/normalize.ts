@@ -165,7 +165,7 @@ function buildSpec(raw: RawSpec, extra: Record<string, unknown>, source: SourceM
     hook: {},
     implementation_hints: textList("implementation_hints", raw.implementation_hints),
     prerequisites: raw.prerequisites ?? null,
-    examples: normalizeExamples(raw.examples),
+    examples: normalizeExamples(raw.examples, findings),
     extra,
   };
   const optionalText = (key: "display_name" | "icon" | "author" | "version" | "license") => {
@@ -281,6 +281,7 @@ function normalizeOutputs(raw: RawSpec, findings: FindingCollector): SpecOutput[
     if (name === "") findings.error([...path, "name"], "is empty; name the output");
     if (seen.has(name)) findings.error([...path, "name"], `duplicate output "${name}"`);
     seen.add(name);
+    warnUnreadKeys(entry, ["name", "type", "description", "method"], path, "an output", findings);
     const type = pythonTypeText(entry.type?.trim() || "Any", [...path, "type"], findings);
     readAnnotation(type, [...path, "type"], findings);
     const output: SpecOutput = { name, type };
@@ -292,9 +293,17 @@ function normalizeOutputs(raw: RawSpec, findings: FindingCollector): SpecOutput[
   });
 }
 
-function normalizeExamples(value: RawSpec["examples"]): SpecExample[] {
-  return asList(value).map((entry) => {
+/** Entries of outputs and examples have no `extra`: say which keys are dropped instead of losing them silently. */
+function warnUnreadKeys(entry: object, documented: string[], path: SpecPath, what: string, findings: FindingCollector): void {
+  for (const key of Object.keys(entry)) {
+    if (!documented.includes(key)) findings.warn([...path, key], `"${key}" is not a documented key of ${what}; ignored`);
+  }
+}
+
+function normalizeExamples(value: RawSpec["examples"], findings: FindingCollector): SpecExample[] {
+  return asList(value).map((entry, index) => {
     if (typeof entry === "string") return { description: entry.trim() };
+    warnUnreadKeys(entry, ["description", "code"], ["examples", index], "an example", findings);
     const example: SpecExample = {};
     if (entry.description !== undefined && entry.description !== null) example.description = String(entry.description).trim();
     if (entry.code !== undefined && entry.code !== null) example.code = entry.code;

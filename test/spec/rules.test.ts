@@ -327,6 +327,15 @@ describe("outputs, dependencies, colors, unknown keys", () => {
     expectOnlyError(parseYaml(`${BASE}outputs:\n  - {name: rows, type: "List[", method: execute}\n`), "outputs[0].type", /not a Python type annotation/, 5);
   });
 
+  it("warns about keys of outputs and examples that are not read", () => {
+    const result = parseYaml(`${BASE}outputs:\n  - {name: o, type: str, format: json}\nexamples:\n  - {description: d, code: c, title: t}\n`);
+    expectValid(result);
+    expect(result.warnings.map((warning) => [warning.path, warning.message]).sort()).toEqual([
+      ["examples[0].title", '"title" is not a documented key of an example; ignored'],
+      ["outputs[0].format", '"format" is not a documented key of an output; ignored'],
+    ]);
+  });
+
   it("warns on a dependency listed twice", () => {
     const result = parseYaml(`${BASE}dependencies: [requests>=2, Requests<3]\n`);
     expect(findWarning(result, "dependencies[1]")?.message).toMatch(/"Requests" is already listed at dependencies\[0\]/);
