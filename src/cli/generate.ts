@@ -6,11 +6,13 @@ import { componentLayout, placeFiles } from "../generate/layout.js";
 import { PriceConfigError, priceTableFromEnv, type PriceTable } from "../generate/prices.js";
 import { PROVIDER_NAMES, ProviderConfigError, providerFromEnv } from "../generate/providers/index.js";
 import type { AttemptResult, ModelProvider, TokenUsage } from "../generate/types.js";
+import { LocalCheck, type FileCheck } from "../pipeline/local-check.js";
 import { formatFindings, parseSpecFile } from "../spec/index.js";
+import { openLocalRecord, type LocalRecord } from "./local-record.js";
 import type { ComponentSpec } from "../spec/types.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 
-export const GENERATE_USAGE = `Usage: opforge generate <spec.yaml> [--out DIR] [--provider P] [--model M] [--max-attempts N]
+export const GENERATE_USAGE = `Usage: opforge generate <spec.yaml> [--out DIR] [--provider P] [--model M] [--max-attempts N] [--db PATH | --no-record]
 
 Generates an Airflow component from a spec file: the component module, its pytest module and an
 example DAG, written under DIR as plugins/{operators,sensors,hooks}/<name>.py,
@@ -23,11 +25,16 @@ Options:
                       set, else scaffold, which renders a starting point from the spec without a model)
   --model M           model id (default: OPFORGE_MODEL, else claude-sonnet-5-5 for anthropic)
   --max-attempts N    tries before giving up, 1-10 (default: 2); each failure is shown to the next try
+  --db PATH           SQLite file that records every attempt (default: OPFORGE_DB, else data/opforge.db)
+  --no-record         do not record the attempts
   -h, --help          show this help
 
 Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, OPFORGE_OPENAI_BASE_URL, OPFORGE_OPENAI_API_KEY,
 OPFORGE_PROVIDER, OPFORGE_MODEL, OPFORGE_MODEL_MAX_RETRIES, OPFORGE_MODEL_TIMEOUT_MS, OPFORGE_PRICES
 (JSON: {"model": {"input": USD, "output": USD, ...}} per million tokens).
+
+Every attempt's files are checked and repaired locally (syntax, imports, Airflow rules, security) before
+they are written; an error left after repair fails the attempt and is shown to the next one.
 
 Exit status: 0 files written, 1 invalid spec or every attempt failed, 2 usage error.
 `;
@@ -38,6 +45,7 @@ interface Options {
   provider?: string;
   model?: string;
   maxAttempts: number;
+  dbPath: string | null;
 }
 
 function usageError(io: CliIo, message: string): number {
@@ -57,6 +65,8 @@ function readOptions(argv: string[]): Options | { help: true } | { error: string
         provider: { type: "string" },
         model: { type: "string" },
         "max-attempts": { type: "string" },
+        db: { type: "string" },
+        "no-record": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -73,12 +83,15 @@ function readOptions(argv: string[]): Options | { help: true } | { error: string
     return { error: `--max-attempts must be a whole number from 1 to 10, got "${rawAttempts}"` };
   }
   if (parsed.values.out === "") return { error: "--out needs a directory" };
+  if (parsed.values.db !== undefined && parsed.values["no-record"]) return { error: "--db and --no-record exclude each other" };
+  if (parsed.values.db === "") return { error: "--db needs a file path" };
   return {
     specPath: parsed.positionals[0] ?? "",
     outDir: parsed.values.out ?? "out",
     provider: parsed.values.provider,
     model: parsed.values.model,
     maxAttempts,
+    dbPath: parsed.values["no-record"] ? null : (parsed.values.db ?? ""),
   };
 }
 
@@ -98,6 +111,18 @@ function attemptLine(attempt: AttemptResult, index: number): string {
   if (!attempt.ok) lines.push(`  reason: ${attempt.reason}`);
   else for (const note of attempt.notes) lines.push(`  note: ${note}`);
   return lines.join("\n");
+}
+
+/** One line per file: what the local pass found and repaired. */
+function checkLines(checks: FileCheck[], paths: Record<string, string>): string[] {
+  return checks.map((c) => {
+    const errors = c.report.findings.filter((f) => f.severity === "error");
+    const warnings = c.report.findings.length - errors.length;
+    const repairs = c.applied.length === 0 ? "" : `; repaired: ${c.applied.map((a) => a.rule).join(", ")}`;
+    const first = errors[0];
+    const detail = first === undefined ? "" : ` (first: line ${first.line}: ${first.rule}: ${first.message})`;
+    return `  check ${paths[c.role] ?? c.path}: ${errors.length} error(s), ${warnings} warning(s)${repairs}${detail}`;
+  });
 }
 
 function sumUsage(attempts: AttemptResult[]): TokenUsage {
@@ -165,11 +190,32 @@ export const generateCommand: CliCommand = async (argv, io) => {
   say(provider.name === "scaffold" ? "provider: scaffold (scaffold: no model was called)" : `provider: ${provider.name}`);
   say(`model: ${provider.model}`);
 
-  const outcome = await runAttempts(spec, { learned: [], componentModule: layout.componentModule }, provider, {
-    maxAttempts: options.maxAttempts,
-    prices,
-    onAttempt: (attempt, index) => say(attemptLine(attempt, index)),
-  });
+  let record: LocalRecord | null = null;
+  if (options.dbPath !== null) {
+    const dbPath = resolve(io.cwd, options.dbPath || io.env.OPFORGE_DB || "data/opforge.db");
+    try {
+      record = openLocalRecord(dbPath, spec, provider);
+    } catch (error) {
+      io.stderr(`opforge generate: cannot record attempts in ${displayPath(io, dbPath)}: ${(error as Error).message}\n`);
+      return EXIT_INVALID_INPUT;
+    }
+  }
+  const check = new LocalCheck([], { componentModule: layout.componentModule });
+  let outcome;
+  try {
+    outcome = await runAttempts(spec, { learned: [], componentModule: layout.componentModule }, provider, {
+      maxAttempts: options.maxAttempts,
+      prices,
+      check: check.check,
+      onAttempt: (attempt, index) => {
+        record?.attempt(attempt, placeFiles(attempt.ok ? attempt.files : (attempt.files ?? []), layout), check.last);
+        say(attemptLine(attempt, index));
+        for (const line of checkLines(check.last, layout.paths)) say(line);
+      },
+    });
+  } finally {
+    record?.close(outcome?.ok ?? false);
+  }
 
   const total = sumUsage(outcome.attempts);
   const allPriced = outcome.attempts.every((a) => a.priceKnown);
@@ -194,5 +240,6 @@ export const generateCommand: CliCommand = async (argv, io) => {
   }
   say(`tokens: ${tokens(total)}`);
   say(`cost: ${costText}`);
+  if (record !== null) say(`recorded: ${record.description}`);
   return EXIT_OK;
 };

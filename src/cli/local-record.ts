@@ -1,0 +1,81 @@
+import type { AttemptResult, ModelProvider } from "../generate/types.js";
+import type { FileCheck } from "../pipeline/local-check.js";
+import { specFingerprint } from "../spec/index.js";
+import type { ComponentSpec } from "../spec/types.js";
+import { openDatabase } from "../store/database.js";
+import { recordAttempt, updateGeneration, upsertGenerationForIssue } from "../store/generations.js";
+
+/**
+ * Local runs are recorded like the app's, under the pseudo-repository `local/<spec fingerprint>`, so that
+ * every attempt is kept and `opforge stats` counts them too.
+ */
+export interface LocalRecord {
+  description: string;
+  attempt(result: AttemptResult, files: { path: string; content: string }[], checks: FileCheck[]): void;
+  close(succeeded: boolean): void;
+}
+
+export const LOCAL_REPO_OWNER = "local";
+
+export function openLocalRecord(path: string, spec: ComponentSpec, provider: ModelProvider, now: () => number = Date.now): LocalRecord {
+  const db = openDatabase(path);
+  try {
+    const fingerprint = specFingerprint(spec);
+    const { generation } = upsertGenerationForIssue(
+      db,
+      {
+        repo: `${LOCAL_REPO_OWNER}/${fingerprint.slice(0, 16)}`,
+        installationId: 0,
+        issueNumber: 0,
+        specFingerprint: fingerprint,
+        spec,
+        provider: provider.name,
+        model: provider.model,
+      },
+      now(),
+    );
+    updateGeneration(db, generation.id, { status: "generating" }, now());
+    let count = 0;
+    return {
+      description: `${path} (generation ${generation.id})`,
+      attempt(result, files, checks) {
+        count += 1;
+        recordAttempt(
+          db,
+          {
+            generationId: generation.id,
+            trigger: "initial",
+            strategy: count === 1 ? "fresh" : "local-retry",
+            files,
+            validationReport: checks,
+            appliedFixes: checks.flatMap((c) => c.applied.map((a) => ({ path: c.path, ...a }))),
+            learnedContext: result.ok ? result.learnedUsed : [],
+            usage: {
+              inputTokens: result.usage.input,
+              outputTokens: result.usage.output,
+              cacheReadTokens: result.usage.cacheRead,
+              cacheWriteTokens: result.usage.cacheWrite,
+            },
+            costUsd: result.costUsd,
+            durationMs: result.durationMs,
+            outcome: result.ok ? "validated" : "failed_generation",
+            failureReason: result.ok ? null : `${result.kind}: ${result.reason}`,
+          },
+          now(),
+        );
+      },
+      close(succeeded) {
+        updateGeneration(
+          db,
+          generation.id,
+          { status: succeeded ? "succeeded" : "failed", finalOutcome: succeeded ? "written_locally" : "generation_failed" },
+          now(),
+        );
+        db.close();
+      },
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
