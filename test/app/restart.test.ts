@@ -1,0 +1,84 @@
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { getJob, listJobs } from "../../src/jobs/queue.js";
+import { getGenerationByIssue } from "../../src/store/generations.js";
+import { startApp, type AppHarness } from "../support/app-harness.js";
+import { issueLabeled } from "../support/events.js";
+import { BRANCH, R, commentsOn, useNockChecks } from "./helpers.js";
+import { HEALTH_CHECK_ISSUE } from "./specs.js";
+
+const LEASE_MS = 60_000;
+const worker = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "app-worker.ts");
+
+let app: AppHarness | undefined;
+useNockChecks(() => app);
+beforeEach(async () => {
+  app = await startApp();
+});
+afterEach(async () => {
+  await app?.fake.close();
+  app = undefined;
+});
+
+/** Runs the app's worker in a child process until it is killed or exits; resolves with how it ended. */
+function runWorkerProcess(dbPath: string, baseUrl: string, kill: (killer: () => void) => void): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", worker, dbPath, baseUrl, String(LEASE_MS)], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    kill(() => child.kill("SIGKILL"));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the worker process was not killed within 15 s; stderr:\n${stderr}`));
+    }, 15_000);
+    child.on("error", reject);
+    child.on("exit", (_code, signal) => {
+      clearTimeout(timer);
+      resolve({ signal, stderr });
+    });
+  });
+}
+
+describe("a worker process killed in the middle of a generation", () => {
+  it("leaves a job that a new worker on the same database finishes: one branch, one commit, one PR, one status comment", async () => {
+    if (app === undefined) throw new Error("no app");
+    const a = app;
+    a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
+    await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    const [job] = listJobs(a.db, { type: "generate" });
+
+    // The child's first request after its commit step is the PR lookup: it never gets an answer, the process dies.
+    const baseUrl = await a.fake.listen();
+    const exit = await runWorkerProcess(a.dbPath, baseUrl, (kill) => a.fake.hold("GET", /\/pulls$/, kill));
+    expect(exit.signal, exit.stderr).toBe("SIGKILL");
+
+    const orphan = getJob(a.db, job?.id ?? 0);
+    expect(orphan).toMatchObject({ status: "running", attempts: 1 });
+    expect(Object.keys(orphan?.steps ?? {})).toContain("commit");
+    expect(Object.keys(orphan?.steps ?? {})).not.toContain("pull-request");
+    expect(a.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(0);
+    const commitSha = a.repo.refs.get(BRANCH);
+
+    // A new worker (this process) whose clock is past the dead worker's lease picks the job up.
+    a.clock.ms = Date.now() + LEASE_MS + 1_000;
+    await a.drain();
+
+    expect(getJob(a.db, job?.id ?? 0)).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(a.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/git/trees`)).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/check-runs`)).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/issues/7/comments`)).toHaveLength(1);
+    expect(a.repo.refs.get(BRANCH)).toBe(commitSha);
+    expect(a.repo.pulls.get(8)?.headSha).toBe(commitSha);
+    const status = commentsOn(a, 7);
+    expect(status).toHaveLength(1);
+    expect(status[0]?.body).toContain("opened pull request #8");
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 8, headSha: commitSha, status: "ci_running" });
+  });
+});
