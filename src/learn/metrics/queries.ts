@@ -257,10 +257,11 @@ export function errorKindsOverTime(db: Database, range: MetricsRange = {}): Erro
   return { source: "ci_failures", rows };
 }
 
-/** Rows of the pattern library (migration 002's `patterns`), 0 while that store does not exist. */
+/** Live (not archived) patterns of the pattern library (migration 002's `patterns`); 0 without that store. */
 export function patternLibrarySize(db: Database): number {
   if (!hasTable(db, "patterns")) return 0;
-  return (db.prepare("SELECT COUNT(*) AS n FROM patterns").get() as { n: number }).n;
+  const live = hasColumn(db, "patterns", "archived") ? " WHERE archived = 0" : "";
+  return (db.prepare(`SELECT COUNT(*) AS n FROM patterns${live}`).get() as { n: number }).n;
 }
 
 export interface LibraryAlternativesCount {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { STDLIB_FALLBACKS } from "../../../src/learn/libraries/index.js";
 import { validatePython } from "../../../src/python/index.js";
+import type { ValidateOptions } from "../../../src/python/index.js";
 
 /** A minimal operator module around a snippet, the way a generated component would carry it. */
 function wrap(snippet: string): string {
@@ -17,7 +18,7 @@ class FallbackOperator(BaseOperator):
 `;
 }
 
-const options = { kind: "component", componentType: "operator", airflowVersion: "2", dependencies: [] } as const;
+const options: ValidateOptions = { kind: "component", componentType: "operator", airflowVersion: "2", dependencies: [] };
 
 describe("stdlib fallbacks", () => {
   it.each(STDLIB_FALLBACKS.map((f) => [f.name, f.snippet]))("%s passes the validator with only stdlib imports", async (name, snippet) => {
