@@ -224,13 +224,22 @@ export interface ErrorKindsOverTime {
   rows: ErrorKindWeekRow[];
 }
 
+/** The error store exists and has recorded CI failures (until it does, the attempts are the better record). */
+function errorStoreHasCiOccurrences(db: Database): boolean {
+  if (!hasTable(db, "error_signatures") || !hasTable(db, "error_occurrences")) return false;
+  if (!hasColumn(db, "error_occurrences", "seen_at") || !hasColumn(db, "error_signatures", "kind")) return false;
+  const ci = hasColumn(db, "error_occurrences", "source") ? " WHERE source = 'ci'" : "";
+  return db.prepare(`SELECT 1 FROM error_occurrences${ci} LIMIT 1`).get() !== undefined;
+}
+
 /**
- * CI error kinds per ISO week. With the error store (error_signatures and its occurrences) the classified
- * kind of each CI occurrence is counted; without it, the `kind` of each failure in attempts' ci_failures_json.
+ * CI error kinds per ISO week. Once the error store (error_signatures and its occurrences) holds CI failures,
+ * the classified kind of each CI occurrence is counted; before that, the `kind` of each failure in the
+ * attempts' ci_failures_json.
  */
 export function errorKindsOverTime(db: Database, range: MetricsRange = {}): ErrorKindsOverTime {
   const params: number[] = [];
-  if (hasTable(db, "error_signatures") && hasTable(db, "error_occurrences") && hasColumn(db, "error_occurrences", "seen_at")) {
+  if (errorStoreHasCiOccurrences(db)) {
     const where = rangeWhere("o.seen_at", range, params);
     const sourceFilter = hasColumn(db, "error_occurrences", "source") ? `${where ? `${where} AND` : "WHERE"} o.source = 'ci'` : where;
     const rows = db

@@ -104,7 +104,9 @@ describe("figures", () => {
     expect(costPerSuccessfulComponent(db, { since: NOW })[0]).toMatchObject({ generations: 0, costPerSuccessUsd: null });
   });
 
-  it("reads error kinds from the error store when it has occurrences", () => {
+  it("reads error kinds from the error store once it has CI occurrences, from the attempts before", () => {
+    expect(errorKindsOverTime(db, { since }).source).toBe("ci_failures");
+    expect(errorKindsOverTime(db, { since }).rows).toHaveLength(3);
     recordFailures(db, [importFailure, lintFailure], { generationId: ids.retried, componentType: "operator", category: "http" }, W45 + 2 * DAY + 2 * 3600_000);
     recordFailures(db, [conflictFailure], { generationId: ids.failed, componentType: "operator", category: "database" }, W46 + DAY);
     const kinds = db.prepare("SELECT kind FROM error_signatures ORDER BY id").all() as { kind: string }[];
@@ -137,7 +139,7 @@ describe("figures", () => {
     expect(report.since).toBe(Date.UTC(2026, 10, 16));
     expect(report.firstAttemptByWeek.map((r) => r.week)).toEqual(["2026-W47", "2026-W47"]);
     expect(report.attempts).toEqual([{ attempts: 1, generations: 1, share: 1, succeeded: 1 }]);
-    expect(report.errorKinds).toEqual({ source: "error_signatures", rows: [] });
+    expect(report.errorKinds).toEqual({ source: "ci_failures", rows: [] });
   });
 });
 
