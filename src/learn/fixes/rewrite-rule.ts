@@ -1,0 +1,113 @@
+/**
+ * A learned rule as the repair engine's `RewriteRule`: its `before` pattern is matched on the source's
+ * logical lines (in the right context), the match is replaced by `after` with the holes filled, and a
+ * match whose rewrite would not parse is not offered at all.
+ */
+import type { Analysis } from "../../python/analysis.js";
+import { loadGrammar } from "../../python/parser.js";
+import type { RewriteMatch, RewriteRule, TextEdit } from "../../python/rewrite.js";
+import { applyEdits } from "../../python/rewrite.js";
+import type { Pattern } from "./pattern.js";
+import { compilePattern, matchAt, renderPattern } from "./pattern.js";
+import type { LogicalLine } from "./tokens.js";
+import { tokenizePython } from "./tokens.js";
+import { contextAt } from "./units.js";
+
+/** The parts of a stored rule the rewrite needs. */
+export interface RulePatternsWithId {
+  id: number;
+  before: string;
+  after: string;
+  context: string;
+  description: string;
+}
+
+type Grammar = Awaited<ReturnType<typeof loadGrammar>>;
+let grammar: Grammar | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads the parser learned rules check their output with. The engine's own analysis loads the same
+ * grammar, so by the time a rule's `find` runs it is normally there; await this where that is not so.
+ */
+export function learnedRulesReady(): Promise<void> {
+  loading ??= loadGrammar().then((g) => {
+    grammar = g;
+  });
+  return loading;
+}
+
+function syntaxErrors(source: string): number {
+  if (!grammar) throw new Error("learned rules need the Python parser: await learnedRulesReady() before repairing");
+  const tree = grammar.parser.parse(source);
+  if (!tree) return Number.POSITIVE_INFINITY;
+  try {
+    if (!tree.rootNode.hasError) return 0;
+    return tree.rootNode.descendantsOfType(["ERROR"]).length + 1;
+  } finally {
+    tree.delete();
+  }
+}
+
+function ruleId(rule: RulePatternsWithId): string {
+  return `learned/${rule.id}`;
+}
+
+/** Start and end of the text a match replaces; an empty `after` takes its whole lines with it. */
+function span(source: string, lines: readonly LogicalLine[], at: number, count: number, deleting: boolean): { start: number; end: number } {
+  const first = lines[at] as LogicalLine;
+  const last = lines[at + count - 1] as LogicalLine;
+  if (!deleting) return { start: first.start, end: last.end };
+  const nl = source.indexOf("\n", last.end);
+  return { start: first.lineStart, end: nl === -1 ? source.length : nl + 1 };
+}
+
+function findMatches(rule: RulePatternsWithId, before: Pattern, after: Pattern, analysis: Analysis): RewriteMatch[] {
+  const parsed = analysis.parsed;
+  if (!parsed || before.lines.length === 0) return [];
+  const source = analysis.source;
+  const { lines, comments } = tokenizePython(source);
+  const errorsBefore = parsed.hasError ? syntaxErrors(source) : 0;
+  const deleting = after.lines.length === 0;
+  const matches: RewriteMatch[] = [];
+  for (let i = 0; i + before.lines.length <= lines.length; i++) {
+    const captures = matchAt(before, lines, i);
+    if (!captures) continue;
+    const first = lines[i] as LogicalLine;
+    if (contextAt(parsed.root, first.start, source) !== rule.context) continue;
+    // Already in the fixed shape (an insertion rule's `before` is still there after it ran): leave it.
+    if (!deleting && matchAt(after, lines, i, captures)) continue;
+    const { start, end } = span(source, lines, i, before.lines.length, deleting);
+    // Comments inside the replaced lines would be lost; a learned rule does not get to drop them.
+    if (comments.some((c) => c.start >= start && c.start < end)) continue;
+    const edit: TextEdit = { start, end, text: deleting ? "" : renderPattern(after, captures, first.indentText) };
+    if (syntaxErrors(applyEdits(source, [edit])) > errorsBefore) continue;
+    const { line } = analysis.position(start);
+    matches.push({
+      rule: ruleId(rule),
+      start,
+      end,
+      description: `${rule.description} (line ${line})`,
+      captures: Object.fromEntries(captures),
+      edits: [edit],
+    });
+    i += before.lines.length - 1;
+  }
+  return matches;
+}
+
+export function toRewriteRule(rule: RulePatternsWithId): RewriteRule {
+  void learnedRulesReady().catch(() => undefined);
+  const before = compilePattern(rule.before);
+  const after = compilePattern(rule.after);
+  return {
+    id: ruleId(rule),
+    description: rule.description,
+    source: "learned",
+    find: (analysis) => findMatches(rule, before, after, analysis),
+    rewrite: (match, analysis) => {
+      if (match.edits) return match.edits;
+      return findMatches(rule, before, after, analysis).find((m) => m.start === match.start)?.edits ?? [];
+    },
+  };
+}

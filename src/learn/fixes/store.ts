@@ -1,0 +1,329 @@
+/**
+ * The rewrite-rule store: candidates learned from merges, folded together by anti-unification, scored by
+ * outcomes, promoted or discarded by maintainers, and handed to the repairer or the prompt.
+ */
+import type { Database } from "better-sqlite3";
+import type { RewriteRule } from "../../python/rewrite.js";
+import { ruleConfidence } from "./confidence.js";
+import { describeChange } from "./describe.js";
+import type { LearnedRuleCandidate, RuleSource } from "./learn.js";
+import { toRewriteRule } from "./rewrite-rule.js";
+import { antiUnify, generalizes } from "./unify.js";
+
+export type RuleStatus = "candidate" | "trusted" | "discarded" | "archived";
+
+export interface StoredRule {
+  id: number;
+  before: string;
+  after: string;
+  context: string;
+  holes: number;
+  description: string;
+  /** The PR, repository and merge commit the rule was first drawn from. */
+  sourcePr: number | null;
+  repo: string | null;
+  commitSha: string | null;
+  status: RuleStatus;
+  successes: number;
+  failures: number;
+  applications: number;
+  mergedInto: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** Every merge the rule was drawn from, oldest first. */
+  sources: RuleSource[];
+  signatureIds: number[];
+}
+
+export type SaveOutcome = "created" | "merged" | "known";
+
+export interface SavedRule {
+  rule: StoredRule;
+  candidate: LearnedRuleCandidate;
+  /** created: a new rule; merged: folded with `mergedWith` into the more general `rule`; known: `rule` already covered it. */
+  outcome: SaveOutcome;
+  mergedWith?: number;
+}
+
+export interface Guidance {
+  ruleId: number;
+  description: string;
+  before: string;
+  after: string;
+  confidence: number;
+  /** Where the rule was learned, e.g. `acme/pipelines#12 (abc1234)`. */
+  source: string;
+}
+
+export interface ActiveRules {
+  autoApply: RewriteRule[];
+  guidance: Guidance[];
+}
+
+export interface ActiveRulesOptions {
+  /** Confidence at or above which a rule is applied without asking; default 0.7. */
+  autoApplyThreshold?: number;
+  /** At most this many guidance entries, most confident first; default 10. */
+  guidanceLimit?: number;
+}
+
+export const DEFAULT_AUTO_APPLY_THRESHOLD = 0.7;
+
+interface RuleRow {
+  id: number;
+  before_pattern: string;
+  after_pattern: string;
+  context: string;
+  holes: number;
+  description: string;
+  source_pr: number | null;
+  repo: string | null;
+  commit_sha: string | null;
+  status: RuleStatus;
+  successes: number;
+  failures: number;
+  applications: number;
+  merged_into: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toRule(db: Database, row: RuleRow): StoredRule {
+  const sources = db
+    .prepare("SELECT repo, pr_number, commit_sha, path FROM rule_sources WHERE rule_id = ? ORDER BY added_at, pr_number, path")
+    .all(row.id) as { repo: string; pr_number: number; commit_sha: string; path: string }[];
+  const signatures = db.prepare("SELECT signature_id FROM rule_signatures WHERE rule_id = ? ORDER BY signature_id").all(row.id) as {
+    signature_id: number;
+  }[];
+  return {
+    id: row.id,
+    before: row.before_pattern,
+    after: row.after_pattern,
+    context: row.context,
+    holes: row.holes,
+    description: row.description,
+    sourcePr: row.source_pr,
+    repo: row.repo,
+    commitSha: row.commit_sha,
+    status: row.status,
+    successes: row.successes,
+    failures: row.failures,
+    applications: row.applications,
+    mergedInto: row.merged_into,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    sources: sources.map((s) => ({ repo: s.repo, prNumber: s.pr_number, commitSha: s.commit_sha, path: s.path })),
+    signatureIds: signatures.map((s) => s.signature_id),
+  };
+}
+
+export function getRule(db: Database, id: number): StoredRule | null {
+  const row = db.prepare("SELECT * FROM rewrite_rules WHERE id = ?").get(id) as RuleRow | undefined;
+  return row === undefined ? null : toRule(db, row);
+}
+
+export function listRules(db: Database, filter: { status?: RuleStatus } = {}): StoredRule[] {
+  const rows = (
+    filter.status === undefined
+      ? db.prepare("SELECT * FROM rewrite_rules ORDER BY id").all()
+      : db.prepare("SELECT * FROM rewrite_rules WHERE status = ? ORDER BY id").all(filter.status)
+  ) as RuleRow[];
+  return rows.map((row) => toRule(db, row));
+}
+
+function addSource(db: Database, ruleId: number, source: RuleSource, now: number): void {
+  db.prepare(
+    `INSERT INTO rule_sources (rule_id, repo, pr_number, commit_sha, path, added_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
+  ).run(ruleId, source.repo, source.prNumber, source.commitSha, source.path, now);
+}
+
+function linkSignatures(db: Database, ruleId: number, signatureIds: readonly number[]): void {
+  const link = db.prepare(
+    "INSERT INTO rule_signatures (rule_id, signature_id) SELECT ?, id FROM error_signatures WHERE id = ? ON CONFLICT DO NOTHING",
+  );
+  for (const id of signatureIds) link.run(ruleId, id);
+}
+
+function checkCandidate(c: LearnedRuleCandidate, i: number): void {
+  for (const key of ["before", "after", "context", "description"] as const) {
+    if (typeof c?.[key] !== "string") throw new Error(`saveRuleCandidates: candidates[${i}].${key} must be a string`);
+  }
+  if (c.before.trim() === "") throw new Error(`saveRuleCandidates: candidates[${i}].before must not be empty`);
+  if (!c.source || typeof c.source.repo !== "string" || !Number.isInteger(c.source.prNumber) || typeof c.source.commitSha !== "string") {
+    throw new Error(`saveRuleCandidates: candidates[${i}].source must name repo, prNumber and commitSha`);
+  }
+}
+
+function insertRule(
+  db: Database,
+  fields: { before: string; after: string; context: string; holes: number; description: string; source: RuleSource },
+  counts: { successes: number; failures: number; applications: number },
+  now: number,
+): number {
+  const info = db
+    .prepare(
+      `INSERT INTO rewrite_rules (before_pattern, after_pattern, context, holes, description, source_pr, repo, commit_sha, status,
+         successes, failures, applications, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'candidate', ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      fields.before,
+      fields.after,
+      fields.context,
+      fields.holes,
+      fields.description,
+      fields.source.prNumber,
+      fields.source.repo,
+      fields.source.commitSha,
+      counts.successes,
+      counts.failures,
+      counts.applications,
+      now,
+      now,
+    );
+  return Number(info.lastInsertRowid);
+}
+
+function rowsWithStatus(db: Database, statuses: readonly RuleStatus[]): RuleRow[] {
+  return db
+    .prepare(`SELECT * FROM rewrite_rules WHERE status IN (${statuses.map(() => "?").join(", ")}) ORDER BY id DESC`)
+    .all(...statuses) as RuleRow[];
+}
+
+function patternsOf(row: RuleRow): { before: string; after: string; context: string } {
+  return { before: row.before_pattern, after: row.after_pattern, context: row.context };
+}
+
+function saveOne(db: Database, candidate: LearnedRuleCandidate, now: number): Omit<SavedRule, "candidate"> {
+  // Already covered, including by a discarded rule: a maintainer's 👎 is not undone by learning it again.
+  const covering = rowsWithStatus(db, ["trusted", "candidate", "discarded"]).find((row) => generalizes(patternsOf(row), candidate));
+  if (covering) {
+    addSource(db, covering.id, candidate.source, now);
+    linkSignatures(db, covering.id, candidate.signatureIds);
+    db.prepare("UPDATE rewrite_rules SET updated_at = ? WHERE id = ?").run(now, covering.id);
+    return { rule: getRule(db, covering.id) as StoredRule, outcome: "known" };
+  }
+  for (const row of rowsWithStatus(db, ["trusted", "candidate"])) {
+    const merged = antiUnify(patternsOf(row), candidate);
+    if (!merged.ok) continue;
+    const existing = toRule(db, row);
+    const id = insertRule(
+      db,
+      { ...merged, description: describeChange(merged.before, merged.after, merged.context), source: candidate.source },
+      { successes: existing.successes, failures: existing.failures, applications: existing.applications },
+      now,
+    );
+    for (const s of existing.sources) addSource(db, id, s, now);
+    addSource(db, id, candidate.source, now);
+    linkSignatures(db, id, [...existing.signatureIds, ...candidate.signatureIds]);
+    // A trusted rule keeps working as it is; a candidate is replaced by its generalization.
+    if (row.status === "candidate") {
+      db.prepare("UPDATE rewrite_rules SET status = 'archived', merged_into = ?, updated_at = ? WHERE id = ?").run(id, now, row.id);
+    }
+    return { rule: getRule(db, id) as StoredRule, outcome: "merged", mergedWith: row.id };
+  }
+  const id = insertRule(db, candidate, { successes: 0, failures: 0, applications: 0 }, now);
+  addSource(db, id, candidate.source, now);
+  linkSignatures(db, id, candidate.signatureIds);
+  return { rule: getRule(db, id) as StoredRule, outcome: "created" };
+}
+
+/**
+ * Stores the candidates a merge taught, in order, each either as a new rule, folded into a more general
+ * rule with an existing one, or as one more source of a rule that already covers it.
+ */
+export function saveRuleCandidates(db: Database, candidates: readonly LearnedRuleCandidate[], now: number): SavedRule[] {
+  candidates.forEach(checkCandidate);
+  return db
+    .transaction((): SavedRule[] => candidates.map((candidate) => ({ ...saveOne(db, candidate, now), candidate })))
+    .immediate();
+}
+
+function requireRule(db: Database, id: number, where: string): RuleRow {
+  if (!Number.isInteger(id) || id < 1) throw new Error(`${where}: rule id must be a positive integer, got ${JSON.stringify(id)}`);
+  const row = db.prepare("SELECT * FROM rewrite_rules WHERE id = ?").get(id) as RuleRow | undefined;
+  if (row === undefined) throw new Error(`${where}: rewrite rule ${id} does not exist`);
+  return row;
+}
+
+/** Counts one use of a rule and whether the CI run after it passed. */
+export function recordRuleOutcome(db: Database, ruleId: number, success: boolean, now: number): StoredRule {
+  return db
+    .transaction((): StoredRule => {
+      requireRule(db, ruleId, "recordRuleOutcome");
+      db.prepare(
+        `UPDATE rewrite_rules SET successes = successes + ?, failures = failures + ?, applications = applications + 1, updated_at = ?
+          WHERE id = ?`,
+      ).run(success ? 1 : 0, success ? 0 : 1, now, ruleId);
+      return getRule(db, ruleId) as StoredRule;
+    })
+    .immediate();
+}
+
+function setStatus(db: Database, ruleIds: readonly number[], status: RuleStatus, where: string, now: number): StoredRule[] {
+  return db
+    .transaction((): StoredRule[] => {
+      for (const id of ruleIds) requireRule(db, id, where);
+      const update = db.prepare("UPDATE rewrite_rules SET status = ?, updated_at = ? WHERE id = ?");
+      for (const id of ruleIds) update.run(status, now, id);
+      return ruleIds.map((id) => getRule(db, id) as StoredRule);
+    })
+    .immediate();
+}
+
+/** A maintainer's 👍: the rules are trusted, and applied automatically from now on. */
+export function promoteRules(db: Database, ruleIds: readonly number[], now: number = Date.now()): StoredRule[] {
+  return setStatus(db, ruleIds, "trusted", "promoteRules", now);
+}
+
+/** A maintainer's 👎: the rules are never applied or offered again, even if learned again. */
+export function discardRules(db: Database, ruleIds: readonly number[], now: number = Date.now()): StoredRule[] {
+  return setStatus(db, ruleIds, "discarded", "discardRules", now);
+}
+
+/** Where a rule came from, for people: `owner/name#12 (abc1234)`. */
+export function ruleSourceText(rule: Pick<StoredRule, "repo" | "sourcePr" | "commitSha">): string {
+  if (rule.repo === null || rule.sourcePr === null) return "unknown source";
+  return `${rule.repo}#${rule.sourcePr}${rule.commitSha ? ` (${rule.commitSha.slice(0, 7)})` : ""}`;
+}
+
+/** The rule's confidence: trusted rules count as certain, others by their outcome record. */
+export function confidenceOf(rule: Pick<StoredRule, "status" | "successes" | "failures">): number {
+  return rule.status === "trusted" ? 1 : ruleConfidence(rule.successes, rule.failures);
+}
+
+/**
+ * Rules for the next generation: trusted rules and candidates whose confidence reaches the threshold are
+ * applied by the repairer; the other candidates are offered to the model as guidance. Discarded and
+ * archived rules are neither.
+ */
+export function activeRules(db: Database, options: ActiveRulesOptions = {}): ActiveRules {
+  const threshold = options.autoApplyThreshold ?? DEFAULT_AUTO_APPLY_THRESHOLD;
+  if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) {
+    throw new Error(`activeRules: autoApplyThreshold must be a number from 0 to 1, got ${JSON.stringify(threshold)}`);
+  }
+  const limit = options.guidanceLimit ?? 10;
+  const rules = (db.prepare("SELECT * FROM rewrite_rules WHERE status IN ('trusted', 'candidate') ORDER BY id").all() as RuleRow[]).map((row) => ({
+    row,
+    confidence: confidenceOf(row),
+  }));
+  const auto = rules.filter((r) => r.row.status === "trusted" || r.confidence >= threshold);
+  const guided = rules
+    .filter((r) => !auto.includes(r))
+    .sort((a, b) => b.confidence - a.confidence || a.row.id - b.row.id)
+    .slice(0, limit);
+  return {
+    autoApply: auto
+      .sort((a, b) => b.confidence - a.confidence || a.row.id - b.row.id)
+      .map((r) => toRewriteRule({ id: r.row.id, before: r.row.before_pattern, after: r.row.after_pattern, context: r.row.context, description: r.row.description })),
+    guidance: guided.map((r) => ({
+      ruleId: r.row.id,
+      description: r.row.description,
+      before: r.row.before_pattern,
+      after: r.row.after_pattern,
+      confidence: r.confidence,
+      source: ruleSourceText({ repo: r.row.repo, sourcePr: r.row.source_pr, commitSha: r.row.commit_sha }),
+    })),
+  };
+}
