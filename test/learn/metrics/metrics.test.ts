@@ -15,8 +15,10 @@ import { openDatabase } from "../../../src/store/database.js";
 import type { Database } from "../../../src/store/database.js";
 import { migration001 } from "../../../src/store/migrations/001_initial.js";
 import { migration004 } from "../../../src/store/migrations/004_libraries_metrics.js";
-import { conflictFailure, DAY, fillHistory, importFailure, lintFailure, NOW, W40, W45, W46, W47 } from "./fill.js";
-import { openTestDatabase } from "./test-db.js";
+import { join } from "node:path";
+import { tempDir } from "../../store/helpers.js";
+import { conflictFailure, DAY, fillGeneration, fillHistory, importFailure, lintFailure, NOW, W40, W45, W46, W47 } from "./fill.js";
+import { openTestDatabase, testMigrations } from "./test-db.js";
 
 let db: Database;
 let ids: Record<string, number>;
@@ -172,6 +174,39 @@ describe("without the error store", () => {
       expect(firstAttemptSuccessByWeek(bare, { since: W40, until: W45 }).map((r) => r.week)).toEqual(["2026-W40"]);
     } finally {
       bare.close();
+    }
+  });
+});
+
+describe("migration 004", () => {
+  it("upgrades a database that already holds generations, seeding the alternatives once", () => {
+    const { dir, cleanup } = tempDir("opforge-004-");
+    const path = join(dir, "opforge.db");
+    try {
+      const before = testMigrations().filter((m) => m.version < 4);
+      const old = openDatabase(path, { migrations: before });
+      const id = fillGeneration(old, {
+        issue: 9,
+        at: W45,
+        category: "http",
+        attempts: [{ at: W45 + 3600_000, outcome: "ci_passed", costUsd: 0.3, tokens: [10, 20], durationMs: 5 }],
+      });
+      old.close();
+      const upgraded = openDatabase(path, { migrations: testMigrations() });
+      try {
+        expect(upgraded.pragma("user_version", { simple: true })).toBe(4);
+        expect(generationMetrics(upgraded)).toEqual([expect.objectContaining({ generationId: id, attempts: 1, firstAttemptSuccess: true, succeeded: true, costUsd: 0.3 })]);
+        const seeded = knownLibraryAlternatives(upgraded).alternatives;
+        expect(seeded).toBeGreaterThan(0);
+        upgraded.close();
+        const reopened = openDatabase(path, { migrations: testMigrations() });
+        expect(knownLibraryAlternatives(reopened).alternatives).toBe(seeded);
+        reopened.close();
+      } finally {
+        if (upgraded.open) upgraded.close();
+      }
+    } finally {
+      cleanup();
     }
   });
 });
