@@ -1,0 +1,223 @@
+import { readFileSync } from "node:fs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { normalizeCheckRun } from "../../../src/ci/normalize.js";
+import type { CiFailure } from "../../../src/ci/types.js";
+import {
+  bestFixes,
+  errorSignature,
+  frequentSignatures,
+  getSignature,
+  instructionRef,
+  posteriorMean,
+  recordFailures,
+  recordFixAttempt,
+  resolveFixAttempts,
+} from "../../../src/learn/errors/index.js";
+import type { Finding } from "../../../src/python/types.js";
+import type { Database } from "../../../src/store/database.js";
+import { makeGeneration, openStore } from "./helpers.js";
+
+let db: Database;
+beforeEach(() => {
+  db = openStore();
+});
+afterEach(() => db.close());
+
+const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
+const HOUR = 3_600_000;
+
+function logFailures(fixture: string): CiFailure[] {
+  return normalizeCheckRun({
+    checkRun: { name: "pytest", conclusion: "failure" },
+    log: readFileSync(new URL(`../../fixtures/ci/${fixture}`, import.meta.url), "utf8"),
+  });
+}
+
+/** The same mistake made by another operator: same message shape, other class name. */
+function kwargsFailure(className: string): CiFailure {
+  return {
+    check: "pytest",
+    kind: "type",
+    exceptionType: "TypeError",
+    message: `${className}.__init__() got an unexpected keyword argument 'task_id'`,
+    excerpt: "",
+    fingerprint: `pytest:TypeError:${className}`,
+  };
+}
+
+const templateFinding: Finding = {
+  rule: "template-fields-string",
+  category: "airflow",
+  severity: "error",
+  line: 6,
+  column: 5,
+  message: 'template_fields is the string "city", not a tuple of strings; write ("city",)',
+  fixable: true,
+};
+
+describe("recordFailures", () => {
+  it("turns failures read from a real CI log into signatures with kind, root cause and fix strategy", () => {
+    const failures = logFailures("actions-pytest-typeerror.log");
+    const generation = makeGeneration(db, 1);
+    const ids = recordFailures(db, failures, { generationId: generation, componentType: "operator", category: "http" }, T0);
+
+    expect(ids).toHaveLength(failures.length);
+    const kwargs = failures.findIndex((f) => f.message.includes("unexpected keyword argument 'task_id'"));
+    expect(kwargs).toBeGreaterThanOrEqual(0);
+    const stored = getSignature(db, ids[kwargs]!);
+    expect(stored).toMatchObject({
+      signature: "TypeError: <CLS>.__init__() got an unexpected keyword argument 'task_id'",
+      kind: "type",
+      matched: "init_without_kwargs",
+      occurrences: 1,
+      firstSeen: T0,
+      lastSeen: T0,
+      componentTypes: ["operator"],
+    });
+    expect(stored?.fixStrategy).toContain("**kwargs");
+  });
+
+  it("counts the same mistake in other components under one signature, once per run, and remembers component types", () => {
+    const first = recordFailures(db, [kwargsFailure("S3ReportOperator"), kwargsFailure("S3ReportOperator")], { componentType: "operator", category: "aws" }, T0);
+    expect(first[0]).toBe(first[1]);
+    const second = recordFailures(db, [kwargsFailure("KeyWaitSensor")], { componentType: "sensor", category: "aws" }, T0 + HOUR);
+    expect(second[0]).toBe(first[0]);
+
+    const stored = getSignature(db, first[0]!);
+    expect(stored?.occurrences).toBe(2);
+    expect(stored?.firstSeen).toBe(T0);
+    expect(stored?.lastSeen).toBe(T0 + HOUR);
+    expect(stored?.componentTypes).toEqual(["operator", "sensor"]);
+  });
+
+  it("records validator findings alongside CI failures", () => {
+    const [id] = recordFailures(db, [templateFinding], { componentType: "operator", category: "http" }, T0);
+    const stored = getSignature(db, id!);
+    expect(stored?.kind).toBe("template_fields");
+    expect(stored?.signature).toBe(errorSignature(templateFinding).signature);
+  });
+
+  it("names the bad field", () => {
+    expect(() => recordFailures(db, [], { generationId: 0 }, T0)).toThrow("context.generationId must be a positive integer");
+    expect(() => recordFailures(db, [{ rule: "x" } as unknown as Finding], {}, T0)).toThrow("failures[0].message must be a string");
+    expect(() =>
+      recordFailures(db, [], { componentType: "dag" as unknown as "operator" }, T0),
+    ).toThrow("context.componentType must be one of operator, sensor, hook");
+  });
+});
+
+describe("frequentSignatures", () => {
+  it("ranks signatures by occurrences under the category, component type and time filters", () => {
+    const syntax = logFailures("actions-syntax-error.log");
+    recordFailures(db, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
+    recordFailures(db, [kwargsFailure("BOperator")], { componentType: "operator", category: "http" }, T0 + HOUR);
+    recordFailures(db, syntax, { componentType: "operator", category: "http" }, T0 + 2 * HOUR);
+    recordFailures(db, syntax, { componentType: "sensor", category: "database" }, T0 + 3 * HOUR);
+    recordFailures(db, syntax, { componentType: "sensor", category: "database" }, T0 + 4 * HOUR);
+
+    const http = frequentSignatures(db, { category: "http", limit: 5 });
+    expect(http.map((s) => [s.signature, s.occurrences])).toEqual([
+      ["TypeError: <CLS>.__init__() got an unexpected keyword argument 'task_id'", 2],
+      ["SyntaxError: non-default argument follows default argument", 1],
+    ]);
+    const sensors = frequentSignatures(db, { componentType: "sensor", limit: 5 });
+    expect(sensors.map((s) => [s.kind, s.occurrences, s.lastSeen])).toEqual([["parameter_ordering", 2, T0 + 4 * HOUR]]);
+    const recent = frequentSignatures(db, { since: T0 + 2 * HOUR, limit: 5 });
+    expect(recent.map((s) => [s.kind, s.occurrences])).toEqual([["parameter_ordering", 3]]);
+    expect(frequentSignatures(db, { limit: 1 })).toHaveLength(1);
+    expect(() => frequentSignatures(db, { limit: -1 })).toThrow("frequentSignatures: limit must be a non-negative integer");
+  });
+});
+
+describe("fix attempts", () => {
+  it("stay pending until the next CI verdict, which settles each once", () => {
+    const generation = makeGeneration(db, 1);
+    const [sig] = recordFailures(db, [kwargsFailure("AOperator")], { generationId: generation }, T0);
+    const id = recordFixAttempt(db, { signatureId: sig!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0);
+    expect(recordFixAttempt(db, { signatureId: sig!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0)).toBe(id);
+    expect(bestFixes(db, { signatureIds: [sig!], limit: 5 })).toEqual([]);
+
+    const settled = resolveFixAttempts(db, { generationId: generation, passed: true }, T0 + HOUR);
+    expect(settled).toEqual([{ id, signatureId: sig, fixKind: "fixer", fixRef: "fix/init-kwargs", attemptNumber: 2, passed: true }]);
+    expect(resolveFixAttempts(db, { generationId: generation, passed: false }, T0 + 2 * HOUR)).toEqual([]);
+    expect(bestFixes(db, { signatureIds: [sig!], limit: 5 })[0]).toMatchObject({ successes: 1, failures: 0 });
+  });
+
+  it("counts a fix whose error vanished from a run that failed for another reason as a success", () => {
+    const generation = makeGeneration(db, 1);
+    const [kwargs, syntax] = recordFailures(db, [kwargsFailure("AOperator"), ...logFailures("actions-syntax-error.log")], { generationId: generation }, T0);
+    recordFixAttempt(db, { signatureId: kwargs!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0);
+    recordFixAttempt(db, { signatureId: syntax!, fixKind: "fixer", fixRef: "fix/param-order", generationId: generation, attemptNumber: 2 }, T0);
+    const settled = resolveFixAttempts(db, { generationId: generation, passed: false, stillFailingSignatureIds: [syntax!] }, T0 + HOUR);
+    expect(settled.map((s) => [s.fixRef, s.passed])).toEqual([
+      ["fix/init-kwargs", true],
+      ["fix/param-order", false],
+    ]);
+  });
+
+  it("refuses unknown signatures and bad fields by name", () => {
+    const generation = makeGeneration(db, 1);
+    expect(() => recordFixAttempt(db, { signatureId: 99, fixKind: "fixer", fixRef: "x", generationId: generation, attemptNumber: 1 }, T0)).toThrow(
+      "signatureId 99 does not exist",
+    );
+    const [sig] = recordFailures(db, [kwargsFailure("AOperator")], {}, T0);
+    expect(() =>
+      recordFixAttempt(db, { signatureId: sig!, fixKind: "magic" as "fixer", fixRef: "x", generationId: generation, attemptNumber: 1 }, T0),
+    ).toThrow("fixKind must be one of fixer, learned_rule, prompt_instruction");
+    expect(() => recordFixAttempt(db, { signatureId: sig!, fixKind: "fixer", fixRef: " ", generationId: generation, attemptNumber: 1 }, T0)).toThrow(
+      "fixRef must be a non-empty string",
+    );
+    expect(() => recordFixAttempt(db, { signatureId: sig!, fixKind: "fixer", fixRef: "x", generationId: generation, attemptNumber: 0 }, T0)).toThrow(
+      "attemptNumber must be a positive integer",
+    );
+  });
+});
+
+describe("bestFixes", () => {
+  /** Tries `fixRef` on `sig` in a fresh generation and settles it with `passed`. */
+  function trial(sig: number, fixKind: "fixer" | "learned_rule" | "prompt_instruction", fixRef: string, passed: boolean, issue: number, fixLabel?: string): void {
+    const generation = makeGeneration(db, issue);
+    recordFixAttempt(db, { signatureId: sig, fixKind, fixRef, generationId: generation, attemptNumber: 2, ...(fixLabel ? { fixLabel } : {}) }, T0);
+    resolveFixAttempts(db, { generationId: generation, passed }, T0 + HOUR);
+  }
+
+  it("picks per signature the fix with the highest posterior mean, not the highest raw rate", () => {
+    const [sig] = recordFailures(db, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
+    // 1/1 looks perfect but has posterior mean 2/3; 8/9 has 9/11 ≈ 0.82.
+    trial(sig!, "fixer", "fix/lucky", true, 1);
+    let issue = 10;
+    for (let i = 0; i < 8; i++) trial(sig!, "learned_rule", "7", true, issue++);
+    trial(sig!, "learned_rule", "7", false, issue++);
+    trial(sig!, "fixer", "fix/bad", false, issue);
+
+    const [best] = bestFixes(db, { signatureIds: [sig!], limit: 5 });
+    expect(best).toMatchObject({ fixKind: "learned_rule", fixRef: "7", successes: 8, failures: 1 });
+    expect(best?.posteriorMean).toBeCloseTo(9 / 11, 10);
+    expect(best?.sentence).toBe(
+      "For `TypeError: <CLS>.__init__() got an unexpected keyword argument 'task_id'` (__init__ does not accept **kwargs, so BaseOperator's argument 'task_id' is rejected), learned rule #7 was followed by a passing CI run 8 of 9 times (posterior mean 0.82).",
+    );
+  });
+
+  it("filters by category and component type through occurrences, best signature first", () => {
+    const [http] = recordFailures(db, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
+    const [db2] = recordFailures(db, logFailures("actions-syntax-error.log"), { componentType: "sensor", category: "database" }, T0);
+    const text = "Declare __init__(self, *, ..., **kwargs).";
+    trial(http!, "prompt_instruction", instructionRef(text), true, 1, text);
+    trial(db2!, "fixer", "fix/param-order", true, 2);
+    trial(db2!, "fixer", "fix/param-order", true, 3);
+
+    expect(bestFixes(db, { category: "http", limit: 5 }).map((b) => b.signatureId)).toEqual([http]);
+    expect(bestFixes(db, { componentType: "sensor", limit: 5 }).map((b) => b.fixRef)).toEqual(["fix/param-order"]);
+    const all = bestFixes(db, { limit: 5 });
+    expect(all.map((b) => b.signatureId)).toEqual([db2, http]);
+    expect(all[1]?.sentence).toContain(`the prompt instruction "${text}"`);
+    expect(bestFixes(db, { limit: 1 })).toHaveLength(1);
+  });
+
+  it("uses Beta(1 + s, 1 + f) means", () => {
+    expect(posteriorMean(0, 0)).toBe(0.5);
+    expect(posteriorMean(3, 1)).toBeCloseTo(4 / 6, 12);
+    expect(instructionRef(" a ")).toBe(instructionRef("a"));
+    expect(instructionRef("a")).not.toBe(instructionRef("b"));
+  });
+});
