@@ -39,16 +39,20 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   const attempt = getAttemptByCommitSha(s.db, generation.id, p.headSha);
 
   if (summary.state === "success") {
-    const recorded = recordCiResult(s.db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
-    if (!recorded.inserted) return;
-    if (attempt !== null) updateAttempt(s.db, attempt.id, { outcome: "ci_passed" }, s.now());
-    const committed = listAttempts(s.db, generation.id).filter((a) => a.commitSha !== null);
-    updateGeneration(
-      s.db,
-      generation.id,
-      { status: "succeeded", ...(generation.firstAttemptSuccess === null ? { firstAttemptSuccess: committed.length <= 1 } : {}) },
-      s.now(),
-    );
+    // Recording and its consequences commit together, so a rerun of this job never half-applies them.
+    ctx.dbStep("record-success", (db) => {
+      const recorded = recordCiResult(db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
+      if (!recorded.inserted) return false;
+      if (attempt !== null) updateAttempt(db, attempt.id, { outcome: "ci_passed" }, s.now());
+      const committed = listAttempts(db, generation.id).filter((a) => a.commitSha !== null);
+      updateGeneration(
+        db,
+        generation.id,
+        { status: "succeeded", ...(generation.firstAttemptSuccess === null ? { firstAttemptSuccess: committed.length <= 1 } : {}) },
+        s.now(),
+      );
+      return true;
+    });
     return;
   }
 
@@ -59,61 +63,68 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   const failedChecks = [...new Set(summary.failedRuns.map((r) => r.name))];
   const alsoOnBase = new Set(await failsOnBase(octokit, { ...coords, baseSha, checkName: failedChecks }));
   const ours = failures.filter((f) => !alsoOnBase.has(f.check));
-  const hash = fingerprintsHash(ours.map((f) => f.fingerprint));
   const earlier = listCiResults(s.db, generation.id).filter((r) => r.headSha !== p.headSha);
-  const recorded = recordCiResult(
-    s.db,
-    {
-      generationId: generation.id,
-      headSha: p.headSha,
-      fingerprintsHash: hash,
-      conclusion: "failure",
-      failures,
-      attributedToBase: ours.length === 0 && failedChecks.length > 0,
-    },
-    s.now(),
-  );
-  if (!recorded.inserted) return;
-  if (attempt !== null) updateAttempt(s.db, attempt.id, { outcome: "ci_failed", ciFailures: failures }, s.now());
-  if (generation.firstAttemptSuccess === null && ours.length > 0) {
-    updateGeneration(s.db, generation.id, { firstAttemptSuccess: false }, s.now());
-  }
-
-  const seenBefore = new Set(
-    earlier.flatMap((r) => (r.failures as CiFailure[]).map((f) => f.fingerprint)),
-  );
+  const seenBefore = new Set(earlier.flatMap((r) => (r.failures as CiFailure[]).map((f) => f.fingerprint)));
   const recurring = ours.filter((f) => seenBefore.has(f.fingerprint));
   const configResult = await loadRepoConfigFromApi(octokit, p.owner, p.repo, pr.data.base.ref);
   const config = configResult.ok ? configResult.config : null;
-  const committedAttempts = listAttempts(s.db, generation.id).filter((a) => a.commitSha !== null).length;
-  const stop =
-    ours.length === 0
-      ? "base"
-      : recurring.length > 0
-        ? "recurring"
-        : retryStopReason({
-            config,
-            committedAttempts,
-            spentUsd: monthlySpendUsd(s.db, p.installationId, s.now()),
-          });
-  const willRetry = stop === null && claimRetry(s.db, recorded.result.id);
-  if (ours.length > 0 && !willRetry) {
-    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
-  }
+  const prNumber = generation.prNumber;
+
+  // The verdict is recorded once per (commit, failure set), together with its consequences (attempt and
+  // generation state, the claimed retry), in one transaction that is also this job's step: when posting the
+  // comment fails and the job runs again, the verdict is still posted and the retry still queued. The retry is
+  // queued only after the comment, so it cannot move the PR's head before this job has said why.
+  const verdict = ctx.dbStep("record-verdict", (db) => {
+    const recorded = recordCiResult(
+      db,
+      {
+        generationId: generation.id,
+        headSha: p.headSha,
+        fingerprintsHash: fingerprintsHash(ours.map((f) => f.fingerprint)),
+        conclusion: "failure",
+        failures,
+        attributedToBase: ours.length === 0 && failedChecks.length > 0,
+      },
+      s.now(),
+    );
+    if (!recorded.inserted) return null;
+    if (attempt !== null) updateAttempt(db, attempt.id, { outcome: "ci_failed", ciFailures: failures }, s.now());
+    if (generation.firstAttemptSuccess === null && ours.length > 0) {
+      updateGeneration(db, generation.id, { firstAttemptSuccess: false }, s.now());
+    }
+    const committedAttempts = listAttempts(db, generation.id).filter((a) => a.commitSha !== null).length;
+    const stop =
+      ours.length === 0
+        ? "base"
+        : recurring.length > 0
+          ? "recurring"
+          : retryStopReason({ config, committedAttempts, spentUsd: monthlySpendUsd(db, p.installationId, s.now()) });
+    const willRetry = stop === null && claimRetry(db, recorded.result.id);
+    if (ours.length > 0 && !willRetry) {
+      updateGeneration(db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
+    }
+    return {
+      willRetry,
+      body: renderCiVerdict({ ours, onBase: failures.filter((f) => alsoOnBase.has(f.check)), recurring, stop, willRetry, maxAttempts: config?.max_attempts ?? 3, committedAttempts }),
+    };
+  });
+  if (verdict === null) return;
   await ctx.step("verdict-comment", () =>
     createComment(octokit, {
       ...coords,
-      issueNumber: generation.prNumber ?? 0,
+      issueNumber: prNumber,
       marker: MARKERS.ciVerdict(p.headSha),
-      body: renderCiVerdict({ ours, onBase: failures.filter((f) => alsoOnBase.has(f.check)), recurring, stop, willRetry, maxAttempts: config?.max_attempts ?? 3, committedAttempts }),
+      body: verdict.body,
       ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
     }),
   );
-  if (willRetry) {
-    enqueue(
-      s.db,
-      { type: "retry", payload: { ...p, prNumber: generation.prNumber, trigger: "ci_retry" } satisfies JobPayloads["retry"], dedupeKey: `retry-ci:${repoFull}@${p.headSha}` },
-      s.now(),
+  if (verdict.willRetry) {
+    ctx.dbStep("queue-retry", (db) =>
+      enqueue(
+        db,
+        { type: "retry", payload: { ...p, prNumber, trigger: "ci_retry" } satisfies JobPayloads["retry"], dedupeKey: `retry-ci:${repoFull}@${p.headSha}` },
+        s.now(),
+      ).job.id,
     );
   }
 }

@@ -1,6 +1,6 @@
 import type { Context, Probot } from "probot";
 import { getGenerationByHeadSha } from "../store/generations.js";
-import { enqueueJob, firstDelivery, repoRef, type HandlerServices } from "./shared.js";
+import { enqueueOnce, repoRef, type HandlerServices } from "./shared.js";
 
 export const OWN_CHECK_NAME = "opforge/validate";
 
@@ -40,7 +40,6 @@ export function registerCheckHandlers(app: Probot, services: HandlerServices): v
     if (ownCheck) return;
     const generation = getGenerationByHeadSha(services.db, `${ref.owner}/${ref.repo}`, headSha);
     if (generation === null) return;
-    if (!firstDelivery(services, context)) return;
-    enqueueJob(services, "ci-result", { ...ref, headSha }, `ci:${ref.owner}/${ref.repo}@${headSha}:${eventKey}`);
+    enqueueOnce(services, context, "ci-result", { ...ref, headSha }, `ci:${ref.owner}/${ref.repo}@${headSha}:${eventKey}`);
   });
 }

@@ -1,6 +1,6 @@
 import type { Context, Probot } from "probot";
 import { getGenerationByPr } from "../store/generations.js";
-import { enqueueJob, firstDelivery, isBot, repoRef, type HandlerServices } from "./shared.js";
+import { enqueueOnce, isBot, repoRef, type HandlerServices } from "./shared.js";
 
 const RETRY_COMMAND = /^\/retry(?:[ \t]+([\s\S]*))?$/;
 
@@ -23,9 +23,9 @@ export function registerCommentHandlers(app: Probot, services: HandlerServices):
     if (command === null) return;
     const generation = getGenerationByPr(services.db, `${ref.owner}/${ref.repo}`, payload.issue.number);
     if (generation === null) return;
-    if (!firstDelivery(services, context)) return;
-    enqueueJob(
+    enqueueOnce(
       services,
+      context,
       "retry",
       {
         ...ref,

@@ -1,7 +1,7 @@
 import type { Context, Probot } from "probot";
 import { defaultRepoConfig } from "../config/repo-config.js";
 import { specFingerprint, specFromIssueBody } from "../spec/index.js";
-import { enqueueJob, firstDelivery, isBot, loadRepoConfig, repoRef, type HandlerServices } from "./shared.js";
+import { enqueueOnce, isBot, loadRepoConfig, repoRef, type HandlerServices } from "./shared.js";
 
 type IssueContext = Context<"issues.opened" | "issues.labeled" | "issues.edited">;
 
@@ -20,13 +20,12 @@ export function registerIssueHandlers(app: Probot, services: HandlerServices): v
     const labels = (payload.issue.labels ?? []).map((l) => l.name);
     // An unlabeled issue cannot carry the trigger label, whatever the configuration names it.
     if (labels.length === 0) return;
-    if (!firstDelivery(services, context)) return;
 
     const config = await loadRepoConfig(context);
     const issueNumber = payload.issue.number;
     if (!config.ok) {
       if (labels.includes(defaultRepoConfig.label)) {
-        enqueueJob(services, "config-invalid", { ...ref, issueNumber, errors: config.errors });
+        enqueueOnce(services, context, "config-invalid", { ...ref, issueNumber, errors: config.errors });
       }
       return;
     }
@@ -36,17 +35,18 @@ export function registerIssueHandlers(app: Probot, services: HandlerServices): v
 
     const parsed = specFromIssueBody(payload.issue.body ?? "");
     if (!parsed.ok) {
-      enqueueJob(services, "spec-invalid", { ...ref, issueNumber, label, errors: parsed.errors, warnings: parsed.warnings });
+      enqueueOnce(services, context, "spec-invalid", { ...ref, issueNumber, label, errors: parsed.errors, warnings: parsed.warnings });
       context.log.info({ issue: issueNumber, errors: parsed.errors.length }, "spec invalid");
       return;
     }
     const fingerprint = specFingerprint(parsed.spec);
-    const { jobId, created } = enqueueJob(
+    const queued = enqueueOnce(
       services,
+      context,
       "generate",
       { ...ref, issueNumber, specFingerprint: fingerprint, config: config.config },
       `generate:${ref.owner}/${ref.repo}#${issueNumber}:${fingerprint}`,
     );
-    context.log.info({ issue: issueNumber, jobId, created }, "generation queued");
+    context.log.info({ issue: issueNumber, jobId: queued?.jobId, created: queued?.created ?? false, redelivery: queued === null }, "generation queued");
   });
 }

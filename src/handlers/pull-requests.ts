@@ -1,6 +1,6 @@
 import type { Context, Probot } from "probot";
 import { getGenerationByPr } from "../store/generations.js";
-import { enqueueJob, firstDelivery, repoRef, type HandlerServices } from "./shared.js";
+import { enqueueOnce, repoRef, type HandlerServices } from "./shared.js";
 
 /** Merging is the reward, closing unmerged the penalty: either way the outcome goes to the learning job. */
 export function registerPullRequestHandlers(app: Probot, services: HandlerServices): void {
@@ -10,9 +10,9 @@ export function registerPullRequestHandlers(app: Probot, services: HandlerServic
     if (ref === null) return;
     const generation = getGenerationByPr(services.db, `${ref.owner}/${ref.repo}`, payload.pull_request.number);
     if (generation === null) return;
-    if (!firstDelivery(services, context)) return;
-    enqueueJob(
+    enqueueOnce(
       services,
+      context,
       "feedback",
       {
         ...ref,

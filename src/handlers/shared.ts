@@ -11,9 +11,22 @@ export interface HandlerServices {
   now: () => number;
 }
 
-/** false when this delivery id was handled before (GitHub redelivers on timeouts and on request). */
-export function firstDelivery(services: HandlerServices, context: Context): boolean {
-  return recordDelivery(services.db, context.id, context.name, services.now());
+/**
+ * Records the delivery and queues its job in one transaction; null when this delivery id was handled before
+ * (GitHub redelivers on timeouts and on request). A delivery whose handler failed before this point is not
+ * recorded, so its redelivery is processed.
+ */
+export function enqueueOnce<T extends JobType>(
+  services: HandlerServices,
+  context: Context,
+  type: T,
+  payload: JobPayloads[T],
+  dedupeKey?: string,
+): { jobId: number; created: boolean } | null {
+  return services.db.transaction(() => {
+    if (!recordDelivery(services.db, context.id, context.name, services.now())) return null;
+    return enqueueJob(services, type, payload, dedupeKey);
+  })();
 }
 
 interface RepositoryPayload {
@@ -29,8 +42,23 @@ export function repoRef(context: { payload: unknown }): RepoRef | null {
   return { installationId, owner: payload.repository.owner.login, repo: payload.repository.name };
 }
 
+function hasHttpStatus(error: unknown): boolean {
+  return typeof error === "object" && error !== null && typeof (error as { status?: unknown }).status === "number";
+}
+
+/**
+ * `.github/opforge.yml` through Probot's config loader. A file that cannot be parsed is a configuration
+ * error to show the user; a failed request is thrown, so the delivery fails and GitHub's redelivery retries it.
+ */
 export async function loadRepoConfig(context: Context): Promise<RepoConfigResult> {
-  const raw: unknown = await context.config("opforge.yml");
+  let raw: unknown;
+  try {
+    raw = await context.config("opforge.yml");
+  } catch (error) {
+    if (hasHttpStatus(error) || !(error instanceof Error)) throw error;
+    const cause = error.cause instanceof Error ? error.cause.message : error.message;
+    return { ok: false, errors: [`.github/opforge.yml: not valid YAML: ${cause}`] };
+  }
   return parseRepoConfig(raw);
 }
 

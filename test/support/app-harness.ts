@@ -47,8 +47,11 @@ export interface AppHarness {
   routes: HttpHandler[];
   /** Feeds one webhook through Probot as GitHub would deliver it. */
   receive(name: string, payload: object, id?: string): Promise<void>;
-  /** Runs the worker until the queue holds nothing runnable; throws with the last error of a failed job. */
-  drain(): Promise<void>;
+  /**
+   * Runs the worker until the queue holds nothing runnable; throws with the last error of a failed job,
+   * unless `retries` is set: then the clock moves past each failed job's backoff so the worker retries it.
+   */
+  drain(options?: { retries?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -135,7 +138,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
     routes,
     receive: (name, payload, id = deliveryId()) =>
       probot.receive({ id, name, payload } as unknown as Parameters<Probot["receive"]>[0]),
-    drain: () => drainQueue(theWorker, db),
+    drain: (drainOptions = {}) => drainQueue(theWorker, db, drainOptions.retries === true ? clock : undefined),
     close: async () => {
       await theWorker.stop();
       db.close();
@@ -144,18 +147,22 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
   };
 }
 
-/** Runs `worker` until no job is queued or running, then stops it. */
-export async function drainQueue(worker: Worker, db: Database, timeoutMs = 15_000): Promise<void> {
+/** Runs `worker` until no job is queued or running, then stops it; with `retryClock`, failed jobs are retried. */
+export async function drainQueue(worker: Worker, db: Database, retryClock?: TestClock, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   worker.start();
   try {
     for (;;) {
       const counts = countJobs(db);
-      const broken = [...listJobs(db, { status: "failed" }), ...listJobs(db, { status: "dead" })];
+      const waiting = listJobs(db, { status: "failed" });
+      if (retryClock !== undefined && waiting.length > 0) {
+        retryClock.ms = Math.max(retryClock.ms, ...waiting.map((job) => job.runAfter + 1));
+      }
+      const broken = [...(retryClock === undefined ? waiting : []), ...listJobs(db, { status: "dead" })];
       if (broken.length > 0) {
         throw new Error(`job ${broken[0]?.id} (${broken[0]?.type}) ${broken[0]?.status}: ${broken[0]?.lastError}`);
       }
-      if (counts.queued === 0 && counts.running === 0 && worker.running === 0) return;
+      if (counts.queued === 0 && counts.running === 0 && counts.failed === 0 && worker.running === 0) return;
       if (Date.now() > deadline) throw new Error(`queue not drained within ${timeoutMs} ms: ${JSON.stringify(counts)}`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
