@@ -329,7 +329,7 @@ export class FakeGitHub {
   }
 
   /** Persisted interceptors for api.github.com and the job-log host; optional because a test may not need every method. */
-  intercept(): void {
+  intercept(options: { latencyMs?: number } = {}): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const fake = this;
     for (const method of ["GET", "POST", "PATCH", "PUT", "DELETE"]) {
@@ -337,6 +337,7 @@ export class FakeGitHub {
         .persist()
         .intercept(/.*/, method)
         .optionally()
+        .delay(options.latencyMs ?? 0)
         .reply(function (uri, body) {
           const headers = Object.fromEntries(Object.entries(this.req.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
           const reply = fake.handle(method, uri, body, headers);
