@@ -1,6 +1,6 @@
 /**
  * How sure we are that a rule helps: the lower 5 % quantile of Beta(1 + successes, 1 + failures). A rule
- * with no record starts near 0 and needs about nine clean successes to pass 0.7; one failure costs more
+ * with no record starts near 0 and needs eight clean successes to pass 0.7; one failure costs more
  * than one success earns back, which is the caution an automatic rewrite needs.
  */
 

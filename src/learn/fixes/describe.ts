@@ -4,9 +4,19 @@ import { tokenizePython } from "./tokens.js";
 
 const MAX_SHOWN = 80;
 
-function joinTokens(tokens: readonly string[]): string {
-  return tokens
+/** Tokens back to readable code; `depth` is the bracket depth at the first token (keyword arguments are tight). */
+function joinTokens(tokens: readonly string[], depth: number): string {
+  const parts: string[] = [];
+  let level = depth;
+  for (const t of tokens) {
+    if (t === "=" && level > 0) parts.push("\uE000=\uE000");
+    else parts.push(t);
+    if (t === "(" || t === "[" || t === "{") level++;
+    if (t === ")" || t === "]" || t === "}") level = Math.max(0, level - 1);
+  }
+  return parts
     .join(" ")
+    .replace(/ ?\uE000 ?/g, "")
     .replace(/ ([).,:\]}])/g, "$1")
     .replace(/([([{.]) /g, "$1")
     .replace(/([\w)\]]) ([([])/g, "$1$2")
@@ -14,6 +24,15 @@ function joinTokens(tokens: readonly string[]): string {
       offset === 0 || /[(,]\s*$/.test(whole.slice(0, offset)) ? `${star}${ch}` : all,
     )
     .replace(/(["']) (\S+?) (["'])/g, "$1$2$3");
+}
+
+function depthAt(tokens: readonly string[], index: number): number {
+  let level = 0;
+  for (const t of tokens.slice(0, index)) {
+    if (t === "(" || t === "[" || t === "{") level++;
+    if (t === ")" || t === "]" || t === "}") level = Math.max(0, level - 1);
+  }
+  return level;
 }
 
 function shown(text: string): string {
@@ -43,9 +62,13 @@ export function describeChange(before: string, after: string, context: string): 
   } else {
     const added: string[] = [];
     const removed: string[] = [];
+    let inA = 0;
+    let inB = 0;
     for (const part of diffArrays(a, b)) {
-      if (part.added) added.push(joinTokens(part.value));
-      else if (part.removed) removed.push(joinTokens(part.value));
+      if (part.added) added.push(joinTokens(part.value, depthAt(b, inB)));
+      else if (part.removed) removed.push(joinTokens(part.value, depthAt(a, inA)));
+      if (!part.added) inA += part.value.length;
+      if (!part.removed) inB += part.value.length;
     }
     const list = (items: string[]): string => items.map((i) => `\`${(i.length > 1 ? i.replace(/^,\s*|,$/g, "") : i)}\``).join(", ");
     // A chunk both removed and added elsewhere was moved, not changed.
