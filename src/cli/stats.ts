@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand } from "./io.js";
 import { collectStats, type StatsReport } from "../learn/metrics/index.js";
-import { openDatabase, type OpenDatabaseOptions } from "../store/database.js";
+import { openDatabase } from "../store/database.js";
 
 export const DEFAULT_DB_PATH = "data/opforge.db";
 export const DEFAULT_WEEKS = 8;
@@ -130,8 +130,6 @@ function renderText(report: StatsReport, dbPath: string): string {
 export interface StatsCommandOptions {
   /** Epoch-millisecond clock; the window of weeks ends at its reading. */
   now?: () => number;
-  /** The migration list the database is checked against; production uses the store's own. */
-  migrations?: OpenDatabaseOptions["migrations"];
 }
 
 /** `opforge stats` with an injectable clock, so tests get exact weeks. */
@@ -182,7 +180,7 @@ export function createStatsCommand(options: StatsCommandOptions = {}): CliComman
 
     let report: StatsReport;
     try {
-      const db = openDatabase(path, { readonly: true, ...(options.migrations === undefined ? {} : { migrations: options.migrations }) });
+      const db = openDatabase(path, { readonly: true });
       try {
         report = collectStats(db, { now: now(), weeks });
       } finally {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStatsCommand, formatTable, STATS_USAGE } from "../../src/cli/stats.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { fillHistory, NOW } from "../learn/metrics/fill.js";
-import { openTestDatabase, testMigrations } from "../learn/metrics/test-db.js";
+import { openTestDatabase } from "../learn/metrics/test-db.js";
 
 let dir: string;
 beforeEach(() => {
@@ -26,7 +26,7 @@ function capture(env: NodeJS.ProcessEnv = {}): CliIo & { out: () => string; err:
   };
 }
 
-const stats = createStatsCommand({ now: () => NOW, migrations: testMigrations() });
+const stats = createStatsCommand({ now: () => NOW });
 
 function makeDatabase(relative = "data/opforge.db"): string {
   const db = openTestDatabase(join(dir, relative));
