@@ -12,6 +12,9 @@ export const MAX_PARAMS = 500;
 /** At most this many entries in any other list (dependencies, runtime_params, outputs, ...). */
 export const MAX_LIST_ENTRIES = 1000;
 
+/** At most this many "not a documented key" warnings for the top level; the rest are counted in one. */
+export const MAX_KEY_WARNINGS = 50;
+
 /** YAML aliases (`*anchor`) the parser may expand; guards against "billion laughs" documents. */
 export const MAX_ALIAS_COUNT = 100;
 

@@ -1,7 +1,7 @@
 import type { ZodError } from "zod";
 import type { AirflowTarget, ComponentSpec, ComponentType, SpecExample, SpecOutput, SpecParseResult } from "./types.js";
 import { FindingCollector } from "./findings.js";
-import { MAX_LIST_ENTRIES, MAX_PARAMS } from "./limits.js";
+import { MAX_KEY_WARNINGS, MAX_LIST_ENTRIES, MAX_PARAMS } from "./limits.js";
 import { closestName, isPascalCaseIdentifier, PYTHON_KEYWORDS, toPascalCase } from "./names.js";
 import { normalizeHook, normalizeParams, normalizeSensor, normalizeTemplateFields } from "./params.js";
 import type { PathSegment, SpecPath } from "./path.js";
@@ -44,11 +44,17 @@ export function normalizeSpec(raw: unknown, source: SourceMap = EMPTY_SOURCE): S
   if (!checkBounds(raw, findings)) return fail();
 
   const extra: Record<string, unknown> = {};
+  let unknownKeys = 0;
   for (const [key, value] of Object.entries(raw)) {
     if (DOCUMENTED_KEYS.has(key)) continue;
     extra[key] = value;
+    unknownKeys += 1;
+    if (unknownKeys > MAX_KEY_WARNINGS) continue;
     const suggestion = closestName(key, DOCUMENTED_KEYS);
     findings.warn([key], `"${key}" is not a documented spec key; kept as written but not used${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`);
+  }
+  if (unknownKeys > MAX_KEY_WARNINGS) {
+    findings.warn([], `${unknownKeys - MAX_KEY_WARNINGS} more keys are not documented spec keys; kept as written but not used`);
   }
 
   const parsed = rawSpecSchema.safeParse(rejoinSentences(raw, findings), { reportInput: true });

@@ -1,6 +1,7 @@
 import type { RuntimeParam } from "./types.js";
 import type { FindingCollector } from "./findings.js";
 import type { SpecPath } from "./path.js";
+import { MAX_LIST_ENTRIES } from "./limits.js";
 import { coerceDefault, parseAnnotation } from "./python-types.js";
 import { readNumber } from "./read-values.js";
 import { rawRuntimeParamSchema, type RawRuntimeParam } from "./schema.js";
@@ -74,6 +75,10 @@ export function normalizeRuntimeParams(entries: RawRuntimeParam[], findings: Fin
     };
     if (entry.enum !== undefined && entry.enum !== null) {
       if (entry.enum.length === 0) findings.error([...path, "enum"], "is an empty list; give the allowed values or leave enum out");
+      if (entry.enum.length > MAX_LIST_ENTRIES) {
+        findings.error([...path, "enum"], `has ${entry.enum.length} values, over the limit of ${MAX_LIST_ENTRIES} (MAX_LIST_ENTRIES)`);
+        return;
+      }
       param.enum = entry.enum.map((value, valueIndex) => coerce(value, [...path, "enum", valueIndex]));
     }
     if (entry.default !== undefined) {

@@ -51,7 +51,7 @@ export function loadYaml(text: string, lineOffset = 0): LoadedYaml {
   let doc: Document.Parsed;
   try {
     // `merge`: files written for PyYAML use `<<: *defaults` merge keys; their expansion counts as alias use.
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
   } catch (error) {
     return { ok: false, errors: [{ path: "", severity: "error", message: `YAML could not be parsed: ${String(error)}` }] };
   }
@@ -63,22 +63,21 @@ export function loadYaml(text: string, lineOffset = 0): LoadedYaml {
       errors: doc.errors.map((error) => ({
         path: "",
         severity: "error" as const,
-        message: yamlErrorMessage(error.code, error.message, text.slice(error.pos[0], error.pos[0] + 200)),
+        message: yamlErrorMessage(error.code, error.message),
         line: lineAt(error.pos[0]),
       })),
     };
   }
 
-  const deep = findTooDeep(doc.contents);
-  if (deep) {
+  const shape = inspectTree(doc.contents);
+  if (shape) {
+    const message =
+      shape.problem === "too-deep"
+        ? `mappings and lists are nested more than ${MAX_NESTING_DEPTH} levels deep (MAX_NESTING_DEPTH)`
+        : `key "${shape.key}" appears twice in the same mapping; keep one`;
     return {
       ok: false,
-      errors: [{
-        path: "",
-        severity: "error",
-        message: `mappings and lists are nested more than ${MAX_NESTING_DEPTH} levels deep (MAX_NESTING_DEPTH)`,
-        ...(deep.range ? { line: lineAt(deep.range[0]) } : {}),
-      }],
+      errors: [{ path: "", severity: "error", message, ...(shape.node.range ? { line: lineAt(shape.node.range[0]) } : {}) }],
     };
   }
 
@@ -111,12 +110,8 @@ export function loadYaml(text: string, lineOffset = 0): LoadedYaml {
   return { ok: true, value, source };
 }
 
-function yamlErrorMessage(code: string, message: string, textAtError: string): string {
+function yamlErrorMessage(code: string, message: string): string {
   if (code === "MULTIPLE_DOCS") return "the text holds more than one YAML document (separated by ---); a spec is one document";
-  if (code === "DUPLICATE_KEY") {
-    const key = /^["']?([^"':\n]+)/.exec(textAtError)?.[1]?.trim();
-    return `key ${key ? `"${key}" ` : ""}appears twice in the same mapping; keep one`;
-  }
   return `YAML syntax: ${firstLine(message)}`;
 }
 
@@ -157,19 +152,29 @@ function nodeAt(root: unknown, path: SpecPath, exact = false): Node | undefined 
   return current ?? undefined;
 }
 
-/** Walks the node tree without recursion and returns the first node deeper than the limit. */
-function findTooDeep(root: unknown): Node | undefined {
+/**
+ * Walks the node tree without recursion and returns the first node deeper than the limit, or the
+ * second occurrence of a key in one mapping. Keys are checked here, with a set per mapping, because
+ * the parser's own `uniqueKeys` check compares every key with every other one: a 1 MB mapping of
+ * 100,000 keys took minutes.
+ */
+function inspectTree(root: unknown): { problem: "too-deep"; node: Node } | { problem: "duplicate-key"; key: string; node: Node } | undefined {
   const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 1 }];
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
-    if (isMap(node) || isSeq(node)) {
-      if (depth > MAX_NESTING_DEPTH) return node;
-      for (const item of node.items) {
-        if (isPair(item)) {
-          stack.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 });
-        } else {
-          stack.push({ node: item, depth: depth + 1 });
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth > MAX_NESTING_DEPTH) return { problem: "too-deep", node };
+    const keys = isMap(node) ? new Set<string>() : undefined;
+    for (const item of node.items) {
+      if (isPair(item)) {
+        if (keys && isScalar(item.key) && item.key.value !== "<<") {
+          const key = String(item.key.value);
+          if (keys.has(key)) return { problem: "duplicate-key", key, node: item.key };
+          keys.add(key);
         }
+        stack.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 });
+      } else {
+        stack.push({ node: item, depth: depth + 1 });
       }
     }
   }

@@ -45,6 +45,30 @@ describe("size bounds", () => {
     expect(ms).toBeLessThan(2000);
   });
 
+  it("handles a 1 MB mapping of 100,000 keys in seconds, with a bounded number of warnings", () => {
+    let text = BASE;
+    for (let index = 0; text.length < MAX_SPEC_BYTES - 20; index++) text += `k${index}: v\n`;
+    const { value, ms } = timed(() => parseSpecText(text));
+    expect(value.ok).toBe(true);
+    expect(value.warnings).toHaveLength(51);
+    expect(value.warnings.at(-1)!.message).toMatch(/^\d{5,} more keys are not documented spec keys/);
+    expect(ms).toBeLessThan(8000);
+  });
+
+  it("finds a duplicated key among many without comparing every pair", () => {
+    let text = `${BASE}prerequisites:\n`;
+    for (let index = 0; index < 50_000; index++) text += `  k${index}: v\n`;
+    text += "  k123: again\n";
+    const { value, ms } = timed(() => parseSpecText(text));
+    expectOnlyError(value, "", /key "k123" appears twice in the same mapping/, 50_005);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it("refuses a runtime param enum over MAX_LIST_ENTRIES", () => {
+    const values = Array.from({ length: 1001 }, (_, index) => index).join(", ");
+    expectOnlyError(parseSpecText(`${BASE}runtime_params:\n  - {name: n, type: integer, enum: [${values}]}\n`), "runtime_params[0].enum", /has 1001 values, over the limit of 1000/);
+  });
+
   it("bounds YAML alias expansion", () => {
     const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
     for (const [index, name] of ["b", "c", "d", "e", "f", "g"].entries()) {
