@@ -1,5 +1,5 @@
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { formatFindings, parseSpecFile } from "../spec/index.js";
@@ -44,6 +44,22 @@ async function collectPython(dir: string, shown: string, out: { abs: string; sho
       await collectPython(join(dir, entry.name), join(shown, entry.name), out);
     } else if (entry.isFile() && entry.name.endsWith(".py")) out.push({ abs: join(dir, entry.name), shown: join(shown, entry.name) });
   }
+}
+
+/** Modules importable from a file's directory without installing anything: sibling *.py files and packages. */
+function siblingModules(dir: string, siblingCache: Map<string, Promise<string[]>>): Promise<string[]> {
+  let found = siblingCache.get(dir);
+  if (!found) {
+    found = readdir(dir, { withFileTypes: true })
+      .then((entries) =>
+        entries
+          .filter((e) => (e.isFile() && e.name.endsWith(".py")) || (e.isDirectory() && !e.name.startsWith(".")))
+          .map((e) => e.name.replace(/\.py$/, "")),
+      )
+      .catch(() => []);
+    siblingCache.set(dir, found);
+  }
+  return found;
 }
 
 /** test_*.py → test; under a dags/ directory or defining a DAG → dag; otherwise a component. */
@@ -178,6 +194,7 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
   }
 
   const results: FileResult[] = [];
+  const siblingCache = new Map<string, Promise<string[]>>();
   for (const file of files) {
     let source: string;
     try {
@@ -187,7 +204,7 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
       continue;
     }
     const kind = inferKind(relative(io.cwd, file.abs) || file.shown, source);
-    const options: ValidateOptions = { ...base, path: file.shown, kind };
+    const options: ValidateOptions = { ...base, path: file.shown, kind, localModules: await siblingModules(dirname(file.abs), siblingCache) };
     if (kind !== "component") delete options.className;
     if (values.fix) {
       const repaired = await repairPython(source, options);

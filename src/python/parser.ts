@@ -115,17 +115,20 @@ export async function parsePython(source: string): Promise<ParsedSource> {
   }
 }
 
+const ERROR_SYMBOL = 0xffff;
+
 function copyTree(cursor: TreeCursor, grammar: Grammar, withMissing: boolean): PyNode {
   const { typeNames, typeNamed, fieldNames } = grammar;
   const make = (parent: PyNode | null): PyNode => {
     const typeId = cursor.nodeTypeId;
     const fieldId = cursor.currentFieldId;
     const node: PyNode = {
-      type: typeNames[typeId] ?? "",
+      // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
+      type: typeNames[typeId] ?? (typeId === ERROR_SYMBOL ? "ERROR" : ""),
       start: cursor.startIndex,
       end: cursor.endIndex,
       field: fieldId ? (fieldNames[fieldId] ?? null) : null,
-      named: typeNamed[typeId] ?? false,
+      named: typeNamed[typeId] ?? typeId === ERROR_SYMBOL,
       missing: withMissing ? cursor.nodeIsMissing : false,
       parent,
       children: [],

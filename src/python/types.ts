@@ -29,6 +29,8 @@ export interface ValidateOptions {
   dependencies?: string[];
   /** The component class the spec names; structure rules then check this class. */
   className?: string;
+  /** Top-level modules that sit next to the file (sibling modules and packages); imports of them are local. */
+  localModules?: string[];
 }
 
 export interface ValidationReport {

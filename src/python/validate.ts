@@ -15,7 +15,12 @@ export function listRules(): RuleInfo[] {
   return RULES.map(({ id, category, severity, description, fixable }) => ({ id, category, severity, description, fixable }));
 }
 
+const findingsCache = new WeakMap<Analysis, Finding[]>();
+
+/** All findings for one analysed file (computed once per analysis; the repair engine asks repeatedly). */
 export function findingsOf(a: Analysis): Finding[] {
+  const cached = findingsCache.get(a);
+  if (cached) return cached;
   const findings: Finding[] = [];
   const cleanTree = !!a.parsed && !a.parsed.hasError && a.scan.issues.length === 0;
   for (const rule of RULES) {
@@ -35,6 +40,7 @@ export function findingsOf(a: Analysis): Finding[] {
     }
   }
   findings.sort((x, y) => x.line - y.line || x.column - y.column || x.rule.localeCompare(y.rule));
+  findingsCache.set(a, findings);
   return findings;
 }
 
@@ -46,5 +52,5 @@ export function reportOf(findings: Finding[], path?: string): ValidationReport {
 
 export async function validatePython(source: string, options: ValidateOptions = {}): Promise<ValidationReport> {
   const a = await analyze(source, options);
-  return reportOf(findingsOf(a), options.path);
+  return reportOf([...findingsOf(a)], options.path);
 }

@@ -96,6 +96,9 @@ function topModules(imp: ImportFact): string[] {
   return imp.names.map((n) => n.name);
 }
 
+/** What a test run has installed besides the component's own dependencies. */
+const TEST_TOOLS = new Set(["pytest", "_pytest", "pytest_mock", "requests_mock", "responses", "freezegun", "time_machine", "moto"]);
+
 function undeclaredImport(a: Analysis): Hit[] {
   const hits: Hit[] = [];
   const deps = a.options.dependencies;
@@ -103,6 +106,8 @@ function undeclaredImport(a: Analysis): Hit[] {
   for (const imp of a.facts?.imports ?? []) {
     for (const module of topModules(imp)) {
       const top = module.split(".")[0] ?? module;
+      if (a.options.localModules?.includes(top)) continue;
+      if (a.options.kind === "test" && TEST_TOOLS.has(top)) continue;
       const verdict = classifyImport(module, isStdlibModule(module), deps);
       if (verdict.status !== "undeclared") continue;
       const key = verdict.candidates[0] ?? top;
