@@ -3,6 +3,8 @@ export type { AirflowMajor } from "./names.js";
 export { distributionForImport, importNamesFor, isNotALibrary, normalizeLibraryName, requirementLibrary } from "./names.js";
 export type { CompatibilityScore, Confidence, LibraryOutcomeKind, OutcomeCounts, ScoreOptions } from "./score.js";
 export { compatibilityScore, DEFAULT_MIN_OBSERVATIONS, emptyCounts, observationsOf } from "./score.js";
+export type { SourceFile } from "./imports.js";
+export { importedLibraries } from "./imports.js";
 export type { CiLibraryOutcome } from "./ci.js";
 export { libraryOutcomesFromCi } from "./ci.js";
 export type { AlternativeKind, SeedAlternative, SeedLibrary, SeedResult, StdlibFallback } from "./seed.js";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { normalizeCheckRun } from "../../../src/ci/normalize.js";
 import type { CiFailure } from "../../../src/ci/types.js";
-import { libraryOutcomesFromCi } from "../../../src/learn/libraries/index.js";
+import { importedLibraries, libraryOutcomesFromCi } from "../../../src/learn/libraries/index.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/ci/${name}`, import.meta.url), "utf8");
 const failuresOf = (check: string, text: string): CiFailure[] =>
@@ -117,5 +117,49 @@ describe("library outcomes from CI", () => {
       fingerprint: "y",
     };
     expect(libraryOutcomesFromCi([lint, assertion], ["yaml", "requests"], false)).toEqual([]);
+  });
+});
+
+describe("imported libraries of generated files", () => {
+  it("lists the distributions a component and its tests import, without stdlib, Airflow core or local modules", async () => {
+    const component = `from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import yaml
+from google.cloud import storage
+from airflow.models import BaseOperator
+from airflow.providers.http.hooks.http import HttpHook
+from .helpers import shape
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+try:
+    import orjson
+except ImportError:
+    orjson = None
+
+
+class ConfigUploadOperator(BaseOperator):
+    def execute(self, context):
+        import pandas as pd
+        return json.dumps(yaml.safe_load("a: 1")), pd, storage, HttpHook, shape, orjson
+`;
+    const test = `import pytest
+from operators.config_upload import ConfigUploadOperator
+
+
+def test_it():
+    assert ConfigUploadOperator
+`;
+    const libraries = await importedLibraries([
+      { path: "operators/config_upload.py", content: component },
+      { path: "tests/test_config_upload.py", content: test },
+      { path: "README.md", content: "import requests" },
+    ]);
+    expect(libraries).toEqual(["apache-airflow-providers-http", "google-cloud-storage", "orjson", "pandas", "pytest", "pyyaml"]);
+    expect(libraryOutcomesFromCi(failuresOf("dag-import", YAML_MISSING), libraries, false).map((o) => o.name)).toEqual(["pyyaml"]);
   });
 });
