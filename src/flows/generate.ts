@@ -65,8 +65,10 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
       return result.id;
     });
 
-  // The same spec again (a second label event, a redelivered edit): the PR it produced stands.
-  if (!recorded.created && !recorded.specChanged && generation.prNumber !== null && generation.status !== "failed") {
+  // The same spec again (a second label event, a redelivered edit): the PR it produced stands, unless it
+  // failed or was closed unmerged, when asking again means "try again".
+  const standing = generation.status !== "failed" && generation.status !== "closed";
+  if (!recorded.created && !recorded.specChanged && generation.prNumber !== null && standing) {
     await status("unchanged", {
       state: "pr_opened",
       prNumber: generation.prNumber,
@@ -94,6 +96,7 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     config: p.config,
     trigger: "initial",
     localAttempts: 2,
+    retryableLater: job.attempts < job.maxAttempts,
   });
   if (!result.ok) {
     updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "generation_failed" }, s.now());

@@ -8,6 +8,7 @@ import { createCheckRun } from "../github/checks.js";
 import type { GitHubClient } from "../github/client.js";
 import { commitFiles } from "../github/commit.js";
 import { openOrUpdatePullRequest } from "../github/pulls.js";
+import { TransientJobError } from "../jobs/errors.js";
 import type { JobContext } from "../jobs/worker.js";
 import { LocalCheck, type FileCheck } from "../pipeline/local-check.js";
 import { renderPrBody, renderPrTitle } from "../pipeline/render.js";
@@ -25,6 +26,12 @@ export interface PublishInput {
   retry?: RetryContext;
   /** Local tries (model call + validation) before giving up on this round. */
   localAttempts: number;
+  /**
+   * Whether the job may still be run again by the worker. While it may, a round lost only to a passing
+   * provider outage (overload, rate limit, timeout) is thrown as transient, so the worker retries it later
+   * instead of the generation failing for good.
+   */
+  retryableLater: boolean;
 }
 
 export type PublishResult =
@@ -101,6 +108,10 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
     });
     const final = outcome.final;
     const last = outcome.attempts[outcome.attempts.length - 1];
+    const outage = outcome.attempts.length > 0 && outcome.attempts.every((a) => !a.ok && a.kind === "provider_error" && a.retryable);
+    if (final === undefined && outage && input.retryableLater && last !== undefined && !last.ok) {
+      throw new TransientJobError(`the model provider is unavailable: ${last.reason}`);
+    }
     const placedChecks = check.last.map((c) => ({ ...c, path: layout.paths[c.role] }));
     return {
       ok: final !== undefined,

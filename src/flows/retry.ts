@@ -1,6 +1,7 @@
 import { structuredPatch } from "diff";
 import type { CiFailure } from "../ci/types.js";
 import { addReaction, createComment } from "../github/comments.js";
+import { isRequestError } from "../github/client.js";
 import { canTriggerRetry, getPermission } from "../github/permissions.js";
 import type { Job } from "../jobs/queue.js";
 import type { JobContext } from "../jobs/worker.js";
@@ -63,7 +64,15 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
       );
       return;
     }
-    await ctx.step("reaction", () => addReaction(octokit, { ...coords, commentId: p.commentId ?? 0, content: "eyes" }));
+    // The reaction only acknowledges; a comment deleted since it was posted does not cancel the retry.
+    await ctx.step("reaction", async () => {
+      try {
+        return await addReaction(octokit, { ...coords, commentId: p.commentId ?? 0, content: "eyes" });
+      } catch (error) {
+        if (isRequestError(error, 404)) return null;
+        throw error;
+      }
+    });
   }
 
   const pr = await ctx.step("read-pr", async () => {
@@ -103,6 +112,7 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
     config,
     trigger: p.trigger,
     localAttempts: 1,
+    retryableLater: job.attempts < job.maxAttempts,
     retry: {
       attempt: number,
       strategy,

@@ -1,0 +1,154 @@
+import nock from "nock";
+import { afterEach, describe, expect, it } from "vitest";
+import { anthropicProvider } from "../../src/generate/providers/index.js";
+import { listJobs } from "../../src/jobs/queue.js";
+import { getGenerationByIssue } from "../../src/store/generations.js";
+import { startApp, type AppHarness, type HarnessOptions } from "../support/app-harness.js";
+import { checkSuiteCompleted, issueLabeled, prCommentCreated, pullRequestClosed } from "../support/events.js";
+import { ANTHROPIC, expectMessage, filesReply, modelFiles } from "../support/model.js";
+import { webhookExample } from "../support/webhook-examples.js";
+import { EXIT_CODE_ANNOTATION, pytestFailureLog } from "./ci-log.js";
+import { BRANCH, R, commentsOn, openHealthCheckPr, useNockChecks } from "./helpers.js";
+import { HEALTH_CHECK_ISSUE, HEALTH_CHECK_ISSUE_EDITED } from "./specs.js";
+
+const USAGE = { input_tokens: 1_000, output_tokens: 500, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+const FILES = modelFiles(HEALTH_CHECK_ISSUE, "operators.health_check_operator");
+
+let app: AppHarness | undefined;
+useNockChecks(() => app);
+afterEach(() => {
+  app = undefined;
+});
+
+async function start(options: HarnessOptions = {}): Promise<AppHarness> {
+  app = await startApp({ providerFor: () => anthropicProvider({ apiKey: "sk-ant-test", maxRetries: 0 }), ...options });
+  return app;
+}
+
+async function ciFails(a: AppHarness, sha: string): Promise<void> {
+  const suiteId = a.fake.completeSuite(a.repo, sha, [{ name: "test (3.11)", conclusion: "failure", annotations: [EXIT_CODE_ANNOTATION], log: pytestFailureLog() }], BRANCH);
+  // check_suite.completed example 1; patched installation, check_suite.id/head_sha/after/head_branch/conclusion.
+  await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha: sha, headBranch: BRANCH, conclusion: "failure" }));
+  await a.drain();
+}
+
+describe("editing the issue", () => {
+  it("issues.edited with a changed body regenerates onto the same PR", async () => {
+    const a = await start();
+    expectMessage(filesReply(FILES), USAGE);
+    const { headSha } = await openHealthCheckPr(a);
+    const edited = modelFiles(HEALTH_CHECK_ISSUE_EDITED, "operators.health_check_operator");
+    expectMessage(filesReply(edited), USAGE);
+    const issue = a.repo.issues.get(7);
+    if (issue !== undefined) issue.body = HEALTH_CHECK_ISSUE_EDITED;
+
+    // issues.edited example 0; patched installation, issue.number/body/labels, changes.body (the example's changes are empty).
+    const payload = webhookExample<Record<string, unknown> & { issue: Record<string, unknown> & { labels: { name: string }[] } }>("issues", "edited", 0);
+    const labeled = issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE_EDITED });
+    payload.installation = labeled.installation;
+    payload.issue = labeled.issue as typeof payload.issue;
+    payload.changes = { body: { from: HEALTH_CHECK_ISSUE } };
+    await a.receive("issues", payload);
+    await a.drain();
+
+    expect(a.fake.commit(a.repo.refs.get(BRANCH) ?? "")?.parents).toEqual([headSha]);
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+    expect(commentsOn(a, 7)[0]?.body).toContain("pull request #8 was updated from the edited spec");
+  });
+});
+
+describe("limits", () => {
+  it("max_attempts: 1 — a CI failure is reported and opforge stops, naming the setting", async () => {
+    const a = await start({ config: "max_attempts: 1\n" });
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    await ciFails(a, headSha);
+    const verdict = commentsOn(a, prNumber)[0]?.body ?? "";
+    expect(verdict).toContain("CI failed on attempt 1 of 1");
+    expect(verdict).toContain("`max_attempts`: 1");
+    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "ci_failed" });
+  });
+
+  it("auto_retry: false — the verdict invites /retry instead of retrying", async () => {
+    const a = await start({ config: "auto_retry: false\n" });
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    await ciFails(a, headSha);
+    expect(commentsOn(a, prNumber)[0]?.body).toContain("`auto_retry` is off: comment `/retry [guidance]`");
+    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(a.repo.refs.get(BRANCH)).toBe(headSha);
+  });
+
+  it("/retry on a closed PR is answered, not acted on", async () => {
+    const a = await start();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    a.fake.closePull(a.repo, prNumber);
+    a.repo.permissions.set("octocat", "admin");
+    a.repo.comments.set(5_555, { id: 5_555, issueNumber: prNumber, body: "/retry", user: { login: "octocat", id: 583231, type: "User" }, createdAt: "2026-11-24T11:00:00Z", updatedAt: "2026-11-24T11:00:00Z" });
+    // issue_comment.created example 0; patched installation, issue.number, issue.pull_request, comment.id/body/user, sender.
+    await a.receive("issue_comment", prCommentCreated({ prNumber, commentId: 5_555, body: "/retry", login: "octocat" }));
+    await a.drain();
+    expect(commentsOn(a, prNumber).filter((c) => c.user.type === "Bot").map((c) => c.body.split("\n")[1])).toEqual([
+      "This pull request is closed, so opforge does not retry it.",
+    ]);
+    expect(a.repo.refs.get(BRANCH)).toBe(headSha);
+  });
+});
+
+describe("the model failing", () => {
+  it("a reply without code twice: the status comment says why, and no branch or PR is made", async () => {
+    const a = await start();
+    const noCode = "I can't write this operator without knowing the endpoint's authentication. Could you tell me?";
+    expectMessage(noCode, USAGE);
+    expectMessage(noCode, USAGE);
+    a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
+    await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    await a.drain();
+
+    const status = commentsOn(a, 7);
+    expect(status).toHaveLength(1);
+    expect(status[0]?.body).toContain("generation failed");
+    expect(a.fake.calls("POST", `${R}/git/refs`)).toEqual([]);
+    expect(a.fake.calls("POST", `${R}/pulls`)).toEqual([]);
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "generation_failed" });
+  });
+
+  it("an overloaded API (529) is waited out: the job runs again later and opens the one PR", async () => {
+    const a = await start();
+    const overloaded = { type: "error", error: { type: "overloaded_error", message: "Overloaded" }, request_id: "req_011OVERLOAD" };
+    nock(ANTHROPIC).post("/v1/messages").times(2).reply(529, overloaded, { "content-type": "application/json" });
+    expectMessage(filesReply(FILES), USAGE);
+    a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    await a.drain({ retries: true });
+
+    expect(listJobs(a.db, { type: "generate" })[0]).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+    const status = commentsOn(a, 7);
+    expect(status).toHaveLength(1);
+    expect(status[0]?.body).toContain("opened pull request #8");
+  });
+});
+
+describe("after a PR was closed unmerged", () => {
+  it("labeling the issue again generates again and opens a new PR", async () => {
+    const a = await startApp();
+    app = a;
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    a.fake.closePull(a.repo, prNumber);
+    // pull_request.closed example 0 (merged false); patched installation, number, head.
+    await a.receive("pull_request", pullRequestClosed({ prNumber, merged: false, mergeSha: null, headRef: BRANCH, headSha }));
+    await a.drain();
+
+    await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    await a.drain();
+
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(2);
+    expect(a.repo.pulls.get(9)).toMatchObject({ state: "open", head: BRANCH });
+    expect(commentsOn(a, 7)[0]?.body).toContain("opened pull request #9");
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 9, status: "ci_running" });
+  });
+});
