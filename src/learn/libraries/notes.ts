@@ -50,11 +50,11 @@ function verdictOf(score: CompatibilityScore): LibraryVerdict {
 function recordText(verdict: LibraryVerdict, score: CompatibilityScore, failures: string): string {
   switch (verdict) {
     case "compatible":
-      return `works in CI (${score.label})`;
+      return `works in CI; ${score.label}`;
     case "incompatible":
-      return `fails in CI: ${failures} (${score.label})`;
+      return `fails in CI (${failures}); ${score.label}`;
     case "mixed":
-      return `mixed CI results, ${score.successes} ok and ${score.failures} failed, no verdict (${score.label})`;
+      return `mixed CI results, ${score.successes} ok and ${score.failures} failed, no verdict; ${score.label}`;
     default:
       return score.n === 0 ? "no CI results yet" : `${score.label}${score.failures > 0 ? `; failed so far: ${failures}` : ""}`;
   }

@@ -67,7 +67,7 @@ describe("library notes for the prompt", () => {
     expect(note).toMatchObject({ library: "requests", verdict: "compatible", confidence: "High" });
     expect(note?.alternative).toMatchObject({ kind: "provider_hook", name: "HttpHook", package: "apache-airflow-providers-http" });
     expect(note?.sentence).toBe(
-      "requests on Airflow 2: works in CI (High confidence (score 0.88, n=6)). Prefer HttpHook (add apache-airflow-providers-http to dependencies): " +
+      "requests on Airflow 2: works in CI; High confidence (score 0.88, n=6). Prefer HttpHook (add apache-airflow-providers-http to dependencies): " +
         "`from airflow.providers.http.hooks.http import HttpHook` — takes the base URL and auth from an Airflow connection; run(endpoint, data=...) returns a requests.Response.",
     );
   });
@@ -82,7 +82,7 @@ describe("library notes for the prompt", () => {
     expect(both?.score.n).toBe(8);
     expect(both?.sentence).toMatch(/^requests on Airflow 2 and 3: mixed CI results, 2 ok and 6 failed, no verdict/);
     const [two] = libraryNotes(db, { dependencies: ["requests"], airflowMajor: "2" });
-    expect(two?.sentence).toMatch(/^requests on Airflow 2: fails in CI: import failed 6× \(Low confidence \(score 0.13, n=6\)\)\. Use instead HttpHook/);
+    expect(two?.sentence).toMatch(/^requests on Airflow 2: fails in CI \(import failed 6×\); Low confidence \(score 0\.13, n=6\)\. Use instead HttpHook/);
   });
 
   it("points a failing library to the first alternative (stdlib when no hook or package exists)", () => {
