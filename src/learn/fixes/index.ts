@@ -1,6 +1,6 @@
 /** Human fixes: rewrite rules learned from merged edits, stored with their outcomes, applied or offered as guidance. */
 export { analyzeMerge, learnFromMerge } from "./learn.js";
-export type { FileDiff, HunkView, LearnedRuleCandidate, MergeInput, MergeLessons, RuleSource } from "./learn.js";
+export type { FileDiff, HumanFix, HunkView, LearnedRuleCandidate, MergeInput, MergeLessons, RuleSource } from "./learn.js";
 export {
   activeRules,
   confidenceOf,
@@ -14,7 +14,7 @@ export {
   saveRuleCandidates,
 } from "./store.js";
 export type { ActiveRules, ActiveRulesOptions, Guidance, RuleStatus, SavedRule, SaveOutcome, StoredRule } from "./store.js";
-export { learnedRulesReady, toRewriteRule } from "./rewrite-rule.js";
+export { learnedRuleId, learnedRulesReady, toRewriteRule, unboundHoles } from "./rewrite-rule.js";
 export type { RulePatternsWithId } from "./rewrite-rule.js";
 export { antiUnify, generalizes } from "./unify.js";
 export type { RulePatterns, UnifyResult } from "./unify.js";

@@ -33,6 +33,9 @@ export interface RuleSource {
   path: string;
 }
 
+/** A human fix as the design calls it: one changed hunk, abstracted into a candidate rewrite rule. */
+export type HumanFix = LearnedRuleCandidate;
+
 export interface LearnedRuleCandidate {
   before: string;
   after: string;

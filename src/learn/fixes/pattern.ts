@@ -44,9 +44,14 @@ export function fixedTokens(pattern: Pattern): Token[] {
   return pattern.lines.flatMap((line) => line.tokens.filter((t) => t.type !== "hole"));
 }
 
-/** Fixed tokens that carry meaning on their own (names, keywords, literals), as opposed to punctuation. */
+/**
+ * Fixed tokens that carry meaning on their own (names, keywords, literals), as opposed to punctuation.
+ * `self` and `cls` do not count: nearly every method line has them.
+ */
 export function anchorTokens(pattern: Pattern): Token[] {
-  return fixedTokens(pattern).filter((t) => t.type === "name" || t.type === "keyword" || t.type === "string" || t.type === "number" || t.type === "strname");
+  return fixedTokens(pattern).filter(
+    (t) => (t.type === "name" || t.type === "keyword" || t.type === "string" || t.type === "number" || t.type === "strname") && t.text !== "self" && t.text !== "cls",
+  );
 }
 
 export function canBind(token: Token): boolean {

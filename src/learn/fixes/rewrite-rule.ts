@@ -8,7 +8,7 @@ import { loadGrammar } from "../../python/parser.js";
 import type { RewriteMatch, RewriteRule, TextEdit } from "../../python/rewrite.js";
 import { applyEdits } from "../../python/rewrite.js";
 import type { Pattern } from "./pattern.js";
-import { compilePattern, matchAt, renderPattern } from "./pattern.js";
+import { compilePattern, holeNames, matchAt, renderPattern } from "./pattern.js";
 import type { LogicalLine } from "./tokens.js";
 import { tokenizePython } from "./tokens.js";
 import { contextAt } from "./units.js";
@@ -53,6 +53,29 @@ function ruleId(rule: RulePatternsWithId): string {
   return `learned/${rule.id}`;
 }
 
+/** The stored rule id behind a repair engine rule id (`learned/42` → 42), or undefined for built-ins. */
+export function learnedRuleId(engineRuleId: string): number | undefined {
+  const match = /^learned\/(\d+)$/.exec(engineRuleId);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Holes of `after` that `before` does not bind: a rule with any could not be instantiated. */
+export function unboundHoles(before: string, after: string): string[] {
+  const bound = new Set(holeNames(compilePattern(before)));
+  return holeNames(compilePattern(after)).filter((h) => !bound.has(h));
+}
+
+const tokenized = new WeakMap<Analysis, ReturnType<typeof tokenizePython>>();
+
+function tokensOf(analysis: Analysis): ReturnType<typeof tokenizePython> {
+  let cached = tokenized.get(analysis);
+  if (!cached) {
+    cached = tokenizePython(analysis.source);
+    tokenized.set(analysis, cached);
+  }
+  return cached;
+}
+
 /** Start and end of the text a match replaces; an empty `after` takes its whole lines with it. */
 function span(source: string, lines: readonly LogicalLine[], at: number, count: number, deleting: boolean): { start: number; end: number } {
   const first = lines[at] as LogicalLine;
@@ -66,7 +89,7 @@ function findMatches(rule: RulePatternsWithId, before: Pattern, after: Pattern, 
   const parsed = analysis.parsed;
   if (!parsed || before.lines.length === 0) return [];
   const source = analysis.source;
-  const { lines, comments } = tokenizePython(source);
+  const { lines, comments } = tokensOf(analysis);
   const errorsBefore = parsed.hasError ? syntaxErrors(source) : 0;
   const deleting = after.lines.length === 0;
   const matches: RewriteMatch[] = [];
@@ -97,6 +120,10 @@ function findMatches(rule: RulePatternsWithId, before: Pattern, after: Pattern, 
 }
 
 export function toRewriteRule(rule: RulePatternsWithId): RewriteRule {
+  const unbound = unboundHoles(rule.before, rule.after);
+  if (unbound.length > 0) {
+    throw new Error(`rewrite rule ${rule.id}: its after pattern uses ${unbound.join(", ")}, which its before pattern does not bind`);
+  }
   void learnedRulesReady().catch(() => undefined);
   const before = compilePattern(rule.before);
   const after = compilePattern(rule.after);

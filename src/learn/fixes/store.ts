@@ -7,7 +7,7 @@ import type { RewriteRule } from "../../python/rewrite.js";
 import { ruleConfidence } from "./confidence.js";
 import { describeChange } from "./describe.js";
 import type { LearnedRuleCandidate, RuleSource } from "./learn.js";
-import { toRewriteRule } from "./rewrite-rule.js";
+import { toRewriteRule, unboundHoles } from "./rewrite-rule.js";
 import { antiUnify, generalizes } from "./unify.js";
 
 export type RuleStatus = "candidate" | "trusted" | "discarded" | "archived";
@@ -150,6 +150,8 @@ function checkCandidate(c: LearnedRuleCandidate, i: number): void {
     if (typeof c?.[key] !== "string") throw new Error(`saveRuleCandidates: candidates[${i}].${key} must be a string`);
   }
   if (c.before.trim() === "") throw new Error(`saveRuleCandidates: candidates[${i}].before must not be empty`);
+  const unbound = unboundHoles(c.before, c.after);
+  if (unbound.length > 0) throw new Error(`saveRuleCandidates: candidates[${i}].after uses ${unbound.join(", ")}, which its before pattern does not bind`);
   if (!c.source || typeof c.source.repo !== "string" || !Number.isInteger(c.source.prNumber) || typeof c.source.commitSha !== "string") {
     throw new Error(`saveRuleCandidates: candidates[${i}].source must name repo, prNumber and commitSha`);
   }
@@ -208,6 +210,21 @@ function saveOne(db: Database, candidate: LearnedRuleCandidate, now: number): Om
     const merged = antiUnify(patternsOf(row), candidate);
     if (!merged.ok) continue;
     const existing = toRule(db, row);
+    const same = db
+      .prepare("SELECT * FROM rewrite_rules WHERE before_pattern = ? AND after_pattern = ? AND context = ?")
+      .get(merged.before, merged.after, merged.context) as RuleRow | undefined;
+    if (same) {
+      // The generalization exists already (folded away earlier): bring it back rather than duplicate it.
+      if (same.status === "archived") db.prepare("UPDATE rewrite_rules SET status = 'candidate', merged_into = NULL WHERE id = ?").run(same.id);
+      db.prepare("UPDATE rewrite_rules SET updated_at = ? WHERE id = ?").run(now, same.id);
+      for (const s of existing.sources) addSource(db, same.id, s, now);
+      addSource(db, same.id, candidate.source, now);
+      linkSignatures(db, same.id, [...existing.signatureIds, ...candidate.signatureIds]);
+      if (row.status === "candidate" && row.id !== same.id) {
+        db.prepare("UPDATE rewrite_rules SET status = 'archived', merged_into = ?, updated_at = ? WHERE id = ?").run(same.id, now, row.id);
+      }
+      return { rule: getRule(db, same.id) as StoredRule, outcome: "merged", mergedWith: row.id };
+    }
     const id = insertRule(
       db,
       { ...merged, description: describeChange(merged.before, merged.after, merged.context), source: candidate.source },

@@ -7,6 +7,7 @@ import {
   antiUnify,
   discardRules,
   getRule,
+  learnedRuleId,
   learnedRulesReady,
   learnFromMerge,
   listRules,
@@ -15,6 +16,7 @@ import {
   renderLessonsComment,
   ruleConfidence,
   saveRuleCandidates,
+  toRewriteRule,
 } from "../../../src/learn/fixes/index.js";
 import { analyze, applyEdits } from "../../../src/python/index.js";
 import type { Database } from "../../../src/store/database.js";
@@ -122,6 +124,13 @@ describe("saveRuleCandidates", () => {
     expect(
       antiUnify({ before: "$1 = client.fetch($2)", after: "$1 = client.fetch($2, 5)", context: "" }, { before: "$1 = session.pull($2)", after: "$1 = session.pull($2, 5)", context: "" }),
     ).toEqual({ ok: false, reason: "the merged rule would keep only 4 fixed tokens (0 names or literals); at least 5 (1) are needed" });
+    // Generalizing the module as well would leave only `self` and punctuation: any call on any object.
+    expect(
+      antiUnify(
+        { before: "$1 = requests.$2(self.$3)", after: "$1 = requests.$2(self.$3, timeout=30)", context: "def execute" },
+        { before: "$1 = httpx.$2(self.$3)", after: "$1 = httpx.$2(self.$3, timeout=30)", context: "def execute" },
+      ),
+    ).toEqual({ ok: false, reason: "the merged rule would keep only 6 fixed tokens (0 names or literals); at least 5 (1) are needed" });
     expect(
       antiUnify({ before: "def execute(self, ctx):", after: "def execute(self, context):", context: "class *" }, { before: "def poke(self, ctx):", after: "def poke(self, context):", context: "class *" }),
     ).toEqual({ ok: false, reason: "generalizing would turn the API name `execute` into a hole" });
@@ -133,8 +142,16 @@ describe("saveRuleCandidates", () => {
     ).toEqual({ ok: false, reason: "they differ at `30` / `60`, which is not a name" });
   });
 
-  it("names a malformed candidate", () => {
+  it("names a malformed candidate", async () => {
     expect(() => saveRuleCandidates(db, [{ before: "" } as LearnedRuleCandidate], T0)).toThrow("candidates[0].after must be a string");
+    const [good] = await learnRequests("FetchOperator", "get", "url", 1);
+    expect(() => saveRuleCandidates(db, [good!, { ...good!, after: "$1 = requests.get(self.$2, timeout=$3)" }], T0)).toThrow(
+      "saveRuleCandidates: candidates[1].after uses $3, which its before pattern does not bind",
+    );
+    expect(listRules(db)).toEqual([]);
+    expect(() => toRewriteRule({ id: 5, ...good!, after: "$1 = $9" })).toThrow("rewrite rule 5: its after pattern uses $9, which its before pattern does not bind");
+    expect(learnedRuleId("learned/5")).toBe(5);
+    expect(learnedRuleId("fix/param-order")).toBeUndefined();
   });
 });
 
