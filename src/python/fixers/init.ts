@@ -4,7 +4,7 @@ import type { RewriteMatch } from "../rewrite.js";
 import { builtinRule } from "../rewrite.js";
 import { initInfo, stringTemplateFields, structureTargets } from "../rules/airflow.js";
 import { field, namedChildren, statements } from "../tree.js";
-import { indentAt, lineEndInclusive, lineStart } from "./text.js";
+import { appendToList, indentAt, lineEndInclusive, lineStart } from "./text.js";
 
 export const initKwargsFixer = builtinRule("fix/init-kwargs", "init-kwargs", "Add **kwargs to __init__", (a) => {
   const out: RewriteMatch[] = [];
@@ -13,13 +13,13 @@ export const initKwargsFixer = builtinRule("fix/init-kwargs", "init-kwargs", "Ad
     const info = initInfo(cls, a);
     if (!info || info.kwargsName) continue;
     const last = info.init.params[info.init.params.length - 1];
-    const at = last ? last.node.end : info.init.paramsNode.start + 1;
+    const close = info.init.paramsNode.end - 1;
     out.push({
       rule: "fix/init-kwargs",
-      start: at,
-      end: at,
+      start: close,
+      end: close,
       description: `added **kwargs to ${cls.name}.__init__`,
-      edits: [{ start: at, end: at, text: last ? ", **kwargs" : "**kwargs" }],
+      edits: appendToList(a.source, close, last?.node, "**kwargs"),
     });
   }
   return out;
@@ -56,14 +56,13 @@ export const superInitFixer = builtinRule("fix/super-init", "super-init", "Call 
     const args = field(info.superCall, "arguments");
     if (!args || namedChildren(args).some((c) => c.type === "dictionary_splat")) continue;
     const items = namedChildren(args);
-    const last = items[items.length - 1];
-    const at = last ? last.end : args.start + 1;
+    const close = args.end - 1;
     out.push({
       rule: "fix/super-init",
-      start: at,
-      end: at,
+      start: close,
+      end: close,
       description: `passed **${kw} to super().__init__ in ${cls.name}.__init__`,
-      edits: [{ start: at, end: at, text: last ? `, **${kw}` : `**${kw}` }],
+      edits: appendToList(a.source, close, items[items.length - 1], `**${kw}`),
     });
   }
   return out;

@@ -25,3 +25,27 @@ export function wholeLines(source: string, start: number, end: number): { start:
   if (before.trim() === "" && after.trim() === "") return { start: ls, end: le };
   return { start, end };
 }
+
+/**
+ * Edits that append `item` to a bracketed list (parameters, call arguments) after `last`, in the list's own
+ * layout: `(a, b)` → `(a, b, item)`; one item per line → a new line `item,` before the closing bracket.
+ */
+export function appendToList(
+  source: string,
+  closeBracket: number,
+  last: { start: number; end: number } | undefined,
+  item: string,
+): { start: number; end: number; text: string }[] {
+  if (!last) return [{ start: closeBracket, end: closeBracket, text: item }];
+  const between = source.slice(last.end, closeBracket);
+  const multiLine = between.includes("\n");
+  if (!multiLine) {
+    const comma = /^\s*,/.exec(between);
+    return comma ? [{ start: closeBracket, end: closeBracket, text: ` ${item}` }] : [{ start: last.end, end: last.end, text: `, ${item}` }];
+  }
+  const edits: { start: number; end: number; text: string }[] = [];
+  if (!/^\s*,/.test(between)) edits.push({ start: last.end, end: last.end, text: "," });
+  const at = lineStart(source, closeBracket);
+  edits.push({ start: at, end: at, text: `${indentAt(source, last.start)}${item},\n` });
+  return edits;
+}
