@@ -35,6 +35,11 @@ function treeErrors(a: Analysis): Hit[] {
     let message = "invalid syntax";
     if (node.missing) message = node.type === ":" ? "expected ':'" : node.type === "identifier" ? "invalid syntax" : `expected '${node.type}'`;
     else {
+      const colon = missingColon(a, node.start);
+      if (colon) {
+        hits.push({ ...colon, message: "SyntaxError: expected ':'" });
+        return false;
+      }
       const text = a.source.slice(node.start, Math.min(node.end, node.start + 40)).split("\n")[0] ?? "";
       if (text.trim()) message = `invalid syntax near '${text.trim()}'`;
     }
@@ -42,6 +47,20 @@ function treeErrors(a: Analysis): Hit[] {
     return false;
   });
   return hits;
+}
+
+const COMPOUND_HEADER = /^\s*(async\s+)?(def|class|if|elif|else|for|while|with|try|except|finally|match|case)\b/;
+
+/** A compound statement header whose line lacks its ':' (CPython 3.10+: "expected ':'"), at the end of that line. */
+function missingColon(a: Analysis, offset: number): { line: number; column: number } | undefined {
+  const lineStart = a.source.lastIndexOf("\n", offset - 1) + 1;
+  const lineEnd = a.source.indexOf("\n", offset);
+  const line = a.source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).replace(/#.*$/, "").trimEnd();
+  if (!COMPOUND_HEADER.test(line) || line.endsWith(":")) return undefined;
+  const open = (line.match(/[([{]/g) ?? []).length;
+  const close = (line.match(/[)\]}]/g) ?? []).length;
+  if (open !== close) return undefined;
+  return { line: a.lines.line(lineStart), column: line.length + 1 };
 }
 
 function paramOrder(a: Analysis): Hit[] {
