@@ -156,6 +156,22 @@ describe("a learned rule applied to a different component", () => {
     expect(repaired.report.findings.map((f) => f.rule)).not.toContain("removed-context-key");
   });
 
+  it("anchors a change inside __init__ on the function it sits in, not on the lines around it", async () => {
+    const generated = ORDER_MERGED.replace("        super().__init__(**kwargs)\n", '        """Export a table."""\n        super().__init__()\n');
+    const [rule] = await learnFromMerge(mergeInput(generated, generated.replace("super().__init__()", "super().__init__(**kwargs)")));
+    expect([rule?.before, rule?.after, rule?.context]).toEqual(["super().__init__()", "super().__init__(**kwargs)", "def __init__"]);
+
+    // Another component: fixed inside __init__, left alone in a helper method.
+    const other = ORDER_OTHER.replace("        super().__init__(**kwargs)\n", "        self.ready = False\n        super().__init__()\n").replace(
+      "    def execute(self, context):",
+      "    def reset(self):\n        super().__init__()\n\n    def execute(self, context):",
+    );
+    const result = await applyOnce(rule!, 4, other);
+    expect(result.matches).toBe(1);
+    expect(result.source).toContain("        self.ready = False\n        super().__init__(**kwargs)\n");
+    expect(result.source).toContain("    def reset(self):\n        super().__init__()\n");
+  });
+
   it("does not fire outside the context it was learned in, over comments, or where the result would not parse", async () => {
     const rule = byBefore(await learnFromMerge(mergeInput(WEATHER_GENERATED, WEATHER_MERGED)), "$1 = context");
     // In poke() rather than execute(): the rule was learned in `def execute`.
