@@ -14,6 +14,8 @@ export interface AppEnv {
   workerConcurrency: number;
   pollMs: number;
   leaseMs: number;
+  /** Login of the app's bot user (`<slug>[bot]`); when set, only its comments are taken for opforge's own. */
+  botLogin?: string;
 }
 
 export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
@@ -27,5 +29,6 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
     workerConcurrency: parsed.data.OPFORGE_WORKER_CONCURRENCY,
     pollMs: parsed.data.OPFORGE_POLL_MS,
     leaseMs: parsed.data.OPFORGE_LEASE_MS,
+    ...(parsed.data.OPFORGE_BOT_LOGIN === undefined ? {} : { botLogin: parsed.data.OPFORGE_BOT_LOGIN }),
   };
 }

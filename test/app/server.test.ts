@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { appPrivateKey } from "../support/app-harness.js";
+import { issueLabeled } from "../support/events.js";
+import { FakeGitHub } from "../support/fake-github.js";
+import { BROKEN_ISSUE } from "./specs.js";
+
+const SECRET = "webhook-secret-for-tests";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+describe("npm start (src/server.ts)", () => {
+  it("serves /healthz, takes a signed webhook, runs its job, and on SIGINT stops the worker before exiting", async () => {
+    const fake = new FakeGitHub();
+    const repo = fake.addRepo("Codertocat", "Hello-World", { defaultBranch: "master", id: 1296269 });
+    fake.addIssue(repo, { number: 7, body: BROKEN_ISSUE, labels: ["generate-operator"] });
+    const api = new URL(await fake.listen());
+    cleanup.push(() => fake.close());
+    const dir = mkdtempSync(join(tmpdir(), "opforge-server-"));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+
+    const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+      env: {
+        PATH: process.env.PATH,
+        APP_ID: "1",
+        PRIVATE_KEY: appPrivateKey(),
+        WEBHOOK_SECRET: SECRET,
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        GHE_HOST: api.host,
+        GHE_PROTOCOL: "http",
+        LOG_LEVEL: "info",
+        LOG_FORMAT: "json",
+        OPFORGE_DB: join(dir, "opforge.db"),
+        OPFORGE_POLL_MS: "20",
+        OPFORGE_BOT_LOGIN: "opforge[bot]",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    cleanup.push(async () => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
+    const base = `http://127.0.0.1:${port}`;
+
+    await until("the server to answer /healthz", async () => {
+      try {
+        const res = await fetch(`${base}/healthz`);
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    });
+    expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ status: "ok", jobs: { queued: 0 } });
+
+    // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
+    const body = JSON.stringify(issueLabeled({ issueNumber: 7, body: BROKEN_ISSUE }));
+    const unsigned = await fetch(`${base}/api/github/webhooks`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "d-0", "x-hub-signature-256": "sha256=00" },
+      body,
+    });
+    expect(unsigned.status).toBe(400);
+    const signature = `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
+    const res = await fetch(`${base}/api/github/webhooks`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "d-1", "x-hub-signature-256": signature },
+      body,
+    });
+    expect(res.status).toBe(200);
+
+    await until("the spec findings and label", () => repo.issues.get(7)?.labels.includes("opforge:spec-invalid") === true);
+    expect([...repo.comments.values()].map((c) => c.body.split("\n")[0])).toEqual(["<!-- opforge:spec-findings -->"]);
+    expect(fake.unexpected).toEqual([]);
+
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(output).toContain("SIGINT: stopping the worker and the server");
+    expect(output).toContain("job worker stopped");
+  }, 30_000);
+});
