@@ -15,6 +15,10 @@ const commands: Record<string, CommandEntry> = {
     summary: "check Python files for mistakes that make Airflow components fail (and --fix them)",
     load: async () => (await import("./validate.js")).validateCommand,
   },
+  stats: {
+    summary: "print the learning curve: first-attempt success, attempts, cost, errors, patterns, libraries",
+    load: async () => (await import("./stats.js")).statsCommand,
+  },
   spec: {
     summary: "spec check <spec.yaml>: print what is wrong with a component spec",
     load: async () => (await import("./spec-check.js")).specCommand,

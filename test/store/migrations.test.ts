@@ -18,8 +18,11 @@ const tableNames = (db: BetterSqlite3.Database) =>
     (r) => r.name,
   );
 
+/** The schema version this code knows, and a migration one past it, as a later release would add. */
+const latest = migrations.length;
+const pad = (n: number) => String(n).padStart(3, "0");
 const v2: Migration = {
-  version: 2,
+  version: latest + 1,
   name: "generation_labels",
   up(db) {
     db.exec("ALTER TABLE generations ADD COLUMN labels_json TEXT NOT NULL DEFAULT '[]'");
@@ -48,7 +51,7 @@ describe("openDatabase", () => {
     const path = join(dir, "opforge.db");
     openDatabase(path).close();
     const db = openDatabase(path);
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(latest);
     db.close();
   });
 
@@ -62,7 +65,7 @@ describe("openDatabase", () => {
 
     const db = openDatabase(path, { migrations: [...migrations, v2] });
     try {
-      expect(db.pragma("user_version", { simple: true })).toBe(2);
+      expect(db.pragma("user_version", { simple: true })).toBe(latest + 1);
       expect(db.prepare("SELECT delivery_id, event FROM webhook_deliveries").all()).toEqual([
         { delivery_id: "d-1", event: "issues" },
       ]);
@@ -80,7 +83,7 @@ describe("openDatabase", () => {
     raw.prepare("INSERT INTO notes VALUES ('kept')").run();
     raw.close();
     const db = openDatabase(path);
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(latest);
     expect(db.prepare("SELECT body FROM notes").get()).toEqual({ body: "kept" });
     db.close();
   });
@@ -88,16 +91,17 @@ describe("openDatabase", () => {
   it("refuses a database newer than the code, naming the path and both versions", () => {
     const path = join(dir, "opforge.db");
     const raw = new BetterSqlite3(path);
-    raw.pragma("user_version = 7");
+    const newer = latest + 5;
+    raw.pragma(`user_version = ${newer}`);
     raw.close();
     expect(() => openDatabase(path)).toThrow(
-      `database ${path} has schema version 7, this opforge knows up to 1; upgrade opforge`,
+      `database ${path} has schema version ${newer}, this opforge knows up to ${latest}; upgrade opforge`,
     );
     expect(() => openDatabase(path, { migrations: [...migrations, v2] })).toThrow(SchemaVersionError);
-    expect(() => openDatabase(path, { readonly: true })).toThrow("has schema version 7, this opforge knows up to 1");
+    expect(() => openDatabase(path, { readonly: true })).toThrow(`has schema version ${newer}, this opforge knows up to ${latest}`);
     // The refused file is left as it was.
     const after = new BetterSqlite3(path);
-    expect(after.pragma("user_version", { simple: true })).toBe(7);
+    expect(after.pragma("user_version", { simple: true })).toBe(newer);
     after.close();
   });
 
@@ -105,7 +109,7 @@ describe("openDatabase", () => {
     const path = join(dir, "opforge.db");
     openDatabase(path).close();
     const broken: Migration = {
-      version: 2,
+      version: latest + 1,
       name: "broken",
       up(db) {
         db.exec("CREATE TABLE half_done (x INTEGER)");
@@ -113,10 +117,10 @@ describe("openDatabase", () => {
       },
     };
     expect(() => openDatabase(path, { migrations: [...migrations, broken] })).toThrow(
-      /migration 002_broken failed on .*no such table: no_such_table/,
+      new RegExp(`migration ${pad(latest + 1)}_broken failed on .*no such table: no_such_table`),
     );
     const db = openDatabase(path);
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(latest);
     expect(tableNames(db)).not.toContain("half_done");
     db.close();
   });
@@ -125,9 +129,9 @@ describe("openDatabase", () => {
     const path = join(dir, "opforge.db");
     openDatabase(path, { migrations: [migrations[0] as Migration] }).close();
     expect(() => openDatabase(path, { readonly: true, migrations: [...migrations, v2] })).toThrow(
-      `database ${path} has schema version 1, this opforge needs 2; open it once read-write to migrate it`,
+      `database ${path} has schema version 1, this opforge needs ${latest + 1}; open it once read-write to migrate it`,
     );
-    const ro = openDatabase(path, { readonly: true });
+    const ro = openDatabase(path, { readonly: true, migrations: [migrations[0] as Migration] });
     expect(() => ro.prepare("INSERT INTO webhook_deliveries VALUES ('x', 'y', 1)").run()).toThrow(/readonly/);
     ro.close();
     expect(() => openDatabase(join(dir, "missing.db"), { readonly: true })).toThrow(/cannot open database .*missing\.db read-only/);
@@ -148,9 +152,9 @@ describe("openDatabase", () => {
 
 describe("checkMigrationList", () => {
   it("rejects gaps and out-of-order versions", () => {
-    const m3: Migration = { ...v2, version: 3, name: "skipped_two" };
-    expect(() => checkMigrationList([...migrations, m3])).toThrow(
-      'migration "skipped_two" has version 3 at position 2; versions must be 1, 2, 3, … in order',
+    const skipping: Migration = { ...v2, version: latest + 2, name: "skipped_one" };
+    expect(() => checkMigrationList([...migrations, skipping])).toThrow(
+      `migration "skipped_one" has version ${latest + 2} at position ${latest + 1}; versions must be 1, 2, 3, … in order`,
     );
     expect(() => checkMigrationList(migrations)).not.toThrow();
   });
