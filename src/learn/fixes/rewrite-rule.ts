@@ -90,9 +90,8 @@ function findMatches(rule: RulePatternsWithId, before: Pattern, after: Pattern, 
   if (!parsed || before.lines.length === 0) return [];
   const source = analysis.source;
   const { lines, comments } = tokensOf(analysis);
-  const errorsBefore = parsed.hasError ? syntaxErrors(source) : 0;
   const deleting = after.lines.length === 0;
-  const matches: RewriteMatch[] = [];
+  const found: RewriteMatch[] = [];
   for (let i = 0; i + before.lines.length <= lines.length; i++) {
     const captures = matchAt(before, lines, i);
     if (!captures) continue;
@@ -104,9 +103,8 @@ function findMatches(rule: RulePatternsWithId, before: Pattern, after: Pattern, 
     // Comments inside the replaced lines would be lost; a learned rule does not get to drop them.
     if (comments.some((c) => c.start >= start && c.start < end)) continue;
     const edit: TextEdit = { start, end, text: deleting ? "" : renderPattern(after, captures, first.indentText) };
-    if (syntaxErrors(applyEdits(source, [edit])) > errorsBefore) continue;
     const { line } = analysis.position(start);
-    matches.push({
+    found.push({
       rule: ruleId(rule),
       start,
       end,
@@ -116,7 +114,14 @@ function findMatches(rule: RulePatternsWithId, before: Pattern, after: Pattern, 
     });
     i += before.lines.length - 1;
   }
-  return matches;
+  if (found.length === 0) return [];
+  // The rewritten source must parse no worse. One parse checks all matches together; only when that
+  // fails is each match checked on its own, so a single bad spot does not cost the others.
+  const errorsBefore = parsed.hasError ? syntaxErrors(source) : 0;
+  const parsesWith = (matches: readonly RewriteMatch[]): boolean =>
+    syntaxErrors(applyEdits(source, matches.flatMap((m) => m.edits ?? []))) <= errorsBefore;
+  if (parsesWith(found)) return found;
+  return found.filter((m) => parsesWith([m]));
 }
 
 export function toRewriteRule(rule: RulePatternsWithId): RewriteRule {
