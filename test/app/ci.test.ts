@@ -4,7 +4,7 @@ import { listJobs } from "../../src/jobs/queue.js";
 import { listCiResults } from "../../src/store/ci-results.js";
 import { getGenerationByIssue, listAttempts } from "../../src/store/generations.js";
 import { startApp, type AppHarness } from "../support/app-harness.js";
-import { checkSuiteCompleted } from "../support/events.js";
+import { checkRunCompleted, checkSuiteCompleted } from "../support/events.js";
 import { expectMessage, filesReply, modelFiles, type CapturedMessage } from "../support/model.js";
 import { EXIT_CODE_ANNOTATION, pytestFailureLog } from "./ci-log.js";
 import { BRANCH, R, commentsOn, openHealthCheckPr, useNockChecks } from "./helpers.js";
@@ -166,5 +166,55 @@ describe("CI result on an opforge PR", () => {
     await a.receive("check_suite", checkSuiteCompleted({ suiteId: 118578147, headSha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", headBranch: "main", conclusion: "success" }));
     expect(listJobs(a.db)).toEqual([]);
     expect(a.fake.requests).toEqual([]);
+  });
+});
+
+describe("CI failures with little to read", () => {
+  it("a failed check with no output, annotations or log is still this PR's failure when the base branch is green", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    a.fake.completeSuite(a.repo, a.repo.refs.get("master") ?? "", [{ name: "test (3.11)", conclusion: "success" }], "master");
+    expectMessage(filesReply(PATCHED), USAGE);
+
+    const suiteId = a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "failure" }], BRANCH);
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "failure" }));
+    await a.drain();
+
+    const verdict = commentsOn(a, prNumber)[0]?.body ?? "";
+    expect(verdict).toContain("CI failed on attempt 1 of 3");
+    expect(verdict).toContain("**test (3.11)**");
+    expect(verdict).not.toContain("base branch");
+    expect(listCiResults(a.db, 1)).toMatchObject([{ attributedToBase: false }]);
+    expect(a.repo.refs.get(BRANCH)).not.toBe(headSha);
+  });
+});
+
+describe("several completion events for one commit", () => {
+  it("check_run.completed and check_suite.completed for the same failure: one verdict, one retry", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    expectMessage(filesReply(PATCHED), USAGE);
+    const suiteId = a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "failure", annotations: [EXIT_CODE_ANNOTATION], log: pytestFailureLog() }], BRANCH);
+    const run = a.repo.checkRuns.find((r) => r.suiteId === suiteId);
+
+    // opforge's own check run completing says nothing about CI.
+    const own = a.repo.checkRuns.find((r) => r.name === "opforge/validate");
+    await a.receive("check_run", checkRunCompleted({ runId: own?.id ?? 0, suiteId: own?.suiteId ?? 0, name: "opforge/validate", headSha, conclusion: "success" }));
+    expect(listJobs(a.db, { type: "ci-result" })).toEqual([]);
+
+    // check_run.completed example 0 and check_suite.completed example 1, patched as their builders say.
+    await a.receive("check_run", checkRunCompleted({ runId: run?.id ?? 0, suiteId, name: "test (3.11)", headSha, conclusion: "failure" }));
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "failure" }));
+    await a.drain();
+
+    expect(listJobs(a.db, { type: "ci-result" })).toHaveLength(2);
+    expect(listJobs(a.db, { type: "retry" })).toHaveLength(1);
+    expect(commentsOn(a, prNumber).map((c) => c.body.split("\n")[1])).toEqual([
+      "❌ **opforge**: CI failed on attempt 1 of 3.",
+      "🔁 **opforge** attempt 2 (a targeted patch of the previous code, after the CI failure).",
+    ]);
+    expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(2);
   });
 });

@@ -87,3 +87,18 @@ export function pullRequestClosed(input: { prNumber: number; merged: boolean; me
   payload.pull_request.head = { ...payload.pull_request.head, ref: input.headRef, sha: input.headSha };
   return payload;
 }
+
+/**
+ * `check_run.completed` example 0 (a failed GitHub Actions run). Patched: `installation`, `check_run.id`,
+ * `check_run.name`, `check_run.head_sha`, `check_run.conclusion`, `check_run.check_suite.id`.
+ */
+export function checkRunCompleted(input: { runId: number; suiteId: number; name: string; headSha: string; conclusion: "success" | "failure" }): Payload {
+  const payload = webhookExample<Payload & { check_run: Record<string, unknown> & { check_suite: Record<string, unknown> } }>("check_run", "completed", 0);
+  payload.installation = installation;
+  payload.check_run.id = input.runId;
+  payload.check_run.name = input.name;
+  payload.check_run.head_sha = input.headSha;
+  payload.check_run.conclusion = input.conclusion;
+  payload.check_run.check_suite = { ...payload.check_run.check_suite, id: input.suiteId, head_sha: input.headSha };
+  return payload;
+}
