@@ -87,8 +87,11 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
   const config = configResult.ok ? configResult.config : null;
   const attempts = listAttempts(s.db, generation.id);
   const committed = attempts.filter((a) => a.commitSha !== null);
+  // max_attempts bounds opforge's own loop; a maintainer who asks with /retry (as the escalation invites)
+  // may go past it. The budget still applies to everyone.
+  const limits = config === null ? null : { ...config, auto_retry: true, ...(p.trigger === "manual_retry" ? { max_attempts: Number.MAX_SAFE_INTEGER } : {}) };
   const stop = retryStopReason({
-    config: config === null ? null : { ...config, auto_retry: true },
+    config: limits,
     committedAttempts: committed.length,
     spentUsd: monthlySpendUsd(s.db, p.installationId, s.now()),
   });

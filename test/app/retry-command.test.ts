@@ -1,8 +1,10 @@
+import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { listJobs } from "../../src/jobs/queue.js";
 import { listAttempts, getGenerationByIssue } from "../../src/store/generations.js";
 import { startApp, type AppHarness } from "../support/app-harness.js";
-import { prCommentCreated } from "../support/events.js";
+import { checkSuiteCompleted, prCommentCreated } from "../support/events.js";
+import { EXIT_CODE_ANNOTATION, pytestFailureLog } from "./ci-log.js";
 import { expectMessage, filesReply, modelFiles, type CapturedMessage } from "../support/model.js";
 import { anthropicProvider } from "../../src/generate/providers/index.js";
 import { BRANCH, R, commentsOn, openHealthCheckPr, useNockChecks } from "./helpers.js";
@@ -117,5 +119,39 @@ describe("/retry on an opforge PR", () => {
 
     expect(listJobs(a.db, { type: "retry" })).toEqual([]);
     expect(commentsOn(a, prNumber).filter((c) => c.user.type === "Bot")).toEqual([]);
+  });
+});
+
+describe("/retry after opforge stopped on its own", () => {
+  it("the escalation invites /retry, and a maintainer's /retry is honoured even past max_attempts", async () => {
+    // This test needs its own configuration: the app made by beforeEach goes.
+    await app?.close();
+    nock.cleanAll();
+    const a = await startApp({ config: "max_attempts: 2\n", providerFor: () => anthropicProvider({ apiKey: "sk-ant-test", maxRetries: 0 }) });
+    app = a;
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    const failOn = async (sha: string) => {
+      const suiteId = a.fake.completeSuite(a.repo, sha, [{ name: "test (3.11)", conclusion: "failure", annotations: [EXIT_CODE_ANNOTATION], log: pytestFailureLog() }], BRANCH);
+      // check_suite.completed example 1; patched installation, check_suite.id/head_sha/after/head_branch/conclusion.
+      await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha: sha, headBranch: BRANCH, conclusion: "failure" }));
+      await a.drain();
+    };
+    expectMessage(filesReply(GUIDED), USAGE);
+    await failOn(headSha);
+    const second = a.repo.refs.get(BRANCH) ?? "";
+    await failOn(second);
+    const escalation = commentsOn(a, prNumber).at(-1)?.body ?? "";
+    expect(escalation).toContain("Comment `/retry <guidance>` to try again with your hints.");
+
+    a.repo.permissions.set("octocat-maintainer", "maintain");
+    const third = FILES.map((f) => (f.role === "component" ? { ...f, content: `${f.content}\n# Third try, guided.\n` } : f));
+    const prompts: CapturedMessage[] = [];
+    expectMessage(filesReply(third), USAGE, prompts);
+    await comment(prNumber, "octocat-maintainer", "/retry build the hook in execute(), not in __init__");
+
+    expect(prompts[0]?.messages[0]?.content).toContain("build the hook in execute(), not in __init__");
+    expect(a.fake.commit(a.repo.refs.get(BRANCH) ?? "")?.parents).toEqual([second]);
+    expect(commentsOn(a, prNumber).filter((c) => c.user.type === "Bot").at(-1)?.body).toContain("attempt 3 (regenerated from the spec, asked by @octocat-maintainer)");
   });
 });
