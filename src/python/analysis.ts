@@ -56,6 +56,9 @@ export function componentKindOfClass(cls: ClassFact): ComponentKind | undefined 
   return undefined;
 }
 
+/** Generated components are a few hundred lines; anything this large is not one and would only cost seconds. */
+export const MAX_SOURCE_CHARS = 5_000_000;
+
 export async function analyze(source: string, options: ValidateOptions = {}): Promise<Analysis> {
   const resolved = resolveOptions(options);
   const scan = scanSource(source);
@@ -63,7 +66,9 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
   let parsed: ParsedSource | undefined;
   let parseFailure: string | undefined;
   const blocked = scan.issues.some((i) => i.kind === "null-byte" || i.message === "too many nested parentheses");
-  if (!blocked) {
+  if (!blocked && source.length > MAX_SOURCE_CHARS) {
+    parseFailure = `the file has ${(source.length / 1e6).toFixed(1)} million characters; opforge analyses files up to ${MAX_SOURCE_CHARS / 1e6} million`;
+  } else if (!blocked) {
     try {
       parsed = await parsePython(source);
     } catch (err) {

@@ -289,14 +289,23 @@ export function analyzeScopes(root: PyNode, source: string): ScopeAnalysis {
   return { module, scopes, uses, hasStarImport };
 }
 
-/** Uses of names that no visible scope binds and that are not builtins. Empty when the module star-imports. */
+const MAX_GUARD_CHECKS = 20;
+
+/** The first use of each name that no visible scope binds and that are not builtins. Empty when the module star-imports. */
 export function undefinedNames(analysis: ScopeAnalysis, source: string): NameUse[] {
   if (analysis.hasStarImport) return [];
   const out: NameUse[] = [];
+  const reported = new Set<string>();
+  // The NameError guard walks up the tree; bound how often per name so deep expressions stay linear.
+  const guardChecks = new Map<string, number>();
   for (const use of analysis.uses) {
-    if (BUILTIN_NAMES.has(use.name)) continue;
+    if (reported.has(use.name) || BUILTIN_NAMES.has(use.name)) continue;
     if (resolves(use)) continue;
+    const checks = guardChecks.get(use.name) ?? 0;
+    if (checks >= MAX_GUARD_CHECKS) continue;
+    guardChecks.set(use.name, checks + 1);
     if (guardedByNameError(use.node, source)) continue;
+    reported.add(use.name);
     out.push(use);
   }
   return out;

@@ -12,7 +12,7 @@ function treeErrors(a: Analysis): Hit[] {
   for (const issue of a.scan.issues) {
     if (issue.kind !== "indentation") hits.push({ line: issue.line, column: issue.column, message: `SyntaxError: ${issue.message}` });
   }
-  if (a.parseFailure) hits.push({ line: 1, column: 1, message: `file too complex to analyse: ${a.parseFailure}` });
+  if (a.parseFailure) hits.push({ line: 1, column: 1, message: `not analysed: ${a.parseFailure}` });
   const parsed = a.parsed;
   if (!parsed) return hits;
   // Python 2 statements that tree-sitter's grammar still accepts.
