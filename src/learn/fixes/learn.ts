@@ -12,7 +12,7 @@ import { MAX_RULE_LINES, MAX_RULE_TOKENS, MIN_ANCHOR_TOKENS, MIN_FIXED_TOKENS } 
 import { anchorTokens, compilePattern, fixedTokens, tokenCount } from "./pattern.js";
 import { tokenTexts } from "./tokens.js";
 import type { Unit } from "./units.js";
-import { contextOf, statementUnits } from "./units.js";
+import { contextOf, nodeAt, statementUnits } from "./units.js";
 
 export interface MergeInput {
   generatedFiles: readonly { path: string; content: string }[];
@@ -103,11 +103,31 @@ function anchorUnits(hunk: Hunk, units: readonly Unit[]): Unit[] {
   return next ? [next] : [];
 }
 
-function regionsOf(hunks: readonly Hunk[], units: readonly Unit[]): Region[] {
+/**
+ * Where the parse is broken (the human often fixed exactly that), tree-sitter wraps lines in ERROR nodes
+ * that are no statements: a changed line no unit covers becomes a unit of its own.
+ */
+function lineUnits(hunk: Hunk, parsed: ParsedSource): Unit[] {
+  const out: Unit[] = [];
+  for (let line = hunk.oldStart; line < hunk.oldStart + hunk.oldLines; line++) {
+    const start = parsed.lines.lineStart(line);
+    const text = parsed.source.slice(start, parsed.source.indexOf("\n", start) === -1 ? undefined : parsed.source.indexOf("\n", start));
+    const indent = /^[ \t]*/.exec(text)?.[0].length ?? 0;
+    if (text.trim() === "" || text.trim().startsWith("#")) continue;
+    out.push({ node: nodeAt(parsed.root, start + indent), startLine: line, endLine: line });
+  }
+  return out;
+}
+
+function regionsOf(hunks: readonly Hunk[], units: readonly Unit[], parsed: ParsedSource): Region[] {
   const regions: Region[] = [];
   let shift = 0;
   for (const hunk of hunks) {
-    const anchors = anchorUnits(hunk, units);
+    let anchors = anchorUnits(hunk, units);
+    if (hunk.oldLines > 0) {
+      const covered = (line: number): boolean => anchors.some((u) => u.startLine <= line && u.endLine >= line);
+      anchors = [...anchors, ...lineUnits(hunk, parsed).filter((u) => !covered(u.startLine))];
+    }
     // Removed lines are in the region; an insertion sits between old lines `oldStart - 1` and `oldStart`,
     // so the region reaches up to it from the anchor before, or starts at it when anchored on the next.
     const oldStart = Math.min(hunk.oldStart, ...anchors.map((u) => u.startLine));
@@ -260,7 +280,7 @@ export async function analyzeMerge(input: MergeInput): Promise<MergeLessons> {
     }
     const generated = await parseOrUndefined(file.content);
     const mergedTree = await parseOrUndefined(merged);
-    const regions = generated ? regionsOf(patch.hunks, statementUnits(generated)) : [];
+    const regions = generated ? regionsOf(patch.hunks, statementUnits(generated), generated) : [];
     const hunks: HunkView[] = [];
     if (!generated || !mergedTree || mergedTree.hasError) {
       const reason = !generated ? "the generated file could not be parsed" : "the merged file does not parse";

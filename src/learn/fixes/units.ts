@@ -18,7 +18,7 @@ const SIMPLE = new Set([
   "expression_statement", "return_statement", "pass_statement", "import_statement", "import_from_statement",
   "future_import_statement", "raise_statement", "assert_statement", "delete_statement", "global_statement",
   "nonlocal_statement", "break_statement", "continue_statement", "print_statement", "exec_statement",
-  "type_alias_statement", "decorator", "ERROR",
+  "type_alias_statement", "decorator",
 ]);
 
 const COMPOUND = new Set([
@@ -52,6 +52,16 @@ export function statementUnits(parsed: ParsedSource): Unit[] {
   return units.sort((a, b) => a.startLine - b.startLine || a.endLine - b.endLine);
 }
 
+/** The deepest node that contains `offset`. */
+export function nodeAt(root: PyNode, offset: number): PyNode {
+  let node = root;
+  for (;;) {
+    const child = node.children.find((c) => c.start <= offset && offset < c.end);
+    if (!child) return node;
+    node = child;
+  }
+}
+
 /**
  * Where a statement sits, as a rule's context: `def <name>` inside a function with an API name
  * (`def __init__`, `def execute`), `def *` inside any other function, `class *` in a class body, ''
@@ -72,11 +82,5 @@ export function contextOf(node: PyNode, source: string): string {
 
 /** The context of the statement at `offset` in a parsed source (see {@link contextOf}). */
 export function contextAt(root: PyNode, offset: number, source: string): string {
-  let node = root;
-  for (;;) {
-    const child = node.children.find((c) => c.start <= offset && offset < c.end);
-    if (!child) break;
-    node = child;
-  }
-  return contextOf(node, source);
+  return contextOf(nodeAt(root, offset), source);
 }

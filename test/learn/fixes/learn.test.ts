@@ -172,6 +172,18 @@ describe("a learned rule applied to a different component", () => {
     expect(result.source).toContain("    def reset(self):\n        super().__init__()\n");
   });
 
+  it("learns a syntax fix line by line where the generated file did not parse, and repairs another broken file", async () => {
+    const broken = ORDER_MERGED.replace("def execute(self, context):", "def execute(self, context)");
+    const [rule] = await learnFromMerge(mergeInput(broken, ORDER_MERGED));
+    expect([rule?.before, rule?.after]).toEqual(["def execute(self, context)", "def execute(self, context):"]);
+
+    const other = ORDER_OTHER.replace("def execute(self, context):", "def execute(self, context)");
+    expect((await parsePython(other)).hasError).toBe(true);
+    const result = await applyOnce(rule!, 5, other);
+    expect(result.source).toBe(ORDER_OTHER);
+    expect((await parsePython(result.source)).hasError).toBe(false);
+  });
+
   it("does not fire outside the context it was learned in, over comments, or where the result would not parse", async () => {
     const rule = byBefore(await learnFromMerge(mergeInput(WEATHER_GENERATED, WEATHER_MERGED)), "$1 = context");
     // In poke() rather than execute(): the rule was learned in `def execute`.
