@@ -152,3 +152,37 @@ describe("after a PR was closed unmerged", () => {
     expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 9, status: "ci_running" });
   });
 });
+
+describe("local validation between the model and the PR", () => {
+  it("repairs what it can before the commit and reports the rest as check run annotations on the committed paths", async () => {
+    const a = await start();
+    const sloppy = FILES.map((f) =>
+      f.role === "component"
+        ? { ...f, content: f.content.replace('template_fields = ("endpoint",)', 'template_fields = ("endpoint")').replace("        return result", "        print(result)\n        return result") }
+        : f,
+    );
+    expect(sloppy[0]?.content).toContain('template_fields = ("endpoint")\n');
+    expectMessage(filesReply(sloppy), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+
+    const component = a.fake.filesAt(a.repo, headSha).get("plugins/operators/health_check_operator.py") ?? "";
+    expect(component).toContain('template_fields = ("endpoint",)');
+    expect(component).toContain("print(result)");
+
+    const run = a.fake.calls("POST", `${R}/check-runs`)[0]?.body as {
+      conclusion: string;
+      output: { title: string; annotations: { path: string; annotation_level: string; title: string; start_line: number }[] };
+    };
+    expect(run.conclusion).toBe("neutral");
+    expect(run.output.title).toBe("0 error(s), 1 warning(s)");
+    expect(run.output.annotations).toEqual([
+      expect.objectContaining({ path: "plugins/operators/health_check_operator.py", annotation_level: "warning", title: "print-call" }),
+    ]);
+    const printLine = component.split("\n").findIndex((line) => line.includes("print(result)")) + 1;
+    expect(run.output.annotations[0]?.start_line).toBe(printLine);
+
+    const body = a.repo.pulls.get(prNumber)?.body ?? "";
+    expect(body).toContain(`| warning | \`plugins/operators/health_check_operator.py:${printLine}\` | \`print-call\` |`);
+    expect(body).toMatch(/- `plugins\/operators\/health_check_operator\.py`: .*\(`fix\/template-fields-string`\)/);
+  });
+});
