@@ -4,12 +4,12 @@
  */
 import { diffLines, structuredPatch } from "diff";
 import type { ParsedSource } from "../../python/parser.js";
-import { parsePython } from "../../python/parser.js";
+import { ParseAbortedError, parsePython } from "../../python/parser.js";
 import type { NameClasses } from "./abstract.js";
 import { abstractPair, classifyNames } from "./abstract.js";
 import { describeChange } from "./describe.js";
 import { MAX_RULE_LINES, MAX_RULE_TOKENS, MIN_ANCHOR_TOKENS, MIN_FIXED_TOKENS } from "./limits.js";
-import { anchorTokens, compilePattern, fixedTokens, tokenCount } from "./pattern.js";
+import { anchorTokens, compilePattern, fixedTokens } from "./pattern.js";
 import { tokenTexts } from "./tokens.js";
 import type { Unit } from "./units.js";
 import { contextOf, nodeAt, statementUnits } from "./units.js";
@@ -171,8 +171,9 @@ function snippetDiff(before: string, after: string, oldStart: number, newStart: 
 async function parseOrUndefined(source: string): Promise<ParsedSource | undefined> {
   try {
     return await parsePython(source);
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (err instanceof ParseAbortedError) return undefined;
+    throw err;
   }
 }
 
@@ -187,6 +188,9 @@ function checkInput(input: MergeInput): void {
   if (!Number.isInteger(input.prNumber) || input.prNumber < 1) throw new Error(`learnFromMerge: prNumber must be a positive integer, got ${JSON.stringify(input.prNumber)}`);
   if (typeof input.mergeSha !== "string" || !/^[0-9a-f]{7,64}$/i.test(input.mergeSha)) {
     throw new Error(`learnFromMerge: mergeSha must be a commit sha, got ${JSON.stringify(input.mergeSha)}`);
+  }
+  if (!Array.isArray(input.signatureIds) || input.signatureIds.some((id) => !Number.isInteger(id) || id < 1)) {
+    throw new Error("learnFromMerge: signatureIds must be an array of positive integers (error signature ids)");
   }
   if (typeof input.repo !== "string" || !/^[\w.-]+\/[\w.-]+$/.test(input.repo)) throw new Error(`learnFromMerge: repo must be "owner/name", got ${JSON.stringify(input.repo)}`);
 }
@@ -229,7 +233,6 @@ function learnRegion(
   if (fixedTokens(before).length < MIN_FIXED_TOKENS || anchorTokens(before).length < MIN_ANCHOR_TOKENS) {
     return skip("too little fixed code around the change to apply it elsewhere safely");
   }
-  if (tokenCount(before) === 0) return skip("the change only adds code, with nothing to anchor it on");
   const first = [...region.units].sort((a, b) => a.node.start - b.node.start)[0] as Unit;
   const context = contextOf(first.node, generated.source);
   const candidate: LearnedRuleCandidate = {
