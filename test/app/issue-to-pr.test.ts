@@ -4,6 +4,7 @@ import { countJobs, listJobs } from "../../src/jobs/queue.js";
 import { getGenerationByIssue, listAttempts } from "../../src/store/generations.js";
 import { startApp, type AppHarness } from "../support/app-harness.js";
 import { issueLabeled } from "../support/events.js";
+import { webhookExample } from "../support/webhook-examples.js";
 import { BOT } from "../support/fake-github.js";
 import { BROKEN_ISSUE, HEALTH_CHECK_ISSUE, HEALTH_CHECK_ISSUE_EDITED } from "./specs.js";
 
@@ -143,6 +144,20 @@ describe("labeled issue with a valid spec", () => {
     const status = commentsOn(7);
     expect(status).toHaveLength(1);
     expect(status[0]?.body).toContain("pull request #8 was updated");
+  });
+
+  it("takes an issue opened with the label already on it (an issue form's labels)", async () => {
+    app.fake.addIssue(app.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    // issues.opened example 0; patched installation, issue.number, issue.body, issue.labels (its label renamed).
+    const payload = webhookExample<Record<string, unknown> & { issue: Record<string, unknown> & { labels: { name: string }[] } }>("issues", "opened", 0);
+    payload.installation = issueLabeled({ issueNumber: 7, body: "" }).installation;
+    payload.issue.number = 7;
+    payload.issue.body = HEALTH_CHECK_ISSUE;
+    payload.issue.labels = payload.issue.labels.map((l) => ({ ...l, name: "generate-operator" }));
+    await app.receive("issues", payload);
+    await app.drain();
+    expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+    expect(app.repo.refs.has(BRANCH)).toBe(true);
   });
 
   it("ignores an issue labeled with another label", async () => {
