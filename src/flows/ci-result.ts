@@ -3,6 +3,7 @@ import type { CiFailure } from "../ci/types.js";
 import { getBranchHeadSha } from "../github/branches.js";
 import { createComment } from "../github/comments.js";
 import { OWN_CHECK_NAME } from "../handlers/checks.js";
+import { TransientJobError } from "../jobs/errors.js";
 import { enqueue } from "../jobs/queue.js";
 import type { Job } from "../jobs/queue.js";
 import type { JobContext } from "../jobs/worker.js";
@@ -30,7 +31,12 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   const p = job.payload as JobPayloads["ci-result"];
   const repoFull = `${p.owner}/${p.repo}`;
   const generation = getGenerationByHeadSha(s.db, repoFull, p.headSha);
-  if (generation === null || generation.headSha !== p.headSha || generation.prNumber === null) return;
+  if (generation === null || generation.headSha !== p.headSha) return;
+  if (generation.prNumber === null) {
+    // The commit is pushed but its PR is not open yet (CI was quicker than the PR step, or that job's process
+    // died in between and waits for its lease to expire): judge it once the PR exists.
+    throw new TransientJobError(`no pull request yet for ${repoFull}@${p.headSha.slice(0, 7)}`);
+  }
   const octokit = await s.octokitFor(p.installationId);
   const coords = { owner: p.owner, repo: p.repo };
 

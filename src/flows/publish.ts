@@ -147,6 +147,9 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
     }),
   );
   updateAttempt(s.db, round.attemptId, { commitSha: commit.commitSha }, s.now());
+  // Known as opforge's head from the moment it is pushed: CI may finish before the PR step does (a push
+  // workflow, or this process dying here), and its completion events must find the generation.
+  updateGeneration(s.db, generation.id, { branch, headSha: commit.commitSha }, s.now());
 
   const attempts = listAttempts(s.db, generation.id);
   const summary = buildPrSummary({

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getJob, listJobs } from "../../src/jobs/queue.js";
 import { getGenerationByIssue } from "../../src/store/generations.js";
 import { startApp, type AppHarness } from "../support/app-harness.js";
-import { issueLabeled } from "../support/events.js";
+import { checkSuiteCompleted, issueLabeled } from "../support/events.js";
 import { BRANCH, R, commentsOn, useNockChecks } from "./helpers.js";
 import { HEALTH_CHECK_ISSUE } from "./specs.js";
 
@@ -61,24 +61,31 @@ describe("a worker process killed in the middle of a generation", () => {
     expect(Object.keys(orphan?.steps ?? {})).not.toContain("pull-request");
     expect(a.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(0);
-    const commitSha = a.repo.refs.get(BRANCH);
+    const commitSha = a.repo.refs.get(BRANCH) ?? "";
+
+    // CI on the pushed commit finishes while no worker is alive: its event must not be lost.
+    const suiteId = a.fake.completeSuite(a.repo, commitSha, [{ name: "test (3.11)", conclusion: "failure" }], BRANCH);
+    // check_suite.completed example 1; patched installation, check_suite.id/head_sha/after/head_branch/conclusion.
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha: commitSha, headBranch: BRANCH, conclusion: "failure" }));
+    expect(listJobs(a.db, { type: "ci-result" })).toHaveLength(1);
 
     // A new worker (this process) whose clock is past the dead worker's lease picks the job up.
     a.clock.ms = Date.now() + LEASE_MS + 1_000;
-    await a.drain();
+    await a.drain({ retries: true });
 
     expect(getJob(a.db, job?.id ?? 0)).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(a.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
+    // One commit by the generation job (the CI retry that follows regenerates the same files: no new commit).
     expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
-    expect(a.fake.calls("POST", `${R}/git/trees`)).toHaveLength(1);
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
-    expect(a.fake.calls("POST", `${R}/check-runs`)).toHaveLength(1);
     expect(a.fake.calls("POST", `${R}/issues/7/comments`)).toHaveLength(1);
     expect(a.repo.refs.get(BRANCH)).toBe(commitSha);
     expect(a.repo.pulls.get(8)?.headSha).toBe(commitSha);
+    // The CI verdict came once the PR existed.
+    expect(commentsOn(a, 8)[0]?.body).toContain("CI failed on attempt 1 of 3");
     const status = commentsOn(a, 7);
     expect(status).toHaveLength(1);
     expect(status[0]?.body).toContain("opened pull request #8");
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 8, headSha: commitSha, status: "ci_running" });
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 8, headSha: commitSha });
   });
 });
