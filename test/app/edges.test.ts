@@ -80,6 +80,21 @@ describe("limits", () => {
     expect(a.repo.refs.get(BRANCH)).toBe(headSha);
   });
 
+  it("budget_usd: a CI failure after the month's budget is spent is reported without a retry; the next issue is refused", async () => {
+    const a = await start({ config: "budget_usd: 0.005\n" });
+    expectMessage(filesReply(FILES), USAGE); // $0.007 with the default prices
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    await ciFails(a, headSha);
+    expect(commentsOn(a, prNumber)[0]?.body).toContain("The monthly budget (`budget_usd`) is used up, so opforge does not retry.");
+    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+
+    a.fake.addIssue(a.repo, { number: 11, body: HEALTH_CHECK_ISSUE.replace("HealthCheckOperator", "ReadinessCheckOperator"), labels: ["generate-operator"] });
+    await a.receive("issues", issueLabeled({ issueNumber: 11, body: HEALTH_CHECK_ISSUE.replace("HealthCheckOperator", "ReadinessCheckOperator") }));
+    await a.drain();
+    expect(commentsOn(a, 11)[0]?.body).toContain("The monthly budget of $0.0050 is used up ($0.0070 spent)");
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+  });
+
   it("/retry on a closed PR is answered, not acted on", async () => {
     const a = await start();
     expectMessage(filesReply(FILES), USAGE);
