@@ -1,0 +1,298 @@
+/**
+ * The learning loop: the one place where signals go into the stores (a CI verdict, a merge, a closed PR)
+ * and the one place where the stores come out as context for the next generation (patterns, fixes,
+ * library notes for the prompt; learned rewrite rules for the repair pass).
+ */
+import type { CiFailure } from "../ci/types.js";
+import type { LearnedContextItem } from "../generate/types.js";
+import type { Finding, RewriteRule } from "../python/index.js";
+import type { ComponentSpec } from "../spec/types.js";
+import type { Database } from "../store/database.js";
+import { bestFixes, frequentSignatures, instructionRef, recordFailures, recordFixAttempt, resolveFixAttempts } from "./errors/index.js";
+import { activeRules, analyzeMerge, recordRuleOutcome, renderLessonsComment, saveRuleCandidates, learnedRuleId, discardRules, promoteRules } from "./fixes/index.js";
+import {
+  distributionForImport,
+  importedLibraries,
+  libraryNotes,
+  libraryOutcomesFromCi,
+  normalizeLibraryName,
+  recordLibraryOutcomes,
+  requirementLibrary,
+} from "./libraries/index.js";
+import { extractPatterns, markUsed, recordMergedPatterns, recordPatternOutcome, retrievePatterns } from "./patterns/index.js";
+import type { PatternCandidate } from "./patterns/index.js";
+
+export interface LearningSettings {
+  now: () => number;
+  /** Uniform [0, 1): Thompson sampling among near-equal patterns. */
+  random: () => number;
+  /** Confidence from which a learned rewrite rule is applied without asking (below it: guidance only). */
+  autoApplyThreshold?: number;
+  patternLimit?: number;
+}
+
+export interface LearnedContext {
+  learned: LearnedContextItem[];
+  rules: RewriteRule[];
+}
+
+/** One attempt as the learning layer needs it. */
+export interface AttemptRecord {
+  number: number;
+  files: { path: string; content: string }[];
+  learnedContext: unknown;
+  appliedFixes: unknown[];
+}
+
+export interface CiVerdict {
+  generationId: number;
+  spec: ComponentSpec;
+  attempt: AttemptRecord;
+  passed: boolean;
+  /** Failures that are the generated code's fault (not those that fail on the base branch too). */
+  failures: CiFailure[];
+  /** No retry will follow: the generation ends on this verdict. */
+  final: boolean;
+}
+
+export interface MergeSignal {
+  generationId: number;
+  spec: ComponentSpec;
+  repo: string;
+  prNumber: number;
+  mergeSha: string;
+  /** Files of the last committed attempt, with their roles. */
+  generatedFiles: { path: string; content: string; role?: string }[];
+  mergedFiles: ReadonlyMap<string, string | null>;
+  /** Every attempt of the generation (for the patterns its prompts used). */
+  attempts: AttemptRecord[];
+  /** Error signatures seen on this PR. */
+  signatureIds: number[];
+}
+
+export interface MergeLesson {
+  /** The PR comment "what you changed vs. what I generated", or null when the files were merged unchanged. */
+  comment: string | null;
+  ruleIds: number[];
+  patternIds: number[];
+}
+
+function specQuery(spec: ComponentSpec): string {
+  return [
+    spec.name,
+    spec.display_name ?? "",
+    spec.description,
+    spec.category,
+    ...spec.dependencies,
+    ...spec.implementation_hints,
+    ...spec.params.map((p) => p.name),
+  ].join(" ");
+}
+
+function majorOf(spec: ComponentSpec): "2" | "3" | "both" {
+  return spec.airflow_version;
+}
+
+/** `pattern:12` and `rule:4` refs of the learned items an attempt's prompt used. */
+export function usedRefs(learnedContext: unknown, prefix: "pattern" | "rule"): number[] {
+  if (!Array.isArray(learnedContext)) return [];
+  return learnedContext.flatMap((item: unknown) => {
+    const ref = typeof item === "object" && item !== null ? (item as { ref?: unknown }).ref : undefined;
+    if (typeof ref !== "string" || !ref.startsWith(`${prefix}:`)) return [];
+    const id = Number(ref.slice(prefix.length + 1));
+    return Number.isInteger(id) && id > 0 ? [id] : [];
+  });
+}
+
+/** Ids of learned rewrite rules the repair pass applied in an attempt (`learned/<id>`). */
+export function appliedRuleIds(appliedFixes: unknown[]): number[] {
+  return appliedFixes.flatMap((fix: unknown) => {
+    const rule = typeof fix === "object" && fix !== null ? (fix as { rule?: unknown }).rule : undefined;
+    const id = typeof rule === "string" ? learnedRuleId(rule) : undefined;
+    return id === undefined || id === null ? [] : [id];
+  });
+}
+
+function roleOf(path: string, role?: string): "component" | "test" | "dag" {
+  if (role === "component" || role === "test" || role === "dag") return role;
+  const name = path.split("/").at(-1) ?? path;
+  if (name.startsWith("test_")) return "test";
+  if (name.endsWith("_example_dag.py") || path.includes("dags/")) return "dag";
+  return "component";
+}
+
+export class Learning {
+  constructor(
+    private readonly db: Database,
+    private readonly settings: LearningSettings,
+  ) {}
+
+  /** What the next generation of this spec gets from the stores, most decisive first. */
+  contextFor(spec: ComponentSpec): LearnedContext {
+    const now = this.settings.now();
+    const items: LearnedContextItem[] = [];
+
+    for (const note of libraryNotes(this.db, { dependencies: spec.dependencies, airflowMajor: majorOf(spec) })) {
+      if (note.alternative === undefined && note.verdict === "unknown") continue;
+      items.push({
+        kind: "library",
+        title: `${note.library}: ${note.verdict}`,
+        body: [note.sentence, note.alternative?.snippet ?? ""].filter((t) => t !== "").join("\n"),
+        reason: note.verdict === "incompatible" || note.score.failures > 0 ? `${note.library} failed in CI before` : `${note.library} is a dependency of this spec`,
+        ref: `library:${note.library}`,
+      });
+    }
+
+    const rules = activeRules(this.db, { autoApplyThreshold: this.settings.autoApplyThreshold ?? 0.7 });
+    for (const g of rules.guidance) {
+      items.push({
+        kind: "fix",
+        title: g.description,
+        body: `Humans changed\n${g.before}\ninto\n${g.after}`,
+        reason: `learned from ${g.source}; confidence ${g.confidence.toFixed(2)} (below the auto-apply threshold)`,
+        ref: `rule:${g.ruleId}`,
+      });
+    }
+
+    const frequent = frequentSignatures(this.db, { componentType: spec.component_type, category: spec.category, limit: 5 });
+    const best = new Map(
+      bestFixes(this.db, { signatureIds: frequent.map((f) => f.signatureId), limit: 20 }).map((b) => [b.signatureId, b]),
+    );
+    for (const f of frequent) {
+      const fix = best.get(f.signatureId);
+      items.push({
+        kind: "fix",
+        title: `Avoid: ${f.signature}`,
+        body: `${f.rootCause}. ${fix === undefined ? f.fixStrategy : fix.sentence}`,
+        reason: `seen ${f.occurrences}× in ${spec.component_type}s${spec.category === "" ? "" : ` of category ${spec.category}`}`,
+        ref: `signature:${f.signatureId}`,
+      });
+    }
+
+    // A pattern from another category only comes along when it needs no library or one this spec declares:
+    // an HTTP client pattern has nothing to teach a file-checksum operator.
+    const declared = new Set(spec.dependencies.map((d) => requirementLibrary(d)).filter((l): l is string => l !== undefined));
+    const patterns = retrievePatterns(this.db, {
+      componentType: spec.component_type,
+      category: spec.category,
+      queryText: specQuery(spec),
+      limit: this.settings.patternLimit ?? 6,
+      random: this.settings.random,
+      now,
+    }).filter(
+      (p) =>
+        p.category === spec.category ||
+        p.libraries.every((lib) => declared.has(normalizeLibraryName(distributionForImport(lib)))),
+    );
+    for (const p of patterns) {
+      items.push({ kind: "pattern", title: `${p.kind}: ${p.description}`, body: p.code, reason: p.reason, ref: `pattern:${p.id}` });
+    }
+    if (patterns.length > 0) markUsed(this.db, patterns.map((p) => p.id), now);
+    return { learned: items, rules: rules.autoApply };
+  }
+
+  /**
+   * A CI verdict on an attempt: failures become error signatures, the fixes tried for the previous failures
+   * are settled, learned rules applied in this attempt are credited or blamed, the libraries it imports get
+   * an outcome, and a final failure counts against the patterns its prompt used. One transaction.
+   * Returns the signature id of each failure, in order.
+   */
+  async onCiVerdict(verdict: CiVerdict): Promise<number[]> {
+    const now = this.settings.now();
+    const libraries = await importedLibraries(verdict.attempt.files);
+    const outcomes = libraryOutcomesFromCi(verdict.failures, libraries, verdict.passed);
+    const meta = { generationId: verdict.generationId, componentType: verdict.spec.component_type, category: verdict.spec.category };
+    return this.db.transaction((): number[] => {
+      const signatureIds = verdict.failures.length === 0 ? [] : recordFailures(this.db, verdict.failures, meta, now);
+      resolveFixAttempts(this.db, { generationId: verdict.generationId, passed: verdict.passed, stillFailingSignatureIds: signatureIds }, now);
+      for (const ruleId of appliedRuleIds(verdict.attempt.appliedFixes)) recordRuleOutcome(this.db, ruleId, verdict.passed, now);
+      recordLibraryOutcomes(this.db, outcomes, { airflowMajor: verdict.spec.airflow_version === "3" ? "3" : "2", generationId: verdict.generationId }, now);
+      if (verdict.final && !verdict.passed) {
+        recordPatternOutcome(this.db, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
+      }
+      return signatureIds;
+    })();
+  }
+
+  /** Before a retry is generated: the fixes it will try for the previous failures are recorded as pending. */
+  recordRetryFixes(input: { generationId: number; attemptNumber: number; signatureIds: number[]; strategy: string; appliedFixes: unknown[] }): void {
+    const now = this.settings.now();
+    this.db.transaction(() => {
+      for (const signatureId of new Set(input.signatureIds)) {
+        recordFixAttempt(
+          this.db,
+          { signatureId, fixKind: "prompt_instruction", fixRef: instructionRef(input.strategy), fixLabel: `retry: ${input.strategy}`, generationId: input.generationId, attemptNumber: input.attemptNumber },
+          now,
+        );
+        for (const fix of input.appliedFixes) {
+          const rule = typeof fix === "object" && fix !== null ? (fix as { rule?: unknown }).rule : undefined;
+          if (typeof rule !== "string") continue;
+          const learned = learnedRuleId(rule);
+          recordFixAttempt(
+            this.db,
+            { signatureId, fixKind: learned === null || learned === undefined ? "fixer" : "learned_rule", fixRef: rule, generationId: input.generationId, attemptNumber: input.attemptNumber },
+            now,
+          );
+        }
+      }
+    })();
+  }
+
+  /** Local validator findings are errors too: they feed the same signatures as CI failures. */
+  recordValidatorFindings(generationId: number, spec: ComponentSpec, findings: Finding[]): number[] {
+    const errors = findings.filter((f) => f.severity === "error");
+    if (errors.length === 0) return [];
+    return recordFailures(this.db, errors, { generationId, componentType: spec.component_type, category: spec.category }, this.settings.now());
+  }
+
+  /**
+   * Merging is the reward: the patterns of the merged code are reinforced, and each hunk a human changed
+   * becomes a rewrite rule (merged with similar ones) cited to this PR and commit.
+   */
+  async onMerged(signal: MergeSignal): Promise<MergeLesson> {
+    const now = this.settings.now();
+    const candidates: PatternCandidate[] = [];
+    for (const file of signal.generatedFiles) {
+      const merged = signal.mergedFiles.get(file.path);
+      if (merged === null || merged === undefined) continue;
+      try {
+        candidates.push(
+          ...(await extractPatterns(merged, { role: roleOf(file.path, file.role), componentType: signal.spec.component_type, category: signal.spec.category })),
+        );
+      } catch {
+        // A merged file that does not parse teaches no pattern; its hunks still teach rules below.
+      }
+    }
+    const lessons = await analyzeMerge({
+      generatedFiles: signal.generatedFiles,
+      mergedFiles: signal.mergedFiles,
+      prNumber: signal.prNumber,
+      mergeSha: signal.mergeSha,
+      repo: signal.repo,
+      signatureIds: signal.signatureIds,
+    });
+    return this.db.transaction((): MergeLesson => {
+      const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, candidates, now);
+      const saved = saveRuleCandidates(this.db, lessons.candidates, now);
+      const changed = lessons.files.some((f) => f.hunks.length > 0 || f.status === "deleted");
+      return {
+        comment: changed ? renderLessonsComment(saved, lessons.files) : null,
+        ruleIds: [...new Set(saved.map((s) => s.rule.id))],
+        patternIds,
+      };
+    })();
+  }
+
+  /** A PR closed without merging counts against every pattern its prompts used. */
+  onClosedUnmerged(attempts: AttemptRecord[]): void {
+    const ids = [...new Set(attempts.flatMap((a) => usedRefs(a.learnedContext, "pattern")))];
+    if (ids.length > 0) recordPatternOutcome(this.db, ids, false, this.settings.now());
+  }
+
+  /** A maintainer's 👍 on the lessons comment trusts its rules at once; a 👎 discards them. */
+  onLessonsVerdict(ruleIds: number[], verdict: "trust" | "discard"): void {
+    if (ruleIds.length === 0) return;
+    if (verdict === "trust") promoteRules(this.db, ruleIds, this.settings.now());
+    else discardRules(this.db, ruleIds, this.settings.now());
+  }
+}
