@@ -1,9 +1,9 @@
 import { removeLabel } from "../github/labels.js";
-import { upsertComment } from "../github/comments.js";
+import { findMarkedComment, upsertComment, withMarker } from "../github/comments.js";
 import type { Job } from "../jobs/queue.js";
 import type { JobContext } from "../jobs/worker.js";
 import { MARKERS } from "../pipeline/markers.js";
-import { renderStatusComment, type StatusState } from "../pipeline/render.js";
+import { renderSpecResolved, renderStatusComment, type StatusState } from "../pipeline/render.js";
 import { specFingerprint, specFromIssueBody } from "../spec/index.js";
 import { getGeneration, updateGeneration, upsertGenerationForIssue } from "../store/generations.js";
 import { monthlySpendUsd } from "../store/spend.js";
@@ -79,6 +79,19 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
   }
 
   await ctx.step("clear-invalid-label", () => removeLabel(octokit, { ...coords, issueNumber: p.issueNumber, name: SPEC_INVALID_LABEL }));
+  // A findings comment left from an earlier invalid version would still list problems that are gone.
+  await ctx.step("resolve-findings", async () => {
+    const findings = await findMarkedComment(octokit, {
+      ...coords,
+      issueNumber: p.issueNumber,
+      marker: MARKERS.specFindings,
+      ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
+    });
+    const resolved = withMarker(MARKERS.specFindings, renderSpecResolved());
+    if (findings === null || findings.body === resolved) return false;
+    await octokit.rest.issues.updateComment({ ...coords, comment_id: findings.id, body: resolved });
+    return true;
+  });
 
   const spent = monthlySpendUsd(s.db, p.installationId, s.now());
   if (spent >= p.config.budget_usd) {

@@ -178,6 +178,11 @@ export function renderSpecFindings(
   ].join("\n");
 }
 
+/** What the spec findings comment becomes once the issue holds a valid spec. */
+export function renderSpecResolved(): string {
+  return "✅ **opforge**: the spec is valid now; the problems listed here before are fixed. Generation follows in the status comment.";
+}
+
 export function renderConfigErrors(errors: string[]): string {
   return [
     "❌ **opforge** cannot run: the repository configuration is invalid.",

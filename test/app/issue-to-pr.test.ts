@@ -192,7 +192,10 @@ describe("labeled issue with an invalid spec", () => {
 
     // Fixing the spec: the same findings comment is not duplicated, the label goes, a PR opens.
     await labelIssue7(HEALTH_CHECK_ISSUE);
-    expect(commentsOn(7).filter((c) => c.body.includes("opforge:spec-findings"))).toHaveLength(1);
+    const findings = commentsOn(7).filter((c) => c.body.includes("opforge:spec-findings"));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.body).toContain("the spec is valid now");
+    expect(findings[0]?.body).not.toContain("cannot use this spec");
     expect(app.repo.issues.get(7)?.labels).toEqual(["generate-operator"]);
     expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
   });
