@@ -6,11 +6,11 @@ import { createHash } from "node:crypto";
 import type { ClassFact, FunctionFact, ImportFact, ModuleFacts } from "../../python/facts.js";
 import { collectFacts, handlerTypes } from "../../python/facts.js";
 import type { PyNode } from "../../python/parser.js";
-import { parsePython } from "../../python/parser.js";
 import { BUILTIN_NAMES, STDLIB_MODULES } from "../../python/stdlib.js";
 import { descendants, dottedName, field, namedChildren, statements, walk } from "../../python/tree.js";
 import type { NameContext } from "./normalize.js";
 import { Namer, renderNode, renderNodes } from "./normalize.js";
+import { parseWithTokens } from "./syntax.js";
 import { uniqueWords } from "./text.js";
 import type { PatternCandidate, PatternKind, PatternMeta } from "./types.js";
 
@@ -78,22 +78,12 @@ function checkMeta(meta: PatternMeta): void {
   }
 }
 
-function firstError(root: PyNode): PyNode | undefined {
-  let found: PyNode | undefined;
-  walk(root, (node) => {
-    if (found) return false;
-    if (node.type === "ERROR" || node.missing) found = node;
-  });
-  return found;
-}
-
 /** Extracts the reusable patterns of one Python file. Throws PatternExtractionError on bad metadata or syntax. */
 export async function extractPatterns(source: string, meta: PatternMeta): Promise<PatternCandidate[]> {
   checkMeta(meta);
-  const parsed = await parsePython(source);
+  const parsed = await parseWithTokens(source);
   if (parsed.hasError) {
-    const bad = firstError(parsed.root);
-    const line = bad ? parsed.lines.line(bad.start) : 1;
+    const line = parsed.lines.line(parsed.firstErrorAt ?? 0);
     throw new PatternExtractionError(`cannot extract patterns: syntax error at line ${line}`);
   }
   const facts = collectFacts(parsed.root, source);

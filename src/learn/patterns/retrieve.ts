@@ -12,11 +12,12 @@
  *    the Beta posterior) picks the winner. A new pattern has a wide posterior, so it sometimes wins and
  *    gets tried; a pattern with a clearly poor record has a low upper bound and rarely enters the band.
  */
-import type { Database } from "better-sqlite3";
-import type { ConfidenceOptions, Confidence } from "./confidence.js";
-import { confidenceOf, resolveConfidence, sampleBeta } from "./confidence.js";
+import type { Database, Statement } from "better-sqlite3";
+import type { BetaPosterior, ConfidenceOptions } from "./confidence.js";
+import { betaMean, betaQuantile, posterior, resolveConfidence, sampleBeta } from "./confidence.js";
 import type { PatternRow } from "./store.js";
 import { parseLibraries } from "./store.js";
+import { kindToken, typeCategoryToken, typeToken } from "./scope.js";
 import { ftsQuery, MAX_QUERY_TERMS, words } from "./text.js";
 import type { PatternComponentType, PatternKind, RankedPattern } from "./types.js";
 
@@ -39,52 +40,113 @@ export interface RetrieveOptions extends ConfidenceOptions {
   minCategoryMatches?: number;
   /** Score factor for patterns from another category than the one asked for (default 0.8). */
   otherCategoryFactor?: number;
+  /** Stores with fewer live patterns than this (default 2,000) search every query word. */
+  pruneFrom?: number;
+  /** In larger stores, words in more than this share of patterns (default 0.1) are not searched. */
+  maxDocShare?: number;
+  /** In larger stores, at most this many of the rarest words are searched (default 6). */
+  maxTerms?: number;
 }
 
+/** What ranking needs of a candidate; the text of the few chosen ones is read afterwards. */
 type CandidateRow = Pick<
   PatternRow,
-  "id" | "kind" | "code" | "description" | "category" | "libraries" | "text" | "successes" | "failures" | "success_weight" | "failure_weight" | "weight_at"
+  "id" | "kind" | "category" | "successes" | "failures" | "success_weight" | "failure_weight" | "weight_at"
 > & { bm25: number };
+
+type ContentRow = Pick<PatternRow, "id" | "code" | "description" | "libraries" | "text">;
 
 interface Candidate {
   row: CandidateRow;
   relevance: number;
-  confidence: Confidence;
+  posterior: BetaPosterior;
+  lowerBound: number;
   categoryFactor: number;
   score: number;
 }
 
-const COLUMNS = `p.id, p.kind, p.code, p.description, p.category, p.libraries, p.text, p.successes, p.failures,
-  p.success_weight, p.failure_weight, p.weight_at`;
+const COLUMNS = `p.id, p.kind, p.category, p.successes, p.failures, p.success_weight, p.failure_weight, p.weight_at`;
 
-/** Column weights for bm25(): description and text carry the meaning, category and libraries confirm it. */
-const BM25_WEIGHTS = "bm25(patterns_fts, 1.0, 1.0, 0.5, 2.0)";
+/** Column weights for bm25(): description and text carry the meaning, libraries confirm it, scope is a filter. */
+const BM25_WEIGHTS = "bm25(patterns_fts, 1.0, 1.0, 0.5, 2.0, 0.0)";
 
-function fetchCandidates(
-  db: Database,
-  query: string | undefined,
-  componentType: string,
-  category: string | undefined,
-  limit: number,
-): CandidateRow[] {
-  const categoryClause = category === undefined ? "" : "AND p.category = @category";
-  if (query === undefined) {
-    return db
-      .prepare<Record<string, unknown>, CandidateRow>(
-        `SELECT ${COLUMNS}, 0.0 AS bm25 FROM patterns p
-          WHERE p.component_type = @componentType AND p.archived = 0 ${categoryClause}
-          ORDER BY p.successes - p.failures DESC, p.id LIMIT @limit`,
-      )
-      .all({ componentType, category, limit });
+interface Filter {
+  componentType: PatternComponentType;
+  category: string | undefined;
+  kinds: readonly PatternKind[] | undefined;
+}
+
+function scopeExpression(filter: Filter): string {
+  const parts = [
+    filter.category === undefined
+      ? `scope : "${typeToken(filter.componentType)}"`
+      : `scope : "${typeCategoryToken(filter.componentType, filter.category)}"`,
+  ];
+  if (filter.kinds && filter.kinds.length > 0) parts.push(`scope : (${filter.kinds.map((k) => `"${kindToken(k)}"`).join(" OR ")})`);
+  return parts.join(" AND ");
+}
+
+/** Prepared statements per connection: preparing costs about as much as a small query. */
+const statements = new WeakMap<Database, Map<string, Statement<unknown[], unknown>>>();
+
+function prepared<Row = CandidateRow>(db: Database, sql: string): Statement<unknown[], Row> {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
   }
-  return db
-    .prepare<Record<string, unknown>, CandidateRow>(
-      `SELECT ${COLUMNS}, ${BM25_WEIGHTS} AS bm25
-         FROM patterns_fts JOIN patterns p ON p.id = patterns_fts.rowid
-        WHERE patterns_fts MATCH @query AND p.component_type = @componentType AND p.archived = 0 ${categoryClause}
-        ORDER BY bm25 LIMIT @limit`,
-    )
-    .all({ query, componentType, category, limit });
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare<unknown[], unknown>(sql);
+    cache.set(sql, statement);
+  }
+  return statement as Statement<unknown[], Row>;
+}
+
+function fetchByConfidence(db: Database, filter: Filter, limit: number): CandidateRow[] {
+  const kinds = filter.kinds && filter.kinds.length > 0 ? filter.kinds : undefined;
+  const sql = `SELECT ${COLUMNS}, 0.0 AS bm25 FROM patterns p
+     WHERE p.component_type = ? AND p.archived = 0 ${filter.category === undefined ? "" : "AND p.category = ?"}
+           ${kinds ? `AND p.kind IN (${kinds.map(() => "?").join(", ")})` : ""}
+     ORDER BY p.successes - p.failures DESC, p.id LIMIT ?`;
+  return prepared(db, sql).all(filter.componentType, ...(filter.category === undefined ? [] : [filter.category]), ...(kinds ?? []), limit);
+}
+
+/**
+ * The best `limit` FTS matches. Component type, category and kinds are required tokens of the match
+ * itself, so FTS5 only scores rows that can be returned; the join reads just the rows kept.
+ */
+function fetchByText(db: Database, terms: readonly string[], filter: Filter, limit: number): CandidateRow[] {
+  const match = `${scopeExpression(filter)} AND (${terms.map((t) => `"${t}"`).join(" OR ")})`;
+  const sql = `SELECT ${COLUMNS}, m.score AS bm25
+      FROM (SELECT rowid, ${BM25_WEIGHTS} AS score FROM patterns_fts WHERE patterns_fts MATCH ? ORDER BY score LIMIT ?) m
+      JOIN patterns p ON p.id = m.rowid
+     ORDER BY m.score, p.id`;
+  return prepared(db, sql).all(match, limit);
+}
+
+/**
+ * Which query words to search for. In a large store a word found in more than `maxDocShare` of all
+ * patterns ranks almost nothing (its bm25 weight is near zero) but makes FTS5 score most of the table,
+ * so it is left out, and at most `maxTerms` of the rarest words are kept. Small stores search every word.
+ */
+export function selectTerms(
+  terms: readonly string[],
+  docs: ReadonlyMap<string, number>,
+  total: number,
+  options: { pruneFrom: number; maxDocShare: number; maxTerms: number },
+): string[] {
+  if (total < options.pruneFrom) return [...terms];
+  const known = terms.filter((t) => (docs.get(t) ?? 0) > 0).sort((a, b) => (docs.get(a) ?? 0) - (docs.get(b) ?? 0) || a.localeCompare(b));
+  const selective = known.filter((t) => (docs.get(t) ?? 0) <= options.maxDocShare * total);
+  return (selective.length > 0 ? selective : known.slice(0, 3)).slice(0, options.maxTerms);
+}
+
+function termDocs(db: Database, terms: readonly string[]): { total: number; docs: Map<string, number> } {
+  const sql = `SELECT term, docs FROM pattern_terms WHERE term IN (${["", ...terms].map(() => "?").join(", ")})`;
+  const rows = prepared<{ term: string; docs: number }>(db, sql).all("", ...terms);
+  const docs = new Map(rows.map((r) => [r.term, r.docs]));
+  return { total: docs.get("") ?? 0, docs };
 }
 
 function checkOptions(options: RetrieveOptions): void {
@@ -109,13 +171,32 @@ export function retrievePatterns(db: Database, options: RetrieveOptions): Ranked
   const fts = ftsQuery(options.queryText, MAX_QUERY_TERMS);
   const category = options.category?.trim() || undefined;
 
-  let rows = fetchCandidates(db, fts?.query, options.componentType, category, candidateLimit);
-  if (category !== undefined && rows.length < (options.minCategoryMatches ?? limit)) {
+  const kinds = options.kinds && options.kinds.length > 0 ? [...new Set(options.kinds)] : undefined;
+  const { total, docs } = termDocs(db, fts?.terms ?? []);
+  const searched = fts
+    ? selectTerms(fts.terms, docs, total, {
+        pruneFrom: options.pruneFrom ?? 2_000,
+        maxDocShare: options.maxDocShare ?? 0.1,
+        maxTerms: options.maxTerms ?? 6,
+      })
+    : [];
+  const pruned = total >= (options.pruneFrom ?? 2_000);
+  const filter: Filter = { componentType: options.componentType, category, kinds };
+  let rows = searched.length > 0 ? fetchByText(db, searched, filter, candidateLimit) : [];
+  if (category !== undefined && rows.length < (options.minCategoryMatches ?? limit) && searched.length > 0) {
+    // Across all categories a large store matches many more rows: the rarest half of the words suffices to fill up.
+    const widened = pruned ? searched.slice(0, Math.max(2, Math.ceil(searched.length / 2))) : searched;
     const seen = new Set(rows.map((r) => r.id));
-    rows = rows.concat(fetchCandidates(db, fts?.query, options.componentType, undefined, candidateLimit).filter((r) => !seen.has(r.id)));
+    rows = rows.concat(fetchByText(db, widened, { ...filter, category: undefined }, candidateLimit).filter((r) => !seen.has(r.id)));
   }
-  const kinds = options.kinds ? new Set(options.kinds) : undefined;
-  if (kinds) rows = rows.filter((r) => kinds.has(r.kind as PatternKind));
+  // Nothing matched the words: the most trusted patterns of the type still beat an empty context.
+  if (rows.length === 0) {
+    rows = fetchByConfidence(db, filter, candidateLimit);
+    if (category !== undefined && rows.length < (options.minCategoryMatches ?? limit)) {
+      const seen = new Set(rows.map((r) => r.id));
+      rows = rows.concat(fetchByConfidence(db, { ...filter, category: undefined }, candidateLimit).filter((r) => !seen.has(r.id)));
+    }
+  }
   if (rows.length === 0) return [];
 
   const bestBm25 = Math.min(...rows.map((r) => r.bm25));
@@ -123,9 +204,10 @@ export function retrievePatterns(db: Database, options: RetrieveOptions): Ranked
   const candidates: Candidate[] = rows.map((row) => {
     // bm25() is negative, more negative is better; relative to the best it becomes a relevance in (0, 1].
     const relevance = bestBm25 < 0 ? row.bm25 / bestBm25 : 1;
-    const conf = confidenceOf({ successWeight: row.success_weight, failureWeight: row.failure_weight, at: row.weight_at }, options.now, confidence);
+    const post = posterior({ successWeight: row.success_weight, failureWeight: row.failure_weight, at: row.weight_at }, options.now, confidence);
+    const lowerBound = betaQuantile(confidence.quantile, post.alpha, post.beta);
     const categoryFactor = category === undefined || row.category === category ? 1 : otherCategoryFactor;
-    return { row, relevance, confidence: conf, categoryFactor, score: relevance * categoryFactor * conf.lowerBound };
+    return { row, relevance, posterior: post, lowerBound, categoryFactor, score: relevance * categoryFactor * lowerBound };
   });
 
   const byKind = new Map<string, Candidate[]>();
@@ -139,33 +221,44 @@ export function retrievePatterns(db: Database, options: RetrieveOptions): Ranked
   for (const kind of [...byKind.keys()].sort()) {
     const pool = (byKind.get(kind) ?? []).sort((a, b) => b.score - a.score || a.row.id - b.row.id);
     for (let pick = 0; pick < perKind && pool.length > 0; pick++) {
-      const { winner, explored } = thompsonPick(pool, options.random);
+      const { winner, explored } = thompsonPick(pool, options.random, confidence.quantile);
       chosen.push({ candidate: winner, explored });
       pool.splice(pool.indexOf(winner), 1);
     }
   }
   chosen.sort((a, b) => b.candidate.score - a.candidate.score || a.candidate.row.id - b.candidate.row.id);
+  const kept = chosen.slice(0, limit);
+  const content = fetchContent(db, kept.map((k) => k.candidate.row.id));
   const terms = fts?.terms ?? [];
-  return chosen.slice(0, limit).map(({ candidate, explored }) => toRanked(candidate, terms, explored, category));
+  return kept.map(({ candidate, explored }) =>
+    toRanked(candidate, content.get(candidate.row.id) as ContentRow, terms, explored, category),
+  );
+}
+
+function fetchContent(db: Database, ids: readonly number[]): Map<number, ContentRow> {
+  if (ids.length === 0) return new Map();
+  const sql = `SELECT id, code, description, libraries, text FROM patterns WHERE id IN (${ids.map(() => "?").join(", ")})`;
+  return new Map(prepared<ContentRow>(db, sql).all(...ids).map((r) => [r.id, r]));
 }
 
 /** Largest band of near-equals one Thompson round compares; bounds the random draws per kind. */
 const MAX_BAND = 12;
 
-function thompsonPick(pool: readonly Candidate[], random: () => number): { winner: Candidate; explored: boolean } {
+function thompsonPick(pool: readonly Candidate[], random: () => number, quantile: number): { winner: Candidate; explored: boolean } {
   const best = pool[0] as Candidate;
   const band = pool
     .filter(
       (c) =>
         c === best ||
-        (c.relevance >= 0.5 * best.relevance && c.relevance * c.categoryFactor * c.confidence.upperBound >= best.score),
+        (c.relevance >= 0.5 * best.relevance &&
+          c.relevance * c.categoryFactor * betaQuantile(1 - quantile, c.posterior.alpha, c.posterior.beta) >= best.score),
     )
     .slice(0, MAX_BAND);
   if (band.length === 1) return { winner: best, explored: false };
   let winner = best;
   let top = -Infinity;
   for (const c of band) {
-    const draw = c.relevance * c.categoryFactor * sampleBeta(c.confidence.posterior, random);
+    const draw = c.relevance * c.categoryFactor * sampleBeta(c.posterior, random);
     if (draw > top) {
       top = draw;
       winner = c;
@@ -178,10 +271,16 @@ function percent(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
-function toRanked(c: Candidate, terms: readonly string[], explored: boolean, category: string | undefined): RankedPattern {
+function toRanked(
+  c: Candidate,
+  content: ContentRow,
+  terms: readonly string[],
+  explored: boolean,
+  category: string | undefined,
+): RankedPattern {
   const { row } = c;
-  const libraries = parseLibraries(row.libraries);
-  const own = new Set(words([row.text, row.description, row.category, libraries.join(" ")].join(" ")));
+  const libraries = parseLibraries(content.libraries);
+  const own = new Set(words([content.text, content.description, row.category, libraries.join(" ")].join(" ")));
   const matched = terms.filter((t) => own.has(t)).slice(0, 6);
   const parts: string[] = [];
   const trials = row.successes + row.failures;
@@ -196,12 +295,12 @@ function toRanked(c: Candidate, terms: readonly string[], explored: boolean, cat
   return {
     id: row.id,
     kind: row.kind as PatternKind,
-    code: row.code,
-    description: row.description,
+    code: content.code,
+    description: content.description,
     category: row.category,
     libraries,
-    lowerBound: c.confidence.lowerBound,
-    mean: c.confidence.mean,
+    lowerBound: c.lowerBound,
+    mean: betaMean(c.posterior),
     bm25: row.bm25,
     score: c.score,
     reason: parts.join("; "),

@@ -5,6 +5,7 @@
 import type { Database } from "better-sqlite3";
 import type { ConfidenceOptions, DecayedCounts } from "./confidence.js";
 import { addObservation, confidenceOf, decayTo, resolveConfidence } from "./confidence.js";
+import { scopeOf } from "./scope.js";
 import { uniqueWords } from "./text.js";
 import type { PatternCandidate, PatternComponentType, PatternKind, PatternRole } from "./types.js";
 import { PATTERN_KINDS } from "./types.js";
@@ -44,6 +45,7 @@ export interface PatternRow {
   role: string;
   libraries: string;
   text: string;
+  scope: string;
   successes: number;
   failures: number;
   success_weight: number;
@@ -123,15 +125,18 @@ export function upsertPatterns(db: Database, candidates: readonly PatternCandida
   const select = db.prepare<[string], PatternRow>("SELECT * FROM patterns WHERE fingerprint = ?");
   const insert = db.prepare(
     `INSERT INTO patterns (kind, fingerprint, code, description, category, component_type, role, libraries, text,
-                           weight_at, created_at, updated_at)
-     VALUES (@kind, @fingerprint, @code, @description, @category, @componentType, @role, @libraries, @text, @now, @now, @now)`,
+                           scope, weight_at, created_at, updated_at)
+     VALUES (@kind, @fingerprint, @code, @description, @category, @componentType, @role, @libraries, @text,
+             @scope, @now, @now, @now)`,
   );
+  const terms = termCounter(db);
   const updateText = db.prepare("UPDATE patterns SET text = ?, libraries = ?, updated_at = ? WHERE id = ?");
   return db.transaction((): number[] => {
     const ids: number[] = [];
     for (const c of candidates) {
       const existing = select.get(c.fingerprint);
       if (!existing) {
+        const text = uniqueWords([c.text], MAX_TEXT_WORDS);
         const info = insert.run({
           kind: c.kind,
           fingerprint: c.fingerprint,
@@ -141,19 +146,45 @@ export function upsertPatterns(db: Database, candidates: readonly PatternCandida
           componentType: c.componentType,
           role: c.role,
           libraries: JSON.stringify([...new Set(c.libraries)].sort()),
-          text: uniqueWords([c.text], MAX_TEXT_WORDS).join(" "),
+          text: text.join(" "),
+          scope: scopeOf(c.componentType, c.category, c.kind),
           now,
         });
+        terms.adjust(text, 1);
         ids.push(Number(info.lastInsertRowid));
         continue;
       }
       const text = uniqueWords([existing.text, c.text], MAX_TEXT_WORDS).join(" ");
       const libraries = JSON.stringify([...new Set([...parseLibraries(existing.libraries), ...c.libraries])].sort());
-      if (text !== existing.text || libraries !== existing.libraries) updateText.run(text, libraries, now, existing.id);
+      if (text !== existing.text || libraries !== existing.libraries) {
+        updateText.run(text, libraries, now, existing.id);
+        if (existing.archived === 0) {
+          const before = new Set(existing.text.split(" "));
+          terms.adjust(text.split(" ").filter((w) => !before.has(w)), 0);
+        }
+      }
       ids.push(existing.id);
     }
     return ids;
   })();
+}
+
+/**
+ * Keeps `pattern_terms` in step with the live patterns' search words: `adjust(words, +1)` for a new
+ * pattern (which also counts the pattern itself), `adjust(words, 0)` for words added to a known one,
+ * `adjust(words, -1)` for an archived one.
+ */
+function termCounter(db: Database): { adjust: (words: readonly string[], pattern: -1 | 0 | 1) => void } {
+  const add = db.prepare(
+    "INSERT INTO pattern_terms (term, docs) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET docs = MAX(0, docs + excluded.docs)",
+  );
+  return {
+    adjust(words, pattern) {
+      const delta = pattern === -1 ? -1 : 1;
+      for (const word of new Set(words)) if (word !== "") add.run(word, delta);
+      if (pattern !== 0) add.run("", pattern);
+    },
+  };
 }
 
 function observe(db: Database, ids: readonly number[], success: boolean, now: number, options: StoreOptions): number {
@@ -248,11 +279,12 @@ export function archiveWeakPatterns(db: Database, options: ArchiveOptions): numb
   if (!(floor > 0 && floor < 1)) throw new Error(`floor must be between 0 and 1, got ${floor}`);
   const confidence = resolveConfidence(options);
   const rows = db
-    .prepare<[number], Pick<PatternRow, "id" | "success_weight" | "failure_weight" | "weight_at">>(
-      "SELECT id, success_weight, failure_weight, weight_at FROM patterns WHERE archived = 0 AND successes + failures >= ?",
+    .prepare<[number], Pick<PatternRow, "id" | "text" | "success_weight" | "failure_weight" | "weight_at">>(
+      "SELECT id, text, success_weight, failure_weight, weight_at FROM patterns WHERE archived = 0 AND successes + failures >= ?",
     )
     .all(minTrials);
   const archive = db.prepare("UPDATE patterns SET archived = 1, archived_at = ?, updated_at = ? WHERE id = ? AND archived = 0");
+  const terms = termCounter(db);
   return db.transaction((): number[] => {
     const archived: number[] = [];
     for (const row of rows) {
@@ -263,7 +295,10 @@ export function archiveWeakPatterns(db: Database, options: ArchiveOptions): numb
       );
       // Judged on decayed evidence: a pattern whose record merely faded is uncertain, not weak.
       const trials = decayed(row, now, confidence.halfLifeDays);
-      if (trials >= minTrials && lowerBound < floor && archive.run(now, now, row.id).changes === 1) archived.push(row.id);
+      if (trials >= minTrials && lowerBound < floor && archive.run(now, now, row.id).changes === 1) {
+        terms.adjust(row.text.split(" "), -1);
+        archived.push(row.id);
+      }
     }
     return archived;
   })();

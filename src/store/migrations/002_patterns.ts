@@ -6,6 +6,11 @@ import type { Migration } from "./types.js";
  * learn/patterns/confidence.ts). The FTS5 index uses `patterns` as its external content and is kept in
  * step by triggers, inside whatever transaction writes the row; archived rows leave the index so they
  * cost nothing at query time, and count updates do not touch it.
+ *
+ * `scope` holds opaque tokens for component type, category and kind (`toperator c<hash> kexecuteshape`)
+ * so a search can require them inside the FTS match itself, which keeps the set of rows FTS5 scores
+ * small. `pattern_terms` counts the live patterns whose search text holds each word (the row with the
+ * empty term counts all live patterns): retrieval reads it to leave out words too common to rank by.
  */
 export const migration002: Migration = {
   version: 2,
@@ -25,6 +30,7 @@ export const migration002: Migration = {
         role                  TEXT    NOT NULL CHECK (role IN ('component', 'test', 'dag')),
         libraries             TEXT    NOT NULL DEFAULT '[]',
         text                  TEXT    NOT NULL DEFAULT '',
+        scope                 TEXT    NOT NULL DEFAULT '',
         successes             INTEGER NOT NULL DEFAULT 0,
         failures              INTEGER NOT NULL DEFAULT 0,
         success_weight        REAL    NOT NULL DEFAULT 0,
@@ -40,25 +46,30 @@ export const migration002: Migration = {
       CREATE INDEX patterns_live_by_type ON patterns (component_type, category) WHERE archived = 0;
 
       CREATE VIRTUAL TABLE patterns_fts USING fts5(
-        description, text, category, libraries,
+        description, text, category, libraries, scope,
         content = 'patterns', content_rowid = 'id', tokenize = 'unicode61'
       );
 
       CREATE TRIGGER patterns_fts_insert AFTER INSERT ON patterns WHEN new.archived = 0 BEGIN
-        INSERT INTO patterns_fts (rowid, description, text, category, libraries)
-        VALUES (new.id, new.description, new.text, new.category, new.libraries);
+        INSERT INTO patterns_fts (rowid, description, text, category, libraries, scope)
+        VALUES (new.id, new.description, new.text, new.category, new.libraries, new.scope);
       END;
       CREATE TRIGGER patterns_fts_delete AFTER DELETE ON patterns WHEN old.archived = 0 BEGIN
-        INSERT INTO patterns_fts (patterns_fts, rowid, description, text, category, libraries)
-        VALUES ('delete', old.id, old.description, old.text, old.category, old.libraries);
+        INSERT INTO patterns_fts (patterns_fts, rowid, description, text, category, libraries, scope)
+        VALUES ('delete', old.id, old.description, old.text, old.category, old.libraries, old.scope);
       END;
-      CREATE TRIGGER patterns_fts_update AFTER UPDATE OF description, text, category, libraries, archived ON patterns
+      CREATE TRIGGER patterns_fts_update AFTER UPDATE OF description, text, category, libraries, scope, archived ON patterns
       BEGIN
-        INSERT INTO patterns_fts (patterns_fts, rowid, description, text, category, libraries)
-          SELECT 'delete', old.id, old.description, old.text, old.category, old.libraries WHERE old.archived = 0;
-        INSERT INTO patterns_fts (rowid, description, text, category, libraries)
-          SELECT new.id, new.description, new.text, new.category, new.libraries WHERE new.archived = 0;
+        INSERT INTO patterns_fts (patterns_fts, rowid, description, text, category, libraries, scope)
+          SELECT 'delete', old.id, old.description, old.text, old.category, old.libraries, old.scope WHERE old.archived = 0;
+        INSERT INTO patterns_fts (rowid, description, text, category, libraries, scope)
+          SELECT new.id, new.description, new.text, new.category, new.libraries, new.scope WHERE new.archived = 0;
       END;
+
+      CREATE TABLE pattern_terms (
+        term                  TEXT    PRIMARY KEY,
+        docs                  INTEGER NOT NULL
+      ) WITHOUT ROWID;
     `);
   },
 };

@@ -1,0 +1,27 @@
+/**
+ * Opaque FTS tokens for the fields retrieval filters on. A category is free text ("data quality"), so it
+ * is hashed into one token that the unicode61 tokenizer keeps whole and no search word can equal.
+ */
+import { createHash } from "node:crypto";
+import type { PatternComponentType, PatternKind } from "./types.js";
+
+export function typeToken(componentType: PatternComponentType): string {
+  return `t${componentType}`;
+}
+
+export function categoryToken(category: string): string {
+  return `c${createHash("sha256").update(category.trim().toLowerCase()).digest("hex").slice(0, 16)}`;
+}
+
+/** Type and category in one token: one short doclist for FTS5 to walk instead of intersecting two. */
+export function typeCategoryToken(componentType: PatternComponentType, category: string): string {
+  return `s${createHash("sha256").update(`${componentType}/${category.trim().toLowerCase()}`).digest("hex").slice(0, 16)}`;
+}
+
+export function kindToken(kind: PatternKind): string {
+  return `k${kind.replace(/_/g, "")}`;
+}
+
+export function scopeOf(componentType: PatternComponentType, category: string, kind: PatternKind): string {
+  return `${typeToken(componentType)} ${categoryToken(category)} ${typeCategoryToken(componentType, category)} ${kindToken(kind)}`;
+}
