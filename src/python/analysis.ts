@@ -31,6 +31,8 @@ export interface Analysis {
   /** Classes deriving (by name) from an Airflow operator, sensor or hook base. */
   components: ComponentClass[];
   scopes(): ScopeAnalysis;
+  /** Named nodes of the given types, in source order (empty without a tree). */
+  nodes(...types: string[]): PyNode[];
   position(offset: number): { line: number; column: number };
   text(node: PyNode): string;
 }
@@ -96,6 +98,11 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
       if (!parsed) throw new Error("no syntax tree to analyse");
       scopes ??= analyzeScopes(parsed.root, source);
       return scopes;
+    },
+    nodes: (...types) => {
+      if (!parsed) return [];
+      if (types.length === 1) return parsed.byType.get(types[0] ?? "") ?? [];
+      return types.flatMap((t) => parsed.byType.get(t) ?? []).sort((x, y) => x.start - y.start);
     },
     position: (offset) => lines.position(offset),
     text: (node) => source.slice(node.start, node.end),

@@ -27,6 +27,8 @@ export interface ParsedSource {
   root: PyNode;
   /** True when tree-sitter found an ERROR or MISSING node anywhere. */
   hasError: boolean;
+  /** Every node by type, in source order: rules look nodes up here instead of walking the tree again. */
+  byType: Map<string, PyNode[]>;
   lines: LineIndex;
 }
 
@@ -108,8 +110,9 @@ export async function parsePython(source: string): Promise<ParsedSource> {
   }
   try {
     const hasError = tree.rootNode.hasError;
-    const root = copyTree(tree.walk(), grammar, hasError);
-    return { source, root, hasError, lines: new LineIndex(source) };
+    const byType = new Map<string, PyNode[]>();
+    const root = copyTree(source, tree.walk(), grammar, hasError, byType);
+    return { source, root, hasError, byType, lines: new LineIndex(source) };
   } finally {
     tree.delete();
   }
@@ -117,42 +120,79 @@ export async function parsePython(source: string): Promise<ParsedSource> {
 
 const ERROR_SYMBOL = 0xffff;
 
-function copyTree(cursor: TreeCursor, grammar: Grammar, withMissing: boolean): PyNode {
+/** Parents whose punctuation and keyword tokens some rule reads (commas of argument lists, `async def`). */
+const KEEP_TOKENS_OF = new Set(["argument_list", "function_definition"]);
+
+/** Named node types that never have children: no need to ask the cursor to descend. */
+const LEAF_TYPES = new Set([
+  "identifier", "integer", "float", "string_start", "string_content", "string_end", "escape_sequence", "comment",
+  "true", "false", "none", "ellipsis", "type_conversion", "line_continuation", "keyword_separator",
+  "positional_separator", "wildcard_import", "import_prefix",
+]);
+
+/**
+ * Copies the tree with one cursor walk. Tokens (anonymous nodes) are leaves; they are copied only where a rule
+ * reads them, or everywhere when the tree has errors (MISSING tokens name what is missing).
+ */
+const IDENTIFIER_TAIL = /[\p{ID_Continue}\u00B7\u0387\u1369-\u1371\u19DA]*/uy;
+
+function copyTree(source: string, cursor: TreeCursor, grammar: Grammar, withMissing: boolean, byType: Map<string, PyNode[]>): PyNode {
   const { typeNames, typeNamed, fieldNames } = grammar;
-  const make = (parent: PyNode | null): PyNode => {
-    const typeId = cursor.nodeTypeId;
-    const fieldId = cursor.currentFieldId;
+  const make = (parent: PyNode | null, typeId: number, named: boolean): PyNode => {
+    // Rules never ask for the field of a punctuation or keyword token; skipping it saves a WASM call per token.
+    const fieldId = named ? cursor.currentFieldId : 0;
+    // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
+    const type = typeNames[typeId] ?? (typeId === ERROR_SYMBOL ? "ERROR" : "");
+    const start = cursor.startIndex;
+    // Identifiers and tokens end where their text does: reading that from the source saves a WASM call each.
+    let end: number;
+    if (type === "identifier") {
+      IDENTIFIER_TAIL.lastIndex = start + 1;
+      IDENTIFIER_TAIL.exec(source);
+      end = IDENTIFIER_TAIL.lastIndex;
+    } else if (!named && !withMissing) end = start + type.length;
+    else end = cursor.endIndex;
     const node: PyNode = {
-      // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
-      type: typeNames[typeId] ?? (typeId === ERROR_SYMBOL ? "ERROR" : ""),
-      start: cursor.startIndex,
-      end: cursor.endIndex,
+      type,
+      start,
+      end,
       field: fieldId ? (fieldNames[fieldId] ?? null) : null,
-      named: typeNamed[typeId] ?? typeId === ERROR_SYMBOL,
+      named,
       missing: withMissing ? cursor.nodeIsMissing : false,
       parent,
       children: [],
     };
     if (parent) parent.children.push(node);
+    if (named) {
+      const list = byType.get(node.type);
+      if (list) list.push(node);
+      else byType.set(node.type, [node]);
+    }
     return node;
   };
-  const root = make(null);
-  let current = root;
+  const rootType = cursor.nodeTypeId;
+  const root = make(null, rootType, true);
+  let parent = root;
+  if (!cursor.gotoFirstChild()) {
+    cursor.delete();
+    return root;
+  }
   for (;;) {
-    if (cursor.gotoFirstChild()) {
-      current = make(current);
-      continue;
-    }
-    for (;;) {
-      if (cursor.gotoNextSibling()) {
-        current = make(current.parent);
-        break;
+    const typeId = cursor.nodeTypeId;
+    const named = typeNamed[typeId] ?? typeId === ERROR_SYMBOL;
+    if (named || withMissing || KEEP_TOKENS_OF.has(parent.type)) {
+      const node = make(parent, typeId, named);
+      if (named && !LEAF_TYPES.has(node.type) && cursor.gotoFirstChild()) {
+        parent = node;
+        continue;
       }
-      if (!cursor.gotoParent()) {
+    }
+    while (!cursor.gotoNextSibling()) {
+      if (parent === root || !cursor.gotoParent()) {
         cursor.delete();
         return root;
       }
-      current = current.parent ?? root;
+      parent = parent.parent ?? root;
     }
   }
 }

@@ -344,7 +344,7 @@ function removedContextKey(a: Analysis): Hit[] {
   const v3 = targetsAirflow3(a.options.airflowVersion);
   const extra = v3 ? {} : { severity: "warning" as const };
   const why = v3 ? "removed from the task context in Airflow 3 (KeyError)" : "deprecated since Airflow 2.2 and removed in 3";
-  walk(a.parsed.root, (node) => {
+  for (const node of a.nodes("subscript", "call", "string_content")) {
     if (node.type === "subscript") {
       const key = stringValue(field(node, "subscript"), a.source);
       if (key && key in REMOVED_CONTEXT_KEYS && !versionGuarded(node, a)) {
@@ -365,7 +365,7 @@ function removedContextKey(a: Analysis): Hit[] {
         hits.push(hitAt(a, node, `template variable '${m[1]}' is ${why}; use '${REMOVED_CONTEXT_KEYS[m[1] ?? ""] ?? "logical_date"}'`, extra));
       }
     }
-  });
+  }
   return hits;
 }
 

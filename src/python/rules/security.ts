@@ -2,12 +2,16 @@
 import type { Analysis } from "../analysis.js";
 import type { CallFact } from "../facts.js";
 import type { PyNode } from "../parser.js";
-import { field, stringValue, walk } from "../tree.js";
+import { field, stringValue } from "../tree.js";
 import type { Hit, Rule } from "./rule.js";
 import { hitAt } from "./rule.js";
 
 /** Resolves a call's dotted callee through `from x import y [as z]` imports (`run` → `subprocess.run`). */
+const calleeCache = new WeakMap<Analysis, Map<CallFact, string>>();
+
 function qualifiedCallees(a: Analysis): Map<CallFact, string> {
+  const cached = calleeCache.get(a);
+  if (cached) return cached;
   const aliases = new Map<string, string>();
   for (const imp of a.facts?.imports ?? []) {
     if (imp.kind === "from") for (const n of imp.names) aliases.set(n.alias ?? n.name, `${imp.module}.${n.name}`);
@@ -20,6 +24,7 @@ function qualifiedCallees(a: Analysis): Map<CallFact, string> {
     const resolved = aliases.get(head ?? "");
     out.set(call, resolved ? [resolved, ...rest].join(".") : call.callee);
   }
+  calleeCache.set(a, out);
   return out;
 }
 
@@ -121,29 +126,29 @@ function hardcodedSecret(a: Analysis): Hit[] {
     if (!value || looksLikeLabel(value) || underPlaceholders(at, a)) return;
     hits.push(hitAt(a, at, `'${name}' is set to a hard-coded string (ruff ${code}, Bandit B${code.slice(1)}); read it from an Airflow connection or Variable`, { severity: "warning" }));
   };
-  walk(a.parsed.root, (node) => {
+  for (const node of a.nodes("string_content", "assignment", "keyword_argument", "default_parameter", "typed_default_parameter", "pair")) {
     switch (node.type) {
       case "string_content": {
         const text = a.text(node);
-        if (/EXAMPLE|1234567890|XXXXXX|your[_-]?(key|token)/i.test(text) || underPlaceholders(node, a)) return;
+        if (/EXAMPLE|1234567890|XXXXXX|your[_-]?(key|token)/i.test(text) || underPlaceholders(node, a)) continue;
         for (const shape of KEY_SHAPES) {
           if (shape.re.test(text)) {
             hits.push(hitAt(a, node, `string literal looks like ${shape.what} (ruff S105, Bandit B105); never commit credentials — read them from an Airflow connection`));
             break;
           }
         }
-        return;
+        continue;
       }
       case "assignment":
         named(field(node, "left"), field(node, "right"), "S105", node);
-        return;
+        continue;
       case "keyword_argument":
         named(field(node, "name"), field(node, "value"), "S106", node);
-        return;
+        continue;
       case "default_parameter":
       case "typed_default_parameter":
         named(field(node, "name"), field(node, "value"), "S107", node);
-        return;
+        continue;
       case "pair": {
         const key = field(node, "key");
         const keyText = stringValue(key, a.source);
@@ -153,12 +158,12 @@ function hardcodedSecret(a: Analysis): Hit[] {
             hits.push(hitAt(a, node, `'${keyText}' is set to a hard-coded string (ruff S105, Bandit B105); read it from an Airflow connection or Variable`, { severity: "warning" }));
           }
         }
-        return;
+        continue;
       }
       default:
-        return;
+        continue;
     }
-  });
+  }
   return hits;
 }
 

@@ -16,14 +16,10 @@ function treeErrors(a: Analysis): Hit[] {
   const parsed = a.parsed;
   if (!parsed) return hits;
   // Python 2 statements that tree-sitter's grammar still accepts.
-  walk(parsed.root, (node) => {
-    if (node.type === "print_statement" || node.type === "exec_statement") {
-      const word = node.type === "print_statement" ? "print" : "exec";
-      hits.push(hitAt(a, node, `SyntaxError: Missing parentheses in call to '${word}'. Did you mean ${word}(...)?`));
-      return false;
-    }
-    return node.type === "module" || node.type === "block" || node.type.endsWith("_statement") || node.type.endsWith("_clause") || node.type === "function_definition" || node.type === "class_definition" || node.type === "decorated_definition";
-  });
+  for (const node of a.nodes("print_statement", "exec_statement")) {
+    const word = node.type === "print_statement" ? "print" : "exec";
+    hits.push(hitAt(a, node, `SyntaxError: Missing parentheses in call to '${word}'. Did you mean ${word}(...)?`));
+  }
   if (!parsed.hasError || hits.length > 0) return hits;
   const seenLines = new Set<number>();
   walk(parsed.root, (node) => {
@@ -122,33 +118,29 @@ function duplicateParams(a: Analysis): Hit[] {
 function outsideFunction(a: Analysis): Hit[] {
   const hits: Hit[] = [];
   if (!a.parsed) return hits;
-  walk(a.parsed.root, (node) => {
-    if (node.type === "return_statement" || node.type === "yield") {
-      const fn = enclosingFunction(node);
-      const word = node.type === "return_statement" ? "return" : "yield";
-      if (!fn) hits.push(hitAt(a, node, `SyntaxError: '${word}' outside function; '${word}' is only valid inside a def`));
-    }
-  });
+  for (const node of a.nodes("return_statement", "yield")) {
+    const fn = enclosingFunction(node);
+    const word = node.type === "return_statement" ? "return" : "yield";
+    if (!fn) hits.push(hitAt(a, node, `SyntaxError: '${word}' outside function; '${word}' is only valid inside a def`));
+  }
   return hits;
 }
 
 function awaitOutsideAsync(a: Analysis): Hit[] {
   const hits: Hit[] = [];
   if (!a.parsed) return hits;
-  walk(a.parsed.root, (node) => {
-    if (node.type !== "await") return;
+  for (const node of a.nodes("await")) {
     const fn = enclosingFunction(node);
     if (!fn) hits.push(hitAt(a, node, "SyntaxError: 'await' outside function; use it inside an 'async def'"));
     else if (!isAsyncDef(fn)) hits.push(hitAt(a, node, "SyntaxError: 'await' outside async function; make the enclosing function 'async def'"));
-  });
+  }
   return hits;
 }
 
 function loopControl(a: Analysis): Hit[] {
   const hits: Hit[] = [];
   if (!a.parsed) return hits;
-  walk(a.parsed.root, (node) => {
-    if (node.type !== "break_statement" && node.type !== "continue_statement") return;
+  for (const node of a.nodes("break_statement", "continue_statement")) {
     let inLoop = false;
     for (let p = node.parent; p; p = p.parent) {
       if (p.type === "function_definition" || p.type === "class_definition" || p.type === "lambda") break;
@@ -162,7 +154,7 @@ function loopControl(a: Analysis): Hit[] {
         hitAt(a, node, node.type === "break_statement" ? "SyntaxError: 'break' outside loop" : "SyntaxError: 'continue' not properly in loop"),
       );
     }
-  });
+  }
   return hits;
 }
 
