@@ -31,8 +31,8 @@ function runWorkerProcess(dbPath: string, baseUrl: string, kill: (killer: () => 
     kill(() => child.kill("SIGKILL"));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`the worker process was not killed within 15 s; stderr:\n${stderr}`));
-    }, 15_000);
+      reject(new Error(`the worker process was not killed within 30 s; stderr:\n${stderr}`));
+    }, 30_000);
     child.on("error", reject);
     child.on("exit", (_code, signal) => {
       clearTimeout(timer);
@@ -87,5 +87,5 @@ describe("a worker process killed in the middle of a generation", () => {
     expect(status).toHaveLength(1);
     expect(status[0]?.body).toContain("opened pull request #8");
     expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 8, headSha: commitSha });
-  });
+  }, 60_000);
 });

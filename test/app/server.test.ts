@@ -24,7 +24,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 40_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -110,5 +110,5 @@ describe("npm start (src/server.ts)", () => {
     expect(await exited).toBe(0);
     expect(output).toContain("SIGINT: stopping the worker and the server");
     expect(output).toContain("job worker stopped");
-  }, 30_000);
+  }, 60_000);
 });
