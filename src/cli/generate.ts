@@ -8,6 +8,8 @@ import { PROVIDER_NAMES, ProviderConfigError, providerFromEnv } from "../generat
 import type { AttemptResult, ModelProvider, TokenUsage } from "../generate/types.js";
 import { LocalCheck, type FileCheck } from "../pipeline/local-check.js";
 import { formatFindings, parseSpecFile } from "../spec/index.js";
+import { Learning, type LearnedContext } from "../learn/loop.js";
+import { openDatabase, type Database } from "../store/database.js";
 import { openLocalRecord, type LocalRecord } from "./local-record.js";
 import type { ComponentSpec } from "../spec/types.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
@@ -191,19 +193,28 @@ export const generateCommand: CliCommand = async (argv, io) => {
   say(`model: ${provider.model}`);
 
   let record: LocalRecord | null = null;
+  let db: Database | null = null;
+  let learned: LearnedContext = { learned: [], rules: [] };
   if (options.dbPath !== null) {
     const dbPath = resolve(io.cwd, options.dbPath || io.env.OPFORGE_DB || "data/opforge.db");
     try {
-      record = openLocalRecord(dbPath, spec, provider);
+      db = openDatabase(dbPath);
+      record = openLocalRecord(db, dbPath, spec, provider);
+      // What earlier generations taught goes into this one too (prompt context and learned repairs).
+      learned = new Learning(db, { now: Date.now, random: Math.random }).contextFor(spec);
     } catch (error) {
-      io.stderr(`opforge generate: cannot record attempts in ${displayPath(io, dbPath)}: ${(error as Error).message}\n`);
+      db?.close();
+      io.stderr(`opforge generate: cannot use the database ${displayPath(io, dbPath)}: ${(error as Error).message}\n`);
       return EXIT_INVALID_INPUT;
     }
+    if (learned.learned.length > 0 || learned.rules.length > 0) {
+      say(`learned context: ${learned.learned.length} item(s), ${learned.rules.length} rule(s) applied automatically`);
+    }
   }
-  const check = new LocalCheck([], { componentModule: layout.componentModule });
+  const check = new LocalCheck(learned.rules, { componentModule: layout.componentModule });
   let outcome;
   try {
-    outcome = await runAttempts(spec, { learned: [], componentModule: layout.componentModule }, provider, {
+    outcome = await runAttempts(spec, { learned: learned.learned, componentModule: layout.componentModule }, provider, {
       maxAttempts: options.maxAttempts,
       prices,
       check: check.check,
@@ -215,6 +226,7 @@ export const generateCommand: CliCommand = async (argv, io) => {
     });
   } finally {
     record?.close(outcome?.ok ?? false);
+    db?.close();
   }
 
   const total = sumUsage(outcome.attempts);

@@ -2,7 +2,7 @@ import type { AttemptResult, ModelProvider } from "../generate/types.js";
 import type { FileCheck } from "../pipeline/local-check.js";
 import { specFingerprint } from "../spec/index.js";
 import type { ComponentSpec } from "../spec/types.js";
-import { openDatabase } from "../store/database.js";
+import type { Database } from "../store/database.js";
 import { recordAttempt, updateGeneration, upsertGenerationForIssue } from "../store/generations.js";
 
 /**
@@ -17,8 +17,7 @@ export interface LocalRecord {
 
 export const LOCAL_REPO_OWNER = "local";
 
-export function openLocalRecord(path: string, spec: ComponentSpec, provider: ModelProvider, now: () => number = Date.now): LocalRecord {
-  const db = openDatabase(path);
+export function openLocalRecord(db: Database, path: string, spec: ComponentSpec, provider: ModelProvider, now: () => number = Date.now): LocalRecord {
   try {
     const fingerprint = specFingerprint(spec);
     const { generation } = upsertGenerationForIssue(
@@ -71,7 +70,6 @@ export function openLocalRecord(path: string, spec: ComponentSpec, provider: Mod
           { status: succeeded ? "succeeded" : "failed", finalOutcome: succeeded ? "written_locally" : "generation_failed" },
           now(),
         );
-        db.close();
       },
     };
   } catch (error) {
