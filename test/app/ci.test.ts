@@ -4,7 +4,7 @@ import { listJobs } from "../../src/jobs/queue.js";
 import { listCiResults } from "../../src/store/ci-results.js";
 import { getGenerationByIssue, listAttempts } from "../../src/store/generations.js";
 import { startApp, type AppHarness } from "../support/app-harness.js";
-import { checkRunCompleted, checkSuiteCompleted } from "../support/events.js";
+import { checkRunCompleted, checkSuiteCompleted, workflowRunCompleted } from "../support/events.js";
 import { expectMessage, filesReply, modelFiles, type CapturedMessage } from "../support/model.js";
 import { EXIT_CODE_ANNOTATION, pytestFailureLog } from "./ci-log.js";
 import { BRANCH, R, commentsOn, openHealthCheckPr, useNockChecks } from "./helpers.js";
@@ -216,5 +216,19 @@ describe("several completion events for one commit", () => {
       "🔁 **opforge** attempt 2 (a targeted patch of the previous code, after the CI failure).",
     ]);
     expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(2);
+  });
+});
+
+describe("workflow_run.completed", () => {
+  it("judges the commit like a check suite completion", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "success" }], BRANCH);
+    // workflow_run.completed example 1; patched installation, repository, workflow_run.id/head_sha/head_branch/conclusion.
+    await a.receive("workflow_run", workflowRunCompleted({ runId: 30433642, headSha, headBranch: BRANCH, conclusion: "success" }));
+    await a.drain();
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: true });
+    expect(commentsOn(a, prNumber)).toEqual([]);
   });
 });

@@ -102,3 +102,19 @@ export function checkRunCompleted(input: { runId: number; suiteId: number; name:
   payload.check_run.check_suite = { ...payload.check_run.check_suite, id: input.suiteId, head_sha: input.headSha };
   return payload;
 }
+
+/**
+ * `workflow_run.completed` example 1 (its repository is octo-org/octo-repo). Patched: `installation`,
+ * `repository` (the Codertocat/Hello-World one of the other examples), `workflow_run.id`,
+ * `workflow_run.head_sha`, `workflow_run.head_branch`, `workflow_run.conclusion`.
+ */
+export function workflowRunCompleted(input: { runId: number; headSha: string; headBranch: string; conclusion: "success" | "failure" }): Payload {
+  const payload = webhookExample<Payload & { workflow_run: Record<string, unknown> }>("workflow_run", "completed", 1);
+  payload.installation = installation;
+  payload.repository = webhookExample<Payload>("issues", "labeled", 0).repository;
+  payload.workflow_run.id = input.runId;
+  payload.workflow_run.head_sha = input.headSha;
+  payload.workflow_run.head_branch = input.headBranch;
+  payload.workflow_run.conclusion = input.conclusion;
+  return payload;
+}
