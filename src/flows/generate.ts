@@ -9,7 +9,7 @@ import { getGeneration, updateGeneration, upsertGenerationForIssue } from "../st
 import { monthlySpendUsd } from "../store/spend.js";
 import { formatUsd } from "../pipeline/render.js";
 import type { JobPayloads } from "./job-types.js";
-import { generateAndPublish } from "./publish.js";
+import { generateAndPublish, resolveProvider } from "./publish.js";
 import type { FlowServices } from "./services.js";
 import { SPEC_INVALID_LABEL } from "./spec-invalid.js";
 
@@ -30,7 +30,21 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     return;
   }
   const spec = parsed.spec;
-  const provider = s.providerFor(p.config);
+  const resolved = resolveProvider(s, p.config);
+  if (!resolved.ok) {
+    await ctx.step("status-no-provider", () =>
+      upsertComment(octokit, {
+        ...coords,
+        issueNumber: p.issueNumber,
+        marker: MARKERS.status,
+        body: renderStatusComment({ state: "failed", reason: resolved.reason }),
+        ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
+      }),
+    );
+    ctx.log.error({ issue: p.issueNumber, reason: resolved.reason }, "no model provider");
+    return;
+  }
+  const provider = resolved.provider;
   const recorded = ctx.dbStep("record-generation", (db) => {
     const r = upsertGenerationForIssue(
       db,

@@ -2,7 +2,8 @@ import type { RepoConfig } from "../config/repo-config.js";
 import { runAttempts } from "../generate/attempts.js";
 import { componentLayout, placeFiles } from "../generate/layout.js";
 import { snakeFromClassName } from "../generate/naming.js";
-import type { AttemptResult, GenerationContext, RetryContext } from "../generate/types.js";
+import { ProviderConfigError } from "../generate/providers/errors.js";
+import type { AttemptResult, GenerationContext, ModelProvider, RetryContext } from "../generate/types.js";
 import { branchName } from "../github/branches.js";
 import { createCheckRun } from "../github/checks.js";
 import type { GitHubClient } from "../github/client.js";
@@ -32,6 +33,19 @@ export interface PublishInput {
    * instead of the generation failing for good.
    */
   retryableLater: boolean;
+}
+
+/**
+ * The model provider the repository's configuration asks for, or why there is none (a missing API key,
+ * an unknown provider): a problem for the people who run opforge, said on the issue instead of a silent dead job.
+ */
+export function resolveProvider(s: FlowServices, config: RepoConfig): { ok: true; provider: ModelProvider } | { ok: false; reason: string } {
+  try {
+    return { ok: true, provider: s.providerFor(config) };
+  } catch (error) {
+    if (!(error instanceof ProviderConfigError)) throw error;
+    return { ok: false, reason: `the model provider is not configured: ${error.message}` };
+  }
 }
 
 export type PublishResult =
@@ -66,7 +80,9 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
   const { octokit, generation, spec, config } = input;
   const coords = { owner: generation.repo.split("/")[0] ?? "", repo: generation.repo.split("/")[1] ?? "" };
   const layout = componentLayout(spec, config.paths);
-  const provider = s.providerFor(config);
+  const resolved = resolveProvider(s, config);
+  if (!resolved.ok) return { ok: false, reason: resolved.reason };
+  const provider = resolved.provider;
 
   const round = await ctx.step("generate", async (): Promise<GeneratedRound> => {
     const learned = s.learning.contextFor(spec);

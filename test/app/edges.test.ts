@@ -113,6 +113,19 @@ describe("limits", () => {
 });
 
 describe("the model failing", () => {
+  it("no API key on the server: the issue is told why, instead of a silent dead job", async () => {
+    const a = await start({ providerFor: () => anthropicProvider({ apiKey: undefined }) });
+    a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
+    await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    await a.drain();
+    const status = commentsOn(a, 7);
+    expect(status).toHaveLength(1);
+    expect(status[0]?.body).toContain("generation failed. the model provider is not configured: the anthropic provider needs an API key");
+    expect(listJobs(a.db, { type: "generate" })[0]?.status).toBe("succeeded");
+    expect(a.fake.calls("POST", `${R}/pulls`)).toEqual([]);
+  });
+
   it("a reply without code twice: the status comment says why, and no branch or PR is made", async () => {
     const a = await start();
     const noCode = "I can't write this operator without knowing the endpoint's authentication. Could you tell me?";
