@@ -2,7 +2,7 @@
 import type { Analysis } from "../analysis.js";
 import type { RewriteMatch } from "../rewrite.js";
 import { builtinRule } from "../rewrite.js";
-import { initInfo, stringTemplateFields, structureTargets } from "../rules/airflow.js";
+import { derivesDirectly, initInfo, stringTemplateFields, structureTargets } from "../rules/airflow.js";
 import { field, namedChildren, statements } from "../tree.js";
 import { appendToList, indentAt, lineEndInclusive, lineStart } from "./text.js";
 
@@ -33,6 +33,7 @@ export const superInitFixer = builtinRule("fix/super-init", "super-init", "Call 
     const kw = info.kwargsName;
     if (!info.superCall) {
       if (!kw && type !== "hook") continue; // init-kwargs adds **kwargs first
+      if (type === "hook" && !derivesDirectly(cls, "hook")) continue;
       const call = kw ? `super().__init__(**${kw})` : "super().__init__()";
       const body = statements(info.init.body);
       const isDoc = (n: (typeof body)[number]): boolean => n.type === "expression_statement" && n.children[0]?.type === "string";

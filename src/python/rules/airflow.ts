@@ -45,7 +45,7 @@ function lastSegment(name: string): string {
 }
 
 /** Derives straight from the Airflow base of its kind (so it must implement the abstract methods itself). */
-function derivesDirectly(cls: ClassFact, kind: ComponentKind): boolean {
+export function derivesDirectly(cls: ClassFact, kind: ComponentKind): boolean {
   return cls.bases.some((b) => lastSegment(b) === DIRECT_BASES[kind]);
 }
 
@@ -216,7 +216,8 @@ function superInit(a: Analysis): Hit[] {
           type === "hook"
             ? `${cls.name}.__init__ never calls super().__init__(); BaseHook's setup (logging) is skipped`
             : `${cls.name}.__init__ never calls super().__init__(**kwargs), so BaseOperator is never initialised (missing keyword argument 'task_id'); call it first thing in __init__`,
-          type === "hook" ? { severity: "warning" } : {},
+          // Only a direct BaseHook subclass is known to take no required constructor arguments.
+          type === "hook" ? { severity: "warning", fixable: derivesDirectly(cls, "hook") } : {},
         ),
       );
       continue;
