@@ -215,3 +215,24 @@ describe("health route", () => {
     expect(JSON.parse(chunks.join(""))).toMatchObject({ status: "ok", jobs: { queued: 0, running: 0 } });
   });
 });
+
+describe("repository configuration", () => {
+  it("custom label and paths: the files land where .github/opforge.yml says and import each other by that package", async () => {
+    await app.close();
+    nock.cleanAll();
+    app = await startApp({ config: "label: airflow-component\npaths:\n  operators: airflow/plugins/custom_ops\n  tests: tests/unit/\n  dags: airflow/dags/\n" });
+    app.fake.addIssue(app.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["airflow-component"] });
+    // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
+    await app.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE, label: "airflow-component" }));
+    await app.drain();
+
+    const files = app.fake.filesAt(app.repo, app.repo.refs.get(BRANCH) ?? "");
+    expect([...files.keys()].filter((p) => p.endsWith(".py")).sort()).toEqual([
+      "airflow/dags/health_check_operator_example_dag.py",
+      "airflow/plugins/custom_ops/health_check_operator.py",
+      "tests/unit/test_health_check_operator.py",
+    ]);
+    expect(files.get("tests/unit/test_health_check_operator.py")).toContain("from custom_ops.health_check_operator import HealthCheckOperator");
+    expect((app.fake.calls("POST", `${R}/check-runs`)[0]?.body as { conclusion: string }).conclusion).toBe("success");
+  });
+});
