@@ -147,14 +147,14 @@ export async function run(): Promise<void> {
     const random = seededRandom(2026);
     let ms = fill(db, 0, 10_000, random);
     console.log(`filled 10,000 patterns in ${(ms / 1000).toFixed(1)} s`);
-    measure(db, "top-10 at 10,000 (candidates 200)", undefined, 300);
+    measure(db, "top-10 at 10,000 (default: 100 candidates)", undefined, 300);
     measure(db, "top-10 at 10,000 (unbounded candidates)", 1_000_000, 100);
 
     ms = fill(db, 10_000, 100_000, random);
     console.log(`filled to 100,000 patterns in ${(ms / 1000).toFixed(1)} s more`);
     db.pragma("optimize");
-    measure(db, "top-10 at 100,000 (candidates 200)", undefined, 300);
-    measure(db, "top-10 at 100,000 (candidates 50)", 50, 300);
+    measure(db, "top-10 at 100,000 (default: 100 candidates)", undefined, 300);
+    measure(db, "top-10 at 100,000 (200 candidates)", 200, 300);
     measure(db, "top-10 at 100,000 (unbounded candidates)", 1_000_000, 50);
   } finally {
     db.close();

@@ -175,6 +175,12 @@ function buildModel(source: string, facts: ModuleFacts, meta: PatternMeta): File
   const addFixed = (name: string): void => {
     if (!fixed.has(name)) fixed.set(name, fixed.size === 0 ? "<CLS>" : `<CLS${fixed.size + 1}>`);
   };
+  // The file's own component classes take `<CLS>` before anything it imports from its own package.
+  let components = facts.classes.filter((c) => c.bases.some(componentKindOfBase));
+  if (components.length === 0) {
+    components = facts.classes.filter((c) => c.methods.has("execute") || c.methods.has("poke") || c.methods.has("get_conn"));
+  }
+  for (const cls of components) addFixed(cls.name);
   const libraries = new Set<string>();
   for (const imp of facts.imports) {
     if (imp.kind === "future") {
@@ -189,11 +195,6 @@ function buildModel(source: string, facts: ModuleFacts, meta: PatternMeta): File
     libraries.add(topModule(imp.module));
     for (const n of imp.names) keep.add(n.bound);
   }
-  let components = facts.classes.filter((c) => c.bases.some(componentKindOfBase));
-  if (components.length === 0) {
-    components = facts.classes.filter((c) => c.methods.has("execute") || c.methods.has("poke") || c.methods.has("get_conn"));
-  }
-  for (const cls of components) addFixed(cls.name);
 
   const localAttributes = new Set<string>();
   for (const cls of facts.classes) {

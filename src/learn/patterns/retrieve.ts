@@ -3,8 +3,10 @@
  *
  * 1. Candidates: FTS5 match of the spec text among live patterns of the component type (and category,
  *    falling back to all categories when it has too few), best `bm25()` first, at most `candidateLimit`.
+ *    In a large store only the rarer query words are searched (see `selectTerms`), and type, category
+ *    and kind are tokens required by the match itself, so FTS5 scores few rows.
  *    Bounding the candidate set in SQL keeps retrieval fast at 100,000 patterns; the reranking below
- *    is TypeScript over those few hundred rows.
+ *    is TypeScript over those rows alone.
  * 2. Score: relevance (bm25 relative to the best match, in (0, 1]) × the posterior lower bound.
  * 3. Selection, per kind: the candidates that could plausibly be as good as the best one — their
  *    relevance × posterior upper bound reaches the best score, and their relevance is at least half the
@@ -34,7 +36,7 @@ export interface RetrieveOptions extends ConfidenceOptions {
   perKind?: number;
   /** Only these kinds. */
   kinds?: readonly PatternKind[];
-  /** FTS matches considered for reranking (default 200). */
+  /** FTS matches considered for reranking (default 100). */
   candidateLimit?: number;
   /** Fewer category matches than this (default `limit`) widens the search to every category. */
   minCategoryMatches?: number;
@@ -166,7 +168,7 @@ export function retrievePatterns(db: Database, options: RetrieveOptions): Ranked
   checkOptions(options);
   const limit = options.limit ?? 10;
   const perKind = options.perKind ?? 1;
-  const candidateLimit = options.candidateLimit ?? 200;
+  const candidateLimit = options.candidateLimit ?? 100;
   const confidence = resolveConfidence(options);
   const fts = ftsQuery(options.queryText, MAX_QUERY_TERMS);
   const category = options.category?.trim() || undefined;

@@ -208,3 +208,24 @@ describe("extractPatterns input checks", () => {
     expect(await extractPatterns("x = 1\n", operator)).toEqual([]);
   });
 });
+
+describe("extractPatterns with the repository's own modules", () => {
+  it("names the component <CLS> and its own hook, imported from the plugins package, <CLS2> from <MOD>", async () => {
+    const source = `from airflow.models import BaseOperator
+from hooks.forecast_hook import ForecastHook
+
+
+class ForecastOperator(BaseOperator):
+    def __init__(self, *, city: str, **kwargs):
+        super().__init__(**kwargs)
+        self.city = city
+
+    def execute(self, context):
+        return ForecastHook(conn_id="forecast_default").fetch(self.city)
+`;
+    const found = await extractPatterns(source, operator);
+    expect(one(found, "import_block").code).toBe("from airflow.models import BaseOperator\nfrom <MOD> import <CLS2>");
+    expect(one(found, "execute_shape").code).toBe('def execute(self, context):\n    return <CLS2>(conn_id="<S>").fetch(self.<P1>)');
+    expect(one(found, "import_block").libraries).toEqual(["airflow"]);
+  });
+});

@@ -10,6 +10,7 @@ import {
   seededRandom,
   upsertPatterns,
 } from "../../../src/learn/patterns/index.js";
+import { selectTerms } from "../../../src/learn/patterns/retrieve.js";
 import type { RetrieveOptions } from "../../../src/learn/patterns/index.js";
 import { candidate, DAY, memoryDb, T0 } from "./helpers.js";
 import { FILE_SENSOR, REDIS_HOOK, S3_OPERATOR, WEATHER_OPERATOR } from "./sources.js";
@@ -191,5 +192,44 @@ describe("Thompson sampling among near-equal patterns", () => {
     const { est, chal } = setup([3, 0], [3, 0]);
     observe(est, 0, 6, T0 + DAY);
     expect(winsOf(chal, 200)).toBeGreaterThan(190);
+  });
+});
+
+describe("word selection in large stores", () => {
+  const docs = new Map([
+    ["airflow", 900],
+    ["operator", 800],
+    ["http", 60],
+    ["requests", 40],
+    ["json", 120],
+    ["pagination", 5],
+  ]);
+  const terms = ["airflow", "http", "operator", "requests", "json", "pagination", "unseen"];
+
+  it("searches every word while the store is small", () => {
+    expect(selectTerms(terms, docs, 1_000, { pruneFrom: 2_000, maxDocShare: 0.1, maxTerms: 6 })).toEqual(terms);
+  });
+
+  it("leaves out words too common to rank by and keeps the rarest first", () => {
+    expect(selectTerms(terms, docs, 1_000, { pruneFrom: 500, maxDocShare: 0.1, maxTerms: 6 })).toEqual(["pagination", "requests", "http"]);
+    expect(selectTerms(terms, docs, 1_000, { pruneFrom: 500, maxDocShare: 0.2, maxTerms: 2 })).toEqual(["pagination", "requests"]);
+  });
+
+  it("keeps the three rarest when every word is common", () => {
+    expect(selectTerms(["airflow", "operator", "json", "http"], docs, 1_000, { pruneFrom: 500, maxDocShare: 0.01, maxTerms: 6 })).toEqual([
+      "http",
+      "json",
+      "operator",
+    ]);
+  });
+
+  it("ranks the HTTP operator first with pruning on", async () => {
+    recordMergedPatterns(db, await extractPatterns(WEATHER_OPERATOR, { role: "component", componentType: "operator", category: "http" }), T0);
+    recordMergedPatterns(db, await extractPatterns(S3_OPERATOR, { role: "component", componentType: "operator", category: "storage" }), T0);
+    const ranked = retrievePatterns(
+      db,
+      base({ queryText: "Call a REST API over HTTP with requests and return the JSON response", pruneFrom: 1, maxDocShare: 0.5 }),
+    );
+    expect(ranked.find((p) => p.kind === "execute_shape")?.code).toContain("requests.get");
   });
 });

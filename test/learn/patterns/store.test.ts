@@ -159,3 +159,30 @@ describe("archival", () => {
     expect(() => archiveWeakPatterns(db, { minTrials: 3, floor: 2, now: T0 })).toThrow(/floor must be between 0 and 1/);
   });
 });
+
+describe("word counts for search", () => {
+  function docs(term: string): number | undefined {
+    return (db.prepare("SELECT docs FROM pattern_terms WHERE term = ?").get(term) as { docs: number } | undefined)?.docs;
+  }
+
+  it("counts live patterns per search word, and all live patterns under the empty word", () => {
+    const [a, b] = upsertPatterns(db, [candidate("a", "http requests"), candidate("b", "http boto3")], T0);
+    upsertPatterns(db, [candidate("a", "http retry")], T0 + 1);
+    expect({ all: docs(""), http: docs("http"), requests: docs("requests"), boto3: docs("boto3"), retry: docs("retry") }).toEqual({
+      all: 2,
+      http: 2,
+      requests: 1,
+      boto3: 1,
+      retry: 1,
+    });
+    for (let i = 0; i < 6; i++) recordPatternOutcome(db, [b as number], false, T0);
+    expect(archiveWeakPatterns(db, { minTrials: 5, floor: 0.2, now: T0 })).toEqual([b]);
+    expect({ all: docs(""), http: docs("http"), boto3: docs("boto3"), requests: docs("requests") }).toEqual({
+      all: 1,
+      http: 1,
+      boto3: 0,
+      requests: 1,
+    });
+    expect(a).toBeDefined();
+  });
+});
