@@ -20,7 +20,8 @@ beforeEach(async () => {
       contextFor: () => ({ learned: [], rules: [] }),
       onMerged: async (input) => {
         merged.push(input);
-        return null;
+        const edited = input.generatedFiles.some((f) => input.mergedFiles.get(f.path) !== f.content);
+        return edited ? "📚 **opforge** learned from the review: 1 hunk in the component." : null;
       },
       onClosedUnmerged: ({ generationId }) => void closed.push(generationId),
     },
@@ -60,6 +61,9 @@ describe("the end of an opforge PR", () => {
     expect(merged[0]?.generatedFiles.find((f) => f.path === COMPONENT)?.content).toBe(generated);
     expect(merged[0]?.mergedFiles.get(COMPONENT)).toBe(edited);
     expect(closed).toEqual([]);
+    // What the learning layer made of the human edits is said on the PR, once.
+    const lessons = [...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber);
+    expect(lessons.map((c) => c.body)).toEqual(["<!-- opforge:human-fixes -->\n📚 **opforge** learned from the review: 1 hunk in the component."]);
   });
 
   it("closed unmerged: a negative outcome, and nothing read from GitHub", async () => {
@@ -91,5 +95,7 @@ describe("the end of an opforge PR", () => {
     await a.drain();
     expect(listJobs(a.db, { type: "feedback" })).toHaveLength(1);
     expect(merged).toHaveLength(1);
+    // Merged as generated: nothing to learn, nothing said.
+    expect([...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber)).toEqual([]);
   });
 });
