@@ -5,6 +5,7 @@
  * read on a web-tree-sitter node is a call into WASM, so rules that inspect the tree many times are far
  * cheaper on plain objects. The copy is built iteratively, so deeply nested input cannot overflow the stack.
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Language, Parser } from "web-tree-sitter";
 import type { TreeCursor } from "web-tree-sitter";
@@ -71,6 +72,8 @@ interface Grammar {
   typeNames: string[];
   typeNamed: boolean[];
   fieldNames: (string | null)[];
+  /** Node types that have named fields; children of any other type need no field lookup. */
+  typesWithFields: Set<string>;
 }
 
 let grammarPromise: Promise<Grammar> | undefined;
@@ -89,7 +92,9 @@ export function loadGrammar(): Promise<Grammar> {
       typeNames.push(language.nodeTypeForId(id) ?? "");
       typeNamed.push(language.nodeTypeIsNamed(id));
     }
-    return { parser, typeNames, typeNamed, fieldNames: language.fields };
+    const nodeTypes = JSON.parse(readFileSync(require.resolve("tree-sitter-python/src/node-types.json"), "utf8")) as { type: string; fields?: Record<string, unknown> }[];
+    const typesWithFields = new Set(nodeTypes.filter((t) => t.fields && Object.keys(t.fields).length > 0).map((t) => t.type));
+    return { parser, typeNames, typeNamed, fieldNames: language.fields, typesWithFields };
   })();
   return grammarPromise;
 }
@@ -134,13 +139,16 @@ const LEAF_TYPES = new Set([
  * Copies the tree with one cursor walk. Tokens (anonymous nodes) are leaves; they are copied only where a rule
  * reads them, or everywhere when the tree has errors (MISSING tokens name what is missing).
  */
+/** Shared by every leaf, so that most nodes allocate no array of their own; replaced on the first child. */
+const NO_CHILDREN: PyNode[] = [];
+
 const IDENTIFIER_TAIL = /[\p{ID_Continue}\u00B7\u0387\u1369-\u1371\u19DA]*/uy;
 
 function copyTree(source: string, cursor: TreeCursor, grammar: Grammar, withMissing: boolean, byType: Map<string, PyNode[]>): PyNode {
-  const { typeNames, typeNamed, fieldNames } = grammar;
+  const { typeNames, typeNamed, fieldNames, typesWithFields } = grammar;
   const make = (parent: PyNode | null, typeId: number, named: boolean): PyNode => {
     // Rules never ask for the field of a punctuation or keyword token; skipping it saves a WASM call per token.
-    const fieldId = named ? cursor.currentFieldId : 0;
+    const fieldId = named && parent && typesWithFields.has(parent.type) ? cursor.currentFieldId : 0;
     // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
     const type = typeNames[typeId] ?? (typeId === ERROR_SYMBOL ? "ERROR" : "");
     const start = cursor.startIndex;
@@ -160,9 +168,12 @@ function copyTree(source: string, cursor: TreeCursor, grammar: Grammar, withMiss
       named,
       missing: withMissing ? cursor.nodeIsMissing : false,
       parent,
-      children: [],
+      children: NO_CHILDREN,
     };
-    if (parent) parent.children.push(node);
+    if (parent) {
+      if (parent.children === NO_CHILDREN) parent.children = [node];
+      else parent.children.push(node);
+    }
     if (named) {
       const list = byType.get(node.type);
       if (list) list.push(node);
