@@ -125,6 +125,8 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
     },
   });
   if (!result.ok) {
+    // The PR keeps its previous commit, whose CI already failed: the generation is not running any more.
+    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "generation_failed" }, s.now());
     await say("failed", `❌ **opforge** retry ${number} produced nothing usable: ${result.reason}`);
     return;
   }

@@ -68,6 +68,21 @@ describe("/retry on an opforge PR", () => {
     expect(listAttempts(a.db, generation?.id ?? 0).map((x) => x.trigger)).toEqual(["initial", "manual_retry"]);
   });
 
+  it("a retry whose reply is unusable says so and leaves the generation failed, not generating", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    a.repo.permissions.set("octocat-maintainer", "admin");
+    expectMessage("Sorry, I cannot help with that.", USAGE);
+
+    await comment(prNumber, "octocat-maintainer", "/retry");
+
+    const ours = commentsOn(a, prNumber).filter((c) => c.user.type === "Bot");
+    expect(ours.map((c) => c.body.split("\n")[1])).toEqual([expect.stringContaining("retry 2 produced nothing usable")]);
+    expect(a.repo.refs.get(BRANCH)).toBe(headSha);
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "generation_failed" });
+  });
+
   it("by someone without write permission: a polite refusal and no commit", async () => {
     const a = harness();
     expectMessage(filesReply(FILES), USAGE);
