@@ -3,7 +3,7 @@
  * class attributes, `self.x = …` assignments in `__init__`, and calls with keyword arguments.
  */
 import type { PyNode } from "./parser.js";
-import { dottedName, field, fields, namedChildren, statements, stringValue, walk } from "./tree.js";
+import { dottedName, field, fields, namedChildren, statements, walk } from "./tree.js";
 
 export interface ImportedName {
   /** Name as imported (`path` in `from os import path`, `os.path` in `import os.path`). */
@@ -363,9 +363,4 @@ function selfAssignments(init: FunctionFact, source: string): SelfAssignment[] {
     }
   });
   return out;
-}
-
-/** Whether a string literal node is a plain (non-f) string; used for template_fields entries. */
-export function isPlainString(node: PyNode | undefined, source: string): boolean {
-  return stringValue(node, source) !== undefined;
 }

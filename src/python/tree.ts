@@ -14,11 +14,7 @@ export function namedChildren(node: PyNode): PyNode[] {
   return node.children.filter((child) => child.named && child.type !== "comment");
 }
 
-export function firstNamed(node: PyNode, type?: string): PyNode | undefined {
-  return node.children.find((child) => child.named && (type === undefined || child.type === type));
-}
-
-/** Pre-order walk of `root` and its descendants. `descend` may return false to skip a node's subtree. */
+/** Pre-order walk of `root` and its descendants. `visit` may return false to skip a node's subtree. */
 export function walk(root: PyNode, visit: (node: PyNode) => boolean | void): void {
   const stack: PyNode[] = [root];
   while (stack.length > 0) {
@@ -26,22 +22,6 @@ export function walk(root: PyNode, visit: (node: PyNode) => boolean | void): voi
     if (visit(node) === false) continue;
     for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i] as PyNode);
   }
-}
-
-/** Every descendant of one of the given types, in source order. */
-export function descendants(root: PyNode, types: string | readonly string[]): PyNode[] {
-  const wanted = typeof types === "string" ? [types] : types;
-  const found: PyNode[] = [];
-  walk(root, (node) => {
-    if (node !== root && wanted.includes(node.type)) found.push(node);
-  });
-  return found;
-}
-
-export function ancestors(node: PyNode): PyNode[] {
-  const out: PyNode[] = [];
-  for (let p = node.parent; p; p = p.parent) out.push(p);
-  return out;
 }
 
 /** The nearest enclosing function (def or lambda), or undefined at module or class level. */
