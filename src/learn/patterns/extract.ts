@@ -7,7 +7,7 @@ import type { ClassFact, FunctionFact, ImportFact, ModuleFacts } from "../../pyt
 import { collectFacts, handlerTypes } from "../../python/facts.js";
 import type { PyNode } from "../../python/parser.js";
 import { BUILTIN_NAMES, STDLIB_MODULES } from "../../python/stdlib.js";
-import { descendants, dottedName, field, namedChildren, statements, walk } from "../../python/tree.js";
+import { descendants, dottedName, field, namedChildren, statements, walk } from "./tree.js";
 import type { NameContext } from "./normalize.js";
 import { Namer, renderNode, renderNodes } from "./normalize.js";
 import { parseWithTokens } from "./syntax.js";

@@ -8,7 +8,7 @@
  * spaces per block level, tokens are spaced by a fixed rule.
  */
 import type { PyNode } from "../../python/parser.js";
-import { field, namedChildren, stringValue } from "../../python/tree.js";
+import { field, namedChildren, stringValue } from "./tree.js";
 
 export interface NameContext {
   source: string;

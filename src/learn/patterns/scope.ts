@@ -9,10 +9,6 @@ export function typeToken(componentType: PatternComponentType): string {
   return `t${componentType}`;
 }
 
-export function categoryToken(category: string): string {
-  return `c${createHash("sha256").update(category.trim().toLowerCase()).digest("hex").slice(0, 16)}`;
-}
-
 /** Type and category in one token: one short doclist for FTS5 to walk instead of intersecting two. */
 export function typeCategoryToken(componentType: PatternComponentType, category: string): string {
   return `s${createHash("sha256").update(`${componentType}/${category.trim().toLowerCase()}`).digest("hex").slice(0, 16)}`;
@@ -23,5 +19,5 @@ export function kindToken(kind: PatternKind): string {
 }
 
 export function scopeOf(componentType: PatternComponentType, category: string, kind: PatternKind): string {
-  return `${typeToken(componentType)} ${categoryToken(category)} ${typeCategoryToken(componentType, category)} ${kindToken(kind)}`;
+  return `${typeToken(componentType)} ${typeCategoryToken(componentType, category)} ${kindToken(kind)}`;
 }

@@ -1,6 +1,8 @@
 /**
  * The pattern table: one row per fingerprint, its counts, and the signals that move them. Every function
- * writes in one transaction, so a row and its full-text index entry never disagree.
+ * writes in one transaction, so a row and its full-text index entry never disagree. The transactions
+ * are IMMEDIATE: they read before they write, and taking the write lock first lets a second process
+ * wait for it (busy timeout) instead of failing when it tries to upgrade a read.
  */
 import type { Database } from "better-sqlite3";
 import type { ConfidenceOptions, DecayedCounts } from "./confidence.js";
@@ -166,7 +168,7 @@ export function upsertPatterns(db: Database, candidates: readonly PatternCandida
       ids.push(existing.id);
     }
     return ids;
-  })();
+  }).immediate();
 }
 
 /**
@@ -210,7 +212,7 @@ function observe(db: Database, ids: readonly number[], success: boolean, now: nu
       changed++;
     }
     return changed;
-  })();
+  }).immediate();
 }
 
 /**
@@ -222,7 +224,7 @@ export function recordMergedPatterns(db: Database, candidates: readonly PatternC
     const ids = upsertPatterns(db, candidates, now);
     observe(db, ids, true, now, options);
     return [...new Set(ids)];
-  })();
+  }).immediate();
 }
 
 /**
@@ -242,7 +244,7 @@ export function markUsed(db: Database, ids: readonly number[], now: number): num
     let changed = 0;
     for (const id of new Set(ids)) changed += update.run(now, now, id).changes;
     return changed;
-  })();
+  }).immediate();
 }
 
 export function getPattern(db: Database, id: number): StoredPattern | undefined {
@@ -301,5 +303,5 @@ export function archiveWeakPatterns(db: Database, options: ArchiveOptions): numb
       }
     }
     return archived;
-  })();
+  }).immediate();
 }

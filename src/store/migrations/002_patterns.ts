@@ -7,7 +7,7 @@ import type { Migration } from "./types.js";
  * step by triggers, inside whatever transaction writes the row; archived rows leave the index so they
  * cost nothing at query time, and count updates do not touch it.
  *
- * `scope` holds opaque tokens for component type, category and kind (`toperator c<hash> kexecuteshape`)
+ * `scope` holds opaque tokens for component type, type with category, and kind (`toperator s<hash> kexecuteshape`)
  * so a search can require them inside the FTS match itself, which keeps the set of rows FTS5 scores
  * small. `pattern_terms` counts the live patterns whose search text holds each word (the row with the
  * empty term counts all live patterns): retrieval reads it to leave out words too common to rank by.
