@@ -123,7 +123,7 @@ function hardcodedSecret(a: Analysis): Hit[] {
     const name = nameNode.type === "attribute" ? a.text(field(nameNode, "attribute") ?? nameNode) : a.text(nameNode);
     if (!SECRET_NAME.test(name)) return;
     const value = stringValue(valueNode, a.source);
-    if (!value || looksLikeLabel(value) || underPlaceholders(at, a)) return;
+    if (!value || looksLikeLabel(value, name) || underPlaceholders(at, a)) return;
     hits.push(hitAt(a, at, `'${name}' is set to a hard-coded string (ruff ${code}, Bandit B${code.slice(1)}); read it from an Airflow connection or Variable`, { severity: "warning" }));
   };
   for (const node of a.nodes("string_content", "assignment", "keyword_argument", "default_parameter", "typed_default_parameter", "pair")) {
@@ -154,7 +154,7 @@ function hardcodedSecret(a: Analysis): Hit[] {
         const keyText = stringValue(key, a.source);
         if (keyText !== undefined && SECRET_NAME.test(keyText)) {
           const value = stringValue(field(node, "value"), a.source);
-          if (value && !looksLikeLabel(value) && !underPlaceholders(node, a)) {
+          if (value && !looksLikeLabel(value, keyText) && !underPlaceholders(node, a)) {
             hits.push(hitAt(a, node, `'${keyText}' is set to a hard-coded string (ruff S105, Bandit B105); read it from an Airflow connection or Variable`, { severity: "warning" }));
           }
         }
@@ -168,11 +168,17 @@ function hardcodedSecret(a: Analysis): Hit[] {
 }
 
 /**
- * Values that name or describe a secret rather than hold one: masks (`***`), Jinja references, field names and
- * UI labels ("API Token"). Real secrets carry digits or symbols; key-shaped ones are caught by KEY_SHAPES.
+ * Values that name or describe a secret rather than hold one: masks (`***`), Jinja references, phrases ("API
+ * Token"), the variable's own name (`PARAM_TOKEN = "token"`) and field names (`"secretAccessKey"`).
  */
-function looksLikeLabel(value: string): boolean {
-  return /^[*x.\-_ ]*$/i.test(value) || /^\{\{.*\}\}$/.test(value.trim()) || /^[A-Za-z][A-Za-z _./-]*$/.test(value);
+function looksLikeLabel(value: string, name: string): boolean {
+  const trimmed = value.trim();
+  if (/^[*x.\-_ ]*$/i.test(trimmed) || /^\{\{.*\}\}$/.test(trimmed) || /\s/.test(trimmed)) return true;
+  const norm = (t: string): string => t.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const v = norm(trimmed);
+  const n = norm(name);
+  if (v.length > 0 && (n.includes(v) || v.includes(n))) return true;
+  return /^[a-z]+(?:[A-Z][a-z0-9]*)+$|^[a-z]+(?:_[a-z0-9]+)+$/.test(trimmed) && /pass|pwd|token|secret|key/i.test(trimmed);
 }
 
 /** Connection-form placeholders and relabelings (a hook's UI field behaviour) show example values and labels on purpose. */
