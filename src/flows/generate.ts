@@ -1,5 +1,6 @@
 import { removeLabel } from "../github/labels.js";
 import { findMarkedComment, upsertComment, withMarker } from "../github/comments.js";
+import { isTransientError } from "../jobs/errors.js";
 import type { Job } from "../jobs/queue.js";
 import type { JobContext } from "../jobs/worker.js";
 import { MARKERS } from "../pipeline/markers.js";
@@ -116,7 +117,9 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
   }
 
   await status("generating", { state: "generating", attempt: generation.attemptsCount + 1 });
-  const result = await generateAndPublish(ctx, s, {
+  let result: Awaited<ReturnType<typeof generateAndPublish>>;
+  try {
+    result = await generateAndPublish(ctx, s, {
     octokit,
     generation,
     spec,
@@ -124,7 +127,15 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     trigger: "initial",
     localAttempts: 2,
     retryableLater: job.attempts < job.maxAttempts,
-  });
+    });
+  } catch (error) {
+    // A failure the worker will not retry would otherwise leave the status comment at "generating" for good.
+    if (isTransientError(error) && job.attempts < job.maxAttempts) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "error" }, s.now());
+    await status("error", { state: "failed", reason: `opforge could not finish: ${message}` }).catch(() => undefined);
+    throw error;
+  }
   if (!result.ok) {
     updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "generation_failed" }, s.now());
     await status("failed", { state: "failed", reason: result.reason });

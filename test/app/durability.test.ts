@@ -51,6 +51,24 @@ describe("GitHub failing in the middle of the work", () => {
   });
 });
 
+describe("a failure the worker does not retry", () => {
+  it("a 403 on the branch creation: the job is dead-lettered and the status comment says why, not 'generating'", async () => {
+    app = await startApp();
+    const a = app;
+    a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    a.fake.failNext("POST", /\/git\/refs$/, 403, 1, "Resource not accessible by integration");
+    // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
+    await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    await a.drain({ allowDead: true });
+
+    expect(listJobs(a.db, { type: "generate" })[0]?.status).toBe("dead");
+    const status = commentsOn(a, 7);
+    expect(status).toHaveLength(1);
+    expect(status[0]?.body).toContain("generation failed. opforge could not finish: Resource not accessible by integration");
+    expect(a.fake.calls("POST", `${R}/pulls`)).toEqual([]);
+  });
+});
+
 describe("the repository configuration", () => {
   it("a GitHub error while reading .github/opforge.yml fails the delivery, and GitHub's redelivery of it is processed", async () => {
     app = await startApp();

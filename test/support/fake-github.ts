@@ -151,7 +151,7 @@ export class FakeGitHub {
   private nextId = 1_000;
   private clockMs = Date.parse("2026-11-24T10:00:00Z");
   private holds: { method: string; path: RegExp; onHeld: () => void }[] = [];
-  private failures: { method: string; path: RegExp; status: number }[] = [];
+  private failures: { method: string; path: RegExp; status: number; message?: string }[] = [];
   private server: Server | null = null;
 
   /** A repository with one commit on its default branch holding `files`. */
@@ -319,8 +319,8 @@ export class FakeGitHub {
   }
 
   /** Answers the next `times` matching requests with `status` (a GitHub outage) instead of routing them. */
-  failNext(method: string, path: RegExp, status: number, times = 1): void {
-    for (let i = 0; i < times; i += 1) this.failures.push({ method, path, status });
+  failNext(method: string, path: RegExp, status: number, times = 1, message?: string): void {
+    for (let i = 0; i < times; i += 1) this.failures.push({ method, path, status, ...(message === undefined ? {} : { message }) });
   }
 
   /** Leaves the next matching request unanswered and calls `onHeld` (to kill a process mid-request). */
@@ -437,7 +437,7 @@ export class FakeGitHub {
     const failing = this.failures.findIndex((f) => f.method === method && f.path.test(path));
     if (failing >= 0) {
       const [failure] = this.failures.splice(failing, 1);
-      return httpError(failure?.status ?? 500, failure?.status === 502 ? "Server Error" : "Internal Server Error");
+      return httpError(failure?.status ?? 500, failure?.message ?? (failure?.status === 502 ? "Server Error" : "Internal Server Error"));
     }
     const reply = this.route(method, path, query, (body ?? {}) as Record<string, unknown>, headers);
     if (reply === null) {
