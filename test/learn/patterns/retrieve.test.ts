@@ -188,6 +188,17 @@ describe("Thompson sampling among near-equal patterns", () => {
     expect(winsOf(chal, 400)).toBeLessThanOrEqual(2);
   });
 
+  it("old successes fade: a recent record outranks a larger one from two years ago", () => {
+    const [old, recent] = upsertPatterns(db, [candidate(code("a"), text), candidate(code("b"), text)], T0);
+    observe(old as number, 10, 0, T0);
+    observe(recent as number, 3, 0, T0 + 729 * DAY);
+    const now = T0 + 730 * DAY;
+    const ranked = retrievePatterns(db, base({ queryText: "http", now, perKind: 2 }));
+    expect(ranked.map((p) => p.id)).toEqual([recent, old]);
+    const atT0 = retrievePatterns(db, base({ queryText: "http", now: T0 + 729 * DAY, perKind: 2, halfLifeDays: 10_000 }));
+    expect(atT0.map((p) => p.id)).toEqual([old, recent]);
+  });
+
   it("a pattern with a recent failure streak loses its lead", () => {
     const { est, chal } = setup([3, 0], [3, 0]);
     observe(est, 0, 6, T0 + DAY);
