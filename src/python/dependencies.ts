@@ -232,7 +232,8 @@ export function classifyImport(module: string, isStdlib: boolean, dependencies: 
   for (const dep of declared) {
     if (PROVIDER_BRINGS[dep]?.includes(top) || TRANSITIVE[dep]?.includes(top)) return { status: "declared", candidates };
     if (dep.startsWith("azure-") && (top === "azure" || top === "msrest" || top === "msrestazure")) return { status: "declared", candidates };
-    if (dep.startsWith("google-") && top === "google") return { status: "declared", candidates };
+    // google.auth, google.protobuf, google.api_core come with any Google client; google.cloud.<x> needs its own.
+    if (dep.startsWith("google-") && top === "google" && parts[1] !== "cloud") return { status: "declared", candidates };
   }
   return { status: "undeclared", candidates };
 }
