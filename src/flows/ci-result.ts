@@ -33,6 +33,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   const generation = getGenerationByHeadSha(s.db, repoFull, p.headSha);
   if (generation === null || generation.headSha !== p.headSha) return;
   if (generation.prNumber === null) {
+    if (generation.status === "failed") return; // no PR will come for this commit
     // The commit is pushed but its PR is not open yet (CI was quicker than the PR step, or that job's process
     // died in between and waits for its lease to expire): judge it once the PR exists.
     throw new TransientJobError(`no pull request yet for ${repoFull}@${p.headSha.slice(0, 7)}`);
