@@ -323,7 +323,10 @@ export class FakeGitHub {
     for (let i = 0; i < times; i += 1) this.failures.push({ method, path, status, ...(message === undefined ? {} : { message }) });
   }
 
-  /** Leaves the next matching request unanswered and calls `onHeld` (to kill a process mid-request). */
+  /**
+   * Leaves the next matching request unanswered and calls `onHeld` (to kill a process mid-request). Only
+   * for requests reaching the fake through `listen()`: nock cannot leave a request hanging.
+   */
   hold(method: string, path: RegExp, onHeld: () => void): void {
     this.holds.push({ method, path, onHeld });
   }
