@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validatePython } from "../src/python/index.js";
+import { loadGrammar, parsePython } from "../src/python/parser.js";
 
 const RUNS = 60;
 
@@ -103,6 +104,20 @@ export async function run(): Promise<void> {
   console.log(`validate: median ${median(times).toFixed(2)} ms per file wall clock over ${RUNS} runs (min ${Math.min(...times).toFixed(2)}, max ${Math.max(...times).toFixed(2)})`);
   // CPU time of this process: what one core spends, whatever else the machine is running.
   console.log(`validate: median ${median(cpuTimes).toFixed(2)} ms CPU time per file (min ${Math.min(...cpuTimes).toFixed(2)})`);
+  const { parser } = await loadGrammar();
+  const rawParse: number[] = [];
+  const parseAndCopy: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let start = performance.now();
+    parser.parse(source)?.delete();
+    rawParse.push(performance.now() - start);
+    start = performance.now();
+    await parsePython(source);
+    parseAndCopy.push(performance.now() - start);
+  }
+  console.log(
+    `of which: tree-sitter parse ${median(rawParse).toFixed(2)} ms (min ${Math.min(...rawParse).toFixed(2)}), parse + copy to plain nodes ${median(parseAndCopy).toFixed(2)} ms (min ${Math.min(...parseAndCopy).toFixed(2)})`,
+  );
 
   const real = "/tmp/airflow-real";
   const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "test", "fixtures", "python");
