@@ -244,9 +244,11 @@ describe("the learning loop", () => {
     expect(similar.length).toBeGreaterThan(0);
     const execute = similar.find((p) => p.title.startsWith("execute_shape"));
     expect(execute?.title).toContain("calls requests.get");
+    expect(execute?.body).toContain("<V1> = requests.get(self.<P1>)");
     expect(execute?.reason).toContain("used in 1 successful component");
     const similarRun = await generateWith(invoicesSpec, reply("InvoicesFetchOperator", "invoices_fetch_operator", "endpoint", "reply"), 2);
     expect(similarRun.prompt).toContain("execute() of an operator: calls requests.get");
+    expect(similarRun.prompt).toContain("<V1> = requests.get(self.<P1>)");
 
     const unrelated = learning.contextFor(checksumSpec).learned.filter((i) => i.kind === "pattern");
     expect(unrelated.some((p) => `${p.title}\n${p.body}`.includes("requests"))).toBe(false);
