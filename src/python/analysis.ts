@@ -78,7 +78,7 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
       parseFailure = err.message;
     }
   }
-  const facts = parsed ? collectFacts(parsed.root, source) : undefined;
+  const facts = parsed ? collectFacts((type) => parsed?.byType.get(type) ?? [], source) : undefined;
   const components: ComponentClass[] = [];
   for (const cls of facts?.classes ?? []) {
     const type = componentKindOfClass(cls);

@@ -101,64 +101,51 @@ export interface ModuleFacts {
 
 const IMPORT_ERRORS = new Set(["ImportError", "ModuleNotFoundError", "Exception", "BaseException"]);
 
-export function collectFacts(root: PyNode, source: string): ModuleFacts {
+/** Collects the facts from the nodes of each type (already indexed by the parser, in source order). */
+export function collectFacts(nodesOf: (type: string) => PyNode[], source: string): ModuleFacts {
   const text = (n: PyNode): string => source.slice(n.start, n.end);
   const facts: ModuleFacts = { imports: [], classes: [], functions: [], calls: [], hasStarImport: false };
   const classByNode = new Map<PyNode, ClassFact>();
-
-  walk(root, (node) => {
-    switch (node.type) {
-      case "import_statement":
-      case "import_from_statement":
-      case "future_import_statement": {
-        const fact = importFact(node, source);
-        if (fact.star) facts.hasStarImport = true;
-        facts.imports.push(fact);
-        return false;
-      }
-      case "class_definition": {
-        const cls = classFact(node, source);
-        classByNode.set(node, cls);
-        facts.classes.push(cls);
-        return;
-      }
-      case "function_definition": {
-        const fn = functionFact(node, source);
-        const owner = ownerClass(node);
-        if (owner) {
-          const cls = classByNode.get(owner);
-          if (cls) {
-            fn.owner = cls;
-            if (!cls.methods.has(fn.name)) cls.methods.set(fn.name, fn);
-            if (fn.decorators.some((d) => /(^|\.)(property|cached_property|setter)$/.test(d.name) || d.name.endsWith(".setter"))) {
-              cls.properties.add(fn.name);
-            }
-            if (fn.name === "__init__") cls.initAssignments = selfAssignments(fn, source);
-          }
-        }
-        facts.functions.push(fn);
-        return;
-      }
-      case "call": {
-        const fnNode = field(node, "function");
-        const argList = field(node, "arguments");
-        const args: PyNode[] = [];
-        const keywords: CallFact["keywords"] = [];
-        if (argList && argList.type === "argument_list") {
-          for (const a of namedChildren(argList)) {
-            if (a.type === "keyword_argument") {
-              const name = field(a, "name");
-              keywords.push({ name: name ? text(name) : "", value: field(a, "value"), node: a });
-            } else args.push(a);
-          }
-        } else if (argList) args.push(argList);
-        facts.calls.push({ node, callee: dottedName(fnNode, source), args, keywords });
-        return;
-      }
-      default:
-        return;
+  for (const type of ["import_statement", "import_from_statement", "future_import_statement"]) {
+    for (const node of nodesOf(type)) {
+      const fact = importFact(node, source);
+      if (fact.star) facts.hasStarImport = true;
+      facts.imports.push(fact);
     }
-  });
+  }
+  facts.imports.sort((x, y) => x.node.start - y.node.start);
+  for (const node of nodesOf("class_definition")) {
+    const cls = classFact(node, source);
+    classByNode.set(node, cls);
+    facts.classes.push(cls);
+  }
+  for (const node of nodesOf("function_definition")) {
+    const fn = functionFact(node, source);
+    const owner = ownerClass(node);
+    const cls = owner ? classByNode.get(owner) : undefined;
+    if (cls) {
+      fn.owner = cls;
+      if (!cls.methods.has(fn.name)) cls.methods.set(fn.name, fn);
+      if (fn.decorators.some((d) => /(^|\.)(property|cached_property|setter)$/.test(d.name))) cls.properties.add(fn.name);
+      if (fn.name === "__init__") cls.initAssignments = selfAssignments(fn, source);
+    }
+    facts.functions.push(fn);
+  }
+  for (const node of nodesOf("call")) {
+    const fnNode = field(node, "function");
+    const argList = field(node, "arguments");
+    const args: PyNode[] = [];
+    const keywords: CallFact["keywords"] = [];
+    if (argList && argList.type === "argument_list") {
+      for (const arg of namedChildren(argList)) {
+        if (arg.type === "keyword_argument") {
+          const name = field(arg, "name");
+          keywords.push({ name: name ? text(name) : "", value: field(arg, "value"), node: arg });
+        } else args.push(arg);
+      }
+    } else if (argList) args.push(argList);
+    facts.calls.push({ node, callee: dottedName(fnNode, source), args, keywords });
+  }
   return facts;
 }
 

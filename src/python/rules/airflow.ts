@@ -109,12 +109,13 @@ function executeSignature(a: Analysis): Hit[] {
   for (const { cls, type } of structureTargets(a)) {
     if (type === "hook") continue;
     const deferTargets = new Set<string>();
-    walk(cls.node, (node) => {
-      if (node.type === "keyword_argument" && a.text(field(node, "name") ?? node) === "method_name") {
+    for (const node of a.nodes("keyword_argument")) {
+      if (node.start < cls.node.start || node.end > cls.node.end) continue;
+      if (a.text(field(node, "name") ?? node) === "method_name") {
         const target = stringValue(field(node, "value"), a.source);
         if (target) deferTargets.add(target);
       }
-    });
+    }
     for (const name of new Set(["execute", "poke", "execute_complete", ...deferTargets])) {
       const fn = cls.methods.get(name);
       if (!fn || secondParamIsContext(fn)) continue;
