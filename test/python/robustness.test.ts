@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { repairPython, validatePython } from "../../src/python/index.js";
+import { readFixture } from "./helpers.js";
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const start = performance.now();
@@ -56,5 +57,14 @@ describe("input that is not a component", () => {
     expect(result.findings).toHaveLength(1);
     expect(result.findings[0]?.message).toMatch(/^not analysed: the file has 6\.0 million characters; opforge analyses files up to 5 million$/);
     expect(ms).toBeLessThan(5_000);
+  });
+
+  it("line endings, a byte-order mark and tab indentation change nothing for a good component", async () => {
+    const good = readFixture("good", "operator_v2.py");
+    const variants = [good.replace(/\n/g, "\r\n"), `\uFEFF${good}`, good.replace(/^(?: {4})+/gm, (m) => "\t".repeat(m.length / 4))];
+    for (const source of variants) {
+      const report = await validatePython(source, { componentType: "operator", airflowVersion: "2" });
+      expect(report.findings).toEqual([]);
+    }
   });
 });

@@ -40,6 +40,10 @@ function isRemovedStub(cls: ClassFact): boolean {
   return body[0]?.type === "raise_statement";
 }
 
+function withArticle(word: string): string {
+  return `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
+}
+
 function lastSegment(name: string): string {
   return name.split(".").pop() ?? name;
 }
@@ -68,7 +72,7 @@ function baseClass(a: Analysis): Hit[] {
     const kind = componentKindOfClass(cls);
     if (wanted && kind !== wanted) {
       const bases = cls.bases.length ? cls.bases.join(", ") : "nothing";
-      return [hitAt(a, cls.nameNode, `class ${cls.name} derives from ${bases}; a ${wanted} must derive from ${DIRECT_BASES[wanted]} (${baseImportHint(wanted, version)})`)];
+      return [hitAt(a, cls.nameNode, `class ${cls.name} derives from ${bases}; ${withArticle(wanted)} must derive from ${DIRECT_BASES[wanted]} (${baseImportHint(wanted, version)})`)];
     }
     return [];
   }
@@ -82,7 +86,7 @@ function baseClass(a: Analysis): Hit[] {
       hitAt(
         a,
         other.cls.nameNode,
-        `class ${other.cls.name} looks like a ${other.type}, but the component is a ${wanted}; derive it from ${DIRECT_BASES[wanted]} (${baseImportHint(wanted, version)})`,
+        `class ${other.cls.name} looks like ${withArticle(other.type)}, but the component is ${withArticle(wanted)}; derive it from ${DIRECT_BASES[wanted]} (${baseImportHint(wanted, version)})`,
         sensorAsOperator ? { severity: "warning" } : {},
       ),
     ];
@@ -92,7 +96,7 @@ function baseClass(a: Analysis): Hit[] {
     {
       line: 1,
       column: 1,
-      message: `no class deriving from ${DIRECT_BASES[wanted]} found; a ${wanted} module defines one (${baseImportHint(wanted, version)})`,
+      message: `no class deriving from ${DIRECT_BASES[wanted]} found; ${withArticle(wanted)} module defines one (${baseImportHint(wanted, version)})`,
       severity: "warning",
     },
   ];
