@@ -19,7 +19,7 @@ import {
   recordLibraryOutcomes,
   requirementLibrary,
 } from "./libraries/index.js";
-import { extractPatterns, markUsed, recordMergedPatterns, recordPatternOutcome, retrievePatterns } from "./patterns/index.js";
+import { extractPatterns, markUsed, PatternExtractionError, recordMergedPatterns, recordPatternOutcome, retrievePatterns } from "./patterns/index.js";
 import type { PatternCandidate } from "./patterns/index.js";
 
 export interface LearningSettings {
@@ -259,8 +259,9 @@ export class Learning {
         candidates.push(
           ...(await extractPatterns(merged, { role: roleOf(file.path, file.role), componentType: signal.spec.component_type, category: signal.spec.category })),
         );
-      } catch {
+      } catch (error) {
         // A merged file that does not parse teaches no pattern; its hunks still teach rules below.
+        if (!(error instanceof PatternExtractionError)) throw error;
       }
     }
     const lessons = await analyzeMerge({

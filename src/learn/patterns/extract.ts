@@ -7,7 +7,7 @@ import type { ClassFact, FunctionFact, ImportFact, ModuleFacts } from "../../pyt
 import { collectFacts, handlerTypes } from "../../python/facts.js";
 import type { PyNode } from "../../python/parser.js";
 import { BUILTIN_NAMES, STDLIB_MODULES } from "../../python/stdlib.js";
-import { descendants, dottedName, field, namedChildren, statements, walk } from "./tree.js";
+import { descendants, dottedName, field, namedChildren, nodesByType, statements, walk } from "./tree.js";
 import type { NameContext } from "./normalize.js";
 import { Namer, renderNode, renderNodes } from "./normalize.js";
 import { parseWithTokens } from "./syntax.js";
@@ -86,7 +86,7 @@ export async function extractPatterns(source: string, meta: PatternMeta): Promis
     const line = parsed.lines.line(parsed.firstErrorAt ?? 0);
     throw new PatternExtractionError(`cannot extract patterns: syntax error at line ${line}`);
   }
-  const facts = collectFacts(parsed.root, source);
+  const facts = collectFacts(nodesByType(parsed.root), source);
   const model = buildModel(source, facts, { ...meta, category: meta.category.trim() });
   const found: Draft[] = [];
   const imports = importBlock(model, parsed.root);

@@ -38,6 +38,17 @@ export function descendants(root: PyNode, types: string | readonly string[]): Py
   return found;
 }
 
+/** Every node of the tree indexed by type, in source order: the shape the analysis layer's facts API reads. */
+export function nodesByType(root: PyNode): (type: string) => PyNode[] {
+  const byType = new Map<string, PyNode[]>();
+  walk(root, (node) => {
+    const list = byType.get(node.type);
+    if (list) list.push(node);
+    else byType.set(node.type, [node]);
+  });
+  return (type) => byType.get(type) ?? [];
+}
+
 /** The dotted name of an identifier/attribute chain (`os.path.join`), or undefined for anything else. */
 export function dottedName(node: PyNode | undefined, source: string): string | undefined {
   const parts: string[] = [];
