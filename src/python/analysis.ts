@@ -67,7 +67,7 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
   const lines = new LineIndex(source);
   let parsed: ParsedSource | undefined;
   let parseFailure: string | undefined;
-  const blocked = scan.issues.some((i) => i.kind === "null-byte" || i.message === "too many nested parentheses");
+  const blocked = scan.blockParse;
   if (!blocked && source.length > MAX_SOURCE_CHARS) {
     parseFailure = `the file has ${(source.length / 1e6).toFixed(1)} million characters; opforge analyses files up to ${MAX_SOURCE_CHARS / 1e6} million`;
   } else if (!blocked) {

@@ -16,11 +16,14 @@ export interface ScanResult {
   issues: ScanIssue[];
   /** True when the scan stopped at an error after which the rest of the file cannot be trusted. */
   fatal: boolean;
+  /** The input must not reach the parser (NUL bytes, nesting deeper than CPython allows). */
+  blockParse: boolean;
 }
 
 /** CPython's tokenizer limits (Parser/tokenizer.h: MAXLEVEL, MAXINDENT). */
 const MAX_BRACKET_DEPTH = 200;
 const MAX_INDENT_LEVELS = 100;
+const TOO_DEEP = "too many nested parentheses";
 
 const STRING_PREFIXES = new Set(["r", "u", "b", "f", "t", "br", "rb", "fr", "rf", "tr", "rt"]);
 const OPENERS: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
@@ -47,12 +50,21 @@ export function scanSource(source: string): ScanResult {
     return {
       issues: [{ line, column: nul - source.lastIndexOf("\n", nul - 1), message: "source code cannot contain null bytes", kind: "null-byte" }],
       fatal: true,
+      blockParse: true,
     };
   }
   const scanner = new Scanner(source);
   scanner.run();
-  if (!scanner.fatal) checkIndentation(scanner.logicalLines, scanner.issues, scanner.line);
-  return { issues: scanner.issues, fatal: scanner.fatal || scanner.issues.length > 0 };
+  const indentIssues: ScanIssue[] = [];
+  checkIndentation(scanner.logicalLines, indentIssues, scanner.line);
+  const [other] = scanner.issues;
+  const [indent] = indentIssues;
+  const blockParse = scanner.issues.some((i) => i.message === TOO_DEEP);
+  if (!other) return { issues: indentIssues, fatal: indentIssues.length > 0, blockParse };
+  if (!indent) return { issues: scanner.issues, fatal: true, blockParse };
+  // CPython reports whichever it meets first; an unclosed bracket or triple quote is only noticed at the end.
+  const otherAt = /was never closed|unterminated triple-quoted/.test(other.message) ? Number.POSITIVE_INFINITY : other.line;
+  return { issues: indent.line <= otherAt ? [indent] : [other], fatal: true, blockParse };
 }
 
 function countLines(source: string, upTo: number): number {
@@ -190,7 +202,7 @@ class Scanner {
       if (c === "(" || c === "[" || c === "{") {
         this.brackets.push({ ch: c, line: this.line, column: this.col(this.i) });
         if (this.brackets.length > MAX_BRACKET_DEPTH) {
-          this.fail({ line: this.line, column: this.col(this.i), message: "too many nested parentheses" }, "bracket");
+          this.fail({ line: this.line, column: this.col(this.i), message: TOO_DEEP }, "bracket");
           return;
         }
         this.lastToken = c;

@@ -37,6 +37,10 @@ describe("input that is not a component", () => {
     expect(ms).toBeLessThan(5_000);
     const repaired = await repairPython("[".repeat(1_000_000));
     expect(repaired.applied).toEqual([]);
+    // An earlier indentation error is what CPython reports, but the deep input still never reaches the parser.
+    const indentedFirst = await timed(() => validatePython(`x = 1\n    y = ${"(".repeat(2_000_000)}`));
+    expect(indentedFirst.result.findings.map((f) => f.message)).toEqual(["IndentationError: unexpected indent"]);
+    expect(indentedFirst.ms).toBeLessThan(5_000);
   });
 
   it("a 20,000-term expression (a very deep tree) is analysed without overflowing the stack", async () => {

@@ -50,6 +50,11 @@ describe("syntax rules", () => {
     expect(messages.some((m) => m.startsWith(expected)), messages.join("\n")).toBe(true);
   });
 
+  it("reports only the first error, as CPython does", async () => {
+    expect(await syntaxMessages("def f(x)\n    return x\n")).toEqual(["1:9 SyntaxError: expected ':'"]);
+    expect(await syntaxMessages("x = 1\n    y = (\n")).toEqual(["2:5 IndentationError: unexpected indent"]);
+  });
+
   it("names both CPython wordings for a default-ordering error", async () => {
     const [message] = await syntaxMessages("def f(a=1, b):\n    pass\n");
     expect(message).toContain("parameter without a default follows parameter with a default");

@@ -21,11 +21,14 @@ function treeErrors(a: Analysis): Hit[] {
     hits.push(hitAt(a, node, `SyntaxError: Missing parentheses in call to '${word}'. Did you mean ${word}(...)?`));
   }
   if (!parsed.hasError || hits.length > 0) return hits;
+  // CPython stops at the first error: parser errors after an indentation error are its consequences.
+  const indentLine = Math.min(...a.scan.issues.map((i) => i.line));
   const seenLines = new Set<number>();
   walk(parsed.root, (node) => {
     if (hits.length >= MAX_TREE_ERRORS) return false;
     if (!node.missing && node.type !== "ERROR") return;
     const pos = a.position(node.start);
+    if (pos.line >= indentLine) return false;
     if (seenLines.has(pos.line)) return false;
     seenLines.add(pos.line);
     let message = "invalid syntax";
@@ -163,8 +166,12 @@ function isInside(node: PyNode, container: PyNode | undefined): boolean {
 }
 
 function indentation(a: Analysis): Hit[] {
-  return a.scan.issues
-    .filter((i) => i.kind === "indentation")
+  const issues = a.scan.issues.filter((i) => i.kind === "indentation");
+  if (issues.length === 0) return [];
+  // A syntax error on an earlier line comes first (a header missing its ':' makes the next line look over-indented).
+  const earlier = treeErrors(a).filter((h) => h.line < (issues[0]?.line ?? 0));
+  if (earlier.length > 0) return [];
+  return issues
     .map((i) => ({
       line: i.line,
       column: i.column,
