@@ -1,7 +1,8 @@
 import type { ApplicationFunction, Probot } from "probot";
 import type { RepoConfig } from "./config/repo-config.js";
 import { createFlowWorker } from "./flows/index.js";
-import { noLearning, type FlowServices, type LearningHooks } from "./flows/services.js";
+import type { FlowServices } from "./flows/services.js";
+import { Learning } from "./learn/loop.js";
 import { providerFromEnv } from "./generate/providers/index.js";
 import type { ModelProvider } from "./generate/types.js";
 import type { GitHubClient } from "./github/client.js";
@@ -18,7 +19,8 @@ export interface OpforgeAppOptions {
   now?: () => number;
   env?: NodeJS.ProcessEnv;
   providerFor?: (config: RepoConfig) => ModelProvider;
-  learning?: LearningHooks;
+  /** The learning layer; by default the stores in `db`, with Thompson sampling on Math.random. */
+  learning?: Learning;
   botLogin?: string;
   /** Start polling the queue when the app loads (tests drive the worker by hand instead). */
   startWorker?: boolean;
@@ -52,7 +54,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
       octokitFor: async (installationId) => (await app.auth(installationId)) as unknown as GitHubClient,
       providerFor:
         options.providerFor ?? ((config) => providerFromEnv(env, { provider: config.provider, model: config.model })),
-      learning: options.learning ?? noLearning,
+      learning: options.learning ?? new Learning(options.db, { now, random: Math.random }),
       log: app.log,
       ...(options.botLogin === undefined ? {} : { botLogin: options.botLogin }),
     };

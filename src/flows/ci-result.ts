@@ -17,6 +17,7 @@ import {
   updateGeneration,
 } from "../store/generations.js";
 import { monthlySpendUsd } from "../store/spend.js";
+import { attemptRecordOf } from "../learn/loop.js";
 import type { JobPayloads } from "./job-types.js";
 import { loadRepoConfigFromApi } from "./repo-config.js";
 import { renderCiVerdict, retryStopReason } from "./ci-render.js";
@@ -45,12 +46,17 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   if (summary.state === "pending") return;
   const attempt = getAttemptByCommitSha(s.db, generation.id, p.headSha);
 
+  const libraries = attempt === null ? [] : await s.learning.librariesOf(attempt.files);
+
   if (summary.state === "success") {
     // Recording and its consequences commit together, so a rerun of this job never half-applies them.
     ctx.dbStep("record-success", (db) => {
       const recorded = recordCiResult(db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
       if (!recorded.inserted) return false;
-      if (attempt !== null) updateAttempt(db, attempt.id, { outcome: "ci_passed" }, s.now());
+      if (attempt !== null) {
+        updateAttempt(db, attempt.id, { outcome: "ci_passed" }, s.now());
+        s.learning.recordCiVerdict({ generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries);
+      }
       const committed = listAttempts(db, generation.id).filter((a) => a.commitSha !== null);
       updateGeneration(
         db,
@@ -95,7 +101,6 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
       s.now(),
     );
     if (!recorded.inserted) return null;
-    if (attempt !== null) updateAttempt(db, attempt.id, { outcome: "ci_failed", ciFailures: failures }, s.now());
     if (generation.firstAttemptSuccess === null && ours.length > 0) {
       updateGeneration(db, generation.id, { firstAttemptSuccess: false }, s.now());
     }
@@ -107,6 +112,16 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
           ? "recurring"
           : retryStopReason({ config, committedAttempts, spentUsd: monthlySpendUsd(db, p.installationId, s.now()) });
     const willRetry = stop === null && claimRetry(db, recorded.result.id);
+    if (attempt !== null) {
+      // Each failure keeps the error signature it was learned under, so the next attempt's fixes can be credited.
+      const signatureIds = s.learning.recordCiVerdict(
+        { generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: false, failures: ours, final: !willRetry },
+        libraries,
+      );
+      const signatureOf = new Map(ours.map((f, i) => [f, signatureIds[i]]));
+      const stored = failures.map((f) => (signatureOf.get(f) === undefined ? f : { ...f, signatureId: signatureOf.get(f) }));
+      updateAttempt(db, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());
+    }
     if (ours.length > 0 && !willRetry) {
       updateGeneration(db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
     }

@@ -1,60 +1,78 @@
 import { readFilesAtRef } from "../github/contents.js";
 import { createComment } from "../github/comments.js";
-import type { Job } from "../jobs/queue.js";
+import { enqueue, type Job } from "../jobs/queue.js";
 import type { JobContext } from "../jobs/worker.js";
+import { attemptRecordOf, signatureIdsOf } from "../learn/loop.js";
 import { MARKERS } from "../pipeline/markers.js";
 import { getGenerationByPr, listAttempts, updateGeneration } from "../store/generations.js";
 import type { JobPayloads } from "./job-types.js";
+import { LESSONS_FIRST_LOOK_MS } from "./lessons-verdict.js";
 import type { FlowServices } from "./services.js";
 
 /**
  * The end of a PR's life. Merged: the files of the last committed attempt and the files as merged go to
- * the learning layer (what a human changed is a lesson). Closed unmerged: a negative outcome.
+ * the learning layer (patterns reinforced, human edits turned into rewrite rules), and the lessons are said
+ * on the PR. Closed unmerged: a negative outcome for the patterns its prompts used.
  */
 export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices): Promise<void> {
   const p = job.payload as JobPayloads["feedback"];
   const generation = getGenerationByPr(s.db, `${p.owner}/${p.repo}`, p.prNumber);
   if (generation === null) return;
+  const attempts = listAttempts(s.db, generation.id);
   if (!p.merged) {
     ctx.dbStep("record-closed", (db) => {
       updateGeneration(db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
-      s.learning.onClosedUnmerged?.({ generationId: generation.id });
+      s.learning.onClosedUnmerged(attempts.map(attemptRecordOf));
     });
     return;
   }
-  const lastCommitted = listAttempts(s.db, generation.id)
-    .filter((a) => a.commitSha !== null)
-    .at(-1);
+  const lastCommitted = attempts.filter((a) => a.commitSha !== null).at(-1);
   const generatedFiles = lastCommitted?.files ?? [];
   const octokit = await s.octokitFor(p.installationId);
+  const mergeRef = p.mergeSha ?? generation.branch ?? "HEAD";
   const merged = await ctx.step("read-merged", async () => {
-    const files = await readFilesAtRef(octokit, {
-      owner: p.owner,
-      repo: p.repo,
-      ref: p.mergeSha ?? generation.branch ?? "HEAD",
-      paths: generatedFiles.map((f) => f.path),
-    });
+    const files = await readFilesAtRef(octokit, { owner: p.owner, repo: p.repo, ref: mergeRef, paths: generatedFiles.map((f) => f.path) });
     return [...files.entries()];
   });
   const mergedFiles = new Map(merged);
   ctx.dbStep("record-merged", (db) => {
     updateGeneration(db, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
   });
-  if (s.learning.onMerged !== undefined) {
-    const lessons = await ctx.step("learn", () =>
-      s.learning.onMerged?.({ generationId: generation.id, generatedFiles, mergedFiles, prNumber: p.prNumber, mergeSha: p.mergeSha }) ?? null,
-    );
-    if (lessons !== null && lessons !== undefined) {
-      await ctx.step("lessons-comment", () =>
-        createComment(octokit, {
-          owner: p.owner,
-          repo: p.repo,
-          issueNumber: p.prNumber,
-          marker: MARKERS.humanFixes,
-          body: lessons,
-          ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
-        }),
-      );
-    }
-  }
+  const lesson = await ctx.step("learn", () =>
+    s.learning.onMerged({
+      generationId: generation.id,
+      spec: generation.spec,
+      repo: generation.repo,
+      prNumber: p.prNumber,
+      mergeSha: mergeRef,
+      generatedFiles,
+      mergedFiles,
+      attempts: attempts.map(attemptRecordOf),
+      signatureIds: signatureIdsOf(attempts),
+    }),
+  );
+  if (lesson.comment === null) return;
+  const comment = await ctx.step("lessons-comment", () =>
+    createComment(octokit, {
+      owner: p.owner,
+      repo: p.repo,
+      issueNumber: p.prNumber,
+      marker: MARKERS.humanFixes,
+      body: lesson.comment ?? "",
+      ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
+    }),
+  );
+  if (lesson.ruleIds.length === 0) return;
+  ctx.dbStep("watch-reactions", (db) =>
+    enqueue(
+      db,
+      {
+        type: "lessons-verdict",
+        payload: { installationId: p.installationId, owner: p.owner, repo: p.repo, prNumber: p.prNumber, commentId: comment.id, ruleIds: lesson.ruleIds, check: 1 } satisfies JobPayloads["lessons-verdict"],
+        dedupeKey: `lessons:${p.owner}/${p.repo}#${p.prNumber}:1`,
+        runAfter: s.now() + LESSONS_FIRST_LOOK_MS,
+      },
+      s.now(),
+    ).job.id,
+  );
 }

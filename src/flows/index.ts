@@ -2,6 +2,7 @@ import { Worker, type WorkerOptions } from "../jobs/worker.js";
 import { runCiResultJob } from "./ci-result.js";
 import { runFeedbackJob } from "./feedback.js";
 import { runGenerateJob } from "./generate.js";
+import { runLessonsVerdictJob } from "./lessons-verdict.js";
 import type { JobType } from "./job-types.js";
 import { runRetryJob } from "./retry.js";
 import type { FlowServices } from "./services.js";
@@ -14,6 +15,7 @@ const flows: Record<JobType, (job: Parameters<typeof runGenerateJob>[0], ctx: Pa
   "ci-result": runCiResultJob,
   retry: runRetryJob,
   feedback: runFeedbackJob,
+  "lessons-verdict": runLessonsVerdictJob,
 };
 
 /** A worker that runs every job type the handlers enqueue. */

@@ -22,6 +22,8 @@ export interface JobPayloads {
     requestedBy?: string;
   };
   feedback: RepoRef & { prNumber: number; merged: boolean; mergeSha: string | null };
+  /** Looks for a maintainer's 👍 / 👎 on the lessons comment (GitHub sends no webhook for reactions). */
+  "lessons-verdict": RepoRef & { prNumber: number; commentId: number; ruleIds: number[]; check: number };
 }
 
 export type JobType = keyof JobPayloads;
@@ -33,4 +35,5 @@ export const JOB_TYPES: readonly JobType[] = [
   "ci-result",
   "retry",
   "feedback",
+  "lessons-verdict",
 ];

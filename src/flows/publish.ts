@@ -33,6 +33,8 @@ export interface PublishInput {
    * instead of the generation failing for good.
    */
   retryableLater: boolean;
+  /** Error signatures of the failures this round is meant to fix (their fixes are settled by the next CI run). */
+  previousSignatureIds?: number[];
 }
 
 /**
@@ -120,6 +122,10 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
           s.now(),
         );
         lastAttemptId = stored.id;
+        // A mistake the local pass could not repair is an error signature like a CI failure.
+        if (!attempt.ok && attempt.kind === "check_failed") {
+          s.learning.recordValidatorFindings(generation.id, spec, check.last.flatMap((c) => c.report.findings));
+        }
       },
     });
     const final = outcome.final;
@@ -166,6 +172,18 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
   // Known as opforge's head from the moment it is pushed: CI may finish before the PR step does (a push
   // workflow, or this process dying here), and its completion events must find the generation.
   updateGeneration(s.db, generation.id, { branch, headSha: commit.commitSha }, s.now());
+  if (input.retry !== undefined && (input.previousSignatureIds?.length ?? 0) > 0) {
+    const attemptNumber = listAttempts(s.db, generation.id).find((a) => a.id === round.attemptId)?.number ?? 0;
+    ctx.dbStep("record-retry-fixes", () =>
+      s.learning.recordRetryFixes({
+        generationId: generation.id,
+        attemptNumber,
+        signatureIds: input.previousSignatureIds ?? [],
+        strategy: input.retry?.strategy ?? "regenerate",
+        appliedFixes: round.checks.flatMap((c) => c.applied),
+      }),
+    );
+  }
 
   const attempts = listAttempts(s.db, generation.id);
   const summary = buildPrSummary({

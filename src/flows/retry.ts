@@ -9,6 +9,8 @@ import { MARKERS } from "../pipeline/markers.js";
 import { getGenerationByPr, getLatestAttempt, listAttempts, updateGeneration } from "../store/generations.js";
 import { monthlySpendUsd } from "../store/spend.js";
 import { retryStopReason } from "./ci-render.js";
+import { errorSignature } from "../learn/errors/index.js";
+import { signatureIdsOf } from "../learn/loop.js";
 import type { JobPayloads } from "./job-types.js";
 import { generateAndPublish } from "./publish.js";
 import { loadRepoConfigFromApi } from "./repo-config.js";
@@ -100,11 +102,13 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
     return;
   }
 
-  const previous = getLatestAttempt(s.db, generation.id);
+  // The commit CI judged, not a local try that never left the worker.
+  const previous = committed.at(-1) ?? getLatestAttempt(s.db, generation.id);
   const previousFiles = (previous?.files ?? []).map((f) => ({ ...f }));
-  const failures = ((previous?.ciFailures ?? []) as CiFailure[]).map(
-    (f) => `${f.check}: ${f.exceptionType ?? f.ruleCode ?? f.kind}: ${f.message}${f.file === undefined ? "" : ` (${f.file}${f.line === undefined ? "" : `:${f.line}`})`}`,
-  );
+  const failures = ((previous?.ciFailures ?? []) as CiFailure[]).map((f) => {
+    const where = f.file === undefined ? "" : ` (${f.file}${f.line === undefined ? "" : `:${f.line}`})`;
+    return `${f.check}: ${f.exceptionType ?? f.ruleCode ?? f.kind}: ${f.message}${where} — fix strategy: ${errorSignature(f).fixStrategy}`;
+  });
   const number = committed.length + 1;
   const strategy = number <= 2 ? "patch" : "regenerate";
   const roleOf = (path: string) => (path.includes("/test_") || path.startsWith("test_") ? "test" : path.includes("_example_dag") ? "dag" : "component");
@@ -116,6 +120,7 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
     trigger: p.trigger,
     localAttempts: 1,
     retryableLater: job.attempts < job.maxAttempts,
+    previousSignatureIds: previous === null || previous === undefined ? [] : signatureIdsOf([previous]),
     retry: {
       attempt: number,
       strategy,

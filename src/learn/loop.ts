@@ -44,6 +44,22 @@ export interface AttemptRecord {
   appliedFixes: unknown[];
 }
 
+/** The learning view of a stored attempt. */
+export function attemptRecordOf(a: { number: number; files: { path: string; content: string }[]; learnedContext: unknown; appliedFixes: unknown[] }): AttemptRecord {
+  return { number: a.number, files: a.files, learnedContext: a.learnedContext, appliedFixes: a.appliedFixes };
+}
+
+/** Signature ids the CI failures of these attempts were recorded under (kept on each stored failure). */
+export function signatureIdsOf(attempts: { ciFailures: unknown[] | null }[]): number[] {
+  const ids = attempts.flatMap((a) =>
+    (a.ciFailures ?? []).flatMap((f: unknown) => {
+      const id = typeof f === "object" && f !== null ? (f as { signatureId?: unknown }).signatureId : undefined;
+      return typeof id === "number" ? [id] : [];
+    }),
+  );
+  return [...new Set(ids)];
+}
+
 export interface CiVerdict {
   generationId: number;
   spec: ComponentSpec;
@@ -191,15 +207,20 @@ export class Learning {
     return { learned: items, rules: rules.autoApply };
   }
 
+  /** Third-party libraries an attempt's files import (what a CI verdict says something about). */
+  librariesOf(files: { path: string; content: string }[]): Promise<string[]> {
+    return importedLibraries(files);
+  }
+
   /**
    * A CI verdict on an attempt: failures become error signatures, the fixes tried for the previous failures
    * are settled, learned rules applied in this attempt are credited or blamed, the libraries it imports get
-   * an outcome, and a final failure counts against the patterns its prompt used. One transaction.
+   * an outcome, and a final failure counts against the patterns its prompt used. Synchronous and in one
+   * transaction, so a caller can make it part of its own (nested transactions become savepoints).
    * Returns the signature id of each failure, in order.
    */
-  async onCiVerdict(verdict: CiVerdict): Promise<number[]> {
+  recordCiVerdict(verdict: CiVerdict, libraries: string[]): number[] {
     const now = this.settings.now();
-    const libraries = await importedLibraries(verdict.attempt.files);
     const outcomes = libraryOutcomesFromCi(verdict.failures, libraries, verdict.passed);
     const meta = { generationId: verdict.generationId, componentType: verdict.spec.component_type, category: verdict.spec.category };
     return this.db.transaction((): number[] => {
@@ -212,6 +233,10 @@ export class Learning {
       }
       return signatureIds;
     })();
+  }
+
+  async onCiVerdict(verdict: CiVerdict): Promise<number[]> {
+    return this.recordCiVerdict(verdict, await this.librariesOf(verdict.attempt.files));
   }
 
   /** Before a retry is generated: the fixes it will try for the previous failures are recorded as pending. */

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { listJobs } from "../../src/jobs/queue.js";
 import { getGenerationByIssue } from "../../src/store/generations.js";
-import type { LearningHooks } from "../../src/flows/services.js";
+import { getRule, listRules } from "../../src/learn/fixes/index.js";
 import { startApp, type AppHarness } from "../support/app-harness.js";
 import { pullRequestClosed } from "../support/events.js";
 import { BRANCH, R, openHealthCheckPr, useNockChecks } from "./helpers.js";
@@ -9,23 +9,9 @@ import { BRANCH, R, openHealthCheckPr, useNockChecks } from "./helpers.js";
 const COMPONENT = "plugins/operators/health_check_operator.py";
 
 let app: AppHarness | undefined;
-let merged: Parameters<NonNullable<LearningHooks["onMerged"]>>[0][] = [];
-let closed: number[] = [];
 useNockChecks(() => app);
 beforeEach(async () => {
-  merged = [];
-  closed = [];
-  app = await startApp({
-    learning: {
-      contextFor: () => ({ learned: [], rules: [] }),
-      onMerged: async (input) => {
-        merged.push(input);
-        const edited = input.generatedFiles.some((f) => input.mergedFiles.get(f.path) !== f.content);
-        return edited ? "📚 **opforge** learned from the review: 1 hunk in the component." : null;
-      },
-      onClosedUnmerged: ({ generationId }) => void closed.push(generationId),
-    },
-  });
+  app = await startApp();
 });
 afterEach(() => {
   app = undefined;
@@ -41,7 +27,9 @@ describe("the end of an opforge PR", () => {
     const a = harness();
     const { prNumber, headSha } = await openHealthCheckPr(a);
     const generated = a.fake.filesAt(a.repo, headSha).get(COMPONENT) ?? "";
-    const edited = generated.replace("class HealthCheckOperator", "# Reviewed.\nclass HealthCheckOperator");
+    // The reviewer adds a timeout to the sleep-free check before merging.
+    expect(generated).toContain("super().__init__(**kwargs)");
+    const edited = generated.replace("super().__init__(**kwargs)", "super().__init__(**kwargs)\n        self.reviewed_timeout = 30");
     const mergeSha = a.fake.mergePull(a.repo, prNumber, { [COMPONENT]: edited });
     const pull = a.repo.pulls.get(prNumber);
 
@@ -56,14 +44,19 @@ describe("the end of an opforge PR", () => {
       "tests/operators/test_health_check_operator.py",
     ]);
     expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "merged", finalOutcome: "merged" });
-    expect(merged).toHaveLength(1);
-    expect(merged[0]?.mergeSha).toBe(mergeSha);
-    expect(merged[0]?.generatedFiles.find((f) => f.path === COMPONENT)?.content).toBe(generated);
-    expect(merged[0]?.mergedFiles.get(COMPONENT)).toBe(edited);
-    expect(closed).toEqual([]);
-    // What the learning layer made of the human edits is said on the PR, once.
+    // What the learning layer made of the human edits is said on the PR, once, citing the merge.
     const lessons = [...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber);
-    expect(lessons.map((c) => c.body)).toEqual(["<!-- opforge:human-fixes -->\n📚 **opforge** learned from the review: 1 hunk in the component."]);
+    expect(lessons).toHaveLength(1);
+    expect(lessons[0]?.body).toContain("<!-- opforge:human-fixes -->");
+    expect(lessons[0]?.body).toContain("What you changed vs. what I generated");
+    expect(lessons[0]?.body).toContain("self.reviewed_timeout = 30");
+    const rules = listRules(a.db);
+    expect(rules.length).toBeGreaterThan(0);
+    expect(rules[0]?.status).toBe("candidate");
+    // The merged code's patterns are stored with one success each.
+    const patterns = a.db.prepare("SELECT COUNT(*) AS n, MIN(successes) AS s FROM patterns").get() as { n: number; s: number };
+    expect(patterns.n).toBeGreaterThan(0);
+    expect(patterns.s).toBe(1);
   });
 
   it("closed unmerged: a negative outcome, and nothing read from GitHub", async () => {
@@ -78,8 +71,7 @@ describe("the end of an opforge PR", () => {
 
     const generation = getGenerationByIssue(a.db, "Codertocat/Hello-World", 7);
     expect(generation).toMatchObject({ status: "closed", finalOutcome: "closed_unmerged" });
-    expect(closed).toEqual([generation?.id]);
-    expect(merged).toEqual([]);
+    expect(a.db.prepare("SELECT COUNT(*) AS n FROM patterns").get()).toEqual({ n: 0 });
     // Only the installation token may be fetched again; no repository reads for a closed PR.
     expect(a.fake.requests.slice(before).filter((r) => r.path.startsWith("/repos/"))).toEqual([]);
   });
@@ -94,8 +86,37 @@ describe("the end of an opforge PR", () => {
     await a.receive("pull_request", payload, "close-delivery");
     await a.drain();
     expect(listJobs(a.db, { type: "feedback" })).toHaveLength(1);
-    expect(merged).toHaveLength(1);
+    expect(listRules(a.db)).toEqual([]);
     // Merged as generated: nothing to learn, nothing said.
     expect([...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber)).toEqual([]);
+  });
+
+  it("a maintainer's 👍 on the lessons comment trusts its rules; a stranger's reaction does not count", async () => {
+    const a = harness();
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    const generated = a.fake.filesAt(a.repo, headSha).get(COMPONENT) ?? "";
+    const edited = generated.replace("super().__init__(**kwargs)", "super().__init__(**kwargs)\n        self.reviewed_timeout = 30");
+    const mergeSha = a.fake.mergePull(a.repo, prNumber, { [COMPONENT]: edited });
+    const pull = a.repo.pulls.get(prNumber);
+    // pull_request.closed example 0; patched installation, pull_request.number/merged/merge_commit_sha/head.ref/head.sha.
+    await a.receive("pull_request", pullRequestClosed({ prNumber, merged: true, mergeSha, headRef: BRANCH, headSha: pull?.headSha ?? "" }));
+    await a.drain();
+    const lessons = [...a.repo.comments.values()].find((c) => c.issueNumber === prNumber);
+    const ruleIds = listRules(a.db).map((r) => r.id);
+    expect(ruleIds.length).toBeGreaterThan(0);
+
+    // Reactions have no webhook: opforge looks a while after posting, and keeps looking until someone decides.
+    a.fake.react(a.repo, lessons?.id ?? 0, "+1", { login: "drive-by", id: 99, type: "User" });
+    a.clock.advance(11 * 60_000);
+    await a.drain();
+    expect(ruleIds.map((id) => getRule(a.db, id)?.status)).toEqual(ruleIds.map(() => "candidate"));
+    expect(listJobs(a.db, { type: "lessons-verdict" }).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "queued"]);
+
+    a.repo.permissions.set("Codertocat", "maintain");
+    a.fake.react(a.repo, lessons?.id ?? 0, "+1", { login: "Codertocat", id: 21031067, type: "User" });
+    a.clock.advance(61 * 60_000);
+    await a.drain();
+    expect(ruleIds.map((id) => getRule(a.db, id)?.status)).toEqual(ruleIds.map(() => "trusted"));
+    expect(listJobs(a.db, { type: "lessons-verdict" }).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
   });
 });

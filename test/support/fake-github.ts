@@ -305,6 +305,11 @@ export class FakeGitHub {
     return mergeSha;
   }
 
+  /** A person (or bot) reacts to a comment in the web UI. */
+  react(repo: FakeRepo, commentId: number, content: string, user: User): void {
+    repo.reactions.push({ commentId, content, user });
+  }
+
   closePull(repo: FakeRepo, number: number): void {
     const pull = repo.pulls.get(number);
     if (pull === undefined) throw new Error(`no pull request #${number}`);
@@ -547,6 +552,16 @@ export class FakeGitHub {
       comment.body = String(body.body);
       comment.updatedAt = this.now();
       return { status: 200, body: this.commentJson(repo, comment) };
+    }
+    if ((m = /^\/issues\/comments\/(\d+)\/reactions$/.exec(rest)) && method === "GET") {
+      const commentId = Number(m[1]);
+      if (!repo.comments.has(commentId)) return notFound();
+      return {
+        status: 200,
+        body: repo.reactions
+          .filter((r) => r.commentId === commentId)
+          .map((r) => ({ id: repo.reactions.indexOf(r) + 1, node_id: "REA_fake", user: this.userJson(r.user), content: r.content, created_at: this.now() })),
+      };
     }
     if ((m = /^\/issues\/comments\/(\d+)\/reactions$/.exec(rest)) && method === "POST") {
       const commentId = Number(m[1]);
