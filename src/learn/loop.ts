@@ -9,7 +9,7 @@ import type { Finding, RewriteRule } from "../python/index.js";
 import type { ComponentSpec } from "../spec/types.js";
 import type { Database } from "../store/database.js";
 import { bestFixes, frequentSignatures, instructionRef, recordFailures, recordFixAttempt, resolveFixAttempts } from "./errors/index.js";
-import { activeRules, analyzeMerge, recordRuleOutcome, renderLessonsComment, saveRuleCandidates, learnedRuleId, discardRules, promoteRules } from "./fixes/index.js";
+import { activeRules, analyzeMerge, archiveWeakRules, recordRuleOutcome, renderLessonsComment, saveRuleCandidates, learnedRuleId, discardRules, promoteRules } from "./fixes/index.js";
 import {
   distributionForImport,
   importedLibraries,
@@ -19,7 +19,7 @@ import {
   recordLibraryOutcomes,
   requirementLibrary,
 } from "./libraries/index.js";
-import { extractPatterns, markUsed, PatternExtractionError, recordMergedPatterns, recordPatternOutcome, retrievePatterns } from "./patterns/index.js";
+import { archiveWeakPatterns, extractPatterns, markUsed, PatternExtractionError, recordMergedPatterns, recordPatternOutcome, retrievePatterns } from "./patterns/index.js";
 import type { PatternCandidate } from "./patterns/index.js";
 
 export interface LearningSettings {
@@ -231,6 +231,7 @@ export class Learning {
       if (verdict.final && !verdict.passed) {
         recordPatternOutcome(this.db, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
       }
+      this.archiveWeak();
       return signatureIds;
     })();
   }
@@ -301,6 +302,7 @@ export class Learning {
       const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, candidates, now);
       const saved = saveRuleCandidates(this.db, lessons.candidates, now);
       const changed = lessons.files.some((f) => f.hunks.length > 0 || f.status === "deleted");
+      this.archiveWeak();
       return {
         comment: changed ? renderLessonsComment(saved, lessons.files) : null,
         ruleIds: [...new Set(saved.map((s) => s.rule.id))],
@@ -313,6 +315,21 @@ export class Learning {
   onClosedUnmerged(attempts: AttemptRecord[]): void {
     const ids = [...new Set(attempts.flatMap((a) => usedRefs(a.learnedContext, "pattern")))];
     if (ids.length > 0) recordPatternOutcome(this.db, ids, false, this.settings.now());
+    this.archiveWeak();
+  }
+
+  /**
+   * Bounded growth: patterns and candidate rules that stay below the confidence floor after enough trials
+   * are archived (kept, no longer retrieved or applied). Returns how many of each were archived.
+   */
+  archiveWeak(options: { minTrials?: number; floor?: number } = {}): { patterns: number; rules: number } {
+    const now = this.settings.now();
+    const minTrials = options.minTrials ?? 10;
+    const floor = options.floor ?? 0.2;
+    return {
+      patterns: archiveWeakPatterns(this.db, { minTrials, floor, now }).length,
+      rules: archiveWeakRules(this.db, { minTrials, floor, now }).length,
+    };
   }
 
   /** A maintainer's 👍 on the lessons comment trusts its rules at once; a 👎 discards them. */

@@ -11,8 +11,9 @@ import { normalizeCheckRun } from "../../src/ci/normalize.js";
 import { runAttempts } from "../../src/generate/attempts.js";
 import { componentLayout, placeFiles } from "../../src/generate/layout.js";
 import { anthropicProvider } from "../../src/generate/providers/anthropic.js";
+import { getRule, recordRuleOutcome } from "../../src/learn/fixes/index.js";
 import { Learning } from "../../src/learn/loop.js";
-import { seededRandom } from "../../src/learn/patterns/index.js";
+import { recordPatternOutcome, seededRandom } from "../../src/learn/patterns/index.js";
 import { LocalCheck } from "../../src/pipeline/local-check.js";
 import { parseSpecText } from "../../src/spec/index.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
@@ -282,5 +283,35 @@ describe("the learning loop", () => {
     const second = await generateWith(invoicesSpec, reply("InvoicesFetchOperator", "invoices_fetch_operator", "endpoint", "reply"), 2);
     expect(second.prompt).toContain("import failed 1×");
     expect(second.prompt).toMatch(/Use instead HttpHook/);
+  });
+
+  it("archives a learned rule and a pattern that keep failing, so they stop reaching prompts", async () => {
+    const first = await generateWith(ordersSpec, reply("OrdersFetchOperator", "orders_fetch_operator", "url", "response"), 1);
+    const lesson = await learning.onMerged({
+      generationId: first.generation.id,
+      spec: ordersSpec,
+      repo: "acme/pipelines",
+      prNumber: 11,
+      mergeSha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+      generatedFiles: first.files,
+      mergedFiles: new Map(first.files.map((f) => [f.path, f.role === "component" ? f.content.replace("requests.get(self.url)", "requests.get(self.url, timeout=30)") : f.content])),
+      attempts: [],
+      signatureIds: [],
+    });
+    const ruleId = lesson.ruleIds[0] ?? 0;
+    const patternIds = lesson.patternIds;
+    expect(learning.contextFor(invoicesSpec).learned.some((i) => i.ref === `rule:${ruleId}`)).toBe(true);
+
+    for (let i = 0; i < 12; i++) {
+      recordRuleOutcome(db, ruleId, false, clock);
+      recordPatternOutcome(db, patternIds, false, clock);
+    }
+    expect(learning.archiveWeak()).toEqual({ patterns: patternIds.length, rules: 1 });
+    expect(getRule(db, ruleId)?.status).toBe("archived");
+    const after = learning.contextFor(invoicesSpec).learned;
+    expect(after.some((i) => i.ref === `rule:${ruleId}`)).toBe(false);
+    expect(after.some((i) => i.kind === "pattern")).toBe(false);
+    // Archived, not deleted.
+    expect((db.prepare("SELECT COUNT(*) AS n FROM patterns WHERE archived = 1").get() as { n: number }).n).toBe(patternIds.length);
   });
 });

@@ -3,6 +3,7 @@ export { analyzeMerge, learnFromMerge } from "./learn.js";
 export type { FileDiff, HumanFix, HunkView, LearnedRuleCandidate, MergeInput, MergeLessons, RuleSource } from "./learn.js";
 export {
   activeRules,
+  archiveWeakRules,
   confidenceOf,
   DEFAULT_AUTO_APPLY_THRESHOLD,
   discardRules,

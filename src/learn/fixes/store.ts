@@ -278,6 +278,26 @@ export function recordRuleOutcome(db: Database, ruleId: number, success: boolean
     .immediate();
 }
 
+/**
+ * Bounded growth: a candidate rule whose confidence stays below `floor` after `minTrials` outcomes is
+ * archived (kept, never applied or offered again). Trusted rules are a maintainer's call and stay.
+ */
+export function archiveWeakRules(db: Database, options: { minTrials: number; floor: number; now: number }): number[] {
+  if (!(Number.isInteger(options.minTrials) && options.minTrials >= 1)) throw new Error(`minTrials must be a positive integer, got ${options.minTrials}`);
+  if (!(options.floor > 0 && options.floor < 1)) throw new Error(`floor must be between 0 and 1, got ${options.floor}`);
+  return db
+    .transaction((): number[] => {
+      const rows = db
+        .prepare("SELECT id, successes, failures FROM rewrite_rules WHERE status = 'candidate' AND successes + failures >= ?")
+        .all(options.minTrials) as { id: number; successes: number; failures: number }[];
+      const weak = rows.filter((r) => ruleConfidence(r.successes, r.failures) < options.floor).map((r) => r.id);
+      const update = db.prepare("UPDATE rewrite_rules SET status = 'archived', updated_at = ? WHERE id = ?");
+      for (const id of weak) update.run(options.now, id);
+      return weak;
+    })
+    .immediate();
+}
+
 function setStatus(db: Database, ruleIds: readonly number[], status: RuleStatus, where: string, now: number): StoredRule[] {
   return db
     .transaction((): StoredRule[] => {
