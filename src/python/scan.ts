@@ -9,7 +9,7 @@ export interface ScanIssue {
   line: number;
   column: number;
   message: string;
-  kind: "indentation" | "bracket" | "string" | "null-byte";
+  kind: "indentation" | "bracket" | "string" | "null-byte" | "colon";
 }
 
 export interface ScanResult {
@@ -35,6 +35,11 @@ interface LogicalLine {
   firstWord: string;
   secondWord: string;
   endsWithColon: boolean;
+  /** A ':' outside brackets (a compound statement's header colon, or a one-line body's). */
+  hasTopColon: boolean;
+  /** Where the logical line's last token ends, for "expected ':'". */
+  endLine: number;
+  endColumn: number;
 }
 
 interface Bracket {
@@ -57,14 +62,26 @@ export function scanSource(source: string): ScanResult {
   scanner.run();
   const indentIssues: ScanIssue[] = [];
   checkIndentation(scanner.logicalLines, indentIssues, scanner.line);
+  const colon = missingColon(scanner.logicalLines);
+  if (colon && (!indentIssues[0] || colon.line < indentIssues[0].line)) indentIssues.splice(0, indentIssues.length, colon);
   const [other] = scanner.issues;
-  const [indent] = indentIssues;
+  const [first] = indentIssues;
   const blockParse = scanner.issues.some((i) => i.message === TOO_DEEP);
   if (!other) return { issues: indentIssues, fatal: indentIssues.length > 0, blockParse };
-  if (!indent) return { issues: scanner.issues, fatal: true, blockParse };
-  // CPython reports whichever it meets first; an unclosed bracket or triple quote is only noticed at the end.
-  const otherAt = /was never closed|unterminated triple-quoted/.test(other.message) ? Number.POSITIVE_INFINITY : other.line;
-  return { issues: indent.line <= otherAt ? [indent] : [other], fatal: true, blockParse };
+  if (!first) return { issues: scanner.issues, fatal: true, blockParse };
+  return { issues: [firstReported(first, other)], fatal: true, blockParse };
+}
+
+/**
+ * Which of two errors CPython reports (Parser/pegen_errors.c). Errors the parser raises in its second pass
+ * ("expected ':'", "expected an indented block") give way to a tokenizer error anywhere after them, and to a
+ * bracket left open before them; "unexpected indent" and the tokenizer's own indentation errors stand.
+ */
+function firstReported(indent: ScanIssue, other: ScanIssue): ScanIssue {
+  const overridable = indent.kind === "colon" || indent.message.startsWith("expected an indented block");
+  if (other.message.endsWith("was never closed")) return overridable && other.line < indent.line ? other : indent;
+  if (other.line < indent.line) return other;
+  return overridable ? other : indent;
 }
 
 function countLines(source: string, upTo: number): number {
@@ -93,6 +110,13 @@ class Scanner {
 
   private col(offset: number): number {
     return offset - this.lineStart + 1;
+  }
+
+  /** Records where the current logical line's last token ends. */
+  private markEnd(): void {
+    if (!this.current) return;
+    this.current.endLine = this.line;
+    this.current.endColumn = this.i - this.lineStart + 1;
   }
 
   private newline(at: number): void {
@@ -137,7 +161,7 @@ class Scanner {
           atLineStart = true;
           continue;
         }
-        this.current = { line: this.line, col, altCol: alt, firstWord: "", secondWord: "", endsWithColon: false };
+        this.current = { line: this.line, col, altCol: alt, firstWord: "", secondWord: "", endsWithColon: false, hasTopColon: false, endLine: this.line, endColumn: col + 1 };
         this.logicalLines.push(this.current);
         this.lastToken = "";
       }
@@ -179,6 +203,7 @@ class Scanner {
       if (c === '"' || c === "'") {
         this.scanString(this.i, "", 0);
         this.lastToken = "string";
+        this.markEnd();
         continue;
       }
       if (isIdentStart(c)) {
@@ -189,14 +214,17 @@ class Scanner {
         if ((q === '"' || q === "'") && STRING_PREFIXES.has(word.toLowerCase())) {
           this.scanString(j, word.toLowerCase(), 0);
           this.lastToken = "string";
+          this.markEnd();
           continue;
         }
         if (this.current && this.brackets.length === 0) {
-          if (!this.current.firstWord) this.current.firstWord = word;
-          else if (!this.current.secondWord && this.lastToken === this.current.firstWord) this.current.secondWord = word;
+          // Only the line's very first token names the statement (`"x" if y else z` is an expression).
+          if (!this.current.firstWord && this.lastToken === "") this.current.firstWord = word;
+          else if (!this.current.secondWord && this.lastToken === this.current.firstWord && this.current.firstWord) this.current.secondWord = word;
         }
         this.lastToken = word;
         this.i = j;
+        this.markEnd();
         continue;
       }
       if (c === "(" || c === "[" || c === "{") {
@@ -207,6 +235,7 @@ class Scanner {
         }
         this.lastToken = c;
         this.i++;
+        this.markEnd();
         continue;
       }
       if (c === ")" || c === "]" || c === "}") {
@@ -225,15 +254,19 @@ class Scanner {
         }
         this.lastToken = c;
         this.i++;
+        this.markEnd();
         continue;
       }
       if (c === ":" && src[this.i + 1] === "=") {
         this.lastToken = ":=";
         this.i += 2;
+        this.markEnd();
         continue;
       }
+      if (c === ":" && this.brackets.length === 0 && this.current) this.current.hasTopColon = true;
       this.lastToken = c;
       this.i++;
+      this.markEnd();
     }
     if (this.fatal) return;
     if (this.current && this.brackets.length === 0) this.current.endsWithColon = this.lastToken === ":";
@@ -329,6 +362,19 @@ function isIdentStart(c: string): boolean {
 
 function isIdentChar(c: string): boolean {
   return isIdentStart(c) || (c >= "0" && c <= "9");
+}
+
+/** Statements whose header must end in ':' (soft keywords match/case excluded: they can start expressions). */
+const NEEDS_COLON = new Set(["def", "class", "if", "elif", "else", "for", "while", "with", "try", "except", "finally"]);
+
+/** The first compound statement header without a ':' outside brackets (CPython 3.10+: "expected ':'"). */
+function missingColon(lines: LogicalLine[]): ScanIssue | undefined {
+  for (const ll of lines) {
+    const word = ll.firstWord === "async" ? ll.secondWord : ll.firstWord;
+    if (!NEEDS_COLON.has(word) || ll.hasTopColon) continue;
+    return { line: ll.endLine, column: ll.endColumn, message: "expected ':'", kind: "colon" };
+  }
+  return undefined;
 }
 
 function describeOpener(first: string, second: string): string {

@@ -27,6 +27,13 @@ const SNIPPETS: [string, string][] = [
   ["while True:\n    pass\nbreak\n", "3:1 SyntaxError: 'break' outside loop"],
   ["print 'x'\n", "1:1 SyntaxError: Missing parentheses in call to 'print'. Did you mean print(...)?"],
   ["def f(x)\n    return x\n", "1:9 SyntaxError: expected ':'"],
+  ["f(a=1, 2)\n", "1:8 SyntaxError: positional argument follows keyword argument"],
+  ["f(**options, 2)\n", "1:14 SyntaxError: positional argument follows keyword argument unpacking"],
+  ["from __future__ import annotation\n", "1:24 SyntaxError: future feature annotation is not defined"],
+  ['"""Doc."""\nimport os\nfrom __future__ import annotations\n', "3:1 SyntaxError: from __future__ imports must occur at the beginning of the file"],
+  ["class A:\n    def f(self):\n        return 1\n   x = 2\n", "4:4 IndentationError: unindent does not match any outer indentation level"],
+  ["def f(x)\n    return (\n", "1:9 SyntaxError: expected ':'"],
+  ["x = 1\n    y = 2\nz = [1)\n", "2:5 IndentationError: unexpected indent"],
 ];
 
 const VALID: string[] = [
@@ -42,6 +49,9 @@ const VALID: string[] = [
   "match p:\n    case [x, y]:\n        pass\n",
   "lambda: (yield)\n",
   "for x in y:\n    if x:\n        continue\n    break\nelse:\n    pass\n",
+  "f(a=1, *rest)\nf(*a, b=2, *c, **d)\n",
+  '"""Doc."""\n# comment\nfrom __future__ import annotations\nfrom __future__ import division\nimport os\n',
+  "value = \"a\" if flag else \"b\"\nresult = [x for x in y] if y else None\n",
 ];
 
 describe("syntax rules", () => {

@@ -20,15 +20,20 @@ function treeErrors(a: Analysis): Hit[] {
     const word = node.type === "print_statement" ? "print" : "exec";
     hits.push(hitAt(a, node, `SyntaxError: Missing parentheses in call to '${word}'. Did you mean ${word}(...)?`));
   }
-  if (!parsed.hasError || hits.length > 0) return hits;
+  if (!parsed.hasError || hits.length > 0) return hits.length > 0 ? hits : [...hits, ...compilerErrors(a)];
   // CPython stops at the first error: parser errors after an indentation error are its consequences.
   const indentLine = Math.min(...a.scan.issues.map((i) => i.line));
   const seenLines = new Set<number>();
   walk(parsed.root, (node) => {
     if (hits.length >= MAX_TREE_ERRORS) return false;
     if (!node.missing && node.type !== "ERROR") return;
+    // Recovery wraps good code around the mistake: the innermost error is where it is (the root can be ERROR too).
+    if (node.type === "ERROR" && hasNestedError(node)) return;
     const pos = a.position(node.start);
     if (pos.line >= indentLine) return false;
+    // Error recovery can wrap a long stretch of good code in one ERROR node whose start says nothing about the
+    // mistake; next to a tokenizer finding, only a one-line error is trusted.
+    if (indentLine !== Number.POSITIVE_INFINITY && a.lines.line(node.end) !== pos.line) return;
     if (seenLines.has(pos.line)) return false;
     seenLines.add(pos.line);
     let message = "invalid syntax";
@@ -45,6 +50,53 @@ function treeErrors(a: Analysis): Hit[] {
     hits.push({ ...pos, message: `SyntaxError: ${message}` });
     return false;
   });
+  return hits;
+}
+
+function hasNestedError(error: PyNode): boolean {
+  let found = false;
+  walk(error, (d) => {
+    if (found) return false;
+    if (d !== error && (d.type === "ERROR" || d.missing)) {
+      found = true;
+      return false;
+    }
+    return undefined;
+  });
+  return found;
+}
+
+const FUTURE_FEATURES = new Set(["nested_scopes", "generators", "division", "absolute_import", "with_statement", "print_function", "unicode_literals", "barry_as_FLUFL", "generator_stop", "annotations"]);
+
+/** Errors CPython's compiler raises on trees tree-sitter accepts: argument order in calls, __future__ imports. */
+function compilerErrors(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  for (const call of a.facts?.calls ?? []) {
+    const args = field(call.node, "arguments");
+    if (args?.type !== "argument_list") continue;
+    let keyword: "keyword argument" | "keyword argument unpacking" | undefined;
+    for (const arg of args.children) {
+      if (!arg.named || arg.type === "comment") continue;
+      if (arg.type === "keyword_argument") keyword ??= "keyword argument";
+      else if (arg.type === "dictionary_splat") keyword = "keyword argument unpacking";
+      else if (arg.type !== "list_splat" && keyword) {
+        hits.push(hitAt(a, arg, `SyntaxError: positional argument follows ${keyword}; pass it before the keyword arguments or by name`));
+        break;
+      }
+    }
+  }
+  const body = a.parsed ? a.parsed.root.children.filter((c) => c.named && c.type !== "comment") : [];
+  let leading = true;
+  for (const [i, stmt] of body.entries()) {
+    const isDoc = i === 0 && stmt.type === "expression_statement" && stmt.children[0]?.type === "string";
+    if (stmt.type === "future_import_statement") {
+      if (!leading) hits.push(hitAt(a, stmt, "SyntaxError: from __future__ imports must occur at the beginning of the file"));
+      for (const n of stmt.children.filter((c) => c.field === "name")) {
+        const name = a.text(n.type === "aliased_import" ? (field(n, "name") ?? n) : n);
+        if (!FUTURE_FEATURES.has(name)) hits.push(hitAt(a, n, `SyntaxError: future feature ${name} is not defined`));
+      }
+    } else if (!isDoc) leading = false;
+  }
   return hits;
 }
 
