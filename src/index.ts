@@ -11,8 +11,8 @@ import { registerCommentHandlers } from "./handlers/comments.js";
 import { registerIssueHandlers } from "./handlers/issues.js";
 import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
 import type { Worker } from "./jobs/worker.js";
-import { countJobs } from "./jobs/queue.js";
 import type { Database } from "./store/database.js";
+import { webRoutes } from "./web/routes.js";
 
 export interface OpforgeAppOptions {
   db: Database;
@@ -29,7 +29,7 @@ export interface OpforgeAppOptions {
   onWorker?: (worker: Worker) => void;
 }
 
-/** The Probot app: webhook handlers, a health route, and the worker that runs the queued flows. */
+/** The Probot app: webhook handlers, the health and metrics routes, and the worker that runs the queued flows. */
 export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
   return (app: Probot, { addHandler }) => {
     const now = options.now ?? Date.now;
@@ -39,13 +39,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     registerCommentHandlers(app, handlerServices);
     registerPullRequestHandlers(app, handlerServices);
 
-    addHandler((req, res) => {
-      if (req.method !== "GET" || req.url !== "/healthz") return false;
-      const jobs = countJobs(options.db);
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: "ok", jobs }));
-      return true;
-    });
+    addHandler(webRoutes(options.db, now));
 
     const env = options.env ?? process.env;
     const flowServices: FlowServices = {

@@ -1,0 +1,97 @@
+import type { StatsReport } from "../learn/metrics/index.js";
+
+/** The metrics page: the learning curve and the figures behind it, as one self-contained HTML document. */
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+}
+
+function percent(rate: number | null): string {
+  return rate === null ? "–" : `${Math.round(rate * 100)}%`;
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  if (rows.length === 0) return "<p class=\"empty\">No data yet.</p>";
+  const th = head.map((h) => `<th>${escape(h)}</th>`).join("");
+  const tr = rows.map((r) => `<tr>${r.map((c) => `<td>${escape(String(c))}</td>`).join("")}</tr>`).join("\n");
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
+}
+
+interface WeekPoint {
+  week: string;
+  rate: number | null;
+  decided: number;
+}
+
+/** First-attempt success per week over every category. */
+export function weeklyCurve(report: StatsReport): WeekPoint[] {
+  const byWeek = new Map<string, { decided: number; successes: number }>();
+  for (const row of report.firstAttemptByWeek) {
+    const week = byWeek.get(row.week) ?? { decided: 0, successes: 0 };
+    week.decided += row.decided;
+    week.successes += row.firstAttemptSuccesses;
+    byWeek.set(row.week, week);
+  }
+  return [...byWeek.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([week, w]) => ({ week, decided: w.decided, rate: w.decided === 0 ? null : w.successes / w.decided }));
+}
+
+function curveSvg(points: WeekPoint[]): string {
+  const decided = points.filter((p) => p.rate !== null);
+  if (decided.length === 0) return "<p class=\"empty\">No generation has a CI verdict yet.</p>";
+  const width = 640;
+  const height = 200;
+  const pad = 30;
+  const x = (i: number) => pad + (points.length === 1 ? (width - 2 * pad) / 2 : (i * (width - 2 * pad)) / (points.length - 1));
+  const y = (rate: number) => height - pad - rate * (height - 2 * pad);
+  const coords = points.flatMap((p, i) => (p.rate === null ? [] : [`${x(i).toFixed(1)},${y(p.rate).toFixed(1)}`]));
+  const labels = points.map((p, i) => `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="middle">${escape(p.week.slice(5))}</text>`).join("");
+  const dots = points
+    .map((p, i) => (p.rate === null ? "" : `<circle cx="${x(i).toFixed(1)}" cy="${y(p.rate).toFixed(1)}" r="3"><title>${escape(p.week)}: ${percent(p.rate)} of ${p.decided}</title></circle>`))
+    .join("");
+  return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="first-attempt success rate by week">
+<line x1="${pad}" y1="${y(0)}" x2="${width - pad}" y2="${y(0)}" class="axis"/><line x1="${pad}" y1="${y(1)}" x2="${width - pad}" y2="${y(1)}" class="grid"/>
+<text x="4" y="${y(1) + 4}">100%</text><text x="4" y="${y(0) + 4}">0%</text>
+<polyline points="${coords.join(" ")}" fill="none"/>${dots}${labels}</svg>`;
+}
+
+export function renderMetricsPage(report: StatsReport): string {
+  const curve = weeklyCurve(report);
+  const total = report.cost.find((c) => c.provider === null);
+  const alternatives = report.libraryAlternatives;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>opforge — learning curve</title>
+<style>
+body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:960px;color:#1f2328}
+h1{font-size:1.5rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}
+svg{width:100%;max-width:640px}svg text{font-size:10px;fill:#57606a}polyline{stroke:#0969da;stroke-width:2}
+circle{fill:#0969da}.axis{stroke:#57606a}.grid{stroke:#d0d7de;stroke-dasharray:4}.empty{color:#57606a}
+.figures{display:flex;gap:2rem}.figures div{font-size:1.6rem}.figures span{display:block;font-size:.8rem;color:#57606a}
+</style></head><body>
+<h1>opforge — learning curve (last ${report.weeks} weeks)</h1>
+<div class="figures">
+<div>${percent(curve.filter((p) => p.rate !== null).at(-1)?.rate ?? null)}<span>first-attempt success, latest week</span></div>
+<div>${total?.costPerSuccessUsd == null ? "–" : `$${total.costPerSuccessUsd.toFixed(2)}`}<span>cost per successful component</span></div>
+<div>${report.patternLibrarySize}<span>patterns learned</span></div>
+<div>${alternatives.alternatives}<span>library alternatives known</span></div>
+</div>
+<h2>First-attempt success by week</h2>
+${curveSvg(curve)}
+${table(
+  ["week", "category", "generations", "with a CI verdict", "first-attempt successes", "rate"],
+  report.firstAttemptByWeek.map((r) => [r.week, r.category, r.generations, r.decided, r.firstAttemptSuccesses, percent(r.rate)]),
+)}
+<h2>Attempts per generation</h2>
+${table(["attempts", "generations", "share", "succeeded"], report.attempts.map((a) => [a.attempts, a.generations, percent(a.share), a.succeeded]))}
+<h2>Cost</h2>
+${table(
+  ["provider", "model", "generations", "successful", "total USD", "USD per success", "tokens"],
+  report.cost.map((c) => [c.provider ?? "all", c.model ?? "all", c.generations, c.successfulComponents, c.totalCostUsd.toFixed(4), c.costPerSuccessUsd === null ? "–" : c.costPerSuccessUsd.toFixed(4), c.totalTokens]),
+)}
+<h2>Error kinds by week (${escape(report.errorKinds.source)})</h2>
+${table(["week", "kind", "count"], report.errorKinds.rows.map((r) => [r.week, r.kind, r.count]))}
+</body></html>
+`;
+}

@@ -1,0 +1,82 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { recordAttempt, updateAttempt, updateGeneration, upsertGenerationForIssue } from "../../src/store/generations.js";
+import type { ComponentSpec } from "../../src/spec/types.js";
+import { webRoutes } from "../../src/web/routes.js";
+
+const WEEK = 7 * 24 * 3_600_000;
+const NOW = Date.parse("2026-11-25T12:00:00Z");
+
+function spec(name: string, category: string): ComponentSpec {
+  return {
+    name, description: `${name} does its job.`, category, component_type: "operator", base_class: "BaseOperator", airflow_version: "both",
+    platforms: [], params: [], runtime_params: [], outputs: [], requirements: [], dependencies: [], template_fields: [], template_ext: [],
+    sensor: {}, hook: {}, implementation_hints: [], prerequisites: null, examples: [], extra: {},
+  };
+}
+
+/** A generation created `weeksAgo` whose first attempt passed CI or failed then passed on the second. */
+function generation(db: Database, issue: number, weeksAgo: number, firstPassed: boolean): void {
+  const at = NOW - weeksAgo * WEEK;
+  const { generation: g } = upsertGenerationForIssue(
+    db,
+    { repo: "acme/pipelines", installationId: 1, issueNumber: issue, specFingerprint: `fp${issue}`, spec: spec(`Op${issue}Operator`, "http"), provider: "anthropic", model: "claude-sonnet-5-5" },
+    at,
+  );
+  const first = recordAttempt(db, { generationId: g.id, trigger: "initial", strategy: "fresh", costUsd: 0.05, usage: { inputTokens: 1000, outputTokens: 500 } }, at);
+  updateAttempt(db, first.id, { commitSha: `a${issue}`, outcome: firstPassed ? "ci_passed" : "ci_failed" }, at);
+  if (!firstPassed) {
+    const second = recordAttempt(db, { generationId: g.id, trigger: "ci_retry", strategy: "patch", costUsd: 0.04 }, at + 1000);
+    updateAttempt(db, second.id, { commitSha: `b${issue}`, outcome: "ci_passed" }, at + 1000);
+  }
+  updateGeneration(db, g.id, { status: "merged", finalOutcome: "merged", firstAttemptSuccess: firstPassed }, at + 2000);
+}
+
+let db: Database;
+let server: Server;
+let base: string;
+beforeEach(async () => {
+  db = openDatabase(":memory:");
+  // Two weeks ago one of two first attempts passed; last week both did.
+  generation(db, 1, 2, false);
+  generation(db, 2, 2, true);
+  generation(db, 3, 1, true);
+  generation(db, 4, 1, true);
+  const route = webRoutes(db, () => NOW);
+  server = createServer((req, res) => {
+    if (!route(req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  db.close();
+});
+
+describe("the metrics page", () => {
+  it("shows the first-attempt success curve, attempts and cost", async () => {
+    const res = await fetch(`${base}/metrics?weeks=4`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const html = await res.text();
+    expect(html).toContain("learning curve (last 4 weeks)");
+    expect(html).toMatch(/<td>2026-W46<\/td><td>http<\/td><td>2<\/td><td>2<\/td><td>1<\/td><td>50%<\/td>/);
+    expect(html).toMatch(/<td>2026-W47<\/td><td>http<\/td><td>2<\/td><td>2<\/td><td>2<\/td><td>100%<\/td>/);
+    expect(html).toContain("<polyline");
+    expect(html).toMatch(/<td>1<\/td><td>3<\/td><td>75%<\/td>/); // three generations needed one attempt
+    expect(html).toContain("<div>100%<span>first-attempt success, latest week</span></div>");
+  });
+
+  it("serves the same figures as JSON, and refuses a bad window", async () => {
+    const json = (await (await fetch(`${base}/metrics.json?weeks=4`)).json()) as { weeks: number; attempts: { attempts: number; generations: number }[] };
+    expect(json.weeks).toBe(4);
+    expect(json.attempts).toEqual(expect.arrayContaining([expect.objectContaining({ attempts: 2, generations: 1 })]));
+    const bad = await fetch(`${base}/metrics?weeks=zero`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('weeks must be a whole number from 1 to 520, got "zero"');
+    expect((await fetch(`${base}/elsewhere`)).status).toBe(404);
+  });
+});
