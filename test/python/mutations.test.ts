@@ -30,7 +30,10 @@ function mutations(count: number, seed: number): { label: string; source: string
     else if (kind === 3) [lines[at], what] = [line.replace(/:\s*$/, ""), "drop trailing ':'"];
     else if (kind === 4) [lines[at], what] = [`${line.slice(0, col)}(${line.slice(col)}`, `insert '(' at ${col}`];
     else if (kind === 5) [lines[at], what] = [line.replace("=", ""), "drop '='"];
-    else [what] = [(lines.splice(at, 1), "delete line")];
+    else {
+      lines.splice(at, 1);
+      what = "delete line";
+    }
     out.push({ label: `${file}:${at + 1} ${what}`, source: lines.join("\n") });
   }
   return out;
