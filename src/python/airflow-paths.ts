@@ -2,6 +2,7 @@
  * Airflow import paths by target version, as in the shared airflow notes: which modules moved or were removed,
  * and where each base class lives on 2.x and 3.x.
  */
+import type { ImportFact } from "./facts.js";
 import type { AirflowTarget } from "./types.js";
 
 export interface MovedModule {
@@ -105,4 +106,15 @@ export const REMOVED_CONTEXT_KEYS: Record<string, string> = {
 
 export function targetsAirflow3(version: AirflowTarget): boolean {
   return version === "3" || version === "both";
+}
+
+/** The 2.x imports that replace `from airflow.sdk import …`, one line per module, or undefined if a name has no 2.x home. */
+export function airflow2Fallback(imp: Pick<ImportFact, "names">): string[] | undefined {
+  const byModule = new Map<string, string[]>();
+  for (const n of imp.names) {
+    const module = BASE_IMPORTS[n.name]?.v2[0];
+    if (!module) return undefined;
+    byModule.set(module, [...(byModule.get(module) ?? []), n.alias ? `${n.name} as ${n.alias}` : n.name]);
+  }
+  return [...byModule].map(([module, names]) => `from ${module} import ${names.join(", ")}`);
 }

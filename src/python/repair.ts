@@ -2,7 +2,7 @@
 import type { Analysis } from "./analysis.js";
 import { analyze } from "./analysis.js";
 import { provideContextFixer, yamlSafeLoadFixer } from "./fixers/calls.js";
-import { applyDefaultsFixer, baseImportFixer, deprecatedImportFixer, missingImportFixer } from "./fixers/imports.js";
+import { applyDefaultsFixer, baseImportFixer, deprecatedImportFixer, missingImportFixer, sdkImportFixer } from "./fixers/imports.js";
 import { initKwargsFixer, superInitFixer, templateFieldsFixer } from "./fixers/init.js";
 import { paramOrderFixer } from "./fixers/params.js";
 import type { AppliedFix, RewriteRule, TextEdit } from "./rewrite.js";
@@ -19,6 +19,7 @@ export const BUILTIN_FIXERS: readonly RewriteRule[] = [
   applyDefaultsFixer,
   deprecatedImportFixer,
   baseImportFixer,
+  sdkImportFixer,
   missingImportFixer,
   provideContextFixer,
   yamlSafeLoadFixer,

@@ -106,6 +106,26 @@ describe("fixer output", () => {
     expect(three.source.startsWith("from airflow.sdk import BaseSensorOperator, PokeReturnValue\n")).toBe(true);
   });
 
+  it("gives an airflow.sdk import its 2.x fallback, or the 2.x paths when only Airflow 2 is targeted", async () => {
+    const source = "from airflow.sdk import BaseHook, BaseOperator, Context\n\n\nclass Op(BaseOperator):\n    def execute(self, context: Context):\n        return BaseHook\n";
+    const both = await repairPython(source, { componentType: "operator", airflowVersion: "both" });
+    expect(both.source.startsWith(
+      [
+        "try:",
+        "    from airflow.sdk import BaseHook, BaseOperator, Context",
+        "except ImportError:",
+        "    from airflow.hooks.base import BaseHook",
+        "    from airflow.models.baseoperator import BaseOperator",
+        "    from airflow.utils.context import Context",
+        "",
+      ].join("\n"),
+    )).toBe(true);
+    expect(both.report.findings).toEqual([]);
+    const two = await repairPython(source, { componentType: "operator", airflowVersion: "2" });
+    expect(two.source.startsWith("from airflow.hooks.base import BaseHook\nfrom airflow.models.baseoperator import BaseOperator\nfrom airflow.utils.context import Context\n")).toBe(true);
+    expect(two.report.findings).toEqual([]);
+  });
+
   it("adds missing stdlib imports after the module's import block", async () => {
     const source = '"""Doc."""\nfrom __future__ import annotations\n\nimport os\n\n\ndef f(p):\n    time.sleep(0)\n    return json.dumps(os.listdir(p)), Path(p)\n';
     const result = await repairPython(source, {});

@@ -1,6 +1,6 @@
 /** Fixers for imports: moved Airflow paths, version-safe base imports, missing stdlib imports, apply_defaults. */
 import type { Analysis } from "../analysis.js";
-import { BASE_IMPORTS, movedModule, targetsAirflow3 } from "../airflow-paths.js";
+import { BASE_IMPORTS, airflow2Fallback, movedModule, targetsAirflow3 } from "../airflow-paths.js";
 import type { ImportFact } from "../facts.js";
 import type { RewriteMatch, TextEdit } from "../rewrite.js";
 import { builtinRule } from "../rewrite.js";
@@ -58,6 +58,29 @@ export const baseImportFixer = builtinRule("fix/airflow2-base-import", "airflow2
       start: imp.node.start,
       end: imp.node.end,
       description: `import ${names} from airflow.sdk${a.options.airflowVersion === "3" ? "" : ` with a ${imp.module} fallback`}`,
+      edits: [{ start: imp.node.start, end: imp.node.end, text }],
+    });
+  }
+  return out;
+});
+
+export const sdkImportFixer = builtinRule("fix/sdk-import-on-airflow2", "sdk-import-on-airflow2", "Give an airflow.sdk import its Airflow 2 fallback", (a) => {
+  if (a.options.airflowVersion === "3") return [];
+  const out: RewriteMatch[] = [];
+  for (const imp of a.facts?.imports ?? []) {
+    if (imp.kind !== "from" || imp.module !== "airflow.sdk" || imp.guarded || imp.conditional || imp.typeChecking || !imp.moduleLevel) continue;
+    const fallback = airflow2Fallback(imp);
+    if (!fallback || imp.names.length === 0) continue;
+    const indent = indentAt(a.source, imp.node.start);
+    const text =
+      a.options.airflowVersion === "2"
+        ? fallback.join(`\n${indent}`)
+        : `try:\n${indent}    ${a.text(imp.node)}\n${indent}except ImportError:\n${fallback.map((l) => `${indent}    ${l}`).join("\n")}`;
+    out.push({
+      rule: "fix/sdk-import-on-airflow2",
+      start: imp.node.start,
+      end: imp.node.end,
+      description: a.options.airflowVersion === "2" ? `import ${imp.names.map((n) => n.name).join(", ")} from the Airflow 2 paths` : "added an Airflow 2 fallback to the airflow.sdk import",
       edits: [{ start: imp.node.start, end: imp.node.end, text }],
     });
   }

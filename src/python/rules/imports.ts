@@ -1,6 +1,6 @@
 /** Import rules: undefined names, undeclared third-party imports, moved Airflow paths, base imports per version. */
 import type { Analysis } from "../analysis.js";
-import { BASE_IMPORTS, movedModule, targetsAirflow3 } from "../airflow-paths.js";
+import { BASE_IMPORTS, airflow2Fallback, movedModule, targetsAirflow3 } from "../airflow-paths.js";
 import { classifyImport } from "../dependencies.js";
 import type { ImportFact } from "../facts.js";
 import { undefinedNames } from "../scope.js";
@@ -205,12 +205,11 @@ function sdkImportOn2(a: Analysis): Hit[] {
     if (imp.guarded || imp.conditional || imp.typeChecking || !imp.moduleLevel) continue;
     for (const module of topModules(imp)) {
       if (module !== "airflow.sdk" && !module.startsWith("airflow.sdk.")) continue;
-      const names = imp.names.map((n) => n.name);
-      const fallbacks = names.map((n) => BASE_IMPORTS[n]?.v2[0]).filter((p): p is string => !!p);
-      const hint = fallbacks.length
-        ? `wrap it: \`try: from airflow.sdk import ${names.join(", ")}\` / \`except ImportError: from ${fallbacks[0]} import ...\``
+      const fallback = module === "airflow.sdk" ? airflow2Fallback(imp) : undefined;
+      const hint = fallback
+        ? `${a.options.airflowVersion === "2" ? "use" : "fall back to"} \`${fallback.join("; ")}\`${a.options.airflowVersion === "2" ? "" : " in an `except ImportError:` branch"}`
         : "guard it with try/except ImportError and a 2.x fallback";
-      hits.push(hitAt(a, imp.node, `\`${module}\` exists only on Airflow 3 (ModuleNotFoundError on 2.x); ${hint}`));
+      hits.push(hitAt(a, imp.node, `\`${module}\` exists only on Airflow 3 (ModuleNotFoundError on 2.x); ${hint}`, { fixable: !!fallback }));
     }
   }
   return hits;
@@ -255,7 +254,7 @@ export const importRules: Rule[] = [
     category: "import",
     severity: "error",
     description: "An unguarded `airflow.sdk` import when Airflow 2 is a target.",
-    fixable: false,
+    fixable: true,
     check: sdkImportOn2,
   },
 ];
