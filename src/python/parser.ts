@@ -125,8 +125,8 @@ export async function parsePython(source: string): Promise<ParsedSource> {
 
 const ERROR_SYMBOL = 0xffff;
 
-/** Parents whose punctuation and keyword tokens some rule reads (commas of argument lists, `async def`). */
-const KEEP_TOKENS_OF = new Set(["argument_list", "function_definition"]);
+/** Parents whose keyword tokens some rule reads (`async def`). */
+const KEEP_TOKENS_OF = new Set(["function_definition"]);
 
 /** Named node types that never have children: no need to ask the cursor to descend. */
 const LEAF_TYPES = new Set([
@@ -193,7 +193,9 @@ function copyTree(source: string, cursor: TreeCursor, grammar: Grammar, withMiss
     const named = typeNamed[typeId] ?? typeId === ERROR_SYMBOL;
     if (named || withMissing || KEEP_TOKENS_OF.has(parent.type)) {
       const node = make(parent, typeId, named);
-      if (named && !LEAF_TYPES.has(node.type) && cursor.gotoFirstChild()) {
+      // A string without interpolation is read from its text; only f-strings (and t-strings) hold expressions.
+      const leaf = LEAF_TYPES.has(node.type) || (node.type === "string" && !withMissing && !/^[A-Za-z]*[fFtT]/.test(source.slice(node.start, node.start + 3)));
+      if (named && !leaf && cursor.gotoFirstChild()) {
         parent = node;
         continue;
       }

@@ -86,12 +86,8 @@ export function stringValue(node: PyNode | undefined, source: string): string | 
     return out;
   }
   if (node.type !== "string") return undefined;
-  let out = "";
-  for (const child of node.children) {
-    if (child.type === "interpolation") return undefined;
-    if (child.type === "string_content" || child.type === "escape_sequence") out += source.slice(child.start, child.end);
-  }
-  return out;
+  if (node.children.some((child) => child.type === "interpolation")) return undefined;
+  return stringBody(node, source);
 }
 
 /** Unwraps `(x)` to `x`. */
@@ -103,4 +99,14 @@ export function unparen(node: PyNode | undefined): PyNode | undefined {
     current = inner[0];
   }
   return current;
+}
+
+/** The text between a string literal's quotes, escapes left as written (`r"a\nb"` → `a\nb`). */
+export function stringBody(node: PyNode, source: string): string {
+  const text = source.slice(node.start, node.end);
+  const open = /^[A-Za-z]*("""|'''|"|')/.exec(text);
+  if (!open?.[1]) return text;
+  const quote = open[1];
+  const endsQuoted = text.length >= open[0].length + quote.length && text.endsWith(quote);
+  return text.slice(open[0].length, endsQuoted ? text.length - quote.length : text.length);
 }

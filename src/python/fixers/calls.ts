@@ -3,25 +3,35 @@ import type { RewriteMatch, TextEdit } from "../rewrite.js";
 import { builtinRule } from "../rewrite.js";
 import { field } from "../tree.js";
 
+/** Text edit that removes one keyword argument and the comma that goes with it, keeping the call's layout. */
+function removeArgument(source: string, start: number, end: number): TextEdit {
+  let after = end;
+  while (after < source.length && /[ \t]/.test(source[after] ?? "")) after++;
+  let before = start - 1;
+  while (before >= 0 && /\s/.test(source[before] ?? "")) before--;
+  const prevComma = source[before] === ",";
+  if (source[after] === ",") {
+    let next = after + 1;
+    while (next < source.length && /\s/.test(source[next] ?? "")) next++;
+    // Last argument with a trailing comma: drop the comma before it, keep the closing bracket where it was.
+    if (source[next] === ")" && prevComma) return { start: before, end: after + 1, text: "" };
+    let stop = after + 1;
+    while (stop < source.length && /[ \t]/.test(source[stop] ?? "")) stop++;
+    const lineStart = source.lastIndexOf("\n", start - 1) + 1;
+    // Alone on its line: remove the whole line.
+    if (source[stop] === "\n" && source.slice(lineStart, start).trim() === "") return { start: lineStart, end: stop + 1, text: "" };
+    return { start, end: stop, text: "" };
+  }
+  if (prevComma) return { start: before, end, text: "" };
+  return { start, end, text: "" };
+}
+
 export const provideContextFixer = builtinRule("fix/provide-context", "provide-context", "Drop the provide_context argument", (a) => {
   const out: RewriteMatch[] = [];
   for (const call of a.facts?.calls ?? []) {
     for (const kw of call.keywords) {
       if (kw.name !== "provide_context") continue;
-      const siblings = kw.node.parent?.children ?? [];
-      const i = siblings.indexOf(kw.node);
-      const next = siblings[i + 1];
-      const prev = siblings[i - 1];
-      let edit: TextEdit;
-      if (next?.type === ",") {
-        // Remove through the comma and the whitespace up to the next argument.
-        let end = next.end;
-        while (end < a.source.length && /[ \t]/.test(a.source[end] ?? "")) end++;
-        if (a.source[end] === "\n" && prev?.type === "(") end++;
-        edit = { start: kw.node.start, end, text: "" };
-        if (siblings[i + 2]?.type === ")" && prev?.type === ",") edit = { start: prev.start, end: next.end, text: "" };
-      } else if (prev?.type === ",") edit = { start: prev.start, end: kw.node.end, text: "" };
-      else edit = { start: kw.node.start, end: kw.node.end, text: "" };
+      const edit = removeArgument(a.source, kw.node.start, kw.node.end);
       out.push({ rule: "fix/provide-context", start: edit.start, end: edit.end, description: "removed provide_context", edits: [edit] });
     }
   }

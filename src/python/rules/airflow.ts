@@ -4,7 +4,7 @@ import { componentKindOfClass } from "../analysis.js";
 import { REMOVED_CONTEXT_KEYS, targetsAirflow3 } from "../airflow-paths.js";
 import type { ClassFact, FunctionFact } from "../facts.js";
 import type { PyNode } from "../parser.js";
-import { field, namedChildren, stringValue, unparen, walk } from "../tree.js";
+import { field, namedChildren, stringBody, stringValue, unparen, walk } from "../tree.js";
 import type { ComponentKind } from "../types.js";
 import type { Hit, Rule } from "./rule.js";
 import { hitAt } from "./rule.js";
@@ -350,7 +350,7 @@ function removedContextKey(a: Analysis): Hit[] {
   const v3 = targetsAirflow3(a.options.airflowVersion);
   const extra = v3 ? {} : { severity: "warning" as const };
   const why = v3 ? "removed from the task context in Airflow 3 (KeyError)" : "deprecated since Airflow 2.2 and removed in 3";
-  for (const node of a.nodes("subscript", "call", "string_content")) {
+  for (const node of a.nodes("subscript", "call", "string")) {
     if (node.type === "subscript") {
       const key = stringValue(field(node, "subscript"), a.source);
       if (key && key in REMOVED_CONTEXT_KEYS && !versionGuarded(node, a)) {
@@ -365,8 +365,8 @@ function removedContextKey(a: Analysis): Hit[] {
           hits.push(hitAt(a, node, `context key '${key}' is ${why}; use '${REMOVED_CONTEXT_KEYS[key]}'`, extra));
         }
       }
-    } else if (node.type === "string_content") {
-      const m = JINJA_REMOVED.exec(a.text(node));
+    } else if (node.type === "string") {
+      const m = JINJA_REMOVED.exec(stringBody(node, a.source));
       if (m && !versionGuarded(node, a)) {
         hits.push(hitAt(a, node, `template variable '${m[1]}' is ${why}; use '${REMOVED_CONTEXT_KEYS[m[1] ?? ""] ?? "logical_date"}'`, extra));
       }

@@ -2,7 +2,7 @@
 import type { Analysis } from "../analysis.js";
 import type { CallFact } from "../facts.js";
 import type { PyNode } from "../parser.js";
-import { field, stringValue } from "../tree.js";
+import { field, stringBody, stringValue } from "../tree.js";
 import type { Hit, Rule } from "./rule.js";
 import { hitAt } from "./rule.js";
 
@@ -126,10 +126,10 @@ function hardcodedSecret(a: Analysis): Hit[] {
     if (!value || looksLikeLabel(value, name) || underPlaceholders(at, a)) return;
     hits.push(hitAt(a, at, `'${name}' is set to a hard-coded string (ruff ${code}, Bandit B${code.slice(1)}); read it from an Airflow connection or Variable`, { severity: "warning" }));
   };
-  for (const node of a.nodes("string_content", "assignment", "keyword_argument", "default_parameter", "typed_default_parameter", "pair")) {
+  for (const node of a.nodes("string", "assignment", "keyword_argument", "default_parameter", "typed_default_parameter", "pair")) {
     switch (node.type) {
-      case "string_content": {
-        const text = a.text(node);
+      case "string": {
+        const text = stringBody(node, a.source);
         if (/EXAMPLE|1234567890|XXXXXX|your[_-]?(key|token)/i.test(text) || underPlaceholders(node, a)) continue;
         for (const shape of KEY_SHAPES) {
           if (shape.re.test(text)) {
