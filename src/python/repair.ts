@@ -51,7 +51,9 @@ export async function repairPython(source: string, options: ValidateOptions = {}
   const rules = [...BUILTIN_FIXERS, ...extraRules];
   const applied: AppliedFix[] = [];
   const rejected = new Set<string>();
-  let current = await analyze(source, options);
+  // Fixers write "\n"; a CRLF file is repaired in LF form and handed back in its own line endings.
+  const crlf = source.includes("\r\n");
+  let current = await analyze(crlf ? source.replace(/\r\n/g, "\n") : source, options);
   let applications = 0;
   for (let pass = 0; pass < MAX_PASSES && applications < MAX_APPLICATIONS; pass++) {
     let changed = false;
@@ -91,5 +93,6 @@ export async function repairPython(source: string, options: ValidateOptions = {}
     }
     if (!changed) break;
   }
-  return { source: current.source, applied, report: reportOf(findingsOf(current), options.path) };
+  const repaired = applied.length === 0 ? source : crlf ? current.source.replace(/\n/g, "\r\n") : current.source;
+  return { source: repaired, applied, report: reportOf(findingsOf(current), options.path) };
 }

@@ -165,6 +165,13 @@ describe("fixer output", () => {
 });
 
 describe("the fix engine", () => {
+  it("keeps a CRLF file in CRLF", async () => {
+    const source = "def f(a=1, b):\r\n    return json.dumps([a, b])\r\n";
+    const result = await repairPython(source, {});
+    expect(result.source).toBe("import json\r\n\r\n\r\ndef f(b, a=1):\r\n    return json.dumps([a, b])\r\n");
+    expect(result.report.findings).toEqual([]);
+  });
+
   it("applies learned rewrite rules through the same interface and reports their source", async () => {
     // A learned rule as the learning side would build it: before `<obj>.get_records(<sql>)`, after `<obj>.get_pandas_df(<sql>)`.
     const learned: RewriteRule = {

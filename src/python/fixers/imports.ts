@@ -125,13 +125,15 @@ export const missingImportFixer = builtinRule("fix/missing-import", "undefined-n
   const at = importInsertionPoint(a);
   const sorted = [...lines].sort();
   const prefix = at > 0 && a.source[at - 1] !== "\n" ? "\n" : "";
+  // Code straight after the new imports gets the two blank lines PEP 8 puts between imports and definitions.
+  const suffix = /^(import |from |\n|$)/.test(a.source.slice(at, at + 7)) ? "" : "\n\n";
   return [
     {
       rule: "fix/missing-import",
       start: at,
       end: at,
       description: `added ${sorted.map((l) => `\`${l}\``).join(", ")}`,
-      edits: [{ start: at, end: at, text: `${prefix}${sorted.join("\n")}\n` }],
+      edits: [{ start: at, end: at, text: `${prefix}${sorted.join("\n")}\n${suffix}` }],
     },
   ];
 });
