@@ -3,7 +3,7 @@ import type { Analysis } from "./analysis.js";
 import { analyze } from "./analysis.js";
 import { provideContextFixer, yamlSafeLoadFixer } from "./fixers/calls.js";
 import { applyDefaultsFixer, baseImportFixer, deprecatedImportFixer, missingImportFixer, sdkImportFixer } from "./fixers/imports.js";
-import { initKwargsFixer, superInitFixer, templateFieldsFixer } from "./fixers/init.js";
+import { contextParamFixer, initKwargsFixer, superInitFixer, templateFieldsFixer } from "./fixers/init.js";
 import { paramOrderFixer } from "./fixers/params.js";
 import type { AppliedFix, RewriteRule, TextEdit } from "./rewrite.js";
 import { applyEdits, overlaps } from "./rewrite.js";
@@ -16,6 +16,7 @@ export const BUILTIN_FIXERS: readonly RewriteRule[] = [
   initKwargsFixer,
   superInitFixer,
   templateFieldsFixer,
+  contextParamFixer,
   applyDefaultsFixer,
   deprecatedImportFixer,
   baseImportFixer,

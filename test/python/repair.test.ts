@@ -233,3 +233,46 @@ describe("the fix engine", () => {
     expect(() => applyEdits("abcdef", [{ start: 1, end: 4, text: "" }, { start: 2, end: 3, text: "" }])).toThrow(/overlapping/);
   });
 });
+
+describe("context parameter fixer", () => {
+  it("renames execute(self, ctx) and its uses, leaving attributes and keyword names alone", async () => {
+    const source = [
+      "from airflow.models import BaseOperator",
+      "",
+      "",
+      "class Echo(BaseOperator):",
+      "    def execute(self, ctx):",
+      "        self.ctx = ctx['ds']",
+      "        return [k for k in ctx], self.render(ctx=ctx), (lambda: ctx)()",
+      "",
+    ].join("\n");
+    const result = await repairPython(source, { componentType: "operator", airflowVersion: "2" });
+    expect(result.source).toContain("    def execute(self, context):\n        self.ctx = context['ds']\n        return [k for k in context], self.render(ctx=context), (lambda: context)()\n");
+    expect(result.report.findings).toEqual([]);
+  });
+
+  it("adds context where it is missing, and before event in a resume method", async () => {
+    const source = [
+      "from airflow.sensors.base import BaseSensorOperator",
+      "",
+      "",
+      "class Waits(BaseSensorOperator):",
+      "    def poke(self):",
+      "        return True",
+      "",
+      "    def execute_complete(self, event=None):",
+      "        return event",
+      "",
+    ].join("\n");
+    const result = await repairPython(source, { componentType: "sensor", airflowVersion: "2" });
+    expect(result.source).toContain("    def poke(self, context):\n");
+    expect(result.source).toContain("    def execute_complete(self, context, event=None):\n");
+  });
+
+  it("leaves a body that rebinds the parameter to a person", async () => {
+    const source = "from airflow.models import BaseOperator\n\n\nclass E(BaseOperator):\n    def execute(self, ctx):\n        ctx = dict(ctx)\n        return ctx\n";
+    const result = await repairPython(source, { componentType: "operator", airflowVersion: "2" });
+    expect(result.source).toBe(source);
+    expect(result.report.findings.map((f) => f.rule)).toEqual(["execute-signature"]);
+  });
+});

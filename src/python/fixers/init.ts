@@ -87,3 +87,66 @@ export const templateFieldsFixer = builtinRule("fix/template-fields-string", "te
   }
   return out;
 });
+
+/**
+ * `execute(self, ctx)` → `execute(self, context)`, renaming the parameter's uses in the body; `execute(self)` gets
+ * `context` added. Skipped when the body already uses the name `context` or rebinds the old parameter.
+ */
+export const contextParamFixer = builtinRule("fix/execute-signature", "execute-signature", "Name the context parameter `context`", (a) => {
+  const out: RewriteMatch[] = [];
+  if (!a.parsed || a.parsed.hasError) return out;
+  const scopes = a.scopes();
+  for (const { cls, type } of structureTargets(a)) {
+    if (type === "hook") continue;
+    for (const name of ["execute", "poke", "execute_complete"]) {
+      const fn = cls.methods.get(name);
+      if (!fn?.body || fn.params.some((p) => p.kind === "kwargs" || p.name === "context")) continue;
+      const body = fn.body;
+      const inBody = (n: { start: number; end: number }): boolean => n.start >= body.start && n.end <= body.end;
+      if (scopes.uses.some((u) => u.name === "context" && inBody(u.node))) continue;
+      const second = fn.params[1];
+      if (!second) {
+        const self = fn.params[0];
+        if (!self) continue;
+        out.push({
+          rule: "fix/execute-signature",
+          start: self.node.end,
+          end: self.node.end,
+          description: `${cls.name}.${name}() now takes context`,
+          edits: [{ start: self.node.end, end: self.node.end, text: ", context" }],
+        });
+        continue;
+      }
+      if (second.kind !== "plain") continue;
+      if (name === "execute_complete") {
+        // The resume method is called with context= and event=: add the missing context in front.
+        if (second.name !== "event") continue;
+        out.push({
+          rule: "fix/execute-signature",
+          start: second.node.start,
+          end: second.node.start,
+          description: `${cls.name}.${name}() now takes context before event`,
+          edits: [{ start: second.node.start, end: second.node.start, text: "context, " }],
+        });
+        continue;
+      }
+      const old = second.name;
+      const nameNode = second.node.type === "identifier" ? second.node : (field(second.node, "name") ?? namedChildren(second.node)[0]);
+      if (!nameNode || a.text(nameNode) !== old) continue;
+      const useNodes = new Set(scopes.uses.filter((u) => u.name === old && inBody(u.node)).map((u) => u.node));
+      // Any other identifier of that name in the body is a binding (or belongs to a nested scope): leave it to a person.
+      const others = a.nodes("identifier").filter(
+        (n) => inBody(n) && a.text(n) === old && !useNodes.has(n) && !(n.parent?.type === "attribute" && n.field === "attribute") && !(n.parent?.type === "keyword_argument" && n.field === "name"),
+      );
+      if (others.length > 0) continue;
+      out.push({
+        rule: "fix/execute-signature",
+        start: nameNode.start,
+        end: nameNode.end,
+        description: `renamed ${cls.name}.${name}(${old}) to context`,
+        edits: [nameNode, ...useNodes].map((n) => ({ start: n.start, end: n.end, text: "context" })),
+      });
+    }
+  }
+  return out;
+});

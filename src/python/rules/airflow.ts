@@ -131,7 +131,10 @@ function executeSignature(a: Analysis): Hit[] {
           a,
           fn.paramsNode,
           `${cls.name}.${name}(${["self", ...got].join(", ")}): Airflow calls ${name}() with context= as a keyword (TypeError: ${cls.name}.${name}() got an unexpected keyword argument 'context'); declare it as ${name}(self, context${name === "execute" || name === "poke" ? "" : ", event=None"})`,
-          severity ? { severity } : {},
+          {
+            ...(severity ? { severity } : {}),
+            fixable: name === "execute" || name === "poke" || (name === "execute_complete" && (fn.params[1]?.name === "event" || fn.params.length === 1)),
+          },
         ),
       );
     }
@@ -487,7 +490,7 @@ const COMPONENT_ONLY: Rule["kinds"] = ["component"];
 
 export const airflowRules: Rule[] = [
   { id: "base-class", category: "airflow", severity: "error", description: "The component class derives from the base its component_type requires (BaseOperator, BaseSensorOperator, BaseHook).", fixable: false, kinds: COMPONENT_ONLY, check: baseClass },
-  { id: "execute-signature", category: "airflow", severity: "error", description: "execute/poke/execute_complete take the context as a parameter named `context`.", fixable: false, kinds: COMPONENT_ONLY, check: executeSignature },
+  { id: "execute-signature", category: "airflow", severity: "error", description: "execute/poke/execute_complete take the context as a parameter named `context`.", fixable: true, kinds: COMPONENT_ONLY, check: executeSignature },
   { id: "missing-execute", category: "airflow", severity: "error", description: "A direct BaseOperator subclass defines execute(self, context); a sensor defines poke(self, context).", fixable: false, kinds: COMPONENT_ONLY, check: missingMethod },
   { id: "hook-get-conn", category: "airflow", severity: "warning", description: "A hook defines a connection getter (get_conn).", fixable: false, kinds: COMPONENT_ONLY, check: hookGetConn },
   { id: "init-kwargs", category: "airflow", severity: "error", description: "An operator's __init__ takes **kwargs.", fixable: true, kinds: COMPONENT_ONLY, check: initKwargs },
