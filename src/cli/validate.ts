@@ -62,6 +62,25 @@ function siblingModules(dir: string, siblingCache: Map<string, Promise<string[]>
   return found;
 }
 
+/**
+ * Airflow puts `plugins/` and `dags/` on `sys.path`, so what sits there imports as a top-level module from
+ * anywhere in the project: found by looking for those folders in the file's directory and its ancestors.
+ */
+async function airflowPathModules(dir: string, siblingCache: Map<string, Promise<string[]>>): Promise<string[]> {
+  const found: string[] = [];
+  let current = dir;
+  for (let depth = 0; depth < 8; depth++) {
+    for (const root of ["plugins", "dags"]) {
+      const candidate = basename(current) === root ? current : join(current, root);
+      found.push(...(await siblingModules(candidate, siblingCache)));
+    }
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return [...new Set(found)];
+}
+
 /** test_*.py → test; under a dags/ directory or defining a DAG → dag; otherwise a component. */
 export function inferKind(path: string, source: string): FileKind {
   const name = basename(path);
@@ -204,7 +223,9 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
       continue;
     }
     const kind = inferKind(relative(io.cwd, file.abs) || file.shown, source);
-    const options: ValidateOptions = { ...base, path: file.shown, kind, localModules: await siblingModules(dirname(file.abs), siblingCache) };
+    const options: ValidateOptions = { ...base, path: file.shown, kind, localModules: [
+      ...new Set([...(await siblingModules(dirname(file.abs), siblingCache)), ...(await airflowPathModules(dirname(file.abs), siblingCache))]),
+    ] };
     if (kind !== "component") delete options.className;
     if (values.fix) {
       const repaired = await repairPython(source, options);

@@ -20,15 +20,13 @@ export interface LocalModules {
 /** Distributions CI provides for tests whatever the spec declares. */
 const TEST_RUNNER_DEPENDENCIES = ["pytest"];
 
-function dependenciesFor(file: GeneratedFile, spec: ComponentSpec, local: LocalModules): string[] {
-  if (file.role === "component") return spec.dependencies;
-  // The component's own package sits on Airflow's plugins path, so importing it is not a third-party import.
-  const ownPackage = local.componentModule?.split(".")[0];
-  return [
-    ...spec.dependencies,
-    ...(ownPackage === undefined || ownPackage === "" ? [] : [ownPackage]),
-    ...(file.role === "test" ? TEST_RUNNER_DEPENDENCIES : []),
-  ];
+function dependenciesFor(file: GeneratedFile, spec: ComponentSpec): string[] {
+  return file.role === "test" ? [...spec.dependencies, ...TEST_RUNNER_DEPENDENCIES] : spec.dependencies;
+}
+
+function ownPackage(local: LocalModules): string | undefined {
+  const top = local.componentModule?.split(".")[0];
+  return top === undefined || top === "" ? undefined : top;
 }
 
 function validateOptionsFor(file: GeneratedFile, spec: ComponentSpec, local: LocalModules): ValidateOptions {
@@ -37,7 +35,9 @@ function validateOptionsFor(file: GeneratedFile, spec: ComponentSpec, local: Loc
     kind: file.role,
     componentType: spec.component_type,
     airflowVersion: spec.airflow_version,
-    dependencies: dependenciesFor(file, spec, local),
+    dependencies: dependenciesFor(file, spec),
+    // The component's own package sits on Airflow's plugins path, so importing it is not a third-party import.
+    ...(ownPackage(local) === undefined ? {} : { localModules: [ownPackage(local) as string] }),
     ...(file.role === "component" ? { className: spec.name } : {}),
   };
 }
