@@ -45,7 +45,9 @@ export function renderCiVerdict(input: {
       "🙋 The same failure came back after a fix for it was pushed, so opforge stops here instead of looping. A human look is needed:",
       ...input.recurring.slice(0, 10).map(failureLine),
       "",
-      "Comment `/retry <guidance>` to try again with your hints.",
+      input.committedAttempts < input.maxAttempts
+        ? "Comment `/retry <guidance>` to try again with your hints."
+        : `All ${input.maxAttempts} attempts (\`max_attempts\`) are used; raise it in .github/opforge.yml to allow a \`/retry\`.`,
     );
   } else if (input.stop === "max_attempts") lines.push(`⛔ opforge made ${input.committedAttempts} attempts (\`max_attempts\`: ${input.maxAttempts}) and stops here; raise \`max_attempts\` in .github/opforge.yml to allow more.`);
   else if (input.stop === "budget") lines.push("⛔ The monthly budget (`budget_usd`) is used up, so opforge does not retry.");

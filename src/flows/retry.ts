@@ -89,9 +89,9 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
   const config = configResult.ok ? configResult.config : null;
   const attempts = listAttempts(s.db, generation.id);
   const committed = attempts.filter((a) => a.commitSha !== null);
-  // max_attempts bounds opforge's own loop; a maintainer who asks with /retry (as the escalation invites)
-  // may go past it. The budget still applies to everyone.
-  const limits = config === null ? null : { ...config, auto_retry: true, ...(p.trigger === "manual_retry" ? { max_attempts: Number.MAX_SAFE_INTEGER } : {}) };
+  // max_attempts and the budget bound every retry, asked for or not: spend stays predictable. auto_retry only
+  // concerns retries nobody asked for, and this one was queued by CI handling that already checked it.
+  const limits = config === null ? null : { ...config, auto_retry: true };
   const stop = retryStopReason({
     config: limits,
     committedAttempts: committed.length,

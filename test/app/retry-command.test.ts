@@ -138,11 +138,11 @@ describe("/retry on an opforge PR", () => {
 });
 
 describe("/retry after opforge stopped on its own", () => {
-  it("the escalation invites /retry, and a maintainer's /retry is honoured even past max_attempts", async () => {
+  it("the escalation invites /retry while attempts remain; the maintainer's /retry is honoured, one past max_attempts refused", async () => {
     // This test needs its own configuration: the app made by beforeEach goes.
     await app?.close();
     nock.cleanAll();
-    const a = await startApp({ config: "max_attempts: 2\n", providerFor: () => anthropicProvider({ apiKey: "sk-ant-test", maxRetries: 0 }) });
+    const a = await startApp({ config: "max_attempts: 3\n", providerFor: () => anthropicProvider({ apiKey: "sk-ant-test", maxRetries: 0 }) });
     app = a;
     expectMessage(filesReply(FILES), USAGE);
     const { prNumber, headSha } = await openHealthCheckPr(a);
@@ -168,5 +168,11 @@ describe("/retry after opforge stopped on its own", () => {
     expect(prompts[0]?.messages[0]?.content).toContain("build the hook in execute(), not in __init__");
     expect(a.fake.commit(a.repo.refs.get(BRANCH) ?? "")?.parents).toEqual([second]);
     expect(commentsOn(a, prNumber).filter((c) => c.user.type === "Bot").at(-1)?.body).toContain("attempt 3 (regenerated from the spec, asked by @octocat-maintainer)");
+
+    // The third attempt was the last one max_attempts allows: another /retry is answered, not run.
+    const head = a.repo.refs.get(BRANCH);
+    await comment(prNumber, "octocat-maintainer", "/retry once more");
+    expect(a.repo.refs.get(BRANCH)).toBe(head);
+    expect(commentsOn(a, prNumber).filter((c) => c.user.type === "Bot").at(-1)?.body).toContain("will not retry: opforge has used all its attempts (`max_attempts`");
   });
 });
