@@ -60,7 +60,8 @@ export const migration004: Migration = {
       CREATE INDEX generations_by_created ON generations (created_at);
 
       -- One row per generation with what the dashboard and \`opforge stats\` read. A component counts as
-      -- successful once it merged or a CI run on one of its attempts passed.
+      -- successful once it merged or a CI run on one of its attempts passed (files written by a local
+      -- \`opforge generate\` have no CI verdict and do not count).
       CREATE VIEW generation_metrics AS
         SELECT g.id                    AS generation_id,
                g.repo                  AS repo,
@@ -74,7 +75,7 @@ export const migration004: Migration = {
                g.final_outcome         AS final_outcome,
                g.attempts_count        AS attempts,
                g.first_attempt_success AS first_attempt_success,
-               CASE WHEN g.status = 'merged' OR g.final_outcome = 'merged' OR g.status = 'succeeded'
+               CASE WHEN g.status = 'merged' OR g.final_outcome = 'merged'
                          OR COALESCE(a.ci_passed, 0) > 0 THEN 1 ELSE 0 END AS succeeded,
                COALESCE(a.input_tokens, 0)        AS input_tokens,
                COALESCE(a.output_tokens, 0)       AS output_tokens,
