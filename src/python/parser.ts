@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Language, Parser } from "web-tree-sitter";
-import type { TreeCursor } from "web-tree-sitter";
+import type { Tree, TreeCursor } from "web-tree-sitter";
 
 export interface PyNode {
   type: string;
@@ -67,6 +67,37 @@ export class LineIndex {
   }
 }
 
+/**
+ * The WASM functions behind web-tree-sitter's TreeCursor. Its JS methods copy the cursor's four words into
+ * a shared transfer buffer before every call and back after every move; a whole-tree walk that keeps the
+ * cursor in that buffer between calls skips both copies, which is most of the cost of reading a tree.
+ */
+interface CursorExports {
+  _ts_init(): number;
+  _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
+  _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
+  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
+  _ts_tree_cursor_current_field_id_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_is_missing_wasm(tree: number): number;
+  _ts_tree_cursor_start_index_wasm(tree: number): number;
+  _ts_tree_cursor_end_index_wasm(tree: number): number;
+  getValue(ptr: number, type: string): number;
+}
+
+const CURSOR_EXPORTS = [
+  "_ts_init",
+  "_ts_tree_cursor_goto_first_child_wasm",
+  "_ts_tree_cursor_goto_next_sibling_wasm",
+  "_ts_tree_cursor_goto_parent_wasm",
+  "_ts_tree_cursor_current_node_type_id_wasm",
+  "_ts_tree_cursor_current_field_id_wasm",
+  "_ts_tree_cursor_current_node_is_missing_wasm",
+  "_ts_tree_cursor_start_index_wasm",
+  "_ts_tree_cursor_end_index_wasm",
+  "getValue",
+] as const;
+
 interface Grammar {
   parser: Parser;
   typeNames: string[];
@@ -74,6 +105,8 @@ interface Grammar {
   fieldNames: (string | null)[];
   /** Node types that have named fields; children of any other type need no field lookup. */
   typesWithFields: Set<string>;
+  /** Direct cursor calls, when the binding exposes them (it does when this module initialised it). */
+  direct?: { exports: CursorExports; transferBuffer: number };
 }
 
 let grammarPromise: Promise<Grammar> | undefined;
@@ -82,7 +115,11 @@ let grammarPromise: Promise<Grammar> | undefined;
 export function loadGrammar(): Promise<Grammar> {
   grammarPromise ??= (async () => {
     const require = createRequire(import.meta.url);
-    await Parser.init();
+    // Emscripten fills the options object in as the module itself: the handle to the cursor functions.
+    const binding: Record<string, unknown> = {};
+    await Parser.init(binding as Parameters<typeof Parser.init>[0]);
+    const hasExports = CURSOR_EXPORTS.every((name) => typeof binding[name] === "function");
+    const exports = hasExports ? (binding as unknown as CursorExports) : undefined;
     const language = await Language.load(require.resolve("tree-sitter-python/tree-sitter-python.wasm"));
     const parser = new Parser();
     parser.setLanguage(language);
@@ -94,7 +131,8 @@ export function loadGrammar(): Promise<Grammar> {
     }
     const nodeTypes = JSON.parse(readFileSync(require.resolve("tree-sitter-python/src/node-types.json"), "utf8")) as { type: string; fields?: Record<string, unknown> }[];
     const typesWithFields = new Set(nodeTypes.filter((t) => t.fields && Object.keys(t.fields).length > 0).map((t) => t.type));
-    return { parser, typeNames, typeNamed, fieldNames: language.fields, typesWithFields };
+    const direct = exports ? { exports, transferBuffer: exports._ts_init() } : undefined;
+    return { parser, typeNames, typeNamed, fieldNames: language.fields, typesWithFields, direct };
   })();
   return grammarPromise;
 }
@@ -116,7 +154,7 @@ export async function parsePython(source: string): Promise<ParsedSource> {
   try {
     const hasError = tree.rootNode.hasError;
     const byType = new Map<string, PyNode[]>();
-    const root = copyTree(source, tree.walk(), grammar, hasError, byType);
+    const root = copyTree(source, cursorOps(tree, grammar), grammar, hasError, byType);
     return { source, root, hasError, byType, lines: new LineIndex(source) };
   } finally {
     tree.delete();
@@ -124,6 +162,58 @@ export async function parsePython(source: string): Promise<ParsedSource> {
 }
 
 const ERROR_SYMBOL = 0xffff;
+
+/** The cursor moves and reads a whole-tree copy needs; `close` frees the cursor. */
+interface CursorOps {
+  firstChild(): boolean;
+  nextSibling(): boolean;
+  parent(): boolean;
+  typeId(): number;
+  fieldId(): number;
+  missing(): boolean;
+  startIndex(): number;
+  endIndex(): number;
+  close(): void;
+}
+
+function cursorOps(tree: Tree, grammar: Grammar): CursorOps {
+  const cursor = tree.walk();
+  const direct = grammar.direct;
+  const treeAddress = (tree as unknown as { 0: number })[0];
+  const handles = (cursor as unknown as { handles?: number[] }).handles;
+  if (!direct || typeof treeAddress !== "number" || !Array.isArray(handles) || handles.length !== 4) return publicCursorOps(cursor);
+  const x = direct.exports;
+  // walk() left the new cursor in the transfer buffer; nothing else calls into the binding until close().
+  return {
+    firstChild: () => x._ts_tree_cursor_goto_first_child_wasm(treeAddress) === 1,
+    nextSibling: () => x._ts_tree_cursor_goto_next_sibling_wasm(treeAddress) === 1,
+    parent: () => x._ts_tree_cursor_goto_parent_wasm(treeAddress) === 1,
+    typeId: () => x._ts_tree_cursor_current_node_type_id_wasm(treeAddress),
+    fieldId: () => x._ts_tree_cursor_current_field_id_wasm(treeAddress),
+    missing: () => x._ts_tree_cursor_current_node_is_missing_wasm(treeAddress) === 1,
+    startIndex: () => x._ts_tree_cursor_start_index_wasm(treeAddress),
+    endIndex: () => x._ts_tree_cursor_end_index_wasm(treeAddress),
+    close: () => {
+      // Moves may have reallocated the cursor's stack: hand the current words back before freeing it.
+      for (let i = 0; i < 4; i++) handles[i] = x.getValue(direct.transferBuffer + 4 * i, "i32");
+      cursor.delete();
+    },
+  };
+}
+
+function publicCursorOps(cursor: TreeCursor): CursorOps {
+  return {
+    firstChild: () => cursor.gotoFirstChild(),
+    nextSibling: () => cursor.gotoNextSibling(),
+    parent: () => cursor.gotoParent(),
+    typeId: () => cursor.nodeTypeId,
+    fieldId: () => cursor.currentFieldId,
+    missing: () => cursor.nodeIsMissing,
+    startIndex: () => cursor.startIndex,
+    endIndex: () => cursor.endIndex,
+    close: () => cursor.delete(),
+  };
+}
 
 /** Parents whose keyword tokens some rule reads (`async def`). */
 const KEEP_TOKENS_OF = new Set(["function_definition"]);
@@ -144,14 +234,14 @@ const NO_CHILDREN: PyNode[] = [];
 
 const IDENTIFIER_TAIL = /[\p{ID_Continue}\u00B7\u0387\u1369-\u1371\u19DA]*/uy;
 
-function copyTree(source: string, cursor: TreeCursor, grammar: Grammar, withMissing: boolean, byType: Map<string, PyNode[]>): PyNode {
+function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissing: boolean, byType: Map<string, PyNode[]>): PyNode {
   const { typeNames, typeNamed, fieldNames, typesWithFields } = grammar;
   const make = (parent: PyNode | null, typeId: number, named: boolean): PyNode => {
     // Rules never ask for the field of a punctuation or keyword token; skipping it saves a WASM call per token.
-    const fieldId = named && parent && typesWithFields.has(parent.type) ? cursor.currentFieldId : 0;
+    const fieldId = named && parent && typesWithFields.has(parent.type) ? cursor.fieldId() : 0;
     // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
     const type = typeNames[typeId] ?? (typeId === ERROR_SYMBOL ? "ERROR" : "");
-    const start = cursor.startIndex;
+    const start = cursor.startIndex();
     // Identifiers and tokens end where their text does: reading that from the source saves a WASM call each.
     let end: number;
     if (type === "identifier") {
@@ -159,14 +249,14 @@ function copyTree(source: string, cursor: TreeCursor, grammar: Grammar, withMiss
       IDENTIFIER_TAIL.exec(source);
       end = IDENTIFIER_TAIL.lastIndex;
     } else if (!named && !withMissing) end = start + type.length;
-    else end = cursor.endIndex;
+    else end = cursor.endIndex();
     const node: PyNode = {
       type,
       start,
       end,
       field: fieldId ? (fieldNames[fieldId] ?? null) : null,
       named,
-      missing: withMissing ? cursor.nodeIsMissing : false,
+      missing: withMissing ? cursor.missing() : false,
       parent,
       children: NO_CHILDREN,
     };
@@ -181,28 +271,28 @@ function copyTree(source: string, cursor: TreeCursor, grammar: Grammar, withMiss
     }
     return node;
   };
-  const rootType = cursor.nodeTypeId;
+  const rootType = cursor.typeId();
   const root = make(null, rootType, true);
   let parent = root;
-  if (!cursor.gotoFirstChild()) {
-    cursor.delete();
+  if (!cursor.firstChild()) {
+    cursor.close();
     return root;
   }
   for (;;) {
-    const typeId = cursor.nodeTypeId;
+    const typeId = cursor.typeId();
     const named = typeNamed[typeId] ?? typeId === ERROR_SYMBOL;
     if (named || withMissing || KEEP_TOKENS_OF.has(parent.type)) {
       const node = make(parent, typeId, named);
       // A string without interpolation is read from its text; only f-strings (and t-strings) hold expressions.
       const leaf = LEAF_TYPES.has(node.type) || (node.type === "string" && !withMissing && !/^[A-Za-z]*[fFtT]/.test(source.slice(node.start, node.start + 3)));
-      if (named && !leaf && cursor.gotoFirstChild()) {
+      if (named && !leaf && cursor.firstChild()) {
         parent = node;
         continue;
       }
     }
-    while (!cursor.gotoNextSibling()) {
-      if (parent === root || !cursor.gotoParent()) {
-        cursor.delete();
+    while (!cursor.nextSibling()) {
+      if (parent === root || !cursor.parent()) {
+        cursor.close();
         return root;
       }
       parent = parent.parent ?? root;
