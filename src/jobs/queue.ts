@@ -42,6 +42,8 @@ export interface NewJob {
   dedupeKey?: string;
   runAfter?: number;
   maxAttempts?: number;
+  /** Above 0: leased before every normal job that is due (short acknowledgements). Default 0. */
+  priority?: number;
 }
 
 export const defaultMaxAttempts = 5;
@@ -96,6 +98,8 @@ export function enqueue(db: Database, input: NewJob, now: number): EnqueueResult
   }
   const payload = toJsonColumn(input.payload, `payload of ${input.type} job`);
   const dedupeKey = input.dedupeKey ?? null;
+  const priority = input.priority ?? 0;
+  if (!Number.isInteger(priority) || priority < 0) throw new Error(`job priority should be a whole number ≥ 0, got ${String(input.priority)}`);
   return db
     .transaction((): EnqueueResult => {
       if (dedupeKey !== null) {
@@ -106,10 +110,10 @@ export function enqueue(db: Database, input: NewJob, now: number): EnqueueResult
       }
       const row = db
         .prepare(
-          `INSERT INTO jobs (type, payload_json, dedupe_key, status, max_attempts, run_after, created_at, updated_at)
-           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING *`,
+          `INSERT INTO jobs (type, payload_json, dedupe_key, status, max_attempts, run_after, priority, created_at, updated_at)
+           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING *`,
         )
-        .get(input.type, payload, dedupeKey, maxAttempts, input.runAfter ?? now, now, now) as JobRow;
+        .get(input.type, payload, dedupeKey, maxAttempts, input.runAfter ?? now, priority, now, now) as JobRow;
       return { job: toJob(row), created: true };
     })
     .immediate();
@@ -155,6 +159,15 @@ export function leaseNext(
         )
         .get(now, ...typeParams) as { id: number } | undefined;
       let id = expired?.id;
+      if (id === undefined) {
+        const urgent = db
+          .prepare(
+            `SELECT id FROM jobs WHERE status = 'queued' AND priority > 0 AND run_after <= ? ${typeFilter}
+             ORDER BY priority DESC, run_after, id LIMIT 1`,
+          )
+          .get(now, ...typeParams) as { id: number } | undefined;
+        id = urgent?.id;
+      }
       if (id === undefined) {
         // One indexed probe per status keeps a lease O(log n) however long the queue is.
         const ready = (status: "queued" | "failed") =>

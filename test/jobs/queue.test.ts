@@ -217,3 +217,20 @@ describe("recordStep", () => {
     expect(() => recordStep(db, job.id, "x", () => 1, T0)).toThrow(/result of step "x" of job \d+ cannot be stored as JSON/);
   });
 });
+
+describe("priority", () => {
+  it("leases a due urgent job before older normal ones, and never one that is not due yet", () => {
+    const older = enqueue(db, { type: "generate", payload: { n: 1 } }, T0).job;
+    const later = enqueue(db, { type: "acknowledge", payload: { n: 2 }, priority: 10, runAfter: T0 + 5_000 }, T0 + 1).job;
+    const urgent = enqueue(db, { type: "acknowledge", payload: { n: 3 }, priority: 10 }, T0 + 2).job;
+    expect(leaseNext(db, "w1", T0 + 10, LEASE)?.id).toBe(urgent.id);
+    expect(leaseNext(db, "w1", T0 + 10, LEASE)?.id).toBe(older.id);
+    expect(leaseNext(db, "w1", T0 + 10, LEASE)).toBeNull();
+    expect(leaseNext(db, "w1", T0 + 5_000, LEASE)?.id).toBe(later.id);
+  });
+
+  it("refuses a negative or fractional priority", () => {
+    expect(() => enqueue(db, { type: "x", payload: {}, priority: -1 }, T0)).toThrow("job priority should be a whole number ≥ 0, got -1");
+    expect(() => enqueue(db, { type: "x", payload: {}, priority: 1.5 }, T0)).toThrow("got 1.5");
+  });
+});
