@@ -1,4 +1,5 @@
 import { Worker, type WorkerOptions } from "../jobs/worker.js";
+import { runAcknowledgeJob } from "./acknowledge.js";
 import { runCiResultJob } from "./ci-result.js";
 import { runFeedbackJob } from "./feedback.js";
 import { runGenerateJob } from "./generate.js";
@@ -11,6 +12,7 @@ import { runConfigInvalidJob, runSpecInvalidJob } from "./spec-invalid.js";
 const flows: Record<JobType, (job: Parameters<typeof runGenerateJob>[0], ctx: Parameters<typeof runGenerateJob>[1], s: FlowServices) => Promise<void>> = {
   "spec-invalid": runSpecInvalidJob,
   "config-invalid": runConfigInvalidJob,
+  acknowledge: runAcknowledgeJob,
   generate: runGenerateJob,
   "ci-result": runCiResultJob,
   retry: runRetryJob,

@@ -13,6 +13,8 @@ export interface JobPayloads {
   "spec-invalid": RepoRef & { issueNumber: number; label: string; errors: SpecFinding[]; warnings: SpecFinding[] };
   "config-invalid": RepoRef & { issueNumber: number; errors: string[] };
   generate: RepoRef & { issueNumber: number; specFingerprint: string; config: RepoConfig };
+  /** Says "queued" on the issue, then queues the `generate` job with the same payload. */
+  acknowledge: RepoRef & { issueNumber: number; specFingerprint: string; config: RepoConfig };
   "ci-result": RepoRef & { headSha: string };
   retry: RepoRef & {
     prNumber: number;
@@ -31,6 +33,7 @@ export type JobType = keyof JobPayloads;
 export const JOB_TYPES: readonly JobType[] = [
   "spec-invalid",
   "config-invalid",
+  "acknowledge",
   "generate",
   "ci-result",
   "retry",

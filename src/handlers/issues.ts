@@ -1,6 +1,7 @@
 import type { Context, Probot } from "probot";
 import { defaultRepoConfig } from "../config/repo-config.js";
 import { specFingerprint, specFromIssueBody } from "../spec/index.js";
+import { ACKNOWLEDGE_PRIORITY } from "../flows/acknowledge.js";
 import { enqueueOnce, isBot, loadRepoConfig, repoRef, type HandlerServices } from "./shared.js";
 
 type IssueContext = Context<"issues.opened" | "issues.labeled" | "issues.edited">;
@@ -40,12 +41,14 @@ export function registerIssueHandlers(app: Probot, services: HandlerServices): v
       return;
     }
     const fingerprint = specFingerprint(parsed.spec);
+    // An urgent acknowledgement says "queued" on the issue at once, then queues the generation itself.
     const queued = enqueueOnce(
       services,
       context,
-      "generate",
+      "acknowledge",
       { ...ref, issueNumber, specFingerprint: fingerprint, config: config.config },
-      `generate:${ref.owner}/${ref.repo}#${issueNumber}:${fingerprint}`,
+      `ack:${ref.owner}/${ref.repo}#${issueNumber}:${fingerprint}`,
+      ACKNOWLEDGE_PRIORITY,
     );
     context.log.info({ issue: issueNumber, jobId: queued?.jobId, created: queued?.created ?? false, redelivery: queued === null }, "generation queued");
   });

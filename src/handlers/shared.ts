@@ -22,10 +22,11 @@ export function enqueueOnce<T extends JobType>(
   type: T,
   payload: JobPayloads[T],
   dedupeKey?: string,
+  priority?: number,
 ): { jobId: number; created: boolean } | null {
   return services.db.transaction(() => {
     if (!recordDelivery(services.db, context.id, context.name, services.now())) return null;
-    return enqueueJob(services, type, payload, dedupeKey);
+    return enqueueJob(services, type, payload, dedupeKey, priority);
   })();
 }
 
@@ -67,8 +68,13 @@ export function enqueueJob<T extends JobType>(
   type: T,
   payload: JobPayloads[T],
   dedupeKey?: string,
+  priority?: number,
 ): { jobId: number; created: boolean } {
-  const result = enqueue(services.db, { type, payload, ...(dedupeKey === undefined ? {} : { dedupeKey }) }, services.now());
+  const result = enqueue(
+    services.db,
+    { type, payload, ...(dedupeKey === undefined ? {} : { dedupeKey }), ...(priority === undefined ? {} : { priority }) },
+    services.now(),
+  );
   return { jobId: result.job.id, created: result.created };
 }
 

@@ -119,6 +119,12 @@ export function enqueue(db: Database, input: NewJob, now: number): EnqueueResult
     .immediate();
 }
 
+/** The job with this dedupe key that can still run (queued, running or waiting to retry), if any. */
+export function findActiveJob(db: Database, dedupeKey: string): Job | null {
+  const row = db.prepare("SELECT * FROM jobs WHERE dedupe_key = ? AND status IN ('queued', 'running', 'failed')").get(dedupeKey) as JobRow | undefined;
+  return row === undefined ? null : toJob(row);
+}
+
 export interface LeaseOptions {
   /** Only these job types (a worker leases only what it has handlers for). Omitted: any type. */
   types?: readonly string[];

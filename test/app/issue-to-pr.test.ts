@@ -72,14 +72,17 @@ describe("labeled issue with a valid spec", () => {
     expect(checks[0]?.body).toMatchObject({ name: "opforge/validate", head_sha: head, status: "completed" });
     expect(["success", "neutral"]).toContain((checks[0]?.body as { conclusion: string }).conclusion);
 
-    // The status comment is posted once (while generating) and then edited to point at the PR.
-    expect(fake.calls("POST", `${R}/issues/7/comments`)).toHaveLength(1);
+    // The status comment is posted once ("queued") and then edited as the work moves on.
+    const posted = fake.calls("POST", `${R}/issues/7/comments`);
+    expect(posted).toHaveLength(1);
+    expect((posted[0]?.body as { body: string }).body).toContain("generation is queued");
     const status = commentsOn(7);
     expect(status).toHaveLength(1);
     expect(status[0]?.user.login).toBe(BOT.login);
     expect(status[0]?.body).toContain("<!-- opforge:status -->");
     expect(status[0]?.body).toContain(`opened pull request #8: https://github.com/Codertocat/Hello-World/pull/8`);
-    expect(fake.calls("PATCH", `${R}/issues/comments/${status[0]?.id}`).length).toBeGreaterThanOrEqual(1);
+    const edits = fake.calls("PATCH", `${R}/issues/comments/${status[0]?.id}`).map((r) => (r.body as { body: string }).body);
+    expect(edits.map((b) => (b.includes("generating (attempt 1)") ? "generating" : b.includes("opened pull request") ? "pr" : "other"))).toEqual(["generating", "pr"]);
 
     const generation = getGenerationByIssue(app.db, "Codertocat/Hello-World", 7);
     expect(generation).toMatchObject({ status: "ci_running", prNumber: 8, branch: BRANCH, headSha: head, statusCommentId: status[0]?.id });
@@ -107,7 +110,8 @@ describe("labeled issue with a valid spec", () => {
     await app.drain();
     // The configuration is read before the delivery is recorded (a failed read must not swallow the event); nothing else.
     expect(app.fake.requests.slice(requestsBefore).every((r) => r.method === "GET" && r.path.endsWith("/contents/.github%2Fopforge.yml"))).toBe(true);
-    expect(listJobs(app.db)).toHaveLength(1);
+    expect(listJobs(app.db, { type: "acknowledge" })).toHaveLength(1);
+    expect(listJobs(app.db, { type: "generate" })).toHaveLength(1);
     expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
   });
 

@@ -48,12 +48,14 @@ describe("a worker process killed in the middle of a generation", () => {
     a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
     await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
-    const [job] = listJobs(a.db, { type: "generate" });
 
     // The child's first request after its commit step is the PR lookup: it never gets an answer, the process dies.
     const baseUrl = await a.fake.listen();
     const exit = await runWorkerProcess(a.dbPath, baseUrl, (kill) => a.fake.hold("GET", /\/pulls$/, kill));
     expect(exit.signal, exit.stderr).toBe("SIGKILL");
+    // The child acknowledged the issue ("queued"), which queued the generation it then died in.
+    expect(listJobs(a.db, { type: "acknowledge" }).map((j) => j.status)).toEqual(["succeeded"]);
+    const [job] = listJobs(a.db, { type: "generate" });
 
     const orphan = getJob(a.db, job?.id ?? 0);
     expect(orphan).toMatchObject({ status: "running", attempts: 1 });
