@@ -29,6 +29,11 @@ export interface OpforgeAppOptions {
   onWorker?: (worker: Worker) => void;
 }
 
+function appIdFrom(env: NodeJS.ProcessEnv): number | undefined {
+  const id = Number(env.APP_ID);
+  return Number.isInteger(id) && id > 0 ? id : undefined;
+}
+
 /** The Probot app: webhook handlers, the health and metrics routes, and the worker that runs the queued flows. */
 export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
   return (app: Probot, { addHandler }) => {
@@ -51,6 +56,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
       learning: options.learning ?? new Learning(options.db, { now, random: Math.random }),
       log: app.log,
       ...(options.botLogin === undefined ? {} : { botLogin: options.botLogin }),
+      ...(appIdFrom(env) === undefined ? {} : { appId: appIdFrom(env) as number }),
     };
     const worker = createFlowWorker(flowServices, options.worker ?? {});
     options.onWorker?.(worker);

@@ -42,7 +42,12 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   const octokit = await s.octokitFor(p.installationId);
   const coords = { owner: p.owner, repo: p.repo };
 
-  const summary = await summarizeChecks(octokit, { ...coords, ref: p.headSha, ignoreCheckNames: [OWN_CHECK_NAME] });
+  const summary = await summarizeChecks(octokit, {
+    ...coords,
+    ref: p.headSha,
+    ignoreCheckNames: [OWN_CHECK_NAME],
+    ...(s.appId === undefined ? {} : { ownApp: { id: s.appId } }),
+  });
   if (summary.state === "pending") return;
   const attempt = getAttemptByCommitSha(s.db, generation.id, p.headSha);
 

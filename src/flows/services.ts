@@ -13,6 +13,8 @@ export interface FlowServices {
   providerFor: (config: RepoConfig) => ModelProvider;
   /** Where every signal goes, and where the learned context of the next generation comes from. */
   learning: Learning;
+  /** The app's id: its own check suite is not waited for. */
+  appId?: number;
   /** Login of the app's bot user (`<slug>[bot]`), to recognise its own comments. */
   botLogin?: string;
   log: JobLogger;
