@@ -225,31 +225,90 @@ const LEAF_TYPES = new Set([
   "positional_separator", "wildcard_import", "import_prefix",
 ]);
 
+/** What the copy needs to know of each node type, by type id: looked up per node, so arrays rather than sets. */
+interface TypeTable {
+  names: string[];
+  named: boolean[];
+  hasFields: boolean[];
+  leaf: boolean[];
+  keepTokens: boolean[];
+  /** The first id of each type name (aliases share a name): the slot its `byType` list lives in. */
+  slot: number[];
+}
+
+const typeTables = new WeakMap<Grammar, TypeTable>();
+
+function typeTable(grammar: Grammar): TypeTable {
+  const known = typeTables.get(grammar);
+  if (known) return known;
+  const names = [...grammar.typeNames, "ERROR"];
+  const named = [...grammar.typeNamed, true];
+  const firstId = new Map<string, number>();
+  const table: TypeTable = {
+    names,
+    named,
+    hasFields: names.map((name) => grammar.typesWithFields.has(name)),
+    leaf: names.map((name) => LEAF_TYPES.has(name)),
+    keepTokens: names.map((name) => KEEP_TOKENS_OF.has(name)),
+    slot: names.map((name, id) => {
+      const first = firstId.get(name) ?? id;
+      firstId.set(name, first);
+      return first;
+    }),
+  };
+  typeTables.set(grammar, table);
+  return table;
+}
+
+/** Shared by every leaf, so that most nodes allocate no array of their own; replaced on the first child. */
+const NO_CHILDREN: PyNode[] = [];
+
+/** End of an ASCII identifier starting at `start`, or -1 when it runs into other characters (the cursor knows). */
+function asciiIdentifierEnd(source: string, start: number): number {
+  let at = start;
+  for (;;) {
+    const c = source.charCodeAt(at);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95) at++;
+    else if (c >= 128) return -1;
+    else return at;
+  }
+}
+
+/** A string literal whose prefix makes it an f-string or t-string (the only strings that hold expressions). */
+function isTemplateString(source: string, start: number): boolean {
+  for (let at = start; at < start + 3; at++) {
+    const c = source.charCodeAt(at);
+    if (c === 102 || c === 70 || c === 116 || c === 84) return true;
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return false;
+  }
+  return false;
+}
+
 /**
  * Copies the tree with one cursor walk. Tokens (anonymous nodes) are leaves; they are copied only where a rule
  * reads them, or everywhere when the tree has errors (MISSING tokens name what is missing).
  */
-/** Shared by every leaf, so that most nodes allocate no array of their own; replaced on the first child. */
-const NO_CHILDREN: PyNode[] = [];
-
-const IDENTIFIER_TAIL = /[\p{ID_Continue}\u00B7\u0387\u1369-\u1371\u19DA]*/uy;
-
 function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissing: boolean, byType: Map<string, PyNode[]>): PyNode {
-  const { typeNames, typeNamed, fieldNames, typesWithFields } = grammar;
-  const make = (parent: PyNode | null, typeId: number, named: boolean): PyNode => {
+  const table = typeTable(grammar);
+  const { names, hasFields, leaf, keepTokens, slot } = table;
+  const { fieldNames } = grammar;
+  const errorId = names.length - 1;
+  const lists: (PyNode[] | undefined)[] = [];
+  const listOrder: number[] = [];
+  /** Type ids of the open ancestors, innermost last. */
+  const parentIds: number[] = [];
+  // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
+  const idOf = (typeId: number): number => (typeId < errorId ? typeId : typeId === ERROR_SYMBOL ? errorId : -1);
+  const make = (parent: PyNode | null, parentId: number, id: number, named: boolean): PyNode => {
     // Rules never ask for the field of a punctuation or keyword token; skipping it saves a WASM call per token.
-    const fieldId = named && parent && typesWithFields.has(parent.type) ? cursor.fieldId() : 0;
-    // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
-    const type = typeNames[typeId] ?? (typeId === ERROR_SYMBOL ? "ERROR" : "");
+    const fieldId = named && parentId >= 0 && hasFields[parentId] ? cursor.fieldId() : 0;
+    const type = id >= 0 ? (names[id] as string) : "";
     const start = cursor.startIndex();
     // Identifiers and tokens end where their text does: reading that from the source saves a WASM call each.
-    let end: number;
-    if (type === "identifier") {
-      IDENTIFIER_TAIL.lastIndex = start + 1;
-      IDENTIFIER_TAIL.exec(source);
-      end = IDENTIFIER_TAIL.lastIndex;
-    } else if (!named && !withMissing) end = start + type.length;
-    else end = cursor.endIndex();
+    let end = -1;
+    if (type === "identifier") end = asciiIdentifierEnd(source, start + 1);
+    else if (!named && !withMissing) end = start + type.length;
+    if (end < 0) end = cursor.endIndex();
     const node: PyNode = {
       type,
       start,
@@ -265,37 +324,44 @@ function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissi
       else parent.children.push(node);
     }
     if (named) {
-      const list = byType.get(node.type);
+      const at = slot[id] as number;
+      const list = lists[at];
       if (list) list.push(node);
-      else byType.set(node.type, [node]);
+      else {
+        lists[at] = [node];
+        listOrder.push(at);
+      }
     }
     return node;
   };
-  const rootType = cursor.typeId();
-  const root = make(null, rootType, true);
-  let parent = root;
-  if (!cursor.firstChild()) {
+  const finish = (root: PyNode): PyNode => {
     cursor.close();
+    for (const at of listOrder) byType.set(names[at] as string, lists[at] as PyNode[]);
     return root;
-  }
+  };
+  const rootId = idOf(cursor.typeId());
+  const root = make(null, -1, rootId, true);
+  let parent = root;
+  let parentId = rootId;
+  if (!cursor.firstChild()) return finish(root);
   for (;;) {
-    const typeId = cursor.typeId();
-    const named = typeNamed[typeId] ?? typeId === ERROR_SYMBOL;
-    if (named || withMissing || KEEP_TOKENS_OF.has(parent.type)) {
-      const node = make(parent, typeId, named);
+    const id = idOf(cursor.typeId());
+    const named = id >= 0 && (table.named[id] as boolean);
+    if (named || withMissing || (parentId >= 0 && keepTokens[parentId])) {
+      const node = make(parent, parentId, id, named);
       // A string without interpolation is read from its text; only f-strings (and t-strings) hold expressions.
-      const leaf = LEAF_TYPES.has(node.type) || (node.type === "string" && !withMissing && !/^[A-Za-z]*[fFtT]/.test(source.slice(node.start, node.start + 3)));
-      if (named && !leaf && cursor.firstChild()) {
+      const isLeaf = (id >= 0 && leaf[id]) || (node.type === "string" && !withMissing && !isTemplateString(source, node.start));
+      if (named && !isLeaf && cursor.firstChild()) {
+        parentIds.push(parentId);
         parent = node;
+        parentId = id;
         continue;
       }
     }
     while (!cursor.nextSibling()) {
-      if (parent === root || !cursor.parent()) {
-        cursor.close();
-        return root;
-      }
+      if (parent === root || !cursor.parent()) return finish(root);
       parent = parent.parent ?? root;
+      parentId = parentIds.pop() ?? rootId;
     }
   }
 }
