@@ -297,6 +297,17 @@ function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissi
   const listOrder: number[] = [];
   /** Type ids of the open ancestors, innermost last. */
   const parentIds: number[] = [];
+  // Children of the open nodes wait here and move into an array of their exact size when their parent
+  // closes: arrays grown by push keep spare capacity, and the whole tree stays alive through the rules.
+  const pending: PyNode[] = [];
+  const marks: number[] = [];
+  const close = (node: PyNode): void => {
+    const mark = marks.pop() ?? 0;
+    if (pending.length > mark) {
+      node.children = pending.slice(mark);
+      pending.length = mark;
+    }
+  };
   // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
   const idOf = (typeId: number): number => (typeId < errorId ? typeId : typeId === ERROR_SYMBOL ? errorId : -1);
   const make = (parent: PyNode | null, parentId: number, id: number, named: boolean): PyNode => {
@@ -319,10 +330,7 @@ function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissi
       parent,
       children: NO_CHILDREN,
     };
-    if (parent) {
-      if (parent.children === NO_CHILDREN) parent.children = [node];
-      else parent.children.push(node);
-    }
+    if (parent) pending.push(node);
     if (named) {
       const at = slot[id] as number;
       const list = lists[at];
@@ -336,12 +344,14 @@ function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissi
   };
   const finish = (root: PyNode): PyNode => {
     cursor.close();
+    for (let open: PyNode | null = parent; open; open = open.parent) close(open);
     for (const at of listOrder) byType.set(names[at] as string, lists[at] as PyNode[]);
     return root;
   };
   const rootId = idOf(cursor.typeId());
   const root = make(null, -1, rootId, true);
   let parent = root;
+  marks.push(0);
   let parentId = rootId;
   if (!cursor.firstChild()) return finish(root);
   for (;;) {
@@ -352,6 +362,7 @@ function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissi
       // A string without interpolation is read from its text; only f-strings (and t-strings) hold expressions.
       const isLeaf = (id >= 0 && leaf[id]) || (node.type === "string" && !withMissing && !isTemplateString(source, node.start));
       if (named && !isLeaf && cursor.firstChild()) {
+        marks.push(pending.length);
         parentIds.push(parentId);
         parent = node;
         parentId = id;
@@ -360,6 +371,7 @@ function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissi
     }
     while (!cursor.nextSibling()) {
       if (parent === root || !cursor.parent()) return finish(root);
+      close(parent);
       parent = parent.parent ?? root;
       parentId = parentIds.pop() ?? rootId;
     }
