@@ -353,6 +353,7 @@ function removedContextKey(a: Analysis): Hit[] {
   const v3 = targetsAirflow3(a.options.airflowVersion);
   const extra = v3 ? {} : { severity: "warning" as const };
   const why = v3 ? "removed from the task context in Airflow 3 (KeyError)" : "deprecated since Airflow 2.2 and removed in 3";
+  let nextBraces = a.source.indexOf("{{");
   for (const node of a.nodes("subscript", "call", "string")) {
     if (node.type === "subscript") {
       const key = stringValue(field(node, "subscript"), a.source);
@@ -369,6 +370,10 @@ function removedContextKey(a: Analysis): Hit[] {
         }
       }
     } else if (node.type === "string") {
+      // Only a string holding "{{" can name a template variable; most strings are skipped without a copy.
+      // Nodes come in source order, so one forward search serves every string up to the next "{{".
+      if (nextBraces !== -1 && nextBraces < node.start) nextBraces = a.source.indexOf("{{", node.start);
+      if (nextBraces === -1 || nextBraces >= node.end) continue;
       const m = JINJA_REMOVED.exec(stringBody(node, a.source));
       if (m && !versionGuarded(node, a)) {
         hits.push(hitAt(a, node, `template variable '${m[1]}' is ${why}; use '${REMOVED_CONTEXT_KEYS[m[1] ?? ""] ?? "logical_date"}'`, extra));

@@ -20,9 +20,9 @@ function qualifiedCallees(a: Analysis): Map<CallFact, string> {
   const out = new Map<CallFact, string>();
   for (const call of a.facts?.calls ?? []) {
     if (!call.callee) continue;
-    const [head, ...rest] = call.callee.split(".");
-    const resolved = aliases.get(head ?? "");
-    out.set(call, resolved ? [resolved, ...rest].join(".") : call.callee);
+    const dot = call.callee.indexOf(".");
+    const resolved = aliases.get(dot === -1 ? call.callee : call.callee.slice(0, dot));
+    out.set(call, resolved ? resolved + (dot === -1 ? "" : call.callee.slice(dot)) : call.callee);
   }
   calleeCache.set(a, out);
   return out;
@@ -130,13 +130,10 @@ function hardcodedSecret(a: Analysis): Hit[] {
     switch (node.type) {
       case "string": {
         const text = stringBody(node, a.source);
-        if (/EXAMPLE|1234567890|XXXXXX|your[_-]?(key|token)/i.test(text) || underPlaceholders(node, a)) continue;
-        for (const shape of KEY_SHAPES) {
-          if (shape.re.test(text)) {
-            hits.push(hitAt(a, node, `string literal looks like ${shape.what} (ruff S105, Bandit B105); never commit credentials — read them from an Airflow connection`));
-            break;
-          }
-        }
+        // Almost no string looks like a key: the shapes are tested first, the exceptions only for those that do.
+        const shape = KEY_SHAPES.find((s) => s.re.test(text));
+        if (!shape || /EXAMPLE|1234567890|XXXXXX|your[_-]?(key|token)/i.test(text) || underPlaceholders(node, a)) continue;
+        hits.push(hitAt(a, node, `string literal looks like ${shape.what} (ruff S105, Bandit B105); never commit credentials — read them from an Airflow connection`));
         continue;
       }
       case "assignment":

@@ -1,6 +1,6 @@
 /** Style rules: habits that do not fail CI but make components worse. Warnings only. */
 import type { Analysis } from "../analysis.js";
-import { field, walk } from "../tree.js";
+import { field } from "../tree.js";
 import type { Hit, Rule } from "./rule.js";
 import { hitAt } from "./rule.js";
 
@@ -17,11 +17,10 @@ function printCall(a: Analysis): Hit[] {
 function bareExcept(a: Analysis): Hit[] {
   const hits: Hit[] = [];
   if (!a.parsed) return hits;
-  walk(a.parsed.root, (node) => {
-    if (node.type !== "except_clause") return;
+  for (const node of a.nodes("except_clause")) {
     const caught = node.children.find((c) => c.named && c.type !== "block" && c.type !== "comment");
     if (!caught) hits.push(hitAt(a, node, "bare 'except:' also catches SystemExit and KeyboardInterrupt, hiding task kills (ruff E722); catch Exception or something narrower"));
-  });
+  }
   return hits;
 }
 
