@@ -181,38 +181,83 @@ function cursorOps(tree: Tree, grammar: Grammar): CursorOps {
   const direct = grammar.direct;
   const treeAddress = (tree as unknown as { 0: number })[0];
   const handles = (cursor as unknown as { handles?: number[] }).handles;
-  if (!direct || typeof treeAddress !== "number" || !Array.isArray(handles) || handles.length !== 4) return publicCursorOps(cursor);
-  const x = direct.exports;
-  // walk() left the new cursor in the transfer buffer; nothing else calls into the binding until close().
-  return {
-    firstChild: () => x._ts_tree_cursor_goto_first_child_wasm(treeAddress) === 1,
-    nextSibling: () => x._ts_tree_cursor_goto_next_sibling_wasm(treeAddress) === 1,
-    parent: () => x._ts_tree_cursor_goto_parent_wasm(treeAddress) === 1,
-    typeId: () => x._ts_tree_cursor_current_node_type_id_wasm(treeAddress),
-    fieldId: () => x._ts_tree_cursor_current_field_id_wasm(treeAddress),
-    missing: () => x._ts_tree_cursor_current_node_is_missing_wasm(treeAddress) === 1,
-    startIndex: () => x._ts_tree_cursor_start_index_wasm(treeAddress),
-    endIndex: () => x._ts_tree_cursor_end_index_wasm(treeAddress),
-    close: () => {
-      // Moves may have reallocated the cursor's stack: hand the current words back before freeing it.
-      for (let i = 0; i < 4; i++) handles[i] = x.getValue(direct.transferBuffer + 4 * i, "i32");
-      cursor.delete();
-    },
-  };
+  if (!direct || typeof treeAddress !== "number" || !Array.isArray(handles) || handles.length !== 4) return new PublicCursor(cursor);
+  return new DirectCursor(direct.exports, direct.transferBuffer, treeAddress, cursor, handles);
 }
 
-function publicCursorOps(cursor: TreeCursor): CursorOps {
-  return {
-    firstChild: () => cursor.gotoFirstChild(),
-    nextSibling: () => cursor.gotoNextSibling(),
-    parent: () => cursor.gotoParent(),
-    typeId: () => cursor.nodeTypeId,
-    fieldId: () => cursor.currentFieldId,
-    missing: () => cursor.nodeIsMissing,
-    startIndex: () => cursor.startIndex,
-    endIndex: () => cursor.endIndex,
-    close: () => cursor.delete(),
-  };
+/**
+ * Calls the binding's cursor functions on the cursor held in the transfer buffer: tree.walk() left the new
+ * cursor there, and nothing else calls into the binding until close(). A class (not closures made per parse)
+ * keeps every call site monomorphic, so the engine can inline the calls.
+ */
+class DirectCursor implements CursorOps {
+  constructor(
+    private readonly x: CursorExports,
+    private readonly transferBuffer: number,
+    private readonly tree: number,
+    private readonly cursor: TreeCursor,
+    private readonly handles: number[],
+  ) {}
+  firstChild(): boolean {
+    return this.x._ts_tree_cursor_goto_first_child_wasm(this.tree) === 1;
+  }
+  nextSibling(): boolean {
+    return this.x._ts_tree_cursor_goto_next_sibling_wasm(this.tree) === 1;
+  }
+  parent(): boolean {
+    return this.x._ts_tree_cursor_goto_parent_wasm(this.tree) === 1;
+  }
+  typeId(): number {
+    return this.x._ts_tree_cursor_current_node_type_id_wasm(this.tree);
+  }
+  fieldId(): number {
+    return this.x._ts_tree_cursor_current_field_id_wasm(this.tree);
+  }
+  missing(): boolean {
+    return this.x._ts_tree_cursor_current_node_is_missing_wasm(this.tree) === 1;
+  }
+  startIndex(): number {
+    return this.x._ts_tree_cursor_start_index_wasm(this.tree);
+  }
+  endIndex(): number {
+    return this.x._ts_tree_cursor_end_index_wasm(this.tree);
+  }
+  close(): void {
+    // Moves may have reallocated the cursor's stack: hand the current words back before freeing it.
+    for (let i = 0; i < 4; i++) this.handles[i] = this.x.getValue(this.transferBuffer + 4 * i, "i32");
+    this.cursor.delete();
+  }
+}
+
+class PublicCursor implements CursorOps {
+  constructor(private readonly cursor: TreeCursor) {}
+  firstChild(): boolean {
+    return this.cursor.gotoFirstChild();
+  }
+  nextSibling(): boolean {
+    return this.cursor.gotoNextSibling();
+  }
+  parent(): boolean {
+    return this.cursor.gotoParent();
+  }
+  typeId(): number {
+    return this.cursor.nodeTypeId;
+  }
+  fieldId(): number {
+    return this.cursor.currentFieldId;
+  }
+  missing(): boolean {
+    return this.cursor.nodeIsMissing;
+  }
+  startIndex(): number {
+    return this.cursor.startIndex;
+  }
+  endIndex(): number {
+    return this.cursor.endIndex;
+  }
+  close(): void {
+    this.cursor.delete();
+  }
 }
 
 /** Parents whose keyword tokens some rule reads (`async def`). */
