@@ -137,7 +137,8 @@ export function collectFacts(nodesOf: (type: string) => PyNode[], source: string
     const args: PyNode[] = [];
     const keywords: CallFact["keywords"] = [];
     if (argList && argList.type === "argument_list") {
-      for (const arg of namedChildren(argList)) {
+      for (const arg of argList.children) {
+        if (!arg.named || arg.type === "comment") continue;
         if (arg.type === "keyword_argument") {
           const name = field(arg, "name");
           keywords.push({ name: name ? text(name) : "", value: field(arg, "value"), node: arg });

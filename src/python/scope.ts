@@ -31,11 +31,6 @@ export interface ScopeAnalysis {
 }
 
 type Mode = "expr" | "target" | "pattern";
-interface Task {
-  node: PyNode;
-  scope: Scope;
-  mode: Mode;
-}
 
 const TARGET_CONTAINERS = new Set([
   "pattern_list",
@@ -56,9 +51,15 @@ export function analyzeScopes(root: PyNode, source: string): ScopeAnalysis {
   const scopes: Scope[] = [module];
   const uses: NameUse[] = [];
   let hasStarImport = false;
-  const stack: Task[] = [{ node: root, scope: module, mode: "expr" }];
+  // Pending work as three parallel stacks: one object per visited node would be most of this pass's garbage.
+  const stackNodes: PyNode[] = [root];
+  const stackScopes: Scope[] = [module];
+  const stackModes: Mode[] = ["expr"];
   const push = (node: PyNode | undefined, scope: Scope, mode: Mode = "expr"): void => {
-    if (node) stack.push({ node, scope, mode });
+    if (!node) return;
+    stackNodes.push(node);
+    stackScopes.push(scope);
+    stackModes.push(mode);
   };
   const newScope = (kind: ScopeKind, node: PyNode, parent: Scope): Scope => {
     const s: Scope = { kind, node, parent, names: new Set() };
@@ -115,8 +116,10 @@ export function analyzeScopes(root: PyNode, source: string): ScopeAnalysis {
     }
   };
 
-  while (stack.length > 0) {
-    const { node, scope, mode } = stack.pop() as Task;
+  while (stackNodes.length > 0) {
+    const node = stackNodes.pop() as PyNode;
+    const scope = stackScopes.pop() as Scope;
+    const mode = stackModes.pop() as Mode;
     if (mode === "target") {
       if (node.type === "identifier") scope.names.add(text(node));
       else if (TARGET_CONTAINERS.has(node.type)) for (const c of namedChildren(node)) push(c, scope, "target");

@@ -45,25 +45,19 @@ export function statements(block: PyNode | undefined): PyNode[] {
 
 /** The dotted name of an identifier/attribute chain (`os.path.join`), or undefined for anything else. */
 export function dottedName(node: PyNode | undefined, source: string): string | undefined {
-  if (!node) return undefined;
-  const parts: string[] = [];
+  // Built back to front as one string: this runs for every call in a file.
+  let suffix = "";
   let current: PyNode | undefined = node;
   while (current) {
-    if (current.type === "identifier") {
-      parts.push(source.slice(current.start, current.end));
-      return parts.reverse().join(".");
-    }
+    if (current.type === "identifier") return source.slice(current.start, current.end) + suffix;
     if (current.type === "attribute") {
       const attr = field(current, "attribute");
       if (!attr) return undefined;
-      parts.push(source.slice(attr.start, attr.end));
+      suffix = `.${source.slice(attr.start, attr.end)}${suffix}`;
       current = field(current, "object");
       continue;
     }
-    if (current.type === "dotted_name") {
-      parts.push(source.slice(current.start, current.end).replace(/\s+/g, ""));
-      return parts.reverse().join(".");
-    }
+    if (current.type === "dotted_name") return source.slice(current.start, current.end).replace(/\s+/g, "") + suffix;
     return undefined;
   }
   return undefined;
@@ -103,10 +97,15 @@ export function unparen(node: PyNode | undefined): PyNode | undefined {
 
 /** The text between a string literal's quotes, escapes left as written (`r"a\nb"` → `a\nb`). */
 export function stringBody(node: PyNode, source: string): string {
-  const text = source.slice(node.start, node.end);
-  const open = /^[A-Za-z]*("""|'''|"|')/.exec(text);
-  if (!open?.[1]) return text;
-  const quote = open[1];
-  const endsQuoted = text.length >= open[0].length + quote.length && text.endsWith(quote);
-  return text.slice(open[0].length, endsQuoted ? text.length - quote.length : text.length);
+  // Read straight from the source (no copy of the literal, no regex): every string in a file passes here.
+  const { start, end } = node;
+  let at = start;
+  for (let c = source.charCodeAt(at); at < end && ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)); c = source.charCodeAt(++at));
+  const q = source[at];
+  if (at >= end || (q !== '"' && q !== "'")) return source.slice(start, end);
+  const quoteLength = at + 3 <= end && source[at + 1] === q && source[at + 2] === q ? 3 : 1;
+  const bodyStart = at + quoteLength;
+  let endsQuoted = end - start >= bodyStart - start + quoteLength;
+  for (let i = 1; endsQuoted && i <= quoteLength; i++) endsQuoted = source[end - i] === q;
+  return source.slice(bodyStart, endsQuoted ? end - quoteLength : end);
 }

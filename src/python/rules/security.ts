@@ -7,9 +7,14 @@ import type { Hit, Rule } from "./rule.js";
 import { hitAt } from "./rule.js";
 
 /** Resolves a call's dotted callee through `from x import y [as z]` imports (`run` → `subprocess.run`). */
-const calleeCache = new WeakMap<Analysis, Map<CallFact, string>>();
+const calleeCache = new WeakMap<Analysis, QualifiedCall[]>();
 
-function qualifiedCallees(a: Analysis): Map<CallFact, string> {
+interface QualifiedCall {
+  call: CallFact;
+  name: string;
+}
+
+function qualifiedCallees(a: Analysis): QualifiedCall[] {
   const cached = calleeCache.get(a);
   if (cached) return cached;
   const aliases = new Map<string, string>();
@@ -17,21 +22,19 @@ function qualifiedCallees(a: Analysis): Map<CallFact, string> {
     if (imp.kind === "from") for (const n of imp.names) aliases.set(n.alias ?? n.name, `${imp.module}.${n.name}`);
     else for (const n of imp.names) if (n.alias) aliases.set(n.alias, n.name);
   }
-  const out = new Map<CallFact, string>();
+  const out: QualifiedCall[] = [];
   for (const call of a.facts?.calls ?? []) {
     if (!call.callee) continue;
     const dot = call.callee.indexOf(".");
     const resolved = aliases.get(dot === -1 ? call.callee : call.callee.slice(0, dot));
-    out.set(call, resolved ? resolved + (dot === -1 ? "" : call.callee.slice(dot)) : call.callee);
+    out.push({ call, name: resolved ? resolved + (dot === -1 ? "" : call.callee.slice(dot)) : call.callee });
   }
   calleeCache.set(a, out);
   return out;
 }
 
-function callsTo(a: Analysis, names: readonly string[]): { call: CallFact; name: string }[] {
-  const out: { call: CallFact; name: string }[] = [];
-  for (const [call, name] of qualifiedCallees(a)) if (names.includes(name)) out.push({ call, name });
-  return out;
+function callsTo(a: Analysis, names: readonly string[]): QualifiedCall[] {
+  return qualifiedCallees(a).filter((q) => names.includes(q.name));
 }
 
 function isTrue(node: PyNode | undefined, a: Analysis): boolean {
