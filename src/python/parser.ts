@@ -279,6 +279,8 @@ interface TypeTable {
   keepTokens: boolean[];
   /** The first id of each type name (aliases share a name): the slot its `byType` list lives in. */
   slot: number[];
+  identifier: boolean[];
+  string: boolean[];
 }
 
 const typeTables = new WeakMap<Grammar, TypeTable>();
@@ -295,6 +297,8 @@ function typeTable(grammar: Grammar): TypeTable {
     hasFields: names.map((name) => grammar.typesWithFields.has(name)),
     leaf: names.map((name) => LEAF_TYPES.has(name)),
     keepTokens: names.map((name) => KEEP_TOKENS_OF.has(name)),
+    identifier: names.map((name) => name === "identifier"),
+    string: names.map((name) => name === "string"),
     slot: names.map((name, id) => {
       const first = firstId.get(name) ?? id;
       firstId.set(name, first);
@@ -335,7 +339,7 @@ function isTemplateString(source: string, start: number): boolean {
  */
 function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissing: boolean, byType: Map<string, PyNode[]>): PyNode {
   const table = typeTable(grammar);
-  const { names, hasFields, leaf, keepTokens, slot } = table;
+  const { names, named: namedById, hasFields, leaf, keepTokens, slot, identifier, string } = table;
   const { fieldNames } = grammar;
   const errorId = names.length - 1;
   const lists: (PyNode[] | undefined)[] = [];
@@ -345,80 +349,79 @@ function copyTree(source: string, cursor: CursorOps, grammar: Grammar, withMissi
   // Children of the open nodes wait here and move into an array of their exact size when their parent
   // closes: arrays grown by push keep spare capacity, and the whole tree stays alive through the rules.
   const pending: PyNode[] = [];
+  let pendingTop = 0;
   const marks: number[] = [];
   const close = (node: PyNode): void => {
     const mark = marks.pop() ?? 0;
-    if (pending.length > mark) {
-      node.children = pending.slice(mark);
-      pending.length = mark;
+    if (pendingTop > mark) {
+      node.children = pending.slice(mark, pendingTop);
+      pendingTop = mark;
     }
   };
-  // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
-  const idOf = (typeId: number): number => (typeId < errorId ? typeId : typeId === ERROR_SYMBOL ? errorId : -1);
-  const make = (parent: PyNode | null, parentId: number, id: number, named: boolean): PyNode => {
-    // Rules never ask for the field of a punctuation or keyword token; skipping it saves a WASM call per token.
-    const fieldId = named && parentId >= 0 && hasFields[parentId] ? cursor.fieldId() : 0;
-    const type = id >= 0 ? (names[id] as string) : "";
-    const start = cursor.startIndex();
-    // Identifiers and tokens end where their text does: reading that from the source saves a WASM call each.
-    let end = -1;
-    if (type === "identifier") end = asciiIdentifierEnd(source, start + 1);
-    else if (!named && !withMissing) end = start + type.length;
-    if (end < 0) end = cursor.endIndex();
-    const node: PyNode = {
-      type,
-      start,
-      end,
-      field: fieldId ? (fieldNames[fieldId] ?? null) : null,
-      named,
-      missing: withMissing ? cursor.missing() : false,
-      parent,
-      children: NO_CHILDREN,
-    };
-    if (parent) pending.push(node);
-    if (named) {
-      const at = slot[id] as number;
-      const list = lists[at];
-      if (list) list.push(node);
-      else {
-        lists[at] = [node];
-        listOrder.push(at);
-      }
-    }
-    return node;
-  };
-  const finish = (root: PyNode): PyNode => {
-    cursor.close();
-    for (let open: PyNode | null = parent; open; open = open.parent) close(open);
-    for (const at of listOrder) byType.set(names[at] as string, lists[at] as PyNode[]);
-    return root;
-  };
-  const rootId = idOf(cursor.typeId());
-  const root = make(null, -1, rootId, true);
-  let parent = root;
-  marks.push(0);
-  let parentId = rootId;
-  if (!cursor.firstChild()) return finish(root);
+  let parent: PyNode | null = null;
+  let parentId = -1;
+  let root: PyNode | undefined;
   for (;;) {
-    const id = idOf(cursor.typeId());
-    const named = id >= 0 && (table.named[id] as boolean);
+    // ERROR nodes carry the reserved symbol 0xFFFF, outside the grammar's own type table.
+    const typeId = cursor.typeId();
+    const id = typeId < errorId ? typeId : typeId === ERROR_SYMBOL ? errorId : -1;
+    const named = parent === null || (id >= 0 && (namedById[id] as boolean));
     if (named || withMissing || (parentId >= 0 && keepTokens[parentId])) {
-      const node = make(parent, parentId, id, named);
+      // Rules never ask for the field of a punctuation or keyword token; skipping it saves a WASM call per token.
+      const fieldId = named && parentId >= 0 && hasFields[parentId] ? cursor.fieldId() : 0;
+      const type = id >= 0 ? (names[id] as string) : "";
+      const start = cursor.startIndex();
+      // Identifiers and tokens end where their text does: reading that from the source saves a WASM call each.
+      let end = -1;
+      if (id >= 0 && identifier[id]) end = asciiIdentifierEnd(source, start + 1);
+      else if (!named && !withMissing) end = start + type.length;
+      if (end < 0) end = cursor.endIndex();
+      const node: PyNode = {
+        type,
+        start,
+        end,
+        field: fieldId ? (fieldNames[fieldId] ?? null) : null,
+        named,
+        missing: withMissing ? cursor.missing() : false,
+        parent,
+        children: NO_CHILDREN,
+      };
+      if (parent) pending[pendingTop++] = node;
+      else root = node;
+      if (named) {
+        const at = slot[id] as number;
+        const list = lists[at];
+        if (list) list.push(node);
+        else {
+          lists[at] = [node];
+          listOrder.push(at);
+        }
+      }
       // A string without interpolation is read from its text; only f-strings (and t-strings) hold expressions.
-      const isLeaf = (id >= 0 && leaf[id]) || (node.type === "string" && !withMissing && !isTemplateString(source, node.start));
-      if (named && !isLeaf && cursor.firstChild()) {
-        marks.push(pending.length);
+      const isLeaf = (id >= 0 && leaf[id]) || (id >= 0 && string[id] && !withMissing && !isTemplateString(source, start));
+      if ((named || !parent) && !isLeaf && cursor.firstChild()) {
+        marks.push(pendingTop);
         parentIds.push(parentId);
         parent = node;
         parentId = id;
         continue;
       }
     }
+    if (!parent) break;
+    let done = false;
     while (!cursor.nextSibling()) {
-      if (parent === root || !cursor.parent()) return finish(root);
+      if (!parent.parent || !cursor.parent()) {
+        done = true;
+        break;
+      }
       close(parent);
-      parent = parent.parent ?? root;
-      parentId = parentIds.pop() ?? rootId;
+      parent = parent.parent;
+      parentId = parentIds.pop() ?? -1;
     }
+    if (done) break;
   }
+  cursor.close();
+  for (let open: PyNode | null = parent; open; open = open.parent) close(open);
+  for (const at of listOrder) byType.set(names[at] as string, lists[at] as PyNode[]);
+  return root as PyNode;
 }
