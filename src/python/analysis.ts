@@ -64,7 +64,6 @@ export const MAX_SOURCE_CHARS = 5_000_000;
 export async function analyze(source: string, options: ValidateOptions = {}): Promise<Analysis> {
   const resolved = resolveOptions(options);
   const scan = scanSource(source);
-  const lines = new LineIndex(source);
   let parsed: ParsedSource | undefined;
   let parseFailure: string | undefined;
   const blocked = scan.blockParse;
@@ -78,6 +77,8 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
       parseFailure = err.message;
     }
   }
+  // The parser indexes line starts too; without a tree the index is built here.
+  const lines = parsed?.lines ?? new LineIndex(source);
   const facts = parsed ? collectFacts((type) => parsed?.byType.get(type) ?? [], source) : undefined;
   const components: ComponentClass[] = [];
   for (const cls of facts?.classes ?? []) {
@@ -102,9 +103,32 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
     nodes: (...types) => {
       if (!parsed) return [];
       if (types.length === 1) return parsed.byType.get(types[0] ?? "") ?? [];
-      return types.flatMap((t) => parsed.byType.get(t) ?? []).sort((x, y) => x.start - y.start);
+      return mergeBySource(types.map((t) => parsed.byType.get(t) ?? []));
     },
     position: (offset) => lines.position(offset),
     text: (node) => source.slice(node.start, node.end),
   };
+}
+
+/**
+ * Merges lists that are each in source order into one list ordered by start offset; nodes starting at the
+ * same offset keep the order of the lists they come from (what a stable sort of the concatenation gives).
+ */
+export function mergeBySource(lists: PyNode[][]): PyNode[] {
+  const out: PyNode[] = [];
+  const at = lists.map(() => 0);
+  for (;;) {
+    let best = -1;
+    let bestStart = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < lists.length; i++) {
+      const node = (lists[i] as PyNode[])[at[i] as number];
+      if (node && node.start < bestStart) {
+        best = i;
+        bestStart = node.start;
+      }
+    }
+    if (best === -1) return out;
+    out.push((lists[best] as PyNode[])[at[best] as number] as PyNode);
+    at[best] = (at[best] as number) + 1;
+  }
 }
