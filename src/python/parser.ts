@@ -126,15 +126,26 @@ export function loadGrammar(): Promise<Grammar> {
     const typeNames: string[] = [];
     const typeNamed: boolean[] = [];
     for (let id = 0; id < language.nodeTypeCount; id++) {
-      typeNames.push(language.nodeTypeForId(id) ?? "");
+      typeNames.push(internalized(language.nodeTypeForId(id) ?? ""));
       typeNamed.push(language.nodeTypeIsNamed(id));
     }
     const nodeTypes = JSON.parse(readFileSync(require.resolve("tree-sitter-python/src/node-types.json"), "utf8")) as { type: string; fields?: Record<string, unknown> }[];
     const typesWithFields = new Set(nodeTypes.filter((t) => t.fields && Object.keys(t.fields).length > 0).map((t) => t.type));
     const direct = exports ? { exports, transferBuffer: exports._ts_init() } : undefined;
-    return { parser, typeNames, typeNamed, fieldNames: language.fields, typesWithFields, direct };
+    const fieldNames = language.fields.map((name) => (name === null ? null : internalized(name)));
+    return { parser, typeNames, typeNamed, fieldNames, typesWithFields, direct };
   })();
   return grammarPromise;
+}
+
+/**
+ * The same string as the engine's shared copy of it. Names read out of WASM memory are fresh strings, so
+ * every `node.type === "call"` in the rules compared characters; property keys are always the engine's
+ * shared (internalized) strings, which compare by identity with the literals in the code.
+ */
+function internalized(name: string): string {
+  const [key] = Object.keys({ [name]: true });
+  return key === name ? key : name;
 }
 
 /** Parsing gives up after this long; the caller reports the file as too complex instead of hanging. */
