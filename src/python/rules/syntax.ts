@@ -72,6 +72,8 @@ const FUTURE_FEATURES = new Set(["nested_scopes", "generators", "division", "abs
 function compilerErrors(a: Analysis): Hit[] {
   const hits: Hit[] = [];
   for (const call of a.facts?.calls ?? []) {
+    // Only a keyword argument or ** unpacking can be followed by a misplaced positional one.
+    if (call.keywords.length === 0 && !call.args.some((arg) => arg.type === "dictionary_splat")) continue;
     const args = field(call.node, "arguments");
     if (args?.type !== "argument_list") continue;
     let keyword: "keyword argument" | "keyword argument unpacking" | undefined;
