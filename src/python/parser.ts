@@ -153,8 +153,16 @@ const PARSE_BUDGET_MS = 10_000;
 
 export class ParseAbortedError extends Error {}
 
+export interface ParseOptions {
+  /**
+   * Copy through web-tree-sitter's own TreeCursor methods instead of the direct calls into the binding
+   * (what happens anyway when the binding was initialised elsewhere); slower, the same tree.
+   */
+  publicCursor?: boolean;
+}
+
 /** Parses Python source into a plain tree. Throws ParseAbortedError when the parse exceeds its time budget. */
-export async function parsePython(source: string): Promise<ParsedSource> {
+export async function parsePython(source: string, options: ParseOptions = {}): Promise<ParsedSource> {
   const grammar = await loadGrammar();
   const deadline = Date.now() + PARSE_BUDGET_MS;
   const tree = grammar.parser.parse(source, null, { progressCallback: () => Date.now() > deadline });
@@ -165,7 +173,8 @@ export async function parsePython(source: string): Promise<ParsedSource> {
   try {
     const hasError = tree.rootNode.hasError;
     const byType = new Map<string, PyNode[]>();
-    const root = copyTree(source, cursorOps(tree, grammar), grammar, hasError, byType);
+    const cursor = options.publicCursor ? new PublicCursor(tree.walk()) : cursorOps(tree, grammar);
+    const root = copyTree(source, cursor, grammar, hasError, byType);
     return { source, root, hasError, byType, lines: new LineIndex(source) };
   } finally {
     tree.delete();
