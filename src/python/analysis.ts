@@ -35,6 +35,19 @@ export interface Analysis {
   nodes(...types: string[]): PyNode[];
   position(offset: number): { line: number; column: number };
   text(node: PyNode): string;
+  /**
+   * A value derived from this analysis, computed on first use and kept with it. Kept here rather than in a
+   * module-level WeakMap: the young-generation collector treats such a map's values as live, so a cached
+   * value pointing into the tree kept every analysed tree alive until a full collection.
+   */
+  memo<T>(key: MemoKey<T>, compute: () => T): T;
+}
+
+/** Names one memoised value (and its type); compared by identity. */
+export interface MemoKey<T> {
+  readonly description: string;
+  /** Only carries the type. */
+  readonly type?: T;
 }
 
 export function resolveOptions(options: ValidateOptions = {}): ResolvedOptions {
@@ -86,6 +99,7 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
     if (type) components.push({ cls, type });
   }
   let scopes: ScopeAnalysis | undefined;
+  const memos = new Map<MemoKey<unknown>, unknown>();
   return {
     source,
     options: resolved,
@@ -107,6 +121,12 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
     },
     position: (offset) => lines.position(offset),
     text: (node) => source.slice(node.start, node.end),
+    memo: <T>(key: MemoKey<T>, compute: () => T): T => {
+      if (memos.has(key)) return memos.get(key) as T;
+      const value = compute();
+      memos.set(key, value);
+      return value;
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 /** Runs every rule that applies to a file and collects the findings. */
-import type { Analysis } from "./analysis.js";
+import type { Analysis, MemoKey } from "./analysis.js";
 import { analyze } from "./analysis.js";
 import { airflowRules } from "./rules/airflow.js";
 import { importRules } from "./rules/imports.js";
@@ -15,12 +15,14 @@ export function listRules(): RuleInfo[] {
   return RULES.map(({ id, category, severity, description, fixable }) => ({ id, category, severity, description, fixable }));
 }
 
-const findingsCache = new WeakMap<Analysis, Finding[]>();
+const FINDINGS: MemoKey<Finding[]> = { description: "findings of every rule" };
 
 /** All findings for one analysed file (computed once per analysis; the repair engine asks repeatedly). */
 export function findingsOf(a: Analysis): Finding[] {
-  const cached = findingsCache.get(a);
-  if (cached) return cached;
+  return a.memo(FINDINGS, () => runRules(a));
+}
+
+function runRules(a: Analysis): Finding[] {
   const findings: Finding[] = [];
   const cleanTree = !!a.parsed && !a.parsed.hasError && a.scan.issues.length === 0;
   for (const rule of RULES) {
@@ -40,7 +42,6 @@ export function findingsOf(a: Analysis): Finding[] {
     }
   }
   findings.sort((x, y) => x.line - y.line || x.column - y.column || x.rule.localeCompare(y.rule));
-  findingsCache.set(a, findings);
   return findings;
 }
 

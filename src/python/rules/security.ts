@@ -1,5 +1,5 @@
 /** Security rules, each citing the ruff (S) and Bandit (B) codes a CI lint step would raise. */
-import type { Analysis } from "../analysis.js";
+import type { Analysis, MemoKey } from "../analysis.js";
 import type { CallFact } from "../facts.js";
 import type { PyNode } from "../parser.js";
 import { field, stringBody, stringValue } from "../tree.js";
@@ -7,7 +7,7 @@ import type { Hit, Rule } from "./rule.js";
 import { hitAt } from "./rule.js";
 
 /** Resolves a call's dotted callee through `from x import y [as z]` imports (`run` → `subprocess.run`). */
-const calleeCache = new WeakMap<Analysis, QualifiedCall[]>();
+const QUALIFIED_CALLEES: MemoKey<QualifiedCall[]> = { description: "calls with their callees resolved through imports" };
 
 interface QualifiedCall {
   call: CallFact;
@@ -15,8 +15,10 @@ interface QualifiedCall {
 }
 
 function qualifiedCallees(a: Analysis): QualifiedCall[] {
-  const cached = calleeCache.get(a);
-  if (cached) return cached;
+  return a.memo(QUALIFIED_CALLEES, () => resolveCallees(a));
+}
+
+function resolveCallees(a: Analysis): QualifiedCall[] {
   const aliases = new Map<string, string>();
   for (const imp of a.facts?.imports ?? []) {
     if (imp.kind === "from") for (const n of imp.names) aliases.set(n.alias ?? n.name, `${imp.module}.${n.name}`);
@@ -29,7 +31,6 @@ function qualifiedCallees(a: Analysis): QualifiedCall[] {
     const resolved = aliases.get(dot === -1 ? call.callee : call.callee.slice(0, dot));
     out.push({ call, name: resolved ? resolved + (dot === -1 ? "" : call.callee.slice(dot)) : call.callee });
   }
-  calleeCache.set(a, out);
   return out;
 }
 
