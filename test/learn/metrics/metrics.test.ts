@@ -194,7 +194,7 @@ describe("migration 004", () => {
       old.close();
       const upgraded = openDatabase(path, { migrations: testMigrations() });
       try {
-        expect(upgraded.pragma("user_version", { simple: true })).toBe(4);
+        expect(upgraded.pragma("user_version", { simple: true })).toBe(testMigrations().length);
         expect(generationMetrics(upgraded)).toEqual([expect.objectContaining({ generationId: id, attempts: 1, firstAttemptSuccess: true, succeeded: true, costUsd: 0.3 })]);
         const seeded = knownLibraryAlternatives(upgraded).alternatives;
         expect(seeded).toBeGreaterThan(0);
