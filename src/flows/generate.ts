@@ -87,7 +87,6 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     await status("unchanged", {
       state: "pr_opened",
       prNumber: generation.prNumber,
-      prUrl: `https://github.com/${p.owner}/${p.repo}/pull/${generation.prNumber}`,
       updated: false,
     });
     return;

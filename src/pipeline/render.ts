@@ -140,7 +140,8 @@ export function renderPrBody(summary: PrSummary): string {
 export type StatusState =
   | { state: "queued" }
   | { state: "generating"; attempt: number }
-  | { state: "pr_opened"; prNumber: number; prUrl: string; updated: boolean }
+  /** Without `prUrl`, GitHub's own `#n` link is the only one (the app may run against Enterprise Server). */
+  | { state: "pr_opened"; prNumber: number; prUrl?: string; updated: boolean }
   | { state: "failed"; reason: string }
   | { state: "superseded" };
 
@@ -150,10 +151,12 @@ export function renderStatusComment(status: StatusState): string {
       return "⏳ **opforge**: the spec is valid; generation is queued.";
     case "generating":
       return `⚙️ **opforge**: generating (attempt ${status.attempt})…`;
-    case "pr_opened":
+    case "pr_opened": {
+      const link = status.prUrl === undefined ? "" : `: ${status.prUrl}`;
       return status.updated
-        ? `✅ **opforge**: pull request #${status.prNumber} was updated from the edited spec: ${status.prUrl}`
-        : `✅ **opforge**: opened pull request #${status.prNumber}: ${status.prUrl}`;
+        ? `✅ **opforge**: pull request #${status.prNumber} was updated from the edited spec${link}`
+        : `✅ **opforge**: opened pull request #${status.prNumber}${link}`;
+    }
     case "failed":
       return `❌ **opforge**: generation failed. ${oneLine(status.reason, 1000)}`;
     case "superseded":
