@@ -9,6 +9,7 @@ import { MARKERS } from "../pipeline/markers.js";
 import { getGenerationByPr, getLatestAttempt, listAttempts, updateGeneration } from "../store/generations.js";
 import { monthlySpendUsd } from "../store/spend.js";
 import { retryStopReason } from "./ci-render.js";
+import { roleOfPath } from "../generate/layout.js";
 import { errorSignature } from "../learn/errors/index.js";
 import { signatureIdsOf } from "../learn/loop.js";
 import type { JobPayloads } from "./job-types.js";
@@ -111,7 +112,6 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
   });
   const number = committed.length + 1;
   const strategy = number <= 2 ? "patch" : "regenerate";
-  const roleOf = (path: string) => (path.includes("/test_") || path.startsWith("test_") ? "test" : path.includes("_example_dag") ? "dag" : "component");
   const result = await generateAndPublish(ctx, s, {
     octokit,
     generation,
@@ -124,7 +124,7 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
     retry: {
       attempt: number,
       strategy,
-      previousFiles: previousFiles.map((f) => ({ role: roleOf(f.path), path: f.path, content: f.content })),
+      previousFiles: previousFiles.map((f) => ({ role: roleOfPath(f.path), path: f.path, content: f.content })),
       failures,
       ...(p.guidance === undefined ? {} : { guidance: p.guidance }),
     },

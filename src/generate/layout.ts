@@ -62,3 +62,11 @@ export function componentLayout(
 export function placeFiles(files: GeneratedFile[], layout: ComponentLayout): { path: string; content: string; role: FileRole }[] {
   return files.map((file) => ({ role: file.role, path: layout.paths[file.role], content: file.content }));
 }
+
+/** The role of a generated file from its path, as the layout names them (`test_<snake>.py`, `<snake>_example_dag.py`). */
+export function roleOfPath(path: string): FileRole {
+  const name = path.split("/").at(-1) ?? path;
+  if (name.startsWith("test_")) return "test";
+  if (name.endsWith("_example_dag.py") || path.includes("dags/")) return "dag";
+  return "component";
+}

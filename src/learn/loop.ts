@@ -4,6 +4,7 @@
  * library notes for the prompt; learned rewrite rules for the repair pass).
  */
 import type { CiFailure } from "../ci/types.js";
+import { roleOfPath } from "../generate/layout.js";
 import type { LearnedContextItem } from "../generate/types.js";
 import type { Finding, RewriteRule } from "../python/index.js";
 import type { ComponentSpec } from "../spec/types.js";
@@ -130,11 +131,7 @@ export function appliedRuleIds(appliedFixes: unknown[]): number[] {
 }
 
 function roleOf(path: string, role?: string): "component" | "test" | "dag" {
-  if (role === "component" || role === "test" || role === "dag") return role;
-  const name = path.split("/").at(-1) ?? path;
-  if (name.startsWith("test_")) return "test";
-  if (name.endsWith("_example_dag.py") || path.includes("dags/")) return "dag";
-  return "component";
+  return role === "component" || role === "test" || role === "dag" ? role : roleOfPath(path);
 }
 
 export class Learning {
