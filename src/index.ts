@@ -47,6 +47,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     addHandler(webRoutes(options.db, now));
 
     const env = options.env ?? process.env;
+    const appId = appIdFrom(env);
     const flowServices: FlowServices = {
       db: options.db,
       now,
@@ -56,7 +57,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
       learning: options.learning ?? new Learning(options.db, { now, random: Math.random }),
       log: app.log,
       ...(options.botLogin === undefined ? {} : { botLogin: options.botLogin }),
-      ...(appIdFrom(env) === undefined ? {} : { appId: appIdFrom(env) as number }),
+      ...(appId === undefined ? {} : { appId }),
     };
     const worker = createFlowWorker(flowServices, options.worker ?? {});
     options.onWorker?.(worker);

@@ -17,63 +17,59 @@ export interface LocalRecord {
 
 export const LOCAL_REPO_OWNER = "local";
 
+/** Records into `db`, which the caller owns and closes. */
 export function openLocalRecord(db: Database, path: string, spec: ComponentSpec, provider: ModelProvider, now: () => number = Date.now): LocalRecord {
-  try {
-    const fingerprint = specFingerprint(spec);
-    const { generation } = upsertGenerationForIssue(
-      db,
-      {
-        repo: `${LOCAL_REPO_OWNER}/${fingerprint.slice(0, 16)}`,
-        installationId: 0,
-        issueNumber: 0,
-        specFingerprint: fingerprint,
-        spec,
-        provider: provider.name,
-        model: provider.model,
-      },
-      now(),
-    );
-    updateGeneration(db, generation.id, { status: "generating" }, now());
-    let count = 0;
-    return {
-      description: `${path} (generation ${generation.id})`,
-      attempt(result, files, checks) {
-        count += 1;
-        recordAttempt(
-          db,
-          {
-            generationId: generation.id,
-            trigger: "initial",
-            strategy: count === 1 ? "fresh" : "local-retry",
-            files,
-            validationReport: checks,
-            appliedFixes: checks.flatMap((c) => c.applied.map((a) => ({ path: c.path, ...a }))),
-            learnedContext: result.ok ? result.learnedUsed : [],
-            usage: {
-              inputTokens: result.usage.input,
-              outputTokens: result.usage.output,
-              cacheReadTokens: result.usage.cacheRead,
-              cacheWriteTokens: result.usage.cacheWrite,
-            },
-            costUsd: result.costUsd,
-            durationMs: result.durationMs,
-            outcome: result.ok ? "validated" : "failed_generation",
-            failureReason: result.ok ? null : `${result.kind}: ${result.reason}`,
+  const fingerprint = specFingerprint(spec);
+  const { generation } = upsertGenerationForIssue(
+    db,
+    {
+      repo: `${LOCAL_REPO_OWNER}/${fingerprint.slice(0, 16)}`,
+      installationId: 0,
+      issueNumber: 0,
+      specFingerprint: fingerprint,
+      spec,
+      provider: provider.name,
+      model: provider.model,
+    },
+    now(),
+  );
+  updateGeneration(db, generation.id, { status: "generating" }, now());
+  let count = 0;
+  return {
+    description: `${path} (generation ${generation.id})`,
+    attempt(result, files, checks) {
+      count += 1;
+      recordAttempt(
+        db,
+        {
+          generationId: generation.id,
+          trigger: "initial",
+          strategy: count === 1 ? "fresh" : "local-retry",
+          files,
+          validationReport: checks,
+          appliedFixes: checks.flatMap((c) => c.applied.map((a) => ({ path: c.path, ...a }))),
+          learnedContext: result.ok ? result.learnedUsed : [],
+          usage: {
+            inputTokens: result.usage.input,
+            outputTokens: result.usage.output,
+            cacheReadTokens: result.usage.cacheRead,
+            cacheWriteTokens: result.usage.cacheWrite,
           },
-          now(),
-        );
-      },
-      close(succeeded) {
-        updateGeneration(
-          db,
-          generation.id,
-          { status: succeeded ? "succeeded" : "failed", finalOutcome: succeeded ? "written_locally" : "generation_failed" },
-          now(),
-        );
-      },
-    };
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+          costUsd: result.costUsd,
+          durationMs: result.durationMs,
+          outcome: result.ok ? "validated" : "failed_generation",
+          failureReason: result.ok ? null : `${result.kind}: ${result.reason}`,
+        },
+        now(),
+      );
+    },
+    close(succeeded) {
+      updateGeneration(
+        db,
+        generation.id,
+        { status: succeeded ? "succeeded" : "failed", finalOutcome: succeeded ? "written_locally" : "generation_failed" },
+        now(),
+      );
+    },
+  };
 }

@@ -14,7 +14,7 @@ import type { JobContext } from "../jobs/worker.js";
 import { LocalCheck, type FileCheck } from "../pipeline/local-check.js";
 import { renderPrBody, renderPrTitle } from "../pipeline/render.js";
 import type { ComponentSpec } from "../spec/types.js";
-import { listAttempts, recordAttempt, updateAttempt, updateGeneration, type AttemptTrigger, type Generation } from "../store/generations.js";
+import { getAttempt, listAttempts, recordAttempt, updateAttempt, updateGeneration, type AttemptTrigger, type Generation } from "../store/generations.js";
 import type { FlowServices } from "./services.js";
 import { annotationsOf, buildPrSummary, findingsOf } from "./summary.js";
 
@@ -173,7 +173,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
   // workflow, or this process dying here), and its completion events must find the generation.
   updateGeneration(s.db, generation.id, { branch, headSha: commit.commitSha }, s.now());
   if (input.retry !== undefined && (input.previousSignatureIds?.length ?? 0) > 0) {
-    const attemptNumber = listAttempts(s.db, generation.id).find((a) => a.id === round.attemptId)?.number ?? 0;
+    const attemptNumber = getAttempt(s.db, round.attemptId)?.number ?? 0;
     ctx.dbStep("record-retry-fixes", () =>
       s.learning.recordRetryFixes({
         generationId: generation.id,
