@@ -126,6 +126,8 @@ export const kbConstraintsSchema = z.object({
       ref: z.string(),
       commit: z.string(),
       file: z.string(),
+      /** When the file says it was generated (`2024-11-05T18:34:31`, from its header comment). */
+      generated: z.string().optional(),
       pins: z.record(z.string(), z.string()),
     }),
   ),
