@@ -1,4 +1,5 @@
 /** Public types of the Python validator and repairer. */
+import type { KnowledgeBase } from "../knowledge/kb.js";
 
 export type Severity = "error" | "warning";
 export type RuleCategory = "syntax" | "import" | "airflow" | "security" | "style";
@@ -31,6 +32,8 @@ export interface ValidateOptions {
   className?: string;
   /** Top-level modules that sit next to the file (sibling modules and packages); imports of them are local. */
   localModules?: string[];
+  /** The Airflow knowledge base the API rules consult: the shipped one when absent, none when null. */
+  knowledgeBase?: KnowledgeBase | null;
 }
 
 export interface ValidationReport {

@@ -2,6 +2,7 @@
 import type { Analysis, MemoKey } from "./analysis.js";
 import { analyze } from "./analysis.js";
 import { airflowRules } from "./rules/airflow.js";
+import { apiRules } from "./rules/api.js";
 import { importRules } from "./rules/imports.js";
 import type { Rule } from "./rules/rule.js";
 import { securityRules } from "./rules/security.js";
@@ -9,7 +10,7 @@ import { styleRules } from "./rules/style.js";
 import { syntaxRules } from "./rules/syntax.js";
 import type { Finding, RuleInfo, ValidateOptions, ValidationReport } from "./types.js";
 
-export const RULES: readonly Rule[] = [...syntaxRules, ...importRules, ...airflowRules, ...securityRules, ...styleRules];
+export const RULES: readonly Rule[] = [...syntaxRules, ...importRules, ...apiRules, ...airflowRules, ...securityRules, ...styleRules];
 
 export function listRules(): RuleInfo[] {
   return RULES.map(({ id, category, severity, description, fixable }) => ({ id, category, severity, description, fixable }));
