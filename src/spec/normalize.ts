@@ -3,6 +3,7 @@ import type { AirflowTarget, ComponentSpec, ComponentType, SpecExample, SpecOutp
 import { FindingCollector } from "./findings.js";
 import { MAX_KEY_WARNINGS, MAX_LIST_ENTRIES, MAX_PARAMS } from "./limits.js";
 import { closestName, isPascalCaseIdentifier, PYTHON_KEYWORDS, toPascalCase } from "./names.js";
+import { checkDependencyPins } from "./dependency-pins.js";
 import { normalizeHook, normalizeParams, normalizeSensor, normalizeTemplateFields } from "./params.js";
 import type { PathSegment, SpecPath } from "./path.js";
 import { normalizeProjectName, parseRequirement } from "./pep508.js";
@@ -211,6 +212,7 @@ function buildSpec(raw: RawSpec, extra: Record<string, unknown>, source: SourceM
   spec.runtime_params = normalizeRuntimeParams(raw.runtime_params ?? [], findings);
   spec.outputs = normalizeOutputs(raw, findings);
   spec.dependencies = normalizeDependencies(asList(raw.dependencies), findings);
+  checkDependencyPins(spec.dependencies, airflowVersion, findings);
   return spec;
 }
 
