@@ -12,7 +12,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { KbClass, KbIndex, KbModule, KbNameVariant, KbSignature, KbVersion } from "./format.js";
-import { kbIndexSchema, kbShardSchema } from "./format.js";
+import { KB_FORMAT_VERSION, kbIndexSchema, kbModuleSchema } from "./format.js";
+import { z } from "zod";
+
+/** A shard's envelope; its modules are checked one by one as they are read. */
+const kbShardEnvelopeSchema = z.object({ format: z.literal(KB_FORMAT_VERSION), shard: z.string(), modules: z.record(z.string(), z.unknown()) });
 
 export const DEFAULT_KB_DIR = join(dirname(fileURLToPath(import.meta.url)), "data");
 
@@ -65,7 +69,8 @@ export class KnowledgeBase {
   readonly versions: readonly KbVersion[];
   private readonly dir: string;
   private readonly shardOf = new Map<string, string>();
-  private readonly shards = new Map<string, Record<string, KbModule>>();
+  private readonly shards = new Map<string, Record<string, unknown>>();
+  private readonly modules = new Map<string, KbModule>();
   private readonly initCache = new Map<string, Lookup<{ sig: ParsedSignature; owner: string }>>();
   private readonly memberCache = new Map<string, Lookup<Map<string, string>>>();
 
@@ -118,16 +123,27 @@ export class KnowledgeBase {
   }
 
   module(name: string): KbModule | undefined {
+    const cached = this.modules.get(name);
+    if (cached) return cached;
     const shard = this.shardOf.get(name);
     if (!shard) return undefined;
-    return this.loadShard(shard)[name];
+    const raw = this.loadShard(shard)[name];
+    if (raw === undefined) return undefined;
+    // Each module is checked when first read: a lookup pays for the modules it touches, not the whole shard.
+    const parsed = kbModuleSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`knowledge base shard ${shard}: module ${name} is malformed at ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "unknown"}`);
+    }
+    this.modules.set(name, parsed.data);
+    return parsed.data;
   }
 
-  private loadShard(shard: string): Record<string, KbModule> {
+  private loadShard(shard: string): Record<string, unknown> {
     const cached = this.shards.get(shard);
     if (cached) return cached;
     const path = join(this.dir, `${shard}.json.gz`);
-    const parsed = kbShardSchema.safeParse(JSON.parse(gunzipSync(readFileSync(path)).toString("utf8")));
+    const parsed = kbShardEnvelopeSchema.safeParse(JSON.parse(gunzipSync(readFileSync(path)).toString("utf8")));
     if (!parsed.success) throw new Error(`knowledge base shard ${path} is malformed: ${parsed.error.issues[0]?.message ?? "unknown"}`);
     this.shards.set(shard, parsed.data.modules);
     return parsed.data.modules;
