@@ -35,7 +35,7 @@ export interface LibraryPin {
   major: ConstraintsMajor;
   /** `constraints-2-10/constraints-3.11.txt`: the branch and file, as people look them up. */
   where: string;
-  /** `where` with the commit: `constraints-2-10/constraints-3.11.txt@1c4e8228ac12`. */
+  /** `where` with the commit: `constraints-2-10/constraints-3.11.txt@1c4e8228ac1235faed219169da5fce799aa2535d`. */
   source: string;
 }
 
@@ -116,7 +116,7 @@ export function constraintsWhere(v: Pick<ConstraintsVersion, "ref" | "file">): s
 
 function pinOf(library: string, version: string, v: ConstraintsVersion): LibraryPin {
   const where = constraintsWhere(v);
-  return { library, version, airflow: v.airflow, major: v.major, where, source: `${where}@${v.commit.slice(0, 12)}` };
+  return { library, version, airflow: v.airflow, major: v.major, where, source: `${where}@${v.commit}` };
 }
 
 /** Reads and checks a constraints data file (gzip of KbConstraints JSON). */

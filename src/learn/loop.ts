@@ -19,6 +19,7 @@ import {
   normalizeLibraryName,
   recordLibraryOutcomes,
   requirementLibrary,
+  versionedOutcomes,
 } from "./libraries/index.js";
 import { archiveWeakPatterns, extractPatterns, markUsed, PatternExtractionError, recordMergedPatterns, recordPatternOutcome, retrievePatterns } from "./patterns/index.js";
 import type { PatternCandidate } from "./patterns/index.js";
@@ -224,7 +225,9 @@ export class Learning {
       const signatureIds = verdict.failures.length === 0 ? [] : recordFailures(this.db, verdict.failures, meta, now);
       resolveFixAttempts(this.db, { generationId: verdict.generationId, passed: verdict.passed, stillFailingSignatureIds: signatureIds }, now);
       for (const ruleId of appliedRuleIds(verdict.attempt.appliedFixes)) recordRuleOutcome(this.db, ruleId, verdict.passed, now);
-      recordLibraryOutcomes(this.db, outcomes, { airflowMajor: verdict.spec.airflow_version === "3" ? "3" : "2", generationId: verdict.generationId }, now);
+      for (const run of versionedOutcomes(outcomes, verdict.spec.dependencies, majorOf(verdict.spec))) {
+        recordLibraryOutcomes(this.db, run.outcomes, { airflowMajor: run.airflowMajor, generationId: verdict.generationId }, now);
+      }
       if (verdict.final && !verdict.passed) {
         recordPatternOutcome(this.db, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
       }

@@ -134,7 +134,7 @@ describe("AirflowConstraints", () => {
       airflow: "2.10",
       major: "2",
       where: "constraints-2-10/constraints-3.11.txt",
-      source: `constraints-2-10/constraints-3.11.txt@${"b".repeat(12)}`,
+      source: `constraints-2-10/constraints-3.11.txt@${"b".repeat(40)}`,
     });
     expect(kb.pinForMajor("numpy", "2")).toBeUndefined();
     expect(kb.pinsFor("numpy", "both").map((p) => p.airflow)).toEqual(["2.9"]);

@@ -9,16 +9,19 @@ export type { CiLibraryOutcome } from "./ci.js";
 export { libraryOutcomesFromCi } from "./ci.js";
 export type { AlternativeKind, SeedAlternative, SeedLibrary, SeedResult, StdlibFallback } from "./seed.js";
 export { SEED_LIBRARIES, seedLibraries, STDLIB_FALLBACKS } from "./seed.js";
-export type { LibraryAlternative, LibraryNote, LibraryOutcome, LibraryOutcomeInput, LibrarySummary } from "./store.js";
+export type { LibraryAlternative, LibraryNote, LibraryOutcome, LibraryOutcomeInput, LibrarySummary, LibraryVersionSummary } from "./store.js";
 export {
   libraryCounts,
   listAlternatives,
   listLibraryNotes,
   listLibraryOutcomes,
   listLibrarySummaries,
+  listLibraryVersionSummaries,
   OUTCOME_KINDS,
   recordLibraryOutcome,
   recordLibraryOutcomes,
 } from "./store.js";
 export type { LibraryNotesInput, LibraryPromptNote, LibraryVerdict, PreferredAlternative } from "./notes.js";
 export { libraryNotes } from "./notes.js";
+export type { ConstraintSeedResult, ConstraintVersion } from "./constraints.js";
+export { libraryVersionFor, listConstraintVersions, seedConstraintVersions, versionedOutcomes } from "./constraints.js";

@@ -1,4 +1,4 @@
-/** Reading and writing the library tables of migration 004. */
+/** Reading and writing the library tables of migration 004 (and the outcomes' library version of 006). */
 import type { Database } from "better-sqlite3";
 import type { AirflowMajor } from "./names.js";
 import { normalizeLibraryName } from "./names.js";
@@ -13,6 +13,8 @@ export interface LibraryOutcomeInput {
   name: string;
   airflowMajor: AirflowMajor;
   kind: LibraryOutcomeKind;
+  /** The library's version in the run (the spec's pin, else the constrained one); absent when unknown. */
+  libraryVersion?: string | null;
   generationId?: number;
   detail?: string;
 }
@@ -22,6 +24,7 @@ export interface LibraryOutcome {
   library: string;
   airflowMajor: AirflowMajor;
   kind: LibraryOutcomeKind;
+  libraryVersion: string | null;
   generationId: number | null;
   detail: string | null;
   createdAt: number;
@@ -62,17 +65,19 @@ export function recordLibraryOutcome(db: Database, input: LibraryOutcomeInput, n
   if (!OUTCOME_KINDS.includes(input.kind)) {
     throw new Error(`library outcome kind should be one of ${OUTCOME_KINDS.join(", ")}, got ${JSON.stringify(input.kind)}`);
   }
+  const libraryVersion = typeof input.libraryVersion === "string" && input.libraryVersion.trim() !== "" ? input.libraryVersion.trim() : null;
   const info = db
     .prepare(
-      `INSERT INTO library_outcomes (library, airflow_major, kind, generation_id, detail, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO library_outcomes (library, airflow_major, kind, library_version, generation_id, detail, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(library, input.airflowMajor, input.kind, input.generationId ?? null, input.detail ?? null, now);
+    .run(library, input.airflowMajor, input.kind, libraryVersion, input.generationId ?? null, input.detail ?? null, now);
   return {
     id: Number(info.lastInsertRowid),
     library,
     airflowMajor: input.airflowMajor,
     kind: input.kind,
+    libraryVersion,
     generationId: input.generationId ?? null,
     detail: input.detail ?? null,
     createdAt: now,
@@ -105,16 +110,20 @@ const KIND_FIELD: Record<LibraryOutcomeKind, keyof OutcomeCounts> = {
   conflict: "conflict",
 };
 
-/** Counts per outcome kind; `majors` lists the Airflow majors to add up (both, for a spec targeting both). */
-export function libraryCounts(db: Database, name: string, majors: readonly AirflowMajor[]): OutcomeCounts {
+/**
+ * Counts per outcome kind; `majors` lists the Airflow majors to add up (both, for a spec targeting both).
+ * With `libraryVersion`, only the outcomes recorded with that version of the library.
+ */
+export function libraryCounts(db: Database, name: string, majors: readonly AirflowMajor[], libraryVersion?: string): OutcomeCounts {
   const counts = emptyCounts();
   if (majors.length === 0) return counts;
+  const byVersion = libraryVersion === undefined ? "" : " AND library_version = ?";
   const rows = db
     .prepare(
       `SELECT kind, COUNT(*) AS n FROM library_outcomes
-        WHERE library = ? AND airflow_major IN (${majors.map(() => "?").join(", ")}) GROUP BY kind`,
+        WHERE library = ? AND airflow_major IN (${majors.map(() => "?").join(", ")})${byVersion} GROUP BY kind`,
     )
-    .all(normalizeLibraryName(name), ...majors) as { kind: LibraryOutcomeKind; n: number }[];
+    .all(normalizeLibraryName(name), ...majors, ...(libraryVersion === undefined ? [] : [libraryVersion])) as { kind: LibraryOutcomeKind; n: number }[];
   for (const row of rows) counts[KIND_FIELD[row.kind]] += row.n;
   return counts;
 }
@@ -128,6 +137,7 @@ export function listLibraryOutcomes(db: Database, name: string, limit = 100): Li
     library: string;
     airflow_major: AirflowMajor;
     kind: LibraryOutcomeKind;
+    library_version: string | null;
     generation_id: number | null;
     detail: string | null;
     created_at: number;
@@ -137,6 +147,7 @@ export function listLibraryOutcomes(db: Database, name: string, limit = 100): Li
     library: r.library,
     airflowMajor: r.airflow_major,
     kind: r.kind,
+    libraryVersion: r.library_version,
     generationId: r.generation_id,
     detail: r.detail,
     createdAt: r.created_at,
@@ -219,6 +230,35 @@ export function listLibrarySummaries(db: Database): LibrarySummary[] {
     }
     summary.counts[KIND_FIELD[row.kind]] += row.n;
     summary.lastOutcomeAt = Math.max(summary.lastOutcomeAt, row.last_at);
+  }
+  return [...byKey.values()];
+}
+
+export interface LibraryVersionSummary {
+  library: string;
+  airflowMajor: AirflowMajor;
+  /** null: outcomes recorded without a known version. */
+  libraryVersion: string | null;
+  counts: OutcomeCounts;
+}
+
+/** One library's outcomes per Airflow major and library version, by major then version. */
+export function listLibraryVersionSummaries(db: Database, name: string): LibraryVersionSummary[] {
+  const rows = db
+    .prepare(
+      `SELECT library, airflow_major, library_version, kind, COUNT(*) AS n FROM library_outcomes
+        WHERE library = ? GROUP BY library, airflow_major, library_version, kind ORDER BY airflow_major, library_version`,
+    )
+    .all(normalizeLibraryName(name)) as { library: string; airflow_major: AirflowMajor; library_version: string | null; kind: LibraryOutcomeKind; n: number }[];
+  const byKey = new Map<string, LibraryVersionSummary>();
+  for (const row of rows) {
+    const key = `${row.airflow_major}\u0000${row.library_version ?? ""}`;
+    let summary = byKey.get(key);
+    if (summary === undefined) {
+      summary = { library: row.library, airflowMajor: row.airflow_major, libraryVersion: row.library_version, counts: emptyCounts() };
+      byKey.set(key, summary);
+    }
+    summary.counts[KIND_FIELD[row.kind]] += row.n;
   }
   return [...byKey.values()];
 }
