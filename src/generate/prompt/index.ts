@@ -1,6 +1,7 @@
 import type { AirflowTarget, ComponentSpec } from "../../spec/types.js";
 import { snakeFromClassName } from "../naming.js";
 import type { GenerationContext, LearnedContextItem, Prompt } from "../types.js";
+import { libraryVersionsSections } from "./libraries.js";
 import { STATIC_SYSTEM_TEXT, versionSystemText } from "./system.js";
 import { DEFAULT_LEARNED_TOKEN_BUDGET, renderLearned, renderRetry, renderSpec } from "./user.js";
 
@@ -25,6 +26,7 @@ export function buildPrompt(spec: ComponentSpec, context: GenerationContext): Bu
   const componentModule = context.componentModule ?? snakeFromClassName(spec.name);
   const learned = renderLearned(context.learned, context.tokenBudget ?? DEFAULT_LEARNED_TOKEN_BUDGET);
   const sections = [renderSpec(spec, target, componentModule)];
+  sections.push(...libraryVersionsSections(spec, target, sections.join("\n")));
   if (learned.text !== "") sections.push(learned.text);
   if (context.retry) sections.push(renderRetry(context.retry));
   sections.push(
