@@ -38,7 +38,7 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
         ...coords,
         issueNumber: p.issueNumber,
         marker: MARKERS.status,
-        body: renderStatusComment({ state: "failed", reason: resolved.reason }),
+        body: renderStatusComment({ state: "failed", reason: resolved.reason }, parsed.warnings),
         ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
       }),
     );
@@ -72,7 +72,7 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
         ...coords,
         issueNumber: p.issueNumber,
         marker: MARKERS.status,
-        body: renderStatusComment(state),
+        body: renderStatusComment(state, parsed.warnings),
         ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
         ...(current?.statusCommentId == null ? {} : { commentId: current.statusCommentId }),
       });

@@ -145,7 +145,20 @@ export type StatusState =
   | { state: "failed"; reason: string }
   | { state: "superseded" };
 
-export function renderStatusComment(status: StatusState): string {
+/**
+ * The status comment; the spec's warnings (e.g. a dependency that excludes a version Airflow's constraints
+ * pin) follow it, each with its field path and line, for as long as the comment tracks that spec.
+ */
+export function renderStatusComment(status: StatusState, warnings: readonly { path: string; message: string; line?: number }[] = []): string {
+  const text = statusText(status);
+  return warnings.length === 0 ? text : [text, "", "Spec warnings (these do not block generation):", ...warnings.map(findingItem)].join("\n");
+}
+
+function findingItem(f: { path: string; message: string; line?: number }): string {
+  return `- \`${f.path}\`${f.line === undefined ? "" : ` (line ${f.line})`}: ${oneLine(f.message, 500)}`;
+}
+
+function statusText(status: StatusState): string {
   switch (status.state) {
     case "queued":
       return "⏳ **opforge**: the spec is valid; generation is queued.";

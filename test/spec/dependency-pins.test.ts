@@ -3,6 +3,7 @@ import { AirflowConstraints } from "../../src/knowledge/constraints.js";
 import { KB_FORMAT_VERSION } from "../../src/knowledge/format.js";
 import { constraintConflict, exactPin, specifiersAllow } from "../../src/spec/dependency-pins.js";
 import { formatFindings } from "../../src/spec/index.js";
+import { renderStatusComment } from "../../src/pipeline/render.js";
 import { parseRequirement } from "../../src/spec/pep508.js";
 import { BASE, expectValid, parseYaml } from "./helpers.js";
 
@@ -84,5 +85,20 @@ describe("spec warnings from Airflow's constraints (committed data)", () => {
     const both = parseYaml(`${BASE}dependencies: ["sqlalchemy>=2.0"]\n`);
     const all = both.warnings.find((w) => w.path === "dependencies[0]")?.message ?? "";
     for (const file of ["constraints-2-9/", "constraints-2-10/", "constraints-main/"]) expect(all).toContain(file);
+  });
+});
+
+describe("the issue status comment", () => {
+  it("lists the constraint warning with its field path and line under the status", () => {
+    const result = parseYaml(`${BASE}airflow_version: "2"\ndependencies:\n  - pandas>=2.2\n`);
+    expect(renderStatusComment({ state: "generating", attempt: 1 }, result.warnings)).toBe(
+      [
+        "⚙️ **opforge**: generating (attempt 1)…",
+        "",
+        "Spec warnings (these do not block generation):",
+        "- `dependencies[0]` (line 6): pandas>=2.2 excludes pandas 2.1.4, the version Airflow 2.9 and 2.10 pin in their constraints (constraints-2-9/constraints-3.11.txt, constraints-2-10/constraints-3.11.txt); pip will fail to resolve or break Airflow",
+      ].join("\n"),
+    );
+    expect(renderStatusComment({ state: "queued" }, [])).toBe("⏳ **opforge**: the spec is valid; generation is queued.");
   });
 });
