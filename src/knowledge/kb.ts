@@ -122,6 +122,11 @@ export class KnowledgeBase {
     return module.startsWith("airflow.providers.");
   }
 
+  /** The shard holding a module ("core", "sdk", or a provider such as "amazon", "common.sql"). */
+  shardName(module: string): string | undefined {
+    return this.shardOf.get(module);
+  }
+
   module(name: string): KbModule | undefined {
     const cached = this.modules.get(name);
     if (cached) return cached;
