@@ -80,6 +80,9 @@ export async function generate(
   if (built.learnedDropped.length > 0) {
     notes.push(`${built.learnedDropped.length} learned context item(s) did not fit the token budget and were left out`);
   }
+  if (built.apiFactsDropped.length > 0) {
+    notes.push(`${built.apiFactsDropped.length} Airflow API fact(s) did not fit the token budget and were left out`);
+  }
   const order = { component: 0, test: 1, dag: 2 } as const;
   files.sort((a, b) => order[a.role] - order[b.role]);
   return {
@@ -87,6 +90,7 @@ export async function generate(
     files,
     learnedUsed: built.learnedUsed,
     learnedDropped: built.learnedDropped,
+    apiFacts: built.apiFacts,
     scaffold,
     filledFromScaffold: parsed.missing,
     notes,

@@ -1,3 +1,5 @@
+import type { ApiFact } from "../knowledge/ground.js";
+import type { KnowledgeBase } from "../knowledge/kb.js";
 import type { AirflowTarget, ComponentSpec } from "../spec/types.js";
 
 /** Something the stores learned that may help this generation (a pattern, a fix, a library fact, guidance). */
@@ -43,6 +45,10 @@ export interface GenerationContext {
   /** `max_tokens` of the model call. Default 8192. */
   maxTokens?: number;
   retry?: RetryContext;
+  /** Where the prompt's Airflow API facts come from: the shipped knowledge base by default, none with null. */
+  knowledgeBase?: KnowledgeBase | null;
+  /** Tokens the Airflow API facts may use (estimated as characters / 4). Default 1200. */
+  apiFactsBudget?: number;
 }
 
 /** Tokens of one model call. `input` counts only uncached input; cache reads and writes are separate. */
@@ -112,6 +118,8 @@ export interface AttemptSuccess extends AttemptCommon {
   files: GeneratedFile[];
   learnedUsed: LearnedContextItem[];
   learnedDropped: LearnedContextItem[];
+  /** The Airflow API facts (classes, import paths, signatures) the prompt carried. */
+  apiFacts: ApiFact[];
   scaffold: boolean;
   /** Roles the reply lacked and the scaffold templates filled in. */
   filledFromScaffold: FileRole[];

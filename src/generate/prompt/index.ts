@@ -1,3 +1,5 @@
+import { DEFAULT_API_FACTS_TOKEN_BUDGET, groundSpec, type ApiFact } from "../../knowledge/ground.js";
+import { defaultKnowledgeBase } from "../../knowledge/kb.js";
 import type { AirflowTarget, ComponentSpec } from "../../spec/types.js";
 import { snakeFromClassName } from "../naming.js";
 import type { GenerationContext, LearnedContextItem, Prompt } from "../types.js";
@@ -14,6 +16,9 @@ export interface BuiltPrompt {
   prompt: Prompt;
   learnedUsed: LearnedContextItem[];
   learnedDropped: LearnedContextItem[];
+  /** The Airflow API facts the prompt carries, and those the budget left out. */
+  apiFacts: ApiFact[];
+  apiFactsDropped: ApiFact[];
 }
 
 export function targetVersion(spec: ComponentSpec, context: GenerationContext): AirflowTarget {
@@ -26,7 +31,11 @@ export function buildPrompt(spec: ComponentSpec, context: GenerationContext): Bu
   const componentModule = context.componentModule ?? snakeFromClassName(spec.name);
   const learned = renderLearned(context.learned, context.tokenBudget ?? DEFAULT_LEARNED_TOKEN_BUDGET);
   const sections = [renderSpec(spec, target, componentModule)];
-  sections.push(...libraryVersionsSections(spec, target, sections.join("\n")));
+  const libraries = libraryVersionsSections(spec, target, sections.join("\n"));
+  const kb = context.knowledgeBase === undefined ? defaultKnowledgeBase() : context.knowledgeBase;
+  const grounding = kb === null ? null : groundSpec(spec, kb, target, context.apiFactsBudget ?? DEFAULT_API_FACTS_TOKEN_BUDGET);
+  if (grounding !== null && grounding.text !== "") sections.push(grounding.text);
+  sections.push(...libraries);
   if (learned.text !== "") sections.push(learned.text);
   if (context.retry) sections.push(renderRetry(context.retry));
   sections.push(
@@ -44,5 +53,7 @@ export function buildPrompt(spec: ComponentSpec, context: GenerationContext): Bu
     },
     learnedUsed: learned.used,
     learnedDropped: learned.dropped,
+    apiFacts: grounding?.facts ?? [],
+    apiFactsDropped: grounding?.dropped ?? [],
   };
 }
