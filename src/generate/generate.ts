@@ -73,7 +73,7 @@ export async function generate(
   const files = [...parsed.files];
   const notes: string[] = [];
   if (parsed.missing.length > 0) {
-    const filled = renderScaffold(spec, built.prompt.target.airflowVersion, built.prompt.target.componentModule, parsed.missing);
+    const filled = renderScaffold(spec, built.prompt.target.airflowVersion, built.prompt.target.componentModule, parsed.missing, context.knowledgeBase);
     files.push(...filled);
     notes.push(`the reply had no ${parsed.missing.join(" or ")} block; filled from the scaffold templates`);
   }

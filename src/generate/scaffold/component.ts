@@ -77,19 +77,48 @@ function initBody(plan: ScaffoldPlan): string[] {
   return body;
 }
 
+/** `hook = HttpHook(method=self.method, http_conn_id=self.http_conn_id)` for each hook the component uses. */
+function hookCreation(plan: ScaffoldPlan): string[] {
+  return plan.usesHooks.flatMap((h) => {
+    const args = h.args.map((a) => `${a.name}=${a.value}`);
+    const oneLine = `${h.variable} = ${h.className}(${args.join(", ")})`;
+    if (oneLine.length <= 88 || args.length <= 1) return [oneLine];
+    return [`${h.variable} = ${h.className}(`, ...indent(args.map((a) => `${a},`), 1), ")"];
+  });
+}
+
+/** "hook (HttpHook: run, run_and_check, get_conn)" for the TODO comments. */
+function hookMethodsHint(plan: ScaffoldPlan): string {
+  return plan.usesHooks
+    .map((h) => `${h.variable} (${h.className}${h.methods.length > 0 ? `: ${h.methods.slice(0, 3).join(", ")}` : ""})`)
+    .join(" and ");
+}
+
+function hookTypes(plan: ScaffoldPlan): string {
+  return plan.usesHooks.map((h) => `type(${h.variable}).__name__`).join(", ");
+}
+
 function operatorExecute(plan: ScaffoldPlan): string[] {
   const keys = plan.templateFields.length > 0 ? plan.templateFields : plan.params.map((p) => p.name);
   const entries = keys.map((k) => `${pyString(k)}: self.${k},`);
   const outputEntries = plan.spec.outputs
     .filter((o) => !keys.includes(o.name))
     .map((o) => `${pyString(o.name)}: None,  # TODO: ${commentText(o.description ?? o.type)}`.trimEnd());
+  const hooks = plan.usesHooks;
   const lines = [
     "def execute(self, context: Context) -> dict[str, Any]:",
-    '    """Scaffold: logs and returns the templated values; replace with the real work."""',
+    hooks.length === 0
+      ? '    """Scaffold: logs and returns the templated values; replace with the real work."""'
+      : `    """Scaffold: creates the ${hooks.length === 1 ? "hook" : "hooks"}, logs and returns the templated values; replace with the real work."""`,
   ];
-  const body = ["result: dict[str, Any] = {", ...indent([...entries, ...outputEntries], 1), "}"];
-  body.push(`self.log.info("${plan.className} (scaffold) running with %s", result)`);
-  body.push("# TODO: implement the component; prefer a provider hook over a raw client.");
+  const body = [...hookCreation(plan), "result: dict[str, Any] = {", ...indent([...entries, ...outputEntries], 1), "}"];
+  if (hooks.length === 0) {
+    body.push(`self.log.info("${plan.className} (scaffold) running with %s", result)`);
+    body.push("# TODO: implement the component; prefer a provider hook over a raw client.");
+  } else {
+    body.push(`self.log.info("${plan.className} (scaffold) running with %s through ${hooks.map(() => "%s").join(", ")}", result, ${hookTypes(plan)})`);
+    body.push(`# TODO: implement the component with ${hookMethodsHint(plan)}.`);
+  }
   body.push("return result");
   return [...lines, ...indent(body, 1)];
 }
@@ -100,7 +129,14 @@ function sensorPoke(plan: ScaffoldPlan): string[] {
     '    """Scaffold: one check per call; Airflow waits between pokes, so never sleep here."""',
   ];
   const p = plan.sensorPathParam;
-  const body = p
+  const body = plan.usesHooks.length > 0
+    ? [
+        ...hookCreation(plan),
+        `self.log.info("${plan.className} (scaffold): condition not implemented yet with ${plan.usesHooks.map(() => "%s").join(", ")}, not done", ${hookTypes(plan)})`,
+        `# TODO: check the condition once with ${hookMethodsHint(plan)} and return True when it is met.`,
+        "return False",
+      ]
+    : p
     ? [
         `exists = os.path.exists(str(self.${p.name}))`,
         `self.log.info("Poking for %s: %s", self.${p.name}, "found" if exists else "not found")`,
@@ -204,14 +240,21 @@ export function renderComponent(plan: ScaffoldPlan): string {
   const needsContext = type !== "hook";
   out.push(`from typing import ${[...(needsContext ? ["TYPE_CHECKING"] : []), ...plan.typingImports].join(", ")}`, "");
   out.push(...baseImportLines(type, plan.target), "");
+  const hookImports = [...new Set(plan.usesHooks.map((h) => h.importLines.join("\n")))];
+  if (hookImports.length > 0) out.push(...hookImports.flatMap((block) => block.split("\n")), "");
   if (needsContext) out.push("if TYPE_CHECKING:", ...indent(importLines(CONTEXT_IMPORT, plan.target), 1), "");
   out.push("");
 
+  const hookNames = plan.usesHooks.map((h) => h.className).join(" and ");
   const scaffoldNote =
     type === "operator"
-      ? "Scaffold to complete: execute() only logs and returns its templated values."
+      ? hookNames === ""
+        ? "Scaffold to complete: execute() only logs and returns its templated values."
+        : `Scaffold to complete: execute() creates the ${hookNames}, then only logs and returns its templated values.`
       : type === "sensor"
-        ? plan.sensorPathParam
+        ? hookNames !== ""
+          ? `Scaffold to complete: poke() creates the ${hookNames} but does not check anything yet and returns False.`
+          : plan.sensorPathParam
           ? `Scaffold to complete: poke() checks that ${plan.sensorPathParam.name} exists.`
           : "Scaffold to complete: poke() does not check anything yet and returns False."
         : "Scaffold to complete: get_conn() reads the Airflow connection; add the client methods.";

@@ -1,3 +1,4 @@
+import type { KnowledgeBase } from "../../knowledge/kb.js";
 import type { AirflowTarget, ComponentSpec } from "../../spec/types.js";
 import { generatedFileNames } from "../naming.js";
 import type { FileRole, GeneratedFile } from "../types.js";
@@ -14,8 +15,10 @@ export function renderScaffold(
   target: AirflowTarget = spec.airflow_version,
   componentModule?: string,
   roles: FileRole[] = ["component", "test", "dag"],
+  /** Where the hooks and connection arguments come from: the shipped knowledge base by default, none with null. */
+  knowledgeBase?: KnowledgeBase | null,
 ): GeneratedFile[] {
-  const plan = planScaffold(spec, target, componentModule);
+  const plan = planScaffold(spec, target, componentModule, knowledgeBase);
   const names = generatedFileNames(spec);
   const files: GeneratedFile[] = [];
   for (const role of roles) {

@@ -1,5 +1,8 @@
+import { apiFactsFor, majorsOf, type ApiFact } from "../../knowledge/ground.js";
+import { defaultKnowledgeBase, type KnowledgeBase } from "../../knowledge/kb.js";
 import type { AirflowTarget, ComponentSpec, SpecParam } from "../../spec/types.js";
 import { BASE_OPERATOR_ARGS, BASE_SENSOR_ARGS, SENSOR_SETTING_NAMES } from "../../spec/names.js";
+import { normalizeProjectName } from "../../spec/pep508.js";
 import { snakeFromClassName } from "../naming.js";
 import { baseType, isMutableValue, pyAnnotation, pyIdentifier, pyLiteral } from "./python.js";
 
@@ -25,6 +28,19 @@ export interface PlannedParam {
   sample: string;
 }
 
+/** A provider hook the component creates where it does its work, as the Airflow knowledge base defines it. */
+export interface PlannedHook {
+  className: string;
+  /** Python lines importing it. */
+  importLines: string[];
+  /** Local variable holding it in `execute` / `poke`. */
+  variable: string;
+  /** Keyword arguments of its constructor, in the constructor's order: name and expression (`self.http_conn_id`). */
+  args: { name: string; value: string }[];
+  /** Its methods most relevant to the spec, most relevant first. */
+  methods: string[];
+}
+
 /** A spec param that is really an argument of the Airflow base class (e.g. a sensor's `poke_interval`). */
 export interface BaseArgument {
   name: string;
@@ -47,6 +63,30 @@ export interface ScaffoldPlan {
   /** Sensor: the path argument whose existence `poke` checks, when the spec has one. */
   sensorPathParam?: PlannedParam;
   hook?: { connAttr: string; defaultConnName: string; connType: string; hookName: string; usesRequests: boolean };
+  /** Operators and sensors: the provider hooks `execute` / `poke` create (those whose package the spec depends on). */
+  usesHooks: PlannedHook[];
+}
+
+/** At most this many provider hooks are created by one scaffold. */
+const MAX_HOOKS = 2;
+
+/** The hooks of the KB facts for this spec that name a connection, most relevant first. */
+function connectionHooks(spec: ComponentSpec, target: AirflowTarget, kb: KnowledgeBase | null): ApiFact[] {
+  if (kb === null) return [];
+  return apiFactsFor(spec, kb, target).filter((f) => f.role === "hook" && f.connection !== undefined);
+}
+
+/**
+ * Hooks a scaffold can import: a provider's only when the spec depends on its package (else CI cannot
+ * import it), Airflow's own only when it exists in every targeted major.
+ */
+function usableHooks(spec: ComponentSpec, target: AirflowTarget, facts: ApiFact[]): ApiFact[] {
+  const declared = new Set(
+    spec.dependencies.map((d) => normalizeProjectName(/^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(d)?.[1] ?? "")),
+  );
+  return facts
+    .filter((f) => (f.distribution ? declared.has(f.distribution) : f.majors.length === majorsOf(target).length))
+    .slice(0, MAX_HOOKS);
 }
 
 // Spec params with these names are arguments of the Airflow base class: they go to `super().__init__`.
@@ -136,7 +176,14 @@ function pickSensorPath(params: PlannedParam[]): PlannedParam | undefined {
   );
 }
 
-export function planScaffold(spec: ComponentSpec, target: AirflowTarget, componentModule?: string): ScaffoldPlan {
+export function planScaffold(
+  spec: ComponentSpec,
+  target: AirflowTarget,
+  componentModule?: string,
+  knowledgeBase?: KnowledgeBase | null,
+): ScaffoldPlan {
+  const kb = knowledgeBase === undefined ? defaultKnowledgeBase() : knowledgeBase;
+  const hookFacts = connectionHooks(spec, target, kb);
   const typing = new Set<string>(["Any"]);
   const snake = snakeFromClassName(spec.name);
   const reserved: ReadonlySet<string> = spec.component_type === "sensor" ? SENSOR_BASE_ARGS : spec.component_type === "operator" ? OPERATOR_BASE_ARGS : new Set<string>();
@@ -151,7 +198,8 @@ export function planScaffold(spec: ComponentSpec, target: AirflowTarget, compone
     hook = {
       connAttr: pyIdentifier(spec.hook.conn_name_attr ?? `${stem}_conn_id`),
       defaultConnName: spec.hook.default_conn_name ?? `${stem}_default`,
-      connType: spec.hook.conn_type ?? stem,
+      // A connection type Airflow registers (the KB's hook for the category) rather than an invented one.
+      connType: spec.hook.conn_type ?? hookFacts[0]?.connection?.type ?? stem,
       hookName: spec.hook.hook_name ?? spec.display_name ?? spec.name,
       usesRequests: spec.dependencies.some((d) => /^requests(\[.*\])?\s*($|[<>=!~;\s])/i.test(d.trim())),
     };
@@ -198,6 +246,47 @@ export function planScaffold(spec: ComponentSpec, target: AirflowTarget, compone
       sample: literal,
     });
   }
+  const usesHooks: PlannedHook[] = [];
+  if (spec.component_type !== "hook") {
+    const usable = usableHooks(spec, target, hookFacts);
+    for (const fact of usable) {
+      const conn = fact.connection;
+      if (!conn) continue;
+      // The component's argument holding the connection id is named as the hook's conn_name_attr.
+      let own = params.find((p) => p.name === conn.attr) ?? params.find((p) => p.name === conn.param);
+      if (!own) {
+        const literal = conn.default === undefined ? undefined : pyLiteral(conn.default);
+        own = {
+          name: conn.attr,
+          specName: conn.attr,
+          annotation: "str",
+          declaredType: "str",
+          typeReplaced: false,
+          ...(literal === undefined ? {} : { signatureDefault: literal, effectiveDefault: literal }),
+          required: literal === undefined,
+          description: `Airflow connection id for ${fact.name}${conn.type ? ` (connection type \`${conn.type}\`)` : ""}.`,
+          templated: false,
+          sample: literal ?? pyLiteral(`${conn.attr.replace(/_conn_id$/, "")}_default`),
+        };
+        params.push(own);
+        seen.add(own.name);
+      }
+      const args: PlannedHook["args"] = [];
+      const initParams = fact.init?.params ?? [];
+      for (const name of initParams) {
+        if (name === conn.param) args.push({ name, value: `self.${own.name}` });
+        else if (params.some((p) => p.name === name && p !== own)) args.push({ name, value: `self.${name}` });
+      }
+      if (!initParams.includes(conn.param)) args.push({ name: conn.param, value: `self.${own.name}` });
+      usesHooks.push({
+        className: fact.name,
+        importLines: fact.imports,
+        variable: usable.length === 1 ? "hook" : snakeFromClassName(fact.name),
+        args,
+        methods: fact.methods.map((m) => m.name),
+      });
+    }
+  }
   if (spec.component_type === "sensor") {
     const settings: [string, unknown][] = [
       ["poke_interval", spec.sensor.poke_interval],
@@ -239,7 +328,9 @@ export function planScaffold(spec: ComponentSpec, target: AirflowTarget, compone
     templateFields,
     droppedTemplateFields,
     typingImports: [...typing].sort(),
-    sensorPathParam: spec.component_type === "sensor" ? pickSensorPath(params) : undefined,
+    // A sensor that polls a service through a hook does not check a local path.
+    sensorPathParam: spec.component_type === "sensor" && usesHooks.length === 0 ? pickSensorPath(params) : undefined,
     hook,
+    usesHooks,
   };
 }

@@ -43,17 +43,47 @@ function defaultsTest(plan: ScaffoldPlan): string[] {
   return ["def test_arguments_and_defaults() -> None:", "    component = make_component()", ...indent(body, 1)];
 }
 
+/** A stand-in for provider hooks: records the constructor's keyword arguments, never connects. */
+function fakeHookFactory(): string[] {
+  return [
+    "def fake_hook(name: str, created: list[tuple[str, dict[str, Any]]]) -> Any:",
+    "    def build(**kwargs: Any) -> SimpleNamespace:",
+    "        created.append((name, kwargs))",
+    "        return SimpleNamespace(**kwargs)",
+    "",
+    "    return build",
+  ];
+}
+
+/** Lines replacing each hook class in the component's module with the fake, and the expected calls. */
+function hookPatches(plan: ScaffoldPlan, instance: string): { patch: string[]; check: string[] } {
+  if (plan.usesHooks.length === 0) return { patch: [], check: [] };
+  const patch = ["created: list[tuple[str, dict[str, Any]]] = []"];
+  for (const h of plan.usesHooks) {
+    patch.push(`monkeypatch.setattr(${pyString(`${plan.componentModule}.${h.className}`)}, fake_hook(${pyString(h.className)}, created))`);
+  }
+  const expected = plan.usesHooks.map(
+    (h) => `(${pyString(h.className)}, {${h.args.map((a) => `${pyString(a.name)}: ${a.value.replace(/^self\./, `${instance}.`)}`).join(", ")}})`,
+  );
+  return { patch, check: [`assert created == [${expected.join(", ")}]`] };
+}
+
 function operatorTests(plan: ScaffoldPlan): string[] {
   const keys = plan.templateFields.length > 0 ? plan.templateFields : plan.params.map((p) => p.name);
   const checks = keys.map((k) => `assert result[${pyString(k)}] == operator.${k}`);
   for (const o of plan.spec.outputs) if (!keys.includes(o.name)) checks.push(`assert ${pyString(o.name)} in result`);
   if (checks.length === 0) checks.push("assert result == {}");
+  const hooks = hookPatches(plan, "operator");
   return [
-    "def test_execute_returns_templated_values() -> None:",
+    hooks.patch.length === 0
+      ? "def test_execute_returns_templated_values() -> None:"
+      : `def test_execute_creates_the_${plan.usesHooks.length === 1 ? "hook" : "hooks"}_and_returns_templated_values(monkeypatch: Any) -> None:`,
+    ...indent(hooks.patch, 1),
     "    operator = make_component()",
     "    result = operator.execute(context={})",
     "    assert isinstance(result, dict)",
     ...indent(checks, 1),
+    ...indent(hooks.check, 1),
   ];
 }
 
@@ -69,10 +99,15 @@ function sensorTests(plan: ScaffoldPlan): string[] {
       "    assert sensor.poke(context={}) is True",
     ];
   }
+  const hooks = hookPatches(plan, "sensor");
   return [
-    "def test_poke_returns_a_bool() -> None:",
+    hooks.patch.length === 0
+      ? "def test_poke_returns_a_bool() -> None:"
+      : `def test_poke_creates_the_${plan.usesHooks.length === 1 ? "hook" : "hooks"}_and_returns_a_bool(monkeypatch: Any) -> None:`,
+    ...indent(hooks.patch, 1),
     "    sensor = make_component()",
     "    assert sensor.poke(context={}) in (True, False)",
+    ...indent(hooks.check, 1),
   ];
 }
 
@@ -131,12 +166,13 @@ export function renderTest(plan: ScaffoldPlan): string {
     "from __future__ import annotations",
     "",
   ];
-  if (type === "hook") out.push("from types import SimpleNamespace");
+  if (type === "hook" || plan.usesHooks.length > 0) out.push("from types import SimpleNamespace");
   const usesPytest = type !== "hook" || plan.hook?.usesRequests === true;
   out.push("from typing import Any", "");
   if (usesPytest) out.push("import pytest", "");
   out.push(`from ${plan.componentModule} import ${plan.className}`, "", "");
   out.push(...factory(plan, type !== "hook"), "", "");
+  if (plan.usesHooks.length > 0) out.push(...fakeHookFactory(), "", "");
   if (type !== "hook") {
     out.push(
       "def test_template_fields() -> None:",
