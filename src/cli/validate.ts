@@ -1,10 +1,15 @@
-import { readFile, readdir, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { readdir, stat } from "node:fs/promises";
+import { join, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
-import { formatFindings, parseSpecFile } from "../spec/index.js";
-import { listRules, repairPython, validatePython } from "../python/index.js";
-import type { AirflowTarget, AppliedFix, FileKind, Finding, ValidateOptions } from "../python/index.js";
+import type { AirflowTarget, ValidateOptions } from "../python/index.js";
+import type { CheckSettings, FileJob, FileOutcome, FileResult } from "./validate-files.js";
+import { createChecker } from "./validate-files.js";
+import { checkInPool, planPool } from "./validate-pool.js";
+
+// The validator loads only once the files are known, after the worker threads that share the checking have
+// been started (they load it meanwhile); the spec parser only for --spec.
+export { inferKind } from "./validate-files.js";
 
 export const VALIDATE_USAGE = `Usage: opforge validate <file|dir>... [--spec spec.yaml] [--airflow 2|3|both] [--fix] [--json | --sarif]
 
@@ -24,18 +29,15 @@ Options:
   --sarif            print SARIF 2.1.0 for GitHub code scanning
   -h, --help         show this help
 
+Many files are checked on worker threads, one per further core; OPFORGE_VALIDATE_WORKERS=n sets their
+number (0: every file on the main thread).
+
 Exit status: 0 no error-severity finding, 1 at least one, 2 usage error or unreadable file.
 `;
 
 const SKIP_DIRS = new Set(["node_modules", "__pycache__", ".git", ".venv", "venv", ".tox", ".mypy_cache", ".ruff_cache"]);
 
-interface FileResult {
-  path: string;
-  findings: Finding[];
-  applied: AppliedFix[];
-}
-
-async function collectPython(dir: string, shown: string, out: { abs: string; shown: string }[]): Promise<void> {
+async function collectPython(dir: string, shown: string, out: FileJob[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((x, y) => x.name.localeCompare(y.name));
   for (const entry of entries) {
@@ -46,55 +48,12 @@ async function collectPython(dir: string, shown: string, out: { abs: string; sho
   }
 }
 
-/** Modules importable from a file's directory without installing anything: sibling *.py files and packages. */
-function siblingModules(dir: string, siblingCache: Map<string, Promise<string[]>>): Promise<string[]> {
-  let found = siblingCache.get(dir);
-  if (!found) {
-    found = readdir(dir, { withFileTypes: true })
-      .then((entries) =>
-        entries
-          .filter((e) => (e.isFile() && e.name.endsWith(".py")) || (e.isDirectory() && !e.name.startsWith(".")))
-          .map((e) => e.name.replace(/\.py$/, "")),
-      )
-      .catch(() => []);
-    siblingCache.set(dir, found);
-  }
-  return found;
-}
-
-/**
- * Airflow puts `plugins/` and `dags/` on `sys.path`, so what sits there imports as a top-level module from
- * anywhere in the project: found by looking for those folders in the file's directory and its ancestors.
- */
-async function airflowPathModules(dir: string, siblingCache: Map<string, Promise<string[]>>): Promise<string[]> {
-  const found: string[] = [];
-  let current = dir;
-  for (let depth = 0; depth < 8; depth++) {
-    for (const root of ["plugins", "dags"]) {
-      const candidate = basename(current) === root ? current : join(current, root);
-      found.push(...(await siblingModules(candidate, siblingCache)));
-    }
-    const parent = dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  return [...new Set(found)];
-}
-
-/** test_*.py → test; under a dags/ directory or defining a DAG → dag; otherwise a component. */
-export function inferKind(path: string, source: string): FileKind {
-  const name = basename(path);
-  if (/^test_.*\.py$/.test(name) || /_test\.py$/.test(name) || name === "conftest.py") return "test";
-  if (path.split(/[\\/]/).slice(0, -1).includes("dags")) return "dag";
-  if (/\bwith\s+(models\.)?DAG\s*\(|^\s*@dag\b/m.test(source)) return "dag";
-  return "component";
-}
-
 function toUri(path: string): string {
   return path.split(sep).join("/");
 }
 
-function sarif(results: FileResult[]): unknown {
+async function sarif(results: FileResult[]): Promise<unknown> {
+  const { listRules } = await import("../python/index.js");
   const rules = listRules();
   const index = new Map(rules.map((r, i) => [r.id, i]));
   return {
@@ -183,12 +142,13 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
   if (values.spec !== undefined) {
     let result;
     try {
-      result = await parseSpecFile(resolve(io.cwd, values.spec));
+      result = await (await import("../spec/index.js")).parseSpecFile(resolve(io.cwd, values.spec));
     } catch (error) {
       io.stderr(`opforge validate: cannot read spec ${values.spec}: ${(error as Error).message}\n`);
       return EXIT_USAGE;
     }
     if (!result.ok) {
+      const { formatFindings } = await import("../spec/index.js");
       io.stderr(`opforge validate: spec ${values.spec} is invalid:\n${formatFindings(result.errors, values.spec)}\n`);
       return EXIT_USAGE;
     }
@@ -199,7 +159,7 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
   }
   if (values.airflow !== undefined) base.airflowVersion = values.airflow as AirflowTarget;
 
-  const files: { abs: string; shown: string }[] = [];
+  const files: FileJob[] = [];
   const unreadable: string[] = [];
   for (const arg of positionals) {
     const abs = resolve(io.cwd, arg);
@@ -212,29 +172,23 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
     }
   }
 
+  const settings: CheckSettings = { base, cwd: io.cwd, fix: values.fix === true };
+  const plan = planPool(files, io.env, base);
+  let outcomes: FileOutcome[];
+  if (plan.workers > 0) {
+    const pooled = await checkInPool(files, settings, plan);
+    outcomes = pooled.outcomes;
+    // Only where workers were asked for by name: otherwise a failed worker just leaves its files to this thread.
+    if (io.env.OPFORGE_VALIDATE_WORKERS) for (const error of pooled.workerErrors) io.stderr(`opforge validate: a worker thread failed: ${error}\n`);
+  } else {
+    const check = await createChecker(settings);
+    outcomes = [];
+    for (const file of files) outcomes.push(await check(file));
+  }
   const results: FileResult[] = [];
-  const siblingCache = new Map<string, Promise<string[]>>();
-  for (const file of files) {
-    let source: string;
-    try {
-      source = await readFile(file.abs, "utf8");
-    } catch (error) {
-      unreadable.push(`cannot read ${file.shown}: ${(error as Error).message}`);
-      continue;
-    }
-    const kind = inferKind(relative(io.cwd, file.abs) || file.shown, source);
-    const options: ValidateOptions = { ...base, path: file.shown, kind, localModules: [
-      ...new Set([...(await siblingModules(dirname(file.abs), siblingCache)), ...(await airflowPathModules(dirname(file.abs), siblingCache))]),
-    ] };
-    if (kind !== "component") delete options.className;
-    if (values.fix) {
-      const repaired = await repairPython(source, options);
-      if (repaired.source !== source) await writeFile(file.abs, repaired.source, "utf8");
-      results.push({ path: file.shown, findings: repaired.report.findings, applied: repaired.applied });
-    } else {
-      const report = await validatePython(source, options);
-      results.push({ path: file.shown, findings: report.findings, applied: [] });
-    }
+  for (const outcome of outcomes) {
+    if ("result" in outcome) results.push(outcome.result);
+    else unreadable.push(outcome.unreadable);
   }
 
   for (const message of unreadable) io.stderr(`opforge validate: ${message}\n`);
@@ -257,7 +211,7 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
     io.stdout(`${JSON.stringify(payload, null, 2)}\n`);
     for (const note of fixNotes) io.stderr(note);
   } else if (values.sarif) {
-    io.stdout(`${JSON.stringify(sarif(results), null, 2)}\n`);
+    io.stdout(`${JSON.stringify(await sarif(results), null, 2)}\n`);
     for (const note of fixNotes) io.stderr(note);
   } else {
     for (const note of fixNotes) io.stdout(note);
