@@ -1,0 +1,161 @@
+// A compiled copy of the TypeScript sources behind `opforge validate`, made on first use and reused while no
+// source changed. Under tsx every module of the validator (and of the packages it imports) costs a round trip
+// to the loader thread, most of a second of start-up for each process and for each worker thread of the
+// validate pool; compiled into a few ES modules that Node loads by itself, the same code starts in a fraction
+// of that. Packages stay in node_modules (imported as usual); only the project's sources are compiled, with
+// esbuild (what tsx compiles them with), each module seeing its source file's location as import.meta.url.
+//
+// The copy lives in node_modules/.cache/opforge as build-*/ directories beside a `current` file naming the
+// newest; a build records its inputs' sizes and modification times and is used only while they all match.
+// Anything that goes wrong makes the caller fall back to tsx.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Changes with what a build contains or how it is made, so that older builds are not taken for current. */
+const FORMAT = 1;
+
+/** Entry points; the key names the compiled module (`<key>.mjs`). */
+const ENTRIES = {
+  io: "src/cli/io.ts",
+  validate: "src/cli/validate.ts",
+  "validate-worker": "src/cli/validate-worker.ts",
+};
+
+/** What a build depends on besides the sources esbuild reports reading. */
+const EXTRA_INPUTS = ["package.json", "tsconfig.json", relative(ROOT, fileURLToPath(import.meta.url))];
+
+/** Builds other than the current one are removed once this old (a process may still be loading from one). */
+const STALE_MS = 60 * 60 * 1000;
+
+/**
+ * Inside the project, so that the compiled modules import packages from its node_modules as the sources do
+ * (and so that no one but whoever can change the project can put code there).
+ */
+const CACHE = join(ROOT, "node_modules", ".cache", "opforge");
+
+function fingerprint(path) {
+  const info = statSync(join(ROOT, path));
+  return [info.size, info.mtimeMs];
+}
+
+/** The build named by `<cache>/current` when every input it records is unchanged. */
+function currentBuild(cache) {
+  let name;
+  try {
+    name = readFileSync(join(cache, "current"), "utf8").trim();
+  } catch {
+    return undefined;
+  }
+  if (!/^build-[\w-]+$/.test(name)) return undefined;
+  const dir = join(cache, name);
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+    if (manifest.format !== FORMAT || manifest.root !== ROOT || !Array.isArray(manifest.inputs)) return undefined;
+    for (const [path, size, mtime] of manifest.inputs) {
+      const [nowSize, nowMtime] = fingerprint(path);
+      if (nowSize !== size || nowMtime !== mtime) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return dir;
+}
+
+/** esbuild as tsx has it (tsx depends on it, so it is installed wherever tsx is). */
+async function loadEsbuild() {
+  const fromTsx = createRequire(createRequire(import.meta.url).resolve("tsx/package.json"));
+  return import(pathToFileURL(fromTsx.resolve("esbuild")).href);
+}
+
+/** Replaces import.meta.url (and .dirname, .filename) by the source file's own, so that paths built on it still lead to the sources' neighbours. */
+const sourceLocation = {
+  name: "source-location",
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const contents = text
+        .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
+        .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
+        .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+      return { contents, loader: "ts" };
+    });
+  },
+};
+
+async function build(cache) {
+  const esbuild = await loadEsbuild();
+  mkdirSync(cache, { recursive: true });
+  const name = `build-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+  const dir = join(cache, name);
+  const started = Date.now();
+  try {
+    const result = await esbuild.build({
+      absWorkingDir: ROOT,
+      entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([key, path]) => [key, join(ROOT, path)])),
+      outdir: dir,
+      outExtension: { ".js": ".mjs" },
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      packages: "external",
+      sourcemap: "linked",
+      metafile: true,
+      logLevel: "silent",
+      define: { OPFORGE_COMPILED_VALIDATE_WORKER: JSON.stringify(pathToFileURL(join(dir, "validate-worker.mjs")).href) },
+      plugins: [sourceLocation],
+    });
+    if (result.errors.length > 0 || result.warnings.length > 0) throw new Error("compiling gave diagnostics");
+    const paths = [...new Set([...Object.keys(result.metafile.inputs).map((p) => relative(ROOT, resolve(ROOT, p))), ...EXTRA_INPUTS])].sort();
+    const inputs = paths.map((path) => [path, ...fingerprint(path)]);
+    writeFileSync(join(dir, "manifest.json"), `${JSON.stringify({ format: FORMAT, root: ROOT, inputs }, null, 1)}\n`);
+    // A source saved while compiling may or may not be in this build: use it this once, but do not publish it.
+    if (inputs.every(([, , mtime]) => mtime < started)) {
+      const pointer = join(cache, `current.${process.pid}.${randomBytes(4).toString("hex")}`);
+      writeFileSync(pointer, `${name}\n`);
+      renameSync(pointer, join(cache, "current"));
+      removeStale(cache, name);
+    }
+    return dir;
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function removeStale(cache, keep) {
+  const now = Date.now();
+  for (const entry of readdirSync(cache)) {
+    if (entry === keep || !/^build-|^current\./.test(entry)) continue;
+    try {
+      if (now - statSync(join(cache, entry)).mtimeMs > STALE_MS) rmSync(join(cache, entry), { recursive: true, force: true });
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
+}
+
+/**
+ * The compiled modules' URLs ({ io, validate }), compiling them first when no current build exists; undefined
+ * when that is not possible here (node_modules not writable, esbuild missing, a source that does not
+ * compile): the caller then runs the sources through tsx, which reports a broken source as it always has.
+ * OPFORGE_COMPILE=0 skips the compiled copy.
+ */
+export async function compiledValidate() {
+  if (process.env.OPFORGE_COMPILE === "0") return undefined;
+  let dir = currentBuild(CACHE);
+  if (!dir) {
+    try {
+      dir = await build(CACHE);
+    } catch {
+      return undefined;
+    }
+  }
+  return { io: pathToFileURL(join(dir, "io.mjs")).href, validate: pathToFileURL(join(dir, "validate.mjs")).href };
+}
