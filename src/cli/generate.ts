@@ -242,6 +242,15 @@ export const generateCommand: CliCommand = async (argv, io) => {
     return EXIT_INVALID_INPUT;
   }
 
+  const facts = outcome.final.apiFacts;
+  if (facts.length > 0) {
+    const sources = [...new Set(facts.map((f) => `Airflow ${f.source.version}, ${f.source.ref} @ ${f.source.commit.slice(0, 10)}`))].join("; ");
+    say(`airflow api facts in the prompt (${sources}):`);
+    for (const f of facts) {
+      const conn = f.connection ? `; connection ${f.connection.param}${f.connection.default === undefined ? "" : `=${JSON.stringify(f.connection.default)}`}` : "";
+      say(`  ${f.name}: ${f.importStatements.join(" | ")}${conn}${f.methods.length > 0 ? `; methods ${f.methods.map((m) => m.name).join(", ")}` : ""}`);
+    }
+  }
   const outDir = resolve(io.cwd, options.outDir);
   say(outcome.final.scaffold ? "files written (scaffold: complete the TODOs):" : "files written:");
   for (const file of placeFiles(outcome.final.files, layout)) {

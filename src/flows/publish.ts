@@ -16,7 +16,8 @@ import { renderPrBody, renderPrTitle } from "../pipeline/render.js";
 import type { ComponentSpec } from "../spec/types.js";
 import { getAttempt, listAttempts, recordAttempt, updateAttempt, updateGeneration, type AttemptTrigger, type Generation } from "../store/generations.js";
 import type { FlowServices } from "./services.js";
-import { annotationsOf, buildPrSummary, findingsOf } from "./summary.js";
+import { annotationsOf, apiFactsOf, buildPrSummary, findingsOf } from "./summary.js";
+import type { RenderedApiFact } from "../pipeline/render.js";
 
 export interface PublishInput {
   octokit: GitHubClient;
@@ -60,6 +61,8 @@ interface GeneratedRound {
   files: { path: string; content: string; role: string }[];
   checks: FileCheck[];
   learnedUsed: { kind: string; title: string; reason: string }[];
+  /** Absent in rounds recorded before the prompt carried API facts. */
+  apiFacts?: RenderedApiFact[];
   scaffold: boolean;
   attemptId: number | null;
 }
@@ -141,6 +144,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
       files: final === undefined ? [] : placeFiles(final.files, layout),
       checks: placedChecks,
       learnedUsed: final?.learnedUsed.map((l) => ({ kind: l.kind, title: l.title, reason: l.reason })) ?? [],
+      apiFacts: apiFactsOf(final?.apiFacts ?? []),
       scaffold: final?.scaffold ?? false,
       attemptId: lastAttemptId,
     };
@@ -192,6 +196,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
     files: round.files.map((f) => ({ path: f.path, role: f.role })),
     checks: round.checks,
     learnedUsed: round.learnedUsed,
+    ...(round.apiFacts === undefined ? {} : { apiFacts: round.apiFacts }),
     provider: provider.name,
     model: provider.model,
     scaffold: round.scaffold,

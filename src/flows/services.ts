@@ -19,5 +19,5 @@ export interface FlowServices {
   botLogin?: string;
   log: JobLogger;
   /** Extra generation settings (token budget, max tokens). */
-  generation?: Pick<GenerationContext, "tokenBudget" | "maxTokens">;
+  generation?: Pick<GenerationContext, "tokenBudget" | "maxTokens" | "apiFactsBudget">;
 }

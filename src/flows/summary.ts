@@ -1,5 +1,6 @@
+import { describeReasons, type ApiFact } from "../knowledge/ground.js";
 import type { FileCheck } from "../pipeline/local-check.js";
-import type { PrSummary, RenderedFinding, RenderedFix } from "../pipeline/render.js";
+import type { PrSummary, RenderedApiFact, RenderedFinding, RenderedFix } from "../pipeline/render.js";
 import type { ComponentSpec } from "../spec/types.js";
 import type { Attempt } from "../store/generations.js";
 import type { CheckAnnotation } from "../github/checks.js";
@@ -25,12 +26,35 @@ export function annotationsOf(checks: FileCheck[]): CheckAnnotation[] {
   }));
 }
 
+/** What the PR says about each Airflow API fact the prompt carried. */
+export function apiFactsOf(facts: ApiFact[]): RenderedApiFact[] {
+  return facts.map((f) => ({
+    name: f.name,
+    role: f.role,
+    reasons: describeReasons(f.reasons),
+    imports: f.importStatements,
+    params: f.init?.params ?? [],
+    ...(f.connection === undefined
+      ? {}
+      : {
+          connection: {
+            param: f.connection.param,
+            ...(f.connection.default === undefined ? {} : { default: f.connection.default }),
+            ...(f.connection.type === undefined ? {} : { type: f.connection.type }),
+          },
+        }),
+    methods: f.methods.map((m) => m.name),
+    source: { version: f.source.version, ref: f.source.ref, commit: f.source.commit },
+  }));
+}
+
 interface SummaryInput {
   spec: ComponentSpec;
   issueNumber: number;
   files: { path: string; role: string }[];
   checks: FileCheck[];
   learnedUsed: { kind: string; title: string; reason: string }[];
+  apiFacts?: RenderedApiFact[];
   provider: string;
   model: string;
   scaffold: boolean;
@@ -57,6 +81,7 @@ export function buildPrSummary(input: SummaryInput): PrSummary {
     findings: findingsOf(input.checks),
     fixes: fixesOf(input.checks),
     learnedUsed: input.learnedUsed,
+    ...(input.apiFacts === undefined ? {} : { apiFacts: input.apiFacts }),
     provider: input.provider,
     model: input.model,
     scaffold: input.scaffold,

@@ -37,6 +37,22 @@ export interface RenderedUsage {
   cacheWrite: number;
 }
 
+/** One class of the Airflow API facts the prompt carried (knowledge/ground.ts), as the PR lists it. */
+export interface RenderedApiFact {
+  name: string;
+  role: string;
+  /** Why it was chosen ("named in the requirements; implied by the category \"http\""). */
+  reasons: string;
+  /** Import statements (two when Airflow 2 and 3 import it from different modules). */
+  imports: string[];
+  /** `__init__` parameter names. */
+  params: string[];
+  connection?: { param: string; default?: string; type?: string };
+  methods: string[];
+  /** The knowledge-base version the facts were read from: Airflow version id, git ref and commit. */
+  source: { version: string; ref: string; commit: string };
+}
+
 export interface PrSummary {
   componentName: string;
   componentType: string;
@@ -47,6 +63,8 @@ export interface PrSummary {
   findings: RenderedFinding[];
   fixes: RenderedFix[];
   learnedUsed: RenderedLearnedItem[];
+  /** The Airflow API facts given to the model; absent when none were computed. */
+  apiFacts?: RenderedApiFact[];
   provider: string;
   model: string;
   scaffold: boolean;
@@ -88,6 +106,40 @@ export function renderFindingsTable(findings: RenderedFinding[]): string {
   return ["| severity | where | rule | message |", "|---|---|---|---|", ...rows, ...more].join("\n");
 }
 
+const MAX_PARAMS_LISTED = 8;
+
+function apiFactLine(f: RenderedApiFact): string {
+  const params =
+    f.params.length === 0
+      ? ""
+      : `; \`__init__\`: ${f.params.slice(0, MAX_PARAMS_LISTED).join(", ")}${f.params.length > MAX_PARAMS_LISTED ? `, … (${f.params.length - MAX_PARAMS_LISTED} more)` : ""}`;
+  const c = f.connection;
+  const connection = c
+    ? `; connection \`${c.param}\`${c.default !== undefined || c.type !== undefined ? ` (${[c.default === undefined ? "" : `default \`${c.default}\``, c.type === undefined ? "" : `type \`${c.type}\``].filter((x) => x !== "").join(", ")})` : ""}`
+    : "";
+  const methods = f.methods.length === 0 ? "" : `; methods: ${f.methods.join(", ")}`;
+  const imports = f.imports.map((i) => `\`${i}\``).join(" or ");
+  return `- \`${f.name}\` (${f.role === "base" ? "" : `${f.role}, `}${oneLine(f.reasons, 200)}): ${imports}${connection}${params}${methods} — Airflow ${f.source.version}`;
+}
+
+/** The collapsible list of the Airflow API facts the prompt carried, or "" when none were computed. */
+export function renderApiFactsSection(facts: RenderedApiFact[] | undefined, scaffold: boolean): string {
+  if (facts === undefined) return "";
+  const heading = "### Airflow API facts given to the model";
+  if (facts.length === 0) return [heading, "None: no Airflow knowledge base was available, or no fact fitted the budget."].join("\n");
+  const sources = [...new Set(facts.map((f) => `Airflow ${f.source.version} (${f.source.ref} @ ${f.source.commit.slice(0, 10)})`))].join(", ");
+  const summary = `${facts.length} ${facts.length === 1 ? "class" : "classes"} with import paths and signatures read from ${sources}`;
+  return [
+    heading,
+    ...(scaffold ? ["No model was called; the scaffold took its hooks and connection arguments from these facts."] : []),
+    `<details><summary>${summary}</summary>`,
+    "",
+    ...facts.map(apiFactLine),
+    "",
+    "</details>",
+  ].join("\n");
+}
+
 export function renderPrBody(summary: PrSummary): string {
   const files = summary.files.map((f) => `- \`${f.path}\` (${f.role})`).join("\n");
   const fixes =
@@ -123,6 +175,7 @@ export function renderPrBody(summary: PrSummary): string {
     "### Learned context used",
     learned,
     "",
+    ...(summary.apiFacts === undefined ? [] : [renderApiFactsSection(summary.apiFacts, summary.scaffold), ""]),
     "### Generation",
     `- provider: \`${summary.provider}\`${summary.scaffold ? " (scaffold: no model was called)" : ""}`,
     `- model: \`${summary.model}\``,
