@@ -1,9 +1,12 @@
 /**
  * Validator speed: a generated 1,000-line component (median of many runs) and a directory of real files
- * (/tmp/airflow-real when present, else the Python fixtures). One core: everything runs on this thread.
+ * (/tmp/airflow-real when present, else the Python fixtures), both on this thread; then whole processes side
+ * by side: `opforge validate` against a python3 that only parses the same files (see sideBySide).
  */
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validatePython } from "../src/python/index.js";
 import { loadGrammar, parsePython } from "../src/python/parser.js";
@@ -74,6 +77,8 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
 function pythonFiles(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
@@ -120,7 +125,7 @@ export async function run(): Promise<void> {
   );
 
   const real = "/tmp/airflow-real";
-  const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "test", "fixtures", "python");
+  const fixtures = join(ROOT, "test", "fixtures", "python");
   const dir = existsSync(real) ? real : fixtures;
   const files = pythonFiles(dir).map((path) => ({ path, text: readFileSync(path, "utf8") }));
   const totalLines = files.reduce((n, f) => n + f.text.split("\n").length, 0);
@@ -131,4 +136,90 @@ export async function run(): Promise<void> {
   console.log(
     `directory ${dir}: ${files.length} files, ${totalLines} lines in ${seconds.toFixed(2)} s → ${(files.length / seconds).toFixed(0)} files/s, ${(totalLines / seconds / 1000).toFixed(0)}k lines/s (${errors} error findings)`,
   );
+  sideBySide();
+}
+
+/** Where the Airflow sources come from: a checkout holding providers/, else a bare git repository to extract them from. */
+const AIRFLOW_CHECKOUT = process.env.BENCH_AIRFLOW_CHECKOUT ?? "/tmp/af-main";
+const AIRFLOW_GIT = process.env.BENCH_AIRFLOW_GIT ?? "/work/.mirror/arenadata+airflow/repo";
+const PROCESS_RUNS = Number(process.env.BENCH_PROCESS_RUNS ?? 5);
+const PARSE_ONLY = "import ast,sys; [ast.parse(open(p,'rb').read()) for p in sys.argv[1:]]";
+
+/** The operator, sensor and hook modules of Airflow's providers, relative to `root`; or why there are none. */
+function airflowCorpus(): { root: string; files: string[]; extracted: boolean } | string {
+  let root = AIRFLOW_CHECKOUT;
+  const extracted = !existsSync(join(root, "providers"));
+  if (extracted) {
+    if (!existsSync(AIRFLOW_GIT)) return `no Airflow sources: neither ${AIRFLOW_CHECKOUT}/providers nor the repository ${AIRFLOW_GIT} (set BENCH_AIRFLOW_CHECKOUT or BENCH_AIRFLOW_GIT)`;
+    root = mkdtempSync(join(tmpdir(), "opforge-bench-airflow-"));
+    try {
+      const archive = execFileSync("git", ["--git-dir", AIRFLOW_GIT, "archive", "main", "providers"], { maxBuffer: 1 << 30 });
+      execFileSync("tar", ["-x", "-C", root], { input: archive });
+    } catch (error) {
+      rmSync(root, { recursive: true, force: true });
+      return `cannot extract providers/ from ${AIRFLOW_GIT}: ${(error as Error).message.split("\n")[0]}`;
+    }
+  }
+  const component = /[\\/]src[\\/]airflow[\\/]providers[\\/].*[\\/](operators|sensors|hooks)[\\/]/;
+  const files = pythonFiles(join(root, "providers"))
+    .map((path) => relative(root, path))
+    .filter((path) => component.test(`/${path}`) && !path.endsWith("__init__.py"))
+    .sort();
+  return { root, files, extracted };
+}
+
+/** Wall-clock seconds of one whole process, start-up included; throws when it fails (opforge exits 1 on findings). */
+function timeProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): number {
+  const start = performance.now();
+  const run = spawnSync(command, args, { cwd, env, stdio: ["ignore", "ignore", "pipe"], maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - start) / 1000;
+  if (run.error || (run.status !== 0 && run.status !== 1)) throw new Error(`${command} failed (${run.status ?? run.error?.message}): ${String(run.stderr).slice(0, 500)}`);
+  return seconds;
+}
+
+function spread(values: number[]): string {
+  return `min ${Math.min(...values).toFixed(2)} s, median ${median(values).toFixed(2)} s, max ${Math.max(...values).toFixed(2)} s`;
+}
+
+/**
+ * The speed goal: one `opforge validate --airflow both` process over the providers' operator, sensor and hook
+ * modules against one python3 process that only runs ast.parse over them; taken in turn (python, opforge,
+ * opforge on one thread, python, ...) so that a change in the machine's speed touches all alike.
+ */
+function sideBySide(): void {
+  const corpus = airflowCorpus();
+  if (typeof corpus === "string") {
+    console.log(`side by side: skipped, ${corpus}`);
+    return;
+  }
+  const python = spawnSync("python3", ["--version"], { encoding: "utf8" });
+  if (python.error || python.status !== 0) {
+    console.log("side by side: skipped, no python3 on PATH");
+    return;
+  }
+  try {
+    measure(corpus.root, corpus.files, python.stdout.trim());
+  } finally {
+    if (corpus.extracted) rmSync(corpus.root, { recursive: true, force: true });
+  }
+}
+
+function measure(root: string, files: string[], pythonVersion: string): void {
+  const bin = join(ROOT, "bin", "opforge.js");
+  const series = {
+    python: { label: `python3 ast.parse (${pythonVersion})`, run: () => timeProcess("python3", ["-c", PARSE_ONLY, ...files], root), times: [] as number[] },
+    opforge: { label: "opforge validate", run: () => timeProcess(process.execPath, [bin, "validate", "--airflow", "both", ...files], root), times: [] as number[] },
+    oneThread: {
+      label: "opforge validate, one thread",
+      run: () => timeProcess(process.execPath, [bin, "validate", "--airflow", "both", ...files], root, { ...process.env, OPFORGE_VALIDATE_WORKERS: "0" }),
+      times: [] as number[],
+    },
+  };
+  // A first round, not counted: warms the disk cache and (re)compiles opforge's cached copy when sources changed.
+  for (const s of Object.values(series)) s.run();
+  for (let i = 0; i < PROCESS_RUNS; i++) for (const s of Object.values(series)) s.times.push(s.run());
+  console.log(`side by side: ${files.length} files under ${root}/providers, ${PROCESS_RUNS} runs each in turn, whole processes`);
+  for (const s of Object.values(series)) console.log(`  ${s.label}: ${spread(s.times)}`);
+  const ratio = (s: number[]) => (median(s) / median(series.python.times)).toFixed(2);
+  console.log(`  ratio of medians opforge / python3: ${ratio(series.opforge.times)}× (one thread: ${ratio(series.oneThread.times)}×)`);
 }
