@@ -84,6 +84,20 @@ function publicNames(kb: KnowledgeBase, module: string, mask: number): string[] 
   return names;
 }
 
+/**
+ * Where a module that is absent from some versions lives there: the one module of those versions that ends in
+ * the same package and name (`airflow.sensors.external_task` → `airflow.providers.standard.sensors.external_task`).
+ */
+function movedHome(kb: KnowledgeBase, module: string, mask: number): string | undefined {
+  const tail = `.${module.split(".").slice(-2).join(".")}`;
+  const homes: string[] = [];
+  for (const m of kb.moduleNames()) {
+    if (m !== module && m.endsWith(tail) && ((kb.module(m)?.v ?? 0) & mask) !== 0) homes.push(m);
+    if (homes.length > 1) return undefined;
+  }
+  return homes[0];
+}
+
 function replacementOf(kb: KnowledgeBase, module: string, mask: number): string | undefined {
   return kb.module(module)?.movedTo?.find((m) => m.v & mask)?.to;
 }
@@ -140,7 +154,7 @@ function checkImports(a: Analysis): { hits: Hit[]; renames: ImportRename[] } {
       if (absent.length > 0) {
         const present = kb.describeMask(entry.v);
         for (const g of absent) {
-          const instead = replacementOf(kb, module, kb.allMask);
+          const instead = replacementOf(kb, module, kb.allMask) ?? movedHome(kb, module, g.mask);
           hits.push(
             hitAt(
               a,
@@ -464,8 +478,9 @@ function instanceOf(a: Analysis, expr: PyNode | undefined): Binding | undefined 
   const sites = instanceSites(a);
   if (expr.type === "identifier") {
     const def = enclosingDef(expr);
-    if (!def) return undefined;
-    return sites.locals.get(def)?.get(a.text(expr));
+    const local = def ? sites.locals.get(def)?.get(a.text(expr)) : undefined;
+    // Otherwise a class itself (`BaseHook.get_connection`): its members are judged the same way.
+    return local ?? pathOf(a, expr);
   }
   if (expr.type === "attribute") {
     const obj = field(expr, "object");
