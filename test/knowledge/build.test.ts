@@ -238,6 +238,13 @@ describe("classes", () => {
     expect(mod("airflow.operators.new").names.NewOperator?.[0]?.cls?.bases).toEqual(["airflow.models.baseoperator.BaseOperator"]);
   });
 
+  it("keeps a private class only because a listed class inherits from it", () => {
+    const names = mod("airflow.operators.new").names;
+    expect(names.MixedOperator?.[0]?.cls?.bases).toEqual(["airflow.operators.new._Mixin", "airflow.operators.new.NewOperator"]);
+    expect(names._Mixin).toEqual([{ v: 3, k: "class", cls: { bases: [], methods: { mixin_method: ["self"] }, attrs: {} } }]);
+    expect(Object.keys(names).filter((n) => n.startsWith("_"))).toEqual(["_Mixin"]);
+  });
+
   it("hook attributes, a class __getattr__, and an __init__ that changed between versions", () => {
     expect(mod("airflow.providers.acme.hooks.acme").names.AcmeHook).toEqual([
       {

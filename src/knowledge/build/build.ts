@@ -118,9 +118,9 @@ export async function buildKnowledgeBase(options: BuildOptions): Promise<BuildRe
   const shardOf = new Map<string, string>();
   versions.forEach((v, i) => {
     const bit = 1 << i;
-    const resolver = new VersionResolver(v.modules, complete);
-    for (const name of v.modules.keys()) {
-      mergeVersion(merged, name, resolver.resolveModule(name), bit);
+    const resolved = new VersionResolver(v.modules, complete).resolveAll();
+    for (const [name, module] of resolved) {
+      mergeVersion(merged, name, module, bit);
       shardOf.set(name, v.shardOf.get(name) ?? "core");
     }
   });

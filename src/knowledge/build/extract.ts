@@ -641,12 +641,17 @@ function deprecatedDecorator(decorators: PyNode[], src: string): string | undefi
 }
 
 /** A deprecation warning among the top-level statements of a body (warnings in branches concern parameters). */
-function warnsDeprecation(body: PyNode | undefined, src: string): string | undefined {
-  for (const stmt of statements(body)) {
+function warnsDeprecation(fn: PyNode, src: string): string | undefined {
+  const params = new Set(paramFacts(field(fn, "parameters") ?? fn, src).map((p) => p.name));
+  for (const stmt of statements(field(fn, "body"))) {
     if (stmt.type !== "expression_statement") continue;
     const call = namedChildren(stmt)[0];
     if (call?.type !== "call" || !isWarn(dottedName(field(call, "function"), src))) continue;
-    const message = deprecationMessage(callArgs(call, src), src);
+    const args = callArgs(call, src);
+    // A message passed in (`warnings.warn(message, DeprecationWarning)`) is a helper warning for its caller.
+    const message0 = unparen(args.keywords.get("message") ?? args.positional[0]);
+    if (message0?.type === "identifier" && params.has(src.slice(message0.start, message0.end))) continue;
+    const message = deprecationMessage(args, src);
     if (message !== undefined) return message;
   }
   return undefined;
@@ -663,7 +668,9 @@ function bindDefinition(def: PyNode, decorators: PyNode[], env: Env, ctx: Module
     // An `@overload` stub is replaced by the implementation that follows it.
     if (decoratorNames.includes("overload") && env.get(name)?.k === "function") return;
     const binding: RawBinding = { k: "function", sig: signature(def, src, []) };
-    const deprecated = deprecatedDecorator(decorators, src) ?? warnsDeprecation(field(def, "body"), src);
+    // Helpers such as `getattr_with_deprecation` warn on behalf of their callers.
+    const helper = /deprecat|warn/i.test(name);
+    const deprecated = deprecatedDecorator(decorators, src) ?? (helper ? undefined : warnsDeprecation(def, src));
     if (deprecated !== undefined) binding.deprecated = deprecated;
     bind(env, name, binding);
     return;
@@ -672,7 +679,7 @@ function bindDefinition(def: PyNode, decorators: PyNode[], env: Env, ctx: Module
   let deprecated = deprecatedDecorator(decorators, src);
   if (deprecated === undefined) {
     const init = classBodyDefs(field(def, "body"), src).find((f) => f.name === "__init__");
-    if (init) deprecated = warnsDeprecation(field(init.def, "body"), src);
+    if (init) deprecated = warnsDeprecation(init.def, src);
   }
   if (deprecated !== undefined) binding.deprecated = deprecated;
   bind(env, name, binding);
@@ -839,8 +846,16 @@ function classInfo(def: PyNode, src: string): RawClass {
       } else if (n.type === "call" && dottedName(field(n, "function"), src) === "setattr") {
         const args = callArgs(n, src);
         const obj = args.positional[0];
-        const key = stringValue(args.positional[1], src);
-        if (obj?.type === "identifier" && src.slice(obj.start, obj.end) === self && key && !key.startsWith("_") && !(key in methods) && !(key in attrs)) attrs[key] = "";
+        if (obj?.type !== "identifier" || src.slice(obj.start, obj.end) !== self) return undefined;
+        const keyNode = args.positional[1];
+        const key = stringValue(keyNode, src);
+        if (key !== undefined) {
+          if (!key.startsWith("_") && !(key in methods) && !(key in attrs)) attrs[key] = "";
+        } else if (d.name === "__init__" && keyNode && src.slice(keyNode.start, keyNode.end) !== `${self}.conn_name_attr`) {
+          // Attributes named at run time by the constructor: the class's members cannot be listed. (Elsewhere,
+          // such as the templater re-setting its template fields, they rewrite attributes that already exist.)
+          open = true;
+        }
         return undefined;
       } else return undefined;
       for (const t of targets) {
@@ -858,6 +873,9 @@ function classInfo(def: PyNode, src: string): RawClass {
       return undefined;
     });
   }
+  // DbApiHook and others set the attribute a hook's `conn_name_attr` names (`setattr(self, self.conn_name_attr, …)`).
+  const connAttr = attrs.conn_name_attr ? /^(["'])([A-Za-z_]\w*)\1$/.exec(attrs.conn_name_attr)?.[2] : undefined;
+  if (connAttr && !(connAttr in attrs) && !(connAttr in methods)) attrs[connAttr] = "";
   const out: RawClass = { bases, methods, attrs };
   if (init) out.init = init;
   if (open) out.open = true;
@@ -880,7 +898,7 @@ function explainGetattr(fn: PyNode, ctx: ModuleContext, env: Env): boolean {
   let raisesAttributeError = false;
   const served = new Map<string, RawBinding>();
   // A warning at the top of the function concerns every name a dict serves; one in a branch, that branch's names.
-  const warns = warnsDeprecation(body, src);
+  const warns = warnsDeprecation(fn, src);
   const usedDicts = new Set<string>();
   // Names the function imports locally, over the module's.
   const local: Env = new Map(env);

@@ -62,6 +62,32 @@ export class VersionResolver {
     return out;
   }
 
+  /**
+   * Every module of the version. Private names are left out, except private classes that a listed class
+   * inherits from (`_BasePythonVirtualenvOperator`): without them inheritance could not be followed.
+   */
+  resolveAll(): Map<string, ResolvedModule> {
+    const out = new Map<string, ResolvedModule>();
+    for (const name of this.modules.keys()) out.set(name, this.resolveModule(name));
+    const queue: string[] = [];
+    for (const m of out.values()) for (const v of m.names.values()) queue.push(...(v.cls?.bases ?? []));
+    const changed = new Set<ResolvedModule>();
+    for (let base = queue.pop(); base !== undefined; base = queue.pop()) {
+      const dot = base.lastIndexOf(".");
+      const name = base.slice(dot + 1);
+      const m = out.get(base.slice(0, dot));
+      if (!m || !name.startsWith("_") || m.names.has(name)) continue;
+      const binding = this.effective(base.slice(0, dot)).bindings.get(name);
+      if (binding?.k !== "class") continue;
+      const v = this.variant(base.slice(0, dot), name, binding);
+      m.names.set(name, v);
+      changed.add(m);
+      queue.push(...(v.cls?.bases ?? []));
+    }
+    for (const m of changed) m.names = new Map([...m.names].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return out;
+  }
+
   /** Module bindings with star imports expanded (names bound explicitly win over starred ones). */
   private effective(module: string): Effective {
     const memo = this.effectiveMemo.get(module);
