@@ -96,6 +96,7 @@ describe("index", () => {
       ],
       core: [
         "airflow",
+        "airflow.example_dags",
         "airflow.exceptions",
         "airflow.hooks",
         "airflow.hooks.base",
@@ -189,6 +190,11 @@ describe("modules and names", () => {
 
   it("a module __getattr__ that serves anything makes the module open", () => {
     expect(mod("airflow.utils.lazy")).toEqual({ v: 3, open: 3, names: {} });
+  });
+
+  it("the top package of a skipped tree exists, with undecided names", () => {
+    expect(mod("airflow.example_dags")).toEqual({ v: 3, open: 3, names: {} });
+    expect(modules.has("airflow.example_dags.example_dag")).toBe(false);
   });
 });
 

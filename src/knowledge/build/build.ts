@@ -73,6 +73,7 @@ export async function buildKnowledgeBase(options: BuildOptions): Promise<BuildRe
     if (options.providers) {
       const keep = new Set(options.providers);
       layout.files = layout.files.filter((f) => f.shard === "core" || f.shard === "sdk" || keep.has(f.shard));
+      layout.stubs = layout.stubs.filter((f) => f.shard === "core" || f.shard === "sdk" || keep.has(f.shard));
       for (const id of [...layout.providers.keys()]) if (!keep.has(id)) layout.providers.delete(id);
     }
     const key = (f: SourceFile): string => `${f.oid}\0${f.module}\0${f.isPackage ? 1 : 0}`;
@@ -95,6 +96,10 @@ export async function buildKnowledgeBase(options: BuildOptions): Promise<BuildRe
       if (raw.open && raw.parseError) parseErrors.add(`${spec.id}:${f.path}`);
       modules.set(f.module, { raw, isPackage: f.isPackage });
       shardOf.set(f.module, f.shard);
+    }
+    for (const stub of layout.stubs) {
+      modules.set(stub.module, { raw: { bindings: {}, stars: [], open: true }, isPackage: true });
+      shardOf.set(stub.module, stub.shard);
     }
     addShimModules(modules, shardOf);
     versions.push({ spec, commit, layout, modules, shardOf });
@@ -239,6 +244,8 @@ ${refs}
 - Providers (${providers}): \`airflow/providers/<id>/**\` (2.x) or \`providers/<path>/src/airflow/providers/<path>/**\` (main),
   one shard per provider id; namespace packages above a provider's root are not read.
 - Everywhere, directories named ${SKIPPED_DIRS.map((d) => `\`${d}\``).join(", ")} are skipped.
+- The top package of each skipped tree is listed as a module (it exists) that is open: its names and
+  submodules are not read.
 - Names bound only under \`if TYPE_CHECKING:\` do not exist at run time and are left out; names bound
   only in some branches of \`try\`/\`if\` are marked \`guarded\`.
 `;

@@ -20,6 +20,11 @@ export interface TreeLayout {
   files: SourceFile[];
   /** Python files under the covered roots that the KB leaves out, by module name (completeness stops there). */
   skipped: string[];
+  /**
+   * The top packages of the skipped trees (`airflow.www`, `airflow.providers.google.cloud.example_dags`): they
+   * exist, so the KB lists them, with names it cannot decide.
+   */
+  stubs: SourceFile[];
   /** Provider id → the module prefix it covers. */
   providers: Map<string, string>;
   /** Whether the tree has the Task SDK. */
@@ -73,6 +78,7 @@ export function classifyTree(entries: TreeEntry[]): TreeLayout {
   roots.sort((a, b) => b.dir.length - a.dir.length);
   const files: SourceFile[] = [];
   const skipped: string[] = [];
+  const skippedPackages: SourceFile[] = [];
   let hasSdk = false;
   let airflowInit: TreeEntry | undefined;
   for (const entry of entries) {
@@ -99,12 +105,15 @@ export function classifyTree(entries: TreeEntry[]): TreeLayout {
     if (skip) {
       // A file whose name is not an identifier cannot be named in an import: it does not limit completeness.
       if (mod) skipped.push(mod.module);
+      if (mod?.isPackage) skippedPackages.push({ path, oid: entry.oid, module: mod.module, isPackage: true, shard });
       continue;
     }
     if (shard === "sdk") hasSdk = true;
     files.push({ path, oid: entry.oid, module: mod.module, isPackage: mod.isPackage, shard });
   }
-  return { files, skipped, providers, hasSdk, airflowInit };
+  const skippedNames = new Set(skippedPackages.map((p) => p.module));
+  const stubs = skippedPackages.filter((p) => !skippedNames.has(p.module.slice(0, p.module.lastIndexOf("."))));
+  return { files, skipped, stubs, providers, hasSdk, airflowInit };
 }
 
 /**
