@@ -73,6 +73,8 @@ export interface ApiFact {
   source: { version: string; ref: string; commit: string; release: string };
   /** For Airflow's own classes: the target's majors in which the class exists. Providers install on any. */
   majors: ("2" | "3")[];
+  /** The target's majors in which an Airflow class does not exist. */
+  missingOn: ("2" | "3")[];
 }
 
 export interface Grounding {
@@ -264,6 +266,7 @@ const GENERIC_METHODS = ["get_conn", "run", "get_connection"];
 const STOP_WORDS = new Set([
   "get", "set", "the", "and", "for", "with", "from", "into", "this", "that", "its", "are", "not", "use", "uses",
   "all", "any", "one", "per", "via", "when", "then", "than", "each", "has", "have", "was", "will", "can", "never",
+  "conn", "default", "str", "int", "bool", "dict", "list", "none", "true", "false", "optional", "type",
 ]);
 
 const MAX_METHODS = 6;
@@ -284,32 +287,37 @@ function dependencyNames(spec: ComponentSpec): string[] {
   return out;
 }
 
-/** Lower-case words, singular, for matching method names against what the spec says. */
+/**
+ * Lower-case word stems of what the spec says it does (description, requirements, hints, outputs), for
+ * matching method names. Parameter names and descriptions are left out: they name data (`s3_key`,
+ * `file_format`) more than actions, and would pull reading methods into a spec that writes.
+ */
 function specWords(spec: ComponentSpec): Set<string> {
   const texts = [
-    spec.name,
     spec.display_name ?? "",
     spec.description,
     spec.category,
     ...spec.requirements,
     ...spec.implementation_hints,
-    ...spec.params.flatMap((p) => [p.name, p.description ?? ""]),
-    ...spec.outputs.flatMap((o) => [o.name, o.method ?? "", o.description ?? ""]),
+    ...spec.outputs.flatMap((o) => [o.method ?? "", o.description ?? ""]),
   ];
   const words = new Set<string>();
   for (const text of texts) {
     const split = text.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/);
-    for (const w of split) if (w.length > 2 && !STOP_WORDS.has(w)) words.add(singular(w));
+    for (const w of split) if (w.length > 2 && !STOP_WORDS.has(w)) words.add(stem(w));
   }
   return words;
 }
 
-function singular(word: string): string {
+/** `loading` → `load`, `checks` → `check`, `rows` → `row`: enough to match method names. */
+function stem(word: string): string {
+  if (word.length > 5 && word.endsWith("ing")) return word.slice(0, -3);
+  if (word.length > 4 && word.endsWith("ed")) return word.slice(0, -2);
   return word.length > 3 && word.endsWith("s") && !word.endsWith("ss") ? word.slice(0, -1) : word;
 }
 
 function shared(method: string, words: Set<string>): number {
-  return method.split("_").filter((w) => w.length > 2 && !STOP_WORDS.has(w) && words.has(singular(w))).length;
+  return method.split("_").filter((w) => w.length > 2 && !STOP_WORDS.has(w) && words.has(stem(w))).length;
 }
 
 function bitIndex(bit: number): number {
@@ -427,7 +435,9 @@ function attrsOf(kb: KnowledgeBase, resolved: Resolved): Record<string, string> 
   const out: Record<string, string> = {};
   for (const name of SHOWN_ATTRS) {
     const owner = classes.find((c) => (c.cls.attrs[name] ?? "") !== "");
-    if (owner) out[name] = owner.cls.attrs[name] as string;
+    const value = owner?.cls.attrs[name];
+    // An empty tuple or list (BaseOperator's template_fields) says nothing.
+    if (value !== undefined && !/^\(\s*\)$|^\[\s*\]$/.test(value.trim())) out[name] = value;
   }
   return out;
 }
@@ -452,6 +462,7 @@ function rankedMethods(kb: KnowledgeBase, resolved: Resolved, words: Set<string>
   const mro = kb.mro(qualified, resolved.bit);
   const classes = mro.status === "found" ? mro.value : [resolved.at];
   const provider = kb.isProviderModule(qualified);
+  const hook = roleOf(qualified) === "hook";
   const seen = new Set<string>();
   const all: (ApiMethodFact & { own: boolean; index: number })[] = [];
   for (const c of classes) {
@@ -460,15 +471,18 @@ function rankedMethods(kb: KnowledgeBase, resolved: Resolved, words: Set<string>
       if (seen.has(name)) continue;
       seen.add(name);
       if (SKIPPED_METHODS.has(name) || name.startsWith("get_openlineage")) continue;
-      if (!related && !GENERIC_METHODS.includes(name) && !preferred.includes(name)) continue;
-      all.push({ name, text: methodText(name, parseSignature(raw)), owner: c.qualified, own: c.qualified === qualified, index: all.length });
+      if (!related && !(hook && GENERIC_METHODS.includes(name)) && !preferred.includes(name)) continue;
+      const sig = parseSignature(raw);
+      // Properties are attributes more than calls: shown only when the spec speaks of them.
+      if (sig.decorator === "property" && !preferred.includes(name) && shared(name, words) === 0) continue;
+      all.push({ name, text: methodText(name, sig), owner: c.qualified, own: c.qualified === qualified, index: all.length });
     }
   }
   const rank = (m: (typeof all)[number]): number[] => {
     const p = preferred.indexOf(m.name);
     const g = GENERIC_METHODS.indexOf(m.name);
-    // Words the spec shares with the name count most; the methods specs of its kind usually call come next.
-    return [-(shared(m.name, words) + (p < 0 ? 0 : 1)), p < 0 ? 99 : p, g < 0 ? 99 : g, m.own ? 0 : 1, m.index];
+    // The methods specs of its kind usually call, and names sharing words with the spec, come first.
+    return [-(shared(m.name, words) + (p < 0 ? 0 : 2)), p < 0 ? 99 : p, g < 0 ? 99 : g, m.own ? 0 : 1, m.index];
   };
   all.sort((a, b) => {
     const ra = rank(a);
@@ -511,15 +525,23 @@ function buildFact(kb: KnowledgeBase, c: Candidate, target: AirflowTarget, words
   let methods: ApiMethodFact[];
   if (c.methodsOnly) {
     methods = [];
+    const mask = target === "both" ? kb.allMask : kb.majorMask(target) || kb.allMask;
     for (const m of c.methodsOnly) {
-      const found = kb.methodOf(at.qualified, m, bit);
-      if (found.status === "found") methods.push({ name: m, text: methodText(m, found.value.sig), owner: found.value.owner });
+      // The class read first, then the other paths of the target's versions, newest first.
+      const tries = [[at.qualified, bit] as const, ...c.paths.flatMap((p) => newestFirst(kb, mask).map((b) => [p, b] as const))];
+      for (const [path, b] of tries) {
+        const found = kb.methodOf(path, m, b);
+        if (found.status !== "found") continue;
+        methods.push({ name: m, text: methodText(m, found.value.sig), owner: found.value.owner });
+        break;
+      }
     }
   } else {
     methods = rankedMethods(kb, resolved, words, c.preferred ?? []);
   }
   const v = versionOf(kb, bit);
   const distribution = distributionOf(kb, at.qualified);
+  const majors = c.paths.every((p) => kb.isProviderModule(p)) ? majorsOf(target) : resolved.byMajor.map((m) => m.major);
   return {
     name,
     qualified: at.qualified,
@@ -534,16 +556,18 @@ function buildFact(kb: KnowledgeBase, c: Candidate, target: AirflowTarget, words
     ...(at.deprecated ? { deprecated: at.deprecated } : {}),
     ...(distribution ? { distribution } : {}),
     source: { version: v.id, ref: v.ref, commit: v.commit, release: v.release },
-    majors: kb.isProviderModule(at.qualified) ? majorsOf(target) : resolved.byMajor.map((m) => m.major),
+    majors,
+    missingOn: majorsOf(target).filter((m) => !majors.includes(m)),
   };
 }
 
 function baseCandidate(spec: ComponentSpec, target: AirflowTarget): Candidate {
   const type = spec.component_type;
   const entry = BASE_IMPORTS[type];
-  const paths = majorsOf(target).map((major) => `${major === "3" ? entry.airflow3 : entry.airflow2}.${entry.className}`);
-  // Hooks on 3 also fall back to airflow.hooks.base (Airflow 3.0 has no airflow.sdk.BaseHook).
-  if (type === "hook" && target === "3") paths.push(`${entry.airflow2}.${entry.className}`);
+  // The 2.x path stays on 3 as a fallback (Airflow 3.0 has no airflow.sdk.BaseHook, and its alias modules
+  // still hold the signatures when the KB cannot follow airflow.sdk).
+  const two = `${entry.airflow2}.${entry.className}`;
+  const paths = target === "2" ? [two] : [`${entry.airflow3}.${entry.className}`, two];
   return {
     paths,
     reason: `base class of this ${type}`,
@@ -691,7 +715,14 @@ export function apiFactsFor(spec: ComponentSpec, kb: KnowledgeBase, target: Airf
     byClass.set(fact.qualified, own);
     facts.push(own);
   }
-  return facts;
+  // A class only the category implies adds nothing when a chosen class already inherits from it
+  // (DbApiHook under PostgresHook).
+  const inherited = new Set<string>();
+  for (const f of facts) {
+    const mro = kb.mro(f.qualified, 1 << kb.versions.findIndex((v) => v.id === f.source.version));
+    if (mro.status === "found") for (const c of mro.value.slice(1)) inherited.add(c.qualified);
+  }
+  return facts.filter((f) => !(inherited.has(f.qualified) && f.reasons.every((r) => r.startsWith("implied by the category"))));
 }
 
 function inlineCode(text: string): string {
@@ -703,7 +734,9 @@ function initLines(fact: ApiFact): string[] {
   if (!init) return [];
   const inherited = init.owner === fact.qualified ? "" : ` (defined in \`${init.owner.split(".").pop()}\`)`;
   if (init.text.length <= LONG_INIT) {
-    const to = init.kwargsTo ? `; \`**kwargs\` go to \`${init.kwargsTo.owner.split(".").pop()}\`: ${shortList(init.kwargsTo.params)}` : "";
+    // A base class's own base takes the task arguments everyone knows; its names would only mislead.
+    const names = init.kwargsTo && fact.role !== "base" && init.kwargsTo.params.length > 0 ? `: ${shortList(init.kwargsTo.params)}` : "";
+    const to = init.kwargsTo ? `; \`**kwargs\` go to \`${init.kwargsTo.owner.split(".").pop()}\`${names}` : "";
     return [`- ${inlineCode(init.text)}${inherited}${to}`];
   }
   return [`- \`__init__\` keyword arguments${inherited}${fact.role === "base" ? " (pass them on through `**kwargs`)" : ""}: ${shortList(init.params)}`];
@@ -736,8 +769,11 @@ export function renderApiFact(fact: ApiFact): string {
   const out = [`## ${fact.name}${role}: ${describeReasons(fact.reasons)}`];
   if (fact.imports.length === 1) out.push(inlineCode(fact.imports[0] as string));
   else out.push("```python", ...fact.imports, "```");
-  if (fact.majors.length === 1 && fact.role !== "base" && !fact.distribution) out.push(`Only in Airflow ${fact.majors[0]}.`);
-  if (fact.distribution) out.push(`Provider package: \`${fact.distribution}\`.`);
+  for (const major of fact.missingOn) out.push(`Not in Airflow ${major}.`);
+  if (fact.distribution) {
+    const mixed = fact.importStatements.some((st) => !st.startsWith("from airflow.providers."));
+    out.push(`Provider package: \`${fact.distribution}\`${mixed ? " (for the `airflow.providers` import)" : ""}.`);
+  }
   if (fact.deprecated) out.push(`Deprecated: ${fact.deprecated}`);
   const attrs = Object.entries(fact.attrs).map(([k, v]) => `${k} = ${v}`);
   if (attrs.length > 0) out.push(`- ${attrs.map(inlineCode).join(", ")}`);
@@ -763,9 +799,10 @@ export function renderApiFacts(facts: ApiFact[]): string {
 }
 
 /**
- * The facts for the prompt within `budget` tokens: every class that fits, most relevant first (a class that
- * does not fit is skipped and the next ones are still tried), then their methods one rank at a time across
- * classes, so a budget spreads over the classes before it deepens any one of them.
+ * The facts for the prompt within `budget` tokens. First every class the spec names or its dependencies
+ * imply (a class that does not fit is skipped and the next ones are still tried), then their first methods
+ * one rank at a time across classes, then the classes only the category implies, then the remaining
+ * methods: a budget spreads over what the spec asks for before it deepens any one class or guesses more.
  */
 export function groundSpec(
   spec: ComponentSpec,
@@ -776,24 +813,35 @@ export function groundSpec(
   return fitApiFacts(apiFactsFor(spec, kb, target), budget);
 }
 
+/** Methods each named or dependency-implied class gets before the category's guesses are added. */
+const FIRST_METHODS = 3;
+
 export function fitApiFacts(all: ApiFact[], budget: number): Grounding {
-  const chosen: { fact: ApiFact; methods: number }[] = [];
-  const dropped: ApiFact[] = [];
-  const textOf = (list: { fact: ApiFact; methods: number }[]) => renderApiFacts(list.map((c) => ({ ...c.fact, methods: c.fact.methods.slice(0, c.methods) })));
-  for (const fact of all) {
-    const next = [...chosen, { fact, methods: 0 }];
-    if (estimate(textOf(next)) <= budget) chosen.push({ fact, methods: 0 });
-    else dropped.push(fact);
-  }
-  const deepest = Math.max(0, ...chosen.map((c) => c.fact.methods.length));
-  for (let rank = 0; rank < deepest; rank++) {
-    for (const c of chosen) {
-      if (c.methods !== rank || rank >= c.fact.methods.length) continue;
-      c.methods += 1;
-      if (estimate(textOf(chosen)) > budget) c.methods -= 1;
+  const state = all.map((fact) => ({ fact, included: false, methods: 0 }));
+  const given = () => state.filter((s) => s.included).map((s) => ({ ...s.fact, methods: s.fact.methods.slice(0, s.methods) }));
+  const fits = () => estimate(renderApiFacts(given())) <= budget;
+  const addClasses = (list: typeof state) => {
+    for (const s of list) {
+      s.included = true;
+      if (!fits()) s.included = false;
     }
-  }
-  const facts = chosen.map((c) => ({ ...c.fact, methods: c.fact.methods.slice(0, c.methods) }));
+  };
+  const addMethods = (list: typeof state, upTo: number) => {
+    for (let rank = 0; rank < upTo; rank++) {
+      for (const s of list) {
+        if (!s.included || s.methods !== rank || rank >= s.fact.methods.length) continue;
+        s.methods += 1;
+        if (!fits()) s.methods -= 1;
+      }
+    }
+  };
+  const guessed = (f: ApiFact) => f.reasons.every((r) => r.startsWith("implied by the category"));
+  const asked = state.filter((s) => !guessed(s.fact));
+  addClasses(asked);
+  addMethods(asked, FIRST_METHODS);
+  addClasses(state.filter((s) => guessed(s.fact)));
+  addMethods(state, MAX_METHODS);
+  const facts = given();
   const text = renderApiFacts(facts);
-  return { facts, dropped, text, tokens: estimate(text), budget };
+  return { facts, dropped: state.filter((s) => !s.included).map((s) => s.fact), text, tokens: estimate(text), budget };
 }

@@ -1,4 +1,4 @@
-import { apiFactsFor, majorsOf, type ApiFact } from "../../knowledge/ground.js";
+import { apiFactsFor, type ApiFact } from "../../knowledge/ground.js";
 import { defaultKnowledgeBase, type KnowledgeBase } from "../../knowledge/kb.js";
 import type { AirflowTarget, ComponentSpec, SpecParam } from "../../spec/types.js";
 import { BASE_OPERATOR_ARGS, BASE_SENSOR_ARGS, SENSOR_SETTING_NAMES } from "../../spec/names.js";
@@ -78,14 +78,15 @@ function connectionHooks(spec: ComponentSpec, target: AirflowTarget, kb: Knowled
 
 /**
  * Hooks a scaffold can import: a provider's only when the spec depends on its package (else CI cannot
- * import it), Airflow's own only when it exists in every targeted major.
+ * import it), Airflow's own only when it exists in every targeted major. A sensor with a path to check keeps
+ * checking it, unless the spec depends on a provider package (the path is then the service's).
  */
-function usableHooks(spec: ComponentSpec, target: AirflowTarget, facts: ApiFact[]): ApiFact[] {
+function usableHooks(spec: ComponentSpec, facts: ApiFact[], checksPath: boolean): ApiFact[] {
   const declared = new Set(
     spec.dependencies.map((d) => normalizeProjectName(/^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(d)?.[1] ?? "")),
   );
   return facts
-    .filter((f) => (f.distribution ? declared.has(f.distribution) : f.majors.length === majorsOf(target).length))
+    .filter((f) => (f.distribution ? declared.has(f.distribution) : f.missingOn.length === 0 && !checksPath))
     .slice(0, MAX_HOOKS);
 }
 
@@ -248,7 +249,7 @@ export function planScaffold(
   }
   const usesHooks: PlannedHook[] = [];
   if (spec.component_type !== "hook") {
-    const usable = usableHooks(spec, target, hookFacts);
+    const usable = usableHooks(spec, hookFacts, spec.component_type === "sensor" && pickSensorPath(params) !== undefined);
     for (const fact of usable) {
       const conn = fact.connection;
       if (!conn) continue;
