@@ -14,7 +14,7 @@ import type { KbIndex, KbModule } from "../../src/knowledge/format.js";
 import { kbIndexSchema, kbShardSchema } from "../../src/knowledge/format.js";
 import type { BuildResult } from "../../src/knowledge/build/build.js";
 import { buildKnowledgeBase } from "../../src/knowledge/build/build.js";
-import { DEFAULT_DATA_DIR, parseArgs } from "../../src/knowledge/build/cli.js";
+import { DEFAULT_DATA_DIR, DEFAULT_SOURCE, parseArgs } from "../../src/knowledge/build/cli.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "knowledge");
 
@@ -303,7 +303,7 @@ describe("deprecations", () => {
 describe("cli", () => {
   it("defaults to the four Airflow refs and the shipped data directory", () => {
     const parsed = parseArgs(["/repo"]);
-    expect(parsed).toMatchObject({ gitDir: "/repo", outDir: DEFAULT_DATA_DIR, constraints: true });
+    expect(parsed).toMatchObject({ gitDir: "/repo", outDir: DEFAULT_DATA_DIR, constraints: true, source: DEFAULT_SOURCE });
     expect(typeof parsed !== "string" && parsed.versions.map((v) => `${v.id}=${v.ref}:${v.major}`)).toEqual([
       "2.9=2.9.3:2",
       "2.10=2.10.3:2",
@@ -323,6 +323,7 @@ describe("cli", () => {
         { id: "2.0", ref: "v2", major: "2" },
       ],
     });
+    expect(typeof parsed !== "string" && parsed.source).toBeUndefined();
     expect(parseArgs([])).toMatch(/^usage/);
   });
 });

@@ -39,6 +39,8 @@ export interface BuildOptions {
   constraints?: (gitDir: string) => Promise<KbConstraints>;
   /** Provider ids to keep (all when absent). */
   providers?: string[];
+  /** Where the repository comes from, for the notice (a bare mirror does not say). */
+  source?: string;
   log?: (message: string) => void;
 }
 
@@ -157,10 +159,9 @@ export async function buildKnowledgeBase(options: BuildOptions): Promise<BuildRe
     const shard: KbShard = { format: KB_FORMAT_VERSION, shard: s, modules: shards.get(s) ?? {} };
     files.push({ name: `${s}.json.gz`, content: gzipSync(JSON.stringify(shard), { level: 9 }) });
   }
-  if (options.constraints) {
-    files.push({ name: "constraints.json.gz", content: encodeConstraints(await options.constraints(gitDir)) });
-  }
-  files.push({ name: "NOTICE.md", content: Buffer.from(notice(kbVersions, [...providerPrefixes].length)) });
+  const constraints = options.constraints ? await options.constraints(gitDir) : undefined;
+  if (constraints) files.push({ name: "constraints.json.gz", content: encodeConstraints(constraints) });
+  files.push({ name: "NOTICE.md", content: Buffer.from(notice(kbVersions, [...providerPrefixes].length, constraints, options.source)) });
   const keep = options.constraints ? [] : ["constraints.json.gz"];
   await writeDataDir(options.outDir, files, keep);
   const sizes = files.map((f) => ({ name: f.name, bytes: f.content.length }));
@@ -225,8 +226,13 @@ function addMasked<T extends object>(list: (T & { v: number })[], value: T, bit:
   list.push({ v: bit, ...value } as T & { v: number });
 }
 
-function notice(versions: KbVersion[], providers: number): string {
+function notice(versions: KbVersion[], providers: number, constraints: KbConstraints | undefined, source: string | undefined): string {
   const refs = versions.map((v) => `- ${v.id}: ref \`${v.ref}\`, commit \`${v.commit}\`${v.release ? `, release ${v.release}` : ""}`).join("\n");
+  const pins = constraints
+    ? `\n## Constraints (constraints.json.gz)\nLibrary pins (PEP 503 names and versions only) read from Airflow's constraints files:\n${constraints.versions
+        .map((c) => `- ${c.airflow}: \`${c.file}\` at ref \`${c.ref}\`, commit \`${c.commit}\``)
+        .join("\n")}\n`
+    : "";
   return `# Airflow knowledge base — notice
 
 The files in this directory hold facts derived from the source code of Apache Airflow
@@ -234,7 +240,7 @@ The files in this directory hold facts derived from the source code of Apache Ai
 Apache License, Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0). They contain no Airflow code:
 only module and class names, signatures, a few literal attribute values and deprecation notes, read
 from the syntax tree of each module by \`npm run kb:build\`.
-
+${source ? `\nSource repository: ${source}\n` : ""}
 ## Versions (bit i of a mask = version i)
 ${refs}
 
@@ -247,6 +253,7 @@ ${refs}
 - The top package of each skipped tree is listed as a module (it exists) that is open: its names and
   submodules are not read.
 - Names bound only under \`if TYPE_CHECKING:\` do not exist at run time and are left out; names bound
-  only in some branches of \`try\`/\`if\` are marked \`guarded\`.
-`;
+  only in some branches of \`try\`/\`if\` are marked \`guarded\`. Private names are left out, except
+  private classes that listed classes inherit from.
+${pins}`;
 }

@@ -22,7 +22,13 @@ export const CORE_PROVIDERS = [
   "redis", "docker", "cncf.kubernetes", "databricks", "microsoft.azure", "smtp", "openlineage",
 ];
 
-const USAGE = "usage: npm run kb:build -- <airflow git dir> [--out <dir>] [--ref <id>=<ref>[:<major>]]... [--providers <id,...>] [--no-constraints]";
+/** Where the default refs come from, for the notice: `2.11.1-develop` is a branch of this fork. */
+export const DEFAULT_SOURCE =
+  "a mirror of github.com/arenadata/airflow, a fork of Apache Airflow whose 2.9.3 and 2.10.3 tags and main branch follow " +
+  "Apache Airflow; its 2.11.1-develop branch also carries Arenadata's own Apache-2.0 providers (shards arenadata.hbase, arenadata.ozone).";
+
+const USAGE =
+  "usage: npm run kb:build -- <airflow git dir> [--out <dir>] [--ref <id>=<ref>[:<major>]]... [--providers <id,...>] [--source <text>] [--no-constraints]";
 
 export interface CliOptions {
   gitDir: string;
@@ -30,6 +36,7 @@ export interface CliOptions {
   versions: KbVersionSpec[];
   providers?: string[];
   constraints: boolean;
+  source?: string;
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions | string {
@@ -38,6 +45,7 @@ export function parseArgs(argv: readonly string[]): CliOptions | string {
   const versions: KbVersionSpec[] = [];
   let providers: string[] | undefined;
   let constraints = true;
+  let source: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string | undefined => argv[++i];
@@ -52,12 +60,22 @@ export function parseArgs(argv: readonly string[]): CliOptions | string {
       versions.push({ id, ref: m[2] as string, major: (m[3] as "2" | "3" | undefined) ?? (id.startsWith("2") ? "2" : "3") });
     } else if (arg === "--providers") {
       providers = (value() ?? "").split(",").filter(Boolean);
+    } else if (arg === "--source") {
+      source = value();
+      if (!source) return USAGE;
     } else if (arg === "--no-constraints") constraints = false;
     else if (arg.startsWith("-") || gitDir) return USAGE;
     else gitDir = resolve(arg);
   }
   if (!gitDir) return USAGE;
-  return { gitDir, outDir, versions: versions.length ? versions : DEFAULT_VERSIONS, providers, constraints };
+  return {
+    gitDir,
+    outDir,
+    versions: versions.length ? versions : DEFAULT_VERSIONS,
+    providers,
+    constraints,
+    source: source ?? (versions.length ? undefined : DEFAULT_SOURCE),
+  };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -72,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       outDir: options.outDir,
       versions: options.versions,
       providers,
+      source: options.source,
       constraints: options.constraints ? (dir) => buildConstraints(dir) : undefined,
       log: (m) => console.log(m),
     });
