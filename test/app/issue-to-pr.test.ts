@@ -64,6 +64,14 @@ describe("labeled issue with a valid spec", () => {
     const pull = repo.pulls.get(8);
     expect(pull?.body).toContain("Closes #7");
     expect(pull?.body).toContain("`plugins/operators/health_check_operator.py` (component)");
+    // The Airflow API facts the generation was grounded on, and the hook the scaffold took from them.
+    expect(pull?.body).toMatch(
+      /### Airflow API facts given to the model\nNo model was called; the scaffold took its hooks and connection arguments from these facts\.\n<details><summary>2 classes with import paths and signatures read from Airflow 3\.0 \(main @ [0-9a-f]{10}\)<\/summary>\n/,
+    );
+    expect(pull?.body).toContain(
+      '- `HttpHook` (hook, implied by the dependency apache-airflow-providers-http and the category "http"): `from airflow.providers.http.hooks.http import HttpHook`; connection `http_conn_id` (default `http_default`, type `http`); `__init__`: method, http_conn_id, auth_type, ',
+    );
+    expect(files.get("plugins/operators/health_check_operator.py")).toContain("        hook = HttpHook(http_conn_id=self.http_conn_id)\n");
     expect(pull?.headSha).toBe(head);
 
     // The local validation is reported as the opforge/validate check run on the head commit.

@@ -112,6 +112,10 @@ describe("opforge generate", () => {
     const lines = io.out().split("\n");
     expect(lines.slice(1, 3)).toEqual(["provider: scaffold (scaffold: no model was called)", "model: scaffold"]);
     expect(io.out()).toContain("attempt 1: ok in 0.0 s; tokens 0 in, 0 out, 0 cache read, 0 cache write; $0.0000");
+    // The Airflow API facts of the prompt, with the knowledge-base version they were read from.
+    expect(io.out()).toMatch(
+      /\nairflow api facts in the prompt \(Airflow 3\.0, main @ [0-9a-f]{10}\):\n {2}BaseOperator: from airflow\.sdk import BaseOperator \| from airflow\.models\.baseoperator import BaseOperator; methods execute\n {2}HttpHook: from airflow\.providers\.http\.hooks\.http import HttpHook; connection http_conn_id="http_default"; methods /,
+    );
     expect(io.out()).toContain(
       [
         "files written (scaffold: complete the TODOs):",

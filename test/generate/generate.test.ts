@@ -8,7 +8,7 @@ import { anthropicProvider } from "../../src/generate/providers/anthropic.js";
 import { scaffoldProvider } from "../../src/generate/providers/scaffold.js";
 import { SCAFFOLD_HEADER } from "../../src/generate/scaffold/index.js";
 import type { AttemptResult, GeneratedFile, ModelProvider } from "../../src/generate/types.js";
-import { hasPython, pyCompileErrors, weatherSpec } from "./helpers.js";
+import { exampleSpec, hasPython, pyCompileErrors, weatherSpec } from "./helpers.js";
 
 const API = "https://api.anthropic.com";
 const reply = (name: string): string => readFileSync(new URL(`../fixtures/replies/${name}`, import.meta.url), "utf8");
@@ -65,6 +65,16 @@ describe("generate", () => {
     const result = await generate(weatherSpec(), { learned: [big, small], tokenBudget: 200 }, scaffoldProvider());
     expect(result.ok && result.learnedUsed).toEqual([small]);
     expect(result.ok && result.learnedDropped).toEqual([big]);
+  });
+
+  it("keeps the Airflow API facts the prompt carried, and says when the budget left some out", async () => {
+    const spec = await exampleSpec("postgres_to_s3_operator");
+    const full = await generate(spec, { learned: [] }, scaffoldProvider());
+    expect(full.ok && full.apiFacts.map((f) => f.name)).toEqual(["BaseOperator", "PostgresHook", "S3Hook", "SQLExecuteQueryOperator"]);
+    expect(full.ok && full.notes).toEqual([]);
+    const cut = await generate(spec, { learned: [], apiFactsBudget: 900 }, scaffoldProvider());
+    expect(cut.ok && cut.apiFacts.map((f) => f.name)).toEqual(["BaseOperator", "PostgresHook", "S3Hook"]);
+    expect(cut.ok && cut.notes).toEqual(["1 Airflow API fact(s) did not fit the token budget and were left out"]);
   });
 
   it("turns an unexpected provider exception into a provider_error", async () => {

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseSpecFile } from "../../src/spec/index.js";
 import type { ComponentSpec, SpecParam } from "../../src/spec/types.js";
 
 export function param(name: string, type: string, extra: Partial<SpecParam> = {}): SpecParam {
@@ -50,6 +51,13 @@ export const weatherSpec = (): ComponentSpec =>
     implementation_hints: ["Use HttpHook from apache-airflow-providers-http."],
     requirements: ["Retry on 5xx."],
   });
+
+/** A spec of examples/specs (`http_operator` → examples/specs/http_operator.yaml), parsed. */
+export async function exampleSpec(name: string): Promise<ComponentSpec> {
+  const parsed = await parseSpecFile(new URL(`../../examples/specs/${name}.yaml`, import.meta.url).pathname);
+  if (!parsed.ok) throw new Error(`${name}: ${JSON.stringify(parsed.errors)}`);
+  return parsed.spec;
+}
 
 export const hasPython = spawnSync("python3", ["--version"]).status === 0;
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { buildPrompt, STATIC_SYSTEM_TEXT } from "../../src/generate/prompt/index.js";
 import type { LearnedContextItem } from "../../src/generate/types.js";
-import { makeSpec, param, weatherSpec } from "./helpers.js";
+import { API_FACTS_HEADING } from "../../src/knowledge/ground.js";
+import { exampleSpec, makeSpec, param, weatherSpec } from "./helpers.js";
 
 const item = (title: string, body: string, extra: Partial<LearnedContextItem> = {}): LearnedContextItem => ({
   kind: "pattern",
@@ -127,5 +128,45 @@ describe("buildPrompt", () => {
   it("uses maxTokens from the context, 8192 by default", () => {
     expect(buildPrompt(weatherSpec(), { learned: [] }).prompt.maxTokens).toBe(8192);
     expect(buildPrompt(weatherSpec(), { learned: [], maxTokens: 16000 }).prompt.maxTokens).toBe(16000);
+  });
+});
+
+describe("the Airflow API facts section", () => {
+  it("follows the spec with the base class and the hooks it names, as Airflow's source defines them", async () => {
+    const spec = await exampleSpec("http_operator");
+    const built = buildPrompt(spec, { learned: [], componentModule: "operators.http_api_operator" });
+    const { user } = built.prompt;
+    expect(built.apiFacts.map((f) => f.name)).toEqual(["BaseOperator", "HttpHook"]);
+    expect(built.apiFactsDropped).toEqual([]);
+    const at = user.indexOf(API_FACTS_HEADING);
+    expect(at).toBeGreaterThan(user.indexOf("## Implementation hints"));
+    expect(at).toBeLessThan(user.indexOf("Write the three files for `HttpApiOperator` now"));
+    expect(user).toMatch(
+      /# Airflow API facts \(from Airflow's source; use exactly these names and parameters\)\n\nImport paths and signatures as Airflow's source defines them, read from Airflow 3\.0 \(`main` @ [0-9a-f]{10}\)\./,
+    );
+    expect(user).toContain(
+      "## BaseOperator: base class of this operator\n```python\ntry:\n    from airflow.sdk import BaseOperator\nexcept ImportError:\n    from airflow.models.baseoperator import BaseOperator\n```\n",
+    );
+    expect(user).toContain("- `execute(self, context: Context)`\n");
+    expect(user).toContain(
+      '## HttpHook (hook): named in the requirements, implementation hints and description; implied by the dependency apache-airflow-providers-http and the category "http"\n`from airflow.providers.http.hooks.http import HttpHook`\n',
+    );
+    expect(user).toContain('- `conn_name_attr = "http_conn_id"`, `default_conn_name = "http_default"`, `conn_type = "http"`');
+  });
+
+  it("keeps to its own budget and says which facts it left out", async () => {
+    const spec = await exampleSpec("postgres_to_s3_operator");
+    const built = buildPrompt(spec, { learned: [], apiFactsBudget: 900 });
+    expect(built.apiFacts.map((f) => f.name)).toEqual(["BaseOperator", "PostgresHook", "S3Hook"]);
+    expect(built.apiFactsDropped.map((f) => f.name)).toEqual(["SQLExecuteQueryOperator"]);
+    const user = built.prompt.user;
+    const section = user.slice(user.indexOf(API_FACTS_HEADING)).split("\n\n# ")[0] ?? "";
+    expect(Math.ceil(section.length / 4)).toBeLessThanOrEqual(900);
+  });
+
+  it("is left out without a knowledge base", () => {
+    const built = buildPrompt(weatherSpec(), { learned: [], knowledgeBase: null });
+    expect(built.prompt.user).not.toContain(API_FACTS_HEADING);
+    expect(built.apiFacts).toEqual([]);
   });
 });

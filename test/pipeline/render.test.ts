@@ -52,6 +52,61 @@ describe("the PR body", () => {
   });
 });
 
+describe("the PR body's Airflow API facts", () => {
+  const source = { version: "3.0", ref: "main", commit: "7d29a786407295ceb82c9f84913b10e476af1d29" };
+  const apiFacts: PrSummary["apiFacts"] = [
+    {
+      name: "BaseOperator",
+      role: "base",
+      reasons: "base class of this operator",
+      imports: ["from airflow.sdk import BaseOperator", "from airflow.models.baseoperator import BaseOperator"],
+      params: ["task_id", "owner", "email", "email_on_retry", "email_on_failure", "retries", "retry_delay", "retry_exponential_backoff", "max_retry_delay", "start_date"],
+      methods: ["execute"],
+      source,
+    },
+    {
+      name: "HttpHook",
+      role: "hook",
+      reasons: 'named in the requirements; implied by the dependency apache-airflow-providers-http and the category "http"',
+      imports: ["from airflow.providers.http.hooks.http import HttpHook"],
+      params: ["method", "http_conn_id", "auth_type"],
+      connection: { param: "http_conn_id", default: "http_default", type: "http" },
+      methods: ["run", "run_and_check"],
+      source,
+    },
+  ];
+
+  it("lists each class with its import, connection argument, parameters, methods and knowledge-base version, folded", () => {
+    const body = renderPrBody({ ...summary, apiFacts });
+    expect(body).toContain(
+      [
+        "### Learned context used",
+        "- **library** requests: incompatible — requests failed in CI before",
+        "",
+        "### Airflow API facts given to the model",
+        "<details><summary>2 classes with import paths and signatures read from Airflow 3.0 (main @ 7d29a78640)</summary>",
+        "",
+        "- `BaseOperator` (base class of this operator): `from airflow.sdk import BaseOperator` or `from airflow.models.baseoperator import BaseOperator`; `__init__`: task_id, owner, email, email_on_retry, email_on_failure, retries, retry_delay, retry_exponential_backoff, … (2 more); methods: execute — Airflow 3.0",
+        '- `HttpHook` (hook, named in the requirements; implied by the dependency apache-airflow-providers-http and the category "http"): `from airflow.providers.http.hooks.http import HttpHook`; connection `http_conn_id` (default `http_default`, type `http`); `__init__`: method, http_conn_id, auth_type; methods: run, run_and_check — Airflow 3.0',
+        "",
+        "</details>",
+        "",
+        "### Generation",
+      ].join("\n"),
+    );
+  });
+
+  it("says a scaffold took its hooks from them, that there were none, or nothing when they were not computed", () => {
+    expect(renderPrBody({ ...summary, scaffold: true, apiFacts })).toContain(
+      "### Airflow API facts given to the model\nNo model was called; the scaffold took its hooks and connection arguments from these facts.\n<details>",
+    );
+    expect(renderPrBody({ ...summary, apiFacts: [] })).toContain(
+      "### Airflow API facts given to the model\nNone: no Airflow knowledge base was available, or no fact fitted the budget.\n",
+    );
+    expect(renderPrBody(summary)).not.toContain("Airflow API facts");
+  });
+});
+
 describe("issue comments", () => {
   it("walks the status through queued, generating, PR opened and failed", () => {
     expect(renderStatusComment({ state: "queued" })).toContain("generation is queued");
