@@ -1,14 +1,15 @@
-// Entry script of a validate worker thread. The worker module is TypeScript: when this thread cannot load it
-// (a thread started by a process that registered tsx through its API does not inherit the hooks on every
-// Node version), tsx is registered here first. The failed load stays cached under its URL, so the second
-// attempt asks for it under another one.
+// Entry script of a validate worker thread. The worker module is either compiled JavaScript (the CLI's compiled
+// copy) or a TypeScript source. A thread started by a process that registered tsx through its API does not
+// inherit the loader on every Node version, and Node's own type stripping (where on) does not map the `.js`
+// import suffixes to `.ts`: when the source does not load, tsx is registered here and it is asked for again,
+// under another URL because the failed load stays cached under the first.
 import { workerData } from "node:worker_threads";
 
 let worker;
 try {
   worker = await import(workerData.module);
 } catch (error) {
-  if (error?.code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
+  if (!/\.ts$/.test(workerData.module)) throw error;
   const { register } = await import("tsx/esm/api");
   register();
   worker = await import(`${workerData.module}?worker`);
