@@ -9,7 +9,7 @@
 // newest; a build records its inputs' sizes and modification times and is used only while they all match.
 // Anything that goes wrong makes the caller fall back to tsx.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -88,8 +88,9 @@ const sourceLocation = {
 };
 
 async function build(cache) {
-  const esbuild = await loadEsbuild();
   mkdirSync(cache, { recursive: true });
+  accessSync(cache, constants.W_OK);
+  const esbuild = await loadEsbuild();
   const name = `build-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const dir = join(cache, name);
   const started = Date.now();
