@@ -6,6 +6,7 @@ import { startApp, type AppHarness } from "../support/app-harness.js";
 import { issueLabeled } from "../support/events.js";
 import { webhookExample } from "../support/webhook-examples.js";
 import { BOT } from "../support/fake-github.js";
+import { newestKbVersion } from "../generate/helpers.js";
 import { BROKEN_ISSUE, HEALTH_CHECK_ISSUE, HEALTH_CHECK_ISSUE_EDITED } from "./specs.js";
 
 const R = "/repos/Codertocat/Hello-World";
@@ -65,8 +66,9 @@ describe("labeled issue with a valid spec", () => {
     expect(pull?.body).toContain("Closes #7");
     expect(pull?.body).toContain("`plugins/operators/health_check_operator.py` (component)");
     // The Airflow API facts the generation was grounded on, and the hook the scaffold took from them.
-    expect(pull?.body).toMatch(
-      /### Airflow API facts given to the model\nNo model was called; the scaffold took its hooks and connection arguments from these facts\.\n<details><summary>2 classes with import paths and signatures read from Airflow 3\.0 \(main @ [0-9a-f]{10}\)<\/summary>\n/,
+    const kb = newestKbVersion();
+    expect(pull?.body).toContain(
+      `### Airflow API facts given to the model\nNo model was called; the scaffold took its hooks and connection arguments from these facts.\n<details><summary>2 classes with import paths and signatures read from Airflow ${kb.id} (${kb.ref} @ ${kb.commit})</summary>\n`,
     );
     expect(pull?.body).toContain(
       '- `HttpHook` (hook, implied by the dependency apache-airflow-providers-http and the category "http"): `from airflow.providers.http.hooks.http import HttpHook`; connection `http_conn_id` (default `http_default`, type `http`); `__init__`: method, http_conn_id, auth_type, ',

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { generateCommand } from "../../src/cli/generate.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { SCAFFOLD_HEADER } from "../../src/generate/scaffold/index.js";
-import { hasPython, pyCompileErrors } from "./helpers.js";
+import { hasPython, newestKbVersion, pyCompileErrors } from "./helpers.js";
 
 const EXAMPLE = new URL("../../examples/specs/http_operator.yaml", import.meta.url).pathname;
 const API = "https://api.anthropic.com";
@@ -113,8 +113,13 @@ describe("opforge generate", () => {
     expect(lines.slice(1, 3)).toEqual(["provider: scaffold (scaffold: no model was called)", "model: scaffold"]);
     expect(io.out()).toContain("attempt 1: ok in 0.0 s; tokens 0 in, 0 out, 0 cache read, 0 cache write; $0.0000");
     // The Airflow API facts of the prompt, with the knowledge-base version they were read from.
-    expect(io.out()).toMatch(
-      /\nairflow api facts in the prompt \(Airflow 3\.0, main @ [0-9a-f]{10}\):\n {2}BaseOperator: from airflow\.sdk import BaseOperator \| from airflow\.models\.baseoperator import BaseOperator; methods execute\n {2}HttpHook: from airflow\.providers\.http\.hooks\.http import HttpHook; connection http_conn_id="http_default"; methods /,
+    const kb = newestKbVersion();
+    expect(io.out()).toContain(
+      [
+        `airflow api facts in the prompt (Airflow ${kb.id}, ${kb.ref} @ ${kb.commit}):`,
+        "  BaseOperator: from airflow.sdk import BaseOperator | from airflow.models.baseoperator import BaseOperator; methods execute",
+        '  HttpHook: from airflow.providers.http.hooks.http import HttpHook; connection http_conn_id="http_default"; methods ',
+      ].join("\n"),
     );
     expect(io.out()).toContain(
       [

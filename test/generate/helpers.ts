@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { defaultKnowledgeBase } from "../../src/knowledge/kb.js";
 import { parseSpecFile } from "../../src/spec/index.js";
 import type { ComponentSpec, SpecParam } from "../../src/spec/types.js";
 
@@ -57,6 +58,13 @@ export async function exampleSpec(name: string): Promise<ComponentSpec> {
   const parsed = await parseSpecFile(new URL(`../../examples/specs/${name}.yaml`, import.meta.url).pathname);
   if (!parsed.ok) throw new Error(`${name}: ${JSON.stringify(parsed.errors)}`);
   return parsed.spec;
+}
+
+/** The newest version of the shipped knowledge base (the one the API facts of a `both` spec are read from). */
+export function newestKbVersion(): { id: string; ref: string; commit: string } {
+  const version = defaultKnowledgeBase()?.versions.at(-1);
+  if (version === undefined) throw new Error("the knowledge base data (src/knowledge/data) is missing: run npm run kb:build");
+  return { id: version.id, ref: version.ref, commit: version.commit.slice(0, 10) };
 }
 
 export const hasPython = spawnSync("python3", ["--version"]).status === 0;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildPrompt, STATIC_SYSTEM_TEXT } from "../../src/generate/prompt/index.js";
 import type { LearnedContextItem } from "../../src/generate/types.js";
 import { API_FACTS_HEADING } from "../../src/knowledge/ground.js";
-import { exampleSpec, makeSpec, param, weatherSpec } from "./helpers.js";
+import { exampleSpec, makeSpec, newestKbVersion, param, weatherSpec } from "./helpers.js";
 
 const item = (title: string, body: string, extra: Partial<LearnedContextItem> = {}): LearnedContextItem => ({
   kind: "pattern",
@@ -141,8 +141,9 @@ describe("the Airflow API facts section", () => {
     const at = user.indexOf(API_FACTS_HEADING);
     expect(at).toBeGreaterThan(user.indexOf("## Implementation hints"));
     expect(at).toBeLessThan(user.indexOf("Write the three files for `HttpApiOperator` now"));
-    expect(user).toMatch(
-      /# Airflow API facts \(from Airflow's source; use exactly these names and parameters\)\n\nImport paths and signatures as Airflow's source defines them, read from Airflow 3\.0 \(`main` @ [0-9a-f]{10}\)\./,
+    const kb = newestKbVersion();
+    expect(user).toContain(
+      `# Airflow API facts (from Airflow's source; use exactly these names and parameters)\n\nImport paths and signatures as Airflow's source defines them, read from Airflow ${kb.id} (\`${kb.ref}\` @ ${kb.commit}). Use these classes where the spec needs them, with exactly these import paths, argument names and methods; do not call members of them that are not listed here unless you are sure they exist.\n\n`,
     );
     expect(user).toContain(
       "## BaseOperator: base class of this operator\n```python\ntry:\n    from airflow.sdk import BaseOperator\nexcept ImportError:\n    from airflow.models.baseoperator import BaseOperator\n```\n",
