@@ -17,7 +17,8 @@
  * A parameter is one string: the parameter as written, whitespace collapsed, default text cut at 60 characters:
  * `name`, `name: str`, `name: str = "x"`, `*args`, `**kwargs: Any`, `*` (keyword-only marker), `/`.
  * Methods keep `self`/`cls` as their first parameter; a leading `@staticmethod`, `@classmethod` or `@property`
- * entry marks decorated methods.
+ * entry marks decorated methods, and `@wrapped` any other decorator (one that may fill or add arguments, such as
+ * Google's `fallback_to_default_project_id`).
  */
 import { z } from "zod";
 
@@ -45,6 +46,11 @@ export const kbClassSchema = z.object({
   attrs: z.record(z.string(), z.string()),
   /** The class defines `__getattr__`/`__getattribute__`: its members cannot be decided. */
   open: z.boolean().optional(),
+  /**
+   * Class decorators (last dotted segment) other than ones that leave `__init__` alone: `dataclass`, `define`
+   * and the like write an `__init__` the source does not show.
+   */
+  decorators: z.array(z.string()).optional(),
 });
 export type KbClass = z.infer<typeof kbClassSchema>;
 

@@ -23,6 +23,7 @@ export interface RawClass {
   methods: Record<string, string[]>;
   attrs: Record<string, string>;
   open?: boolean;
+  decorators?: string[];
 }
 
 export interface RawBinding {
@@ -667,7 +668,7 @@ function bindDefinition(def: PyNode, decorators: PyNode[], env: Env, ctx: Module
     const decoratorNames = decorators.map((d) => decoratorName(d, src).name.split(".").pop());
     // An `@overload` stub is replaced by the implementation that follows it.
     if (decoratorNames.includes("overload") && env.get(name)?.k === "function") return;
-    const binding: RawBinding = { k: "function", sig: signature(def, src, []) };
+    const binding: RawBinding = { k: "function", sig: signature(def, src, markers(decorators, src).filter((m) => m === "@wrapped")) };
     // Helpers such as `getattr_with_deprecation` warn on behalf of their callers.
     const helper = /deprecat|warn/i.test(name);
     const deprecated = deprecatedDecorator(decorators, src) ?? (helper ? undefined : warnsDeprecation(def, src));
@@ -675,7 +676,10 @@ function bindDefinition(def: PyNode, decorators: PyNode[], env: Env, ctx: Module
     bind(env, name, binding);
     return;
   }
-  const binding: RawBinding = { k: "class", cls: classInfo(def, src) };
+  const cls = classInfo(def, src);
+  const classDecorators = decorators.map((d) => decoratorName(d, src).name.split(".").pop() ?? "").filter((n) => n && !PLAIN_CLASS_DECORATORS.has(n));
+  if (classDecorators.length > 0) cls.decorators = classDecorators;
+  const binding: RawBinding = { k: "class", cls };
   let deprecated = deprecatedDecorator(decorators, src);
   if (deprecated === undefined) {
     const init = classBodyDefs(field(def, "body"), src).find((f) => f.name === "__init__");
@@ -685,14 +689,22 @@ function bindDefinition(def: PyNode, decorators: PyNode[], env: Env, ctx: Module
   bind(env, name, binding);
 }
 
+/** Class decorators that leave the class's `__init__` as written. */
+const PLAIN_CLASS_DECORATORS = new Set(["deprecated", "total_ordering", "final", "runtime_checkable", "unique", "add_deprecated_classes", "public"]);
+
+/** Method decorators that keep the signature as written. */
+const PLAIN_METHOD_DECORATORS = new Set(["abstractmethod", "overload", "override", "deprecated", "final", "cache", "lru_cache", "wraps", "provide_session", "apply_defaults"]);
+
 /** Markers the format puts before a method's parameters. */
 function markers(decorators: PyNode[], src: string): string[] {
   const out: string[] = [];
   for (const d of decorators) {
-    const last = decoratorName(d, src).name.split(".").pop();
+    const name = decoratorName(d, src).name;
+    const last = name.split(".").pop() ?? "";
     if (last === "staticmethod") out.push("@staticmethod");
     else if (last === "classmethod") out.push("@classmethod");
     else if (last === "property" || last === "cached_property" || last === "abstractproperty") out.push("@property");
+    else if (!PLAIN_METHOD_DECORATORS.has(last) && !/\.(setter|getter|deleter)$/.test(name)) out.push("@wrapped");
   }
   return [...new Set(out)];
 }
@@ -790,7 +802,7 @@ function classInfo(def: PyNode, src: string): RawClass {
     if (decoratorNames.some((n) => /\.(setter|deleter|getter)$/.test(n))) continue;
     const isOverload = decoratorNames.some((n) => n.split(".").pop() === "overload");
     if (d.name === "__init__") {
-      if (!init || overloads.has(d.name) || !isOverload) init = init && isOverload ? init : signature(d.def, src, []);
+      if (!init || overloads.has(d.name) || !isOverload) init = init && isOverload ? init : signature(d.def, src, markers(d.decorators, src).filter((m) => m === "@wrapped"));
       if (isOverload) overloads.add(d.name);
       else overloads.delete(d.name);
       continue;

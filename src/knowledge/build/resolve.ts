@@ -240,6 +240,7 @@ export class VersionResolver {
     const bases = raw.bases.map((b) => this.resolveBase(module, b));
     const out: KbClass = raw.init ? { bases, init: raw.init, methods: raw.methods, attrs: raw.attrs } : { bases, methods: raw.methods, attrs: raw.attrs };
     if (raw.open) out.open = true;
+    if (raw.decorators) out.decorators = raw.decorators;
     return out;
   }
 
