@@ -47,6 +47,8 @@ export interface ParsedSignature {
   hasKwargs: boolean;
   hasArgs: boolean;
   decorator?: "staticmethod" | "classmethod" | "property";
+  /** Another decorator wraps the function: it may fill arguments (so none counts as required) or take more. */
+  wrapped: boolean;
   /** The signature as written, parameters joined. */
   text: string;
 }
@@ -84,6 +86,31 @@ export class KnowledgeBase {
   /** Mask of every version of the KB. */
   get allMask(): number {
     return (1 << this.versions.length) - 1;
+  }
+
+  /** Versions that are development snapshots of Airflow (`3.0.0.dev0`), not releases. */
+  get developmentMask(): number {
+    let mask = 0;
+    this.versions.forEach((v, i) => {
+      if (/dev|a\d|b\d|rc\d/.test(v.release)) mask |= 1 << i;
+    });
+    return mask;
+  }
+
+  /** Modules of Airflow itself (core and Task SDK) and, for a provider module, of the same provider. */
+  *neighbourModuleNames(module: string): IterableIterator<string> {
+    const own = this.shardOf.get(module) ?? (this.isProviderModule(module) ? this.providerShard(module) : undefined);
+    for (const [m, shard] of this.shardOf) if (shard === "core" || shard === "sdk" || shard === own) yield m;
+  }
+
+  /** The shard of the provider a module path belongs to, judged by its longest listed package. */
+  private providerShard(module: string): string | undefined {
+    const parts = module.split(".");
+    for (let i = parts.length - 1; i > 2; i--) {
+      const shard = this.shardOf.get(parts.slice(0, i).join("."));
+      if (shard) return shard;
+    }
+    return undefined;
   }
 
   /** Mask of the versions of one Airflow major. */
@@ -239,8 +266,10 @@ export class KnowledgeBase {
     let result: Lookup<{ sig: ParsedSignature; owner: string }> = UNKNOWN;
     const mro = this.mro(qualified, bit);
     if (mro.status === "found") {
-      const owner = mro.value.find((c) => c.cls.init);
-      if (owner?.cls.init) result = FOUND({ sig: parseSignature(owner.cls.init), owner: owner.qualified });
+      // A decorated class (`@dataclass`) before the first written `__init__` has one the source does not show.
+      const at = mro.value.findIndex((c) => c.cls.init || c.cls.decorators);
+      const owner = mro.value[at];
+      if (owner?.cls.init && !owner.cls.decorators) result = FOUND({ sig: parseSignature(owner.cls.init), owner: owner.qualified });
     }
     this.initCache.set(key, result);
     return result;
@@ -336,7 +365,8 @@ function hasTopLevelDefault(text: string): boolean {
   return false;
 }
 
-const DECORATORS: Record<string, ParsedSignature["decorator"]> = {
+const DECORATORS: Record<string, ParsedSignature["decorator"] | "wrapped"> = {
+  "@wrapped": "wrapped",
   "@staticmethod": "staticmethod",
   "@classmethod": "classmethod",
   "@property": "property",
@@ -346,10 +376,15 @@ const DECORATORS: Record<string, ParsedSignature["decorator"]> = {
 export function parseSignature(sig: KbSignature): ParsedSignature {
   const params: KbParam[] = [];
   let decorator: ParsedSignature["decorator"];
+  let wrapped = false;
   let keywordOnly = false;
   const shown: string[] = [];
   for (const raw of sig) {
     const dec = DECORATORS[raw];
+    if (dec === "wrapped") {
+      wrapped = true;
+      continue;
+    }
     if (dec) {
       decorator = dec;
       continue;
@@ -378,6 +413,7 @@ export function parseSignature(sig: KbSignature): ParsedSignature {
     hasKwargs: params.some((p) => p.kind === "kwargs"),
     hasArgs: params.some((p) => p.kind === "args"),
     decorator,
+    wrapped,
     text: shown.join(", "),
   };
 }

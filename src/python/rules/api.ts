@@ -20,10 +20,16 @@ import { builtinRule } from "../rewrite.js";
 import type { Hit, Rule } from "./rule.js";
 import { hitAt } from "./rule.js";
 
-/** A set of KB versions judged together: all versions for providers, one Airflow major for core modules. */
+/**
+ * A set of KB versions judged together: all versions for providers, one Airflow major for core modules.
+ * `decides` is the part of `mask` whose absences count: a development snapshot of Airflow itself (3.0.0.dev0)
+ * lacks names its releases added later, so for core modules its absences decide nothing; providers keep every
+ * version, since a provider release is what the snapshot holds.
+ */
 interface VersionGroup {
   label: string;
   mask: number;
+  decides: number;
 }
 
 export function knowledgeOf(a: Analysis): KnowledgeBase | null {
@@ -32,10 +38,11 @@ export function knowledgeOf(a: Analysis): KnowledgeBase | null {
 }
 
 function groupsFor(kb: KnowledgeBase, module: string, target: AirflowTarget): VersionGroup[] {
-  if (kb.isProviderModule(module)) return [{ label: "", mask: kb.allMask }];
+  if (kb.isProviderModule(module)) return [{ label: "", mask: kb.allMask, decides: kb.allMask }];
   const groups: VersionGroup[] = [];
-  if (target !== "3") groups.push({ label: "Airflow 2", mask: kb.majorMask("2") });
-  if (target !== "2") groups.push({ label: "Airflow 3", mask: kb.majorMask("3") });
+  const released = kb.allMask & ~kb.developmentMask;
+  if (target !== "3") groups.push({ label: "Airflow 2", mask: kb.majorMask("2"), decides: kb.majorMask("2") & released });
+  if (target !== "2") groups.push({ label: "Airflow 3", mask: kb.majorMask("3"), decides: kb.majorMask("3") & released });
   return groups.filter((g) => g.mask !== 0);
 }
 
@@ -98,6 +105,21 @@ function movedHome(kb: KnowledgeBase, module: string, mask: number): string | un
   return homes[0];
 }
 
+/**
+ * "; it is defined in `airflow.exceptions`" when one or two other modules of Airflow's core, or of the same
+ * provider, define the name.
+ */
+function definedElsewhere(kb: KnowledgeBase, name: string, module: string): string {
+  const homes: string[] = [];
+  for (const m of kb.neighbourModuleNames(module)) {
+    if (m === module) continue;
+    const variants = kb.module(m)?.names[name];
+    if (variants?.some((v) => !v.from && (v.k === "class" || v.k === "function"))) homes.push(m);
+    if (homes.length > 2) return "";
+  }
+  return homes.length > 0 ? `; it is defined in ${homes.map((h) => `\`${h}\``).join(" and ")}` : "";
+}
+
 function replacementOf(kb: KnowledgeBase, module: string, mask: number): string | undefined {
   return kb.module(module)?.movedTo?.find((m) => m.v & mask)?.to;
 }
@@ -145,12 +167,15 @@ function checkImports(a: Analysis): { hits: Hit[]; renames: ImportRename[] } {
       }
       if (!kb.covers(module)) continue;
       const entry = kb.module(module);
+      const groups = groupsFor(kb, module, a.options.airflowVersion);
       if (!entry) {
-        hits.push(hitAt(a, node, `module \`${module}\` does not exist in Airflow ${kb.describeMask(kb.allMask)} or its providers (ModuleNotFoundError)${closestModule(kb, module)}`));
+        const deciding = groups.filter((g) => g.decides !== 0);
+        if (deciding.length === 0) continue;
+        const where = deciding.length === groups.length && groups.length === 1 && !groups[0]?.label ? ` in Airflow ${kb.describeMask(kb.allMask)} or its providers` : deciding.map(on).join(" or");
+        hits.push(hitAt(a, node, `module \`${module}\` does not exist${where} (ModuleNotFoundError)${closestModule(kb, module)}`));
         continue;
       }
-      const groups = groupsFor(kb, module, a.options.airflowVersion);
-      const absent = groups.filter((g) => !(entry.v & g.mask));
+      const absent = groups.filter((g) => !(entry.v & g.mask) && g.decides !== 0);
       if (absent.length > 0) {
         const present = kb.describeMask(entry.v);
         for (const g of absent) {
@@ -171,24 +196,26 @@ function checkImports(a: Analysis): { hits: Hit[]; renames: ImportRename[] } {
       for (const n of imp.names) {
         if (n.name.startsWith("_")) continue;
         const missingIn: VersionGroup[] = [];
-        let undecided = false;
+        const presentIn: VersionGroup[] = [];
         for (const g of groups) {
-          const inGroup = g.mask & entry.v;
-          if (nameExists(kb, module, n.name, inGroup)) continue;
-          if (decidable(kb, module, inGroup) !== inGroup) {
-            undecided = true;
+          if (nameExists(kb, module, n.name, g.mask & entry.v)) {
+            presentIn.push(g);
             continue;
           }
-          missingIn.push(g);
+          // Absent from every version of the group that decides, and every such version can be decided.
+          const deciding = g.decides & entry.v;
+          if (deciding !== 0 && (g.mask & entry.v & ~g.decides) === 0 && decidable(kb, module, deciding) === deciding) missingIn.push(g);
+          else if (deciding !== 0 && decidable(kb, module, deciding) === deciding && !kb.isProviderModule(module)) missingIn.push(g);
         }
-        if (undecided || missingIn.length === 0) continue;
-        const anywhere = nameExists(kb, module, n.name, kb.allMask);
+        if (missingIn.length === 0) continue;
         const scopeMask = missingIn.reduce((m, g) => m | g.mask, 0) & entry.v;
         const suggestion = closestNames(n.name, publicNames(kb, module, scopeMask));
-        const where = missingIn.length === groups.length && !anywhere ? "" : missingIn.map(on).join(" or");
-        const elsewhere = anywhere ? ` (it exists in ${kb.describeMask(kb.bits(kb.allMask).filter((b) => nameExists(kb, module, n.name, b)).reduce((m, b) => m | b, 0))})` : "";
-        const fixable = suggestion.certain && !anywhere && !n.alias;
-        hits.push(hitAt(a, n.node, `\`${module}\` has no \`${n.name}\`${where} (ImportError)${elsewhere}${didYouMean(suggestion)}`, { fixable }));
+        const where = presentIn.length === 0 ? "" : missingIn.map(on).join(" or");
+        const existsIn = kb.bits(kb.allMask).filter((b) => nameExists(kb, module, n.name, b)).reduce((m, b) => m | b, 0);
+        const elsewhere = existsIn !== 0 ? `; it exists in ${kb.describeMask(existsIn)}` : "";
+        const home = suggestion.certain || existsIn !== 0 ? "" : definedElsewhere(kb, n.name, module);
+        const fixable = suggestion.certain && existsIn === 0 && !n.alias;
+        hits.push(hitAt(a, n.node, `\`${module}\` has no \`${n.name}\`${where} (ImportError${elsewhere})${home || didYouMean(suggestion)}`, { fixable }));
         if (fixable && suggestion.names[0]) renames.push({ node: n.node, from: n.name, to: suggestion.names[0] });
       }
     }
@@ -311,7 +338,7 @@ function checkCall(a: Analysis, kb: KnowledgeBase, call: CallFact, shown: string
   for (const g of groups) {
     const sigs: { sig: ParsedSignature; owner: string; bound: boolean }[] = [];
     let decided = true;
-    for (const bit of kb.bits(g.mask)) {
+    for (const bit of kb.bits(g.decides)) {
       const c = target(bit);
       if (c.status === "missing") continue;
       if (c.status === "unknown") {
@@ -352,7 +379,7 @@ function checkCall(a: Analysis, kb: KnowledgeBase, call: CallFact, shown: string
       }
     }
     // Missing required parameters: required in every version and given neither by position nor by name.
-    if (!hasSplat) {
+    if (!hasSplat && !sigs.some((s) => s.sig.wrapped)) {
       const given = new Set(call.keywords.map((k) => k.name));
       const missingEverywhere = sigs
         .map((s) => {
@@ -514,13 +541,32 @@ function assignedAttributes(a: Analysis): Set<string> {
   return out;
 }
 
+const VERSION_TEST = /AIRFLOW_V_\d|AIRFLOW_VERSION|airflow_version|__version__|\bVersion\(/;
+
+/** Code under `if AIRFLOW_V_3_0_PLUS:` (or its else) runs on some versions only: not judged against all of them. */
+function underVersionSwitch(a: Analysis, node: PyNode): boolean {
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === "if_statement" || p.type === "conditional_expression" || p.type === "elif_clause") {
+      const cond = p.type === "conditional_expression" ? namedChildren(p)[1] : field(p, "condition");
+      if (cond && VERSION_TEST.test(a.text(cond))) return true;
+      if (p.type === "if_statement") {
+        for (const c of p.children) {
+          const elifCond = c.type === "elif_clause" ? field(c, "condition") : undefined;
+          if (elifCond && VERSION_TEST.test(a.text(elifCond))) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
 function apiCalls(a: Analysis): Hit[] {
   const kb = knowledgeOf(a);
   if (!kb) return [];
   const hits: Hit[] = [];
   for (const call of a.facts?.calls ?? []) {
     const fn = field(call.node, "function");
-    if (!fn) continue;
+    if (!fn || underVersionSwitch(a, call.node)) continue;
     if (fn.type === "attribute") {
       // A method of an instance of a known class.
       const inst = instanceOf(a, field(fn, "object"));
@@ -563,13 +609,13 @@ function apiAttributes(a: Analysis): Hit[] {
     const parent = node.parent;
     if (parent && (parent.type === "assignment" || parent.type === "augmented_assignment") && field(parent, "left") === node) continue;
     const inst = instanceOf(a, field(node, "object"));
-    if (!inst) continue;
+    if (!inst || underVersionSwitch(a, node)) continue;
     const groups = groupsFor(kb, inst.path, a.options.airflowVersion);
     for (const g of groups) {
       let decided = true;
       let known = false;
       const members = new Set<string>();
-      for (const bit of kb.bits(g.mask)) {
+      for (const bit of kb.bits(g.decides)) {
         const c = classAtBits(kb, inst.path)(bit);
         if (c.status === "missing") continue;
         if (c.status === "unknown") {
