@@ -411,15 +411,27 @@ function versionOf(kb: KnowledgeBase, bit: number): KbVersion {
   return kb.versions[bitIndex(bit)] as KbVersion;
 }
 
-function initFact(kb: KnowledgeBase, qualified: string, bit: number): ApiInitFact | undefined {
+/**
+ * The `__init__` a call runs. Where the KB will not vouch for it (a decorated class, which the validator must
+ * treat as unknown), the first one written in the MRO is what the source shows, and that is the fact given.
+ */
+function writtenInit(kb: KnowledgeBase, qualified: string, bit: number): { sig: ParsedSignature; owner: string } | undefined {
   const init = kb.initOf(qualified, bit);
-  if (init.status !== "found") return undefined;
+  if (init.status === "found") return init.value;
+  const mro = kb.mro(qualified, bit);
+  const owner = mro.status === "found" ? mro.value.find((c) => c.cls.init) : undefined;
+  return owner?.cls.init ? { sig: parseSignature(owner.cls.init), owner: owner.qualified } : undefined;
+}
+
+function initFact(kb: KnowledgeBase, qualified: string, bit: number): ApiInitFact | undefined {
+  const init = writtenInit(kb, qualified, bit);
+  if (!init) return undefined;
   const names = (sig: ParsedSignature) => sig.params.filter((p) => p.kind !== "args" && p.kind !== "kwargs" && p.name !== "self").map((p) => p.name);
-  const fact: ApiInitFact = { text: `__init__(${init.value.sig.text})`, owner: init.value.owner, params: names(init.value.sig), kwargs: init.value.sig.hasKwargs };
-  if (init.value.sig.hasKwargs) {
+  const fact: ApiInitFact = { text: `__init__(${init.sig.text})`, owner: init.owner, params: names(init.sig), kwargs: init.sig.hasKwargs };
+  if (init.sig.hasKwargs) {
     const mro = kb.mro(qualified, bit);
     if (mro.status === "found") {
-      const at = mro.value.findIndex((c) => c.qualified === init.value.owner);
+      const at = mro.value.findIndex((c) => c.qualified === init.owner);
       const next = mro.value.slice(at + 1).find((c) => c.cls.init);
       if (next?.cls.init) {
         fact.kwargsTo = { owner: next.qualified, params: names(parseSignature(next.cls.init)) };

@@ -34,6 +34,9 @@ describe("the API facts of a spec", () => {
   it("give an http spec HttpHook with its connection argument and method, named in the spec and implied by its dependency", async () => {
     const facts = apiFactsFor(await exampleSpec("http_operator"), kb, "both");
     expect(facts[0]).toMatchObject({ name: "BaseOperator", role: "base", reasons: ["base class of this operator"] });
+    // The task arguments, as the (decorated) class writes its __init__.
+    expect(facts[0]?.init?.params.slice(0, 2)).toEqual(["task_id", "owner"]);
+    expect(renderApiFact(facts[0] as ApiFact)).toContain("- `__init__` keyword arguments (pass them on through `**kwargs`): task_id, owner, ");
     const http = fact(facts, "HttpHook");
     expect(http.role).toBe("hook");
     expect(http.importStatements).toEqual(["from airflow.providers.http.hooks.http import HttpHook"]);
