@@ -5,7 +5,7 @@ import { provideContextFixer, yamlSafeLoadFixer } from "./fixers/calls.js";
 import { applyDefaultsFixer, baseImportFixer, deprecatedImportFixer, missingImportFixer, sdkImportFixer } from "./fixers/imports.js";
 import { contextParamFixer, initKwargsFixer, superInitFixer, templateFieldsFixer } from "./fixers/init.js";
 import { paramOrderFixer } from "./fixers/params.js";
-import { apiImportFixer } from "./rules/api.js";
+import { apiImportFixer, apiMovedModuleFixer } from "./rules/api.js";
 import type { AppliedFix, RewriteRule, TextEdit } from "./rewrite.js";
 import { applyEdits, overlaps } from "./rewrite.js";
 import type { ValidateOptions, ValidationReport } from "./types.js";
@@ -24,6 +24,7 @@ export const BUILTIN_FIXERS: readonly RewriteRule[] = [
   sdkImportFixer,
   missingImportFixer,
   apiImportFixer,
+  apiMovedModuleFixer,
   provideContextFixer,
   yamlSafeLoadFixer,
 ];

@@ -67,6 +67,21 @@ describe("mechanical corrections", () => {
     expect(repaired.report.findings.filter((f) => API_RULES.has(f.rule))).toEqual([]);
   });
 
+  it("--fix moves an import to the module's home on Airflow 3, and only warns when Airflow 2 is a target too", async () => {
+    const source = "from airflow.sensors.external_task import ExternalTaskSensor\n";
+    const on3 = await repairPython(source, { airflowVersion: "3", kind: "test" });
+    expect(on3.source).toBe("from airflow.providers.standard.sensors.external_task import ExternalTaskSensor\n");
+    const both = await validatePython(source, { airflowVersion: "both", kind: "test" });
+    expect(both.findings.map((f) => [f.rule, f.severity, f.fixable, f.message])).toEqual([
+      [
+        "api-moved-module",
+        "warning",
+        false,
+        "`airflow.sensors.external_task` is a deprecated alias on Airflow 3 (the module moved to `airflow.providers.standard.sensors.external_task`); for both versions use `try: from airflow.providers.standard.sensors.external_task import …` / `except ImportError: from airflow.sensors.external_task import …`",
+      ],
+    ]);
+  });
+
   it("leaves a name alone when the closest real name is only a guess", async () => {
     const source = "from airflow.exceptions import AirflowTimeoutError\n";
     const repaired = await repairPython(source, { airflowVersion: "both", kind: "test" });

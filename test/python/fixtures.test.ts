@@ -76,7 +76,7 @@ describe("rule list", () => {
       expect(r.description.length).toBeGreaterThan(10);
     }
     expect(rules.filter((r) => r.fixable).map((r) => r.id).sort()).toEqual(
-      ["airflow2-base-import", "api-unknown-import", "apply-defaults", "deprecated-import", "execute-signature", "init-kwargs", "param-order", "provide-context", "sdk-import-on-airflow2", "super-init", "template-fields-string", "undefined-name", "yaml-unsafe-load"].sort(),
+      ["airflow2-base-import", "api-moved-module", "api-unknown-import", "apply-defaults", "deprecated-import", "execute-signature", "init-kwargs", "param-order", "provide-context", "sdk-import-on-airflow2", "super-init", "template-fields-string", "undefined-name", "yaml-unsafe-load"].sort(),
     );
   });
 });

@@ -640,6 +640,60 @@ function apiAttributes(a: Analysis): Hit[] {
   return hits;
 }
 
+interface ModuleMove {
+  imp: ImportFact;
+  to: string;
+  hit: Hit;
+  /** The new module defines every imported name: rewriting the path is certain (only when Airflow 3 alone is targeted). */
+  certain: boolean;
+}
+
+const MOVES: MemoKey<ModuleMove[]> = { description: "imports from modules Airflow moved" };
+
+/** `from airflow.sensors.external_task import …` where Airflow 3 keeps the module only as an alias of its new home. */
+function modulesMoved(a: Analysis): ModuleMove[] {
+  return a.memo(MOVES, () => {
+    const kb = knowledgeOf(a);
+    const out: ModuleMove[] = [];
+    if (!kb || a.options.airflowVersion === "2") return out;
+    const v3 = kb.majorMask("3");
+    for (const imp of a.facts?.imports ?? []) {
+      if (imp.kind !== "from" || imp.star || !judgeable(imp) || movedModule(imp.module)) continue;
+      const to = kb.module(imp.module)?.movedTo?.find((m) => m.v & v3)?.to;
+      if (!to || !/^[\w.]+$/.test(to) || !kb.module(to)) continue;
+      const certain = a.options.airflowVersion === "3" && imp.names.every((n) => kb.nameVariants(to, n.name, v3).length > 0);
+      const advice =
+        a.options.airflowVersion === "3"
+          ? `import from \`${to}\``
+          : `for both versions use \`try: from ${to} import …\` / \`except ImportError: from ${imp.module} import …\``;
+      out.push({
+        imp,
+        to,
+        certain,
+        hit: hitAt(a, imp.node, `\`${imp.module}\` is a deprecated alias on Airflow 3 (the module moved to \`${to}\`); ${advice}`, { fixable: certain }),
+      });
+    }
+    return out;
+  });
+}
+
+export const apiMovedModuleFixer = builtinRule("fix/api-moved-module", "api-moved-module", "Import from the module's new home on Airflow 3", (a) => {
+  const out: RewriteMatch[] = [];
+  for (const m of modulesMoved(a)) {
+    if (!m.certain) continue;
+    const moduleNode = field(m.imp.node, "module_name");
+    if (!moduleNode) continue;
+    out.push({
+      rule: "fix/api-moved-module",
+      start: m.imp.node.start,
+      end: m.imp.node.end,
+      description: `import from ${m.to} instead of ${m.imp.module}`,
+      edits: [{ start: moduleNode.start, end: moduleNode.end, text: m.to }],
+    });
+  }
+  return out;
+});
+
 export const apiRules: Rule[] = [
   {
     id: "api-unknown-import",
@@ -649,6 +703,15 @@ export const apiRules: Rule[] = [
     fixable: true,
     needsCleanTree: true,
     check: apiImport,
+  },
+  {
+    id: "api-moved-module",
+    category: "import",
+    severity: "warning",
+    description: "An import from an Airflow module that Airflow 3 keeps only as a deprecated alias of its new home (from the knowledge base).",
+    fixable: true,
+    needsCleanTree: true,
+    check: (a) => modulesMoved(a).map((m) => m.hit),
   },
   {
     id: "api-call-arguments",
