@@ -4,6 +4,6 @@ export type { Analysis } from "./analysis.js";
 export { analyze } from "./analysis.js";
 export type { AppliedFix, RewriteMatch, RewriteRule, TextEdit } from "./rewrite.js";
 export { applyEdits } from "./rewrite.js";
-export type { RepairResult } from "./repair.js";
+export type { RepairResult, RepairSettings } from "./repair.js";
 export { BUILTIN_FIXERS, repairPython } from "./repair.js";
 export { listRules, validatePython } from "./validate.js";

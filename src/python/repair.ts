@@ -51,8 +51,13 @@ function errorCount(a: Analysis): number {
   return findingsOf(a).filter((f) => f.severity === "error").length;
 }
 
-export async function repairPython(source: string, options: ValidateOptions = {}, extraRules: RewriteRule[] = []): Promise<RepairResult> {
-  const rules = [...BUILTIN_FIXERS, ...extraRules];
+export interface RepairSettings {
+  /** Run the built-in fixers before the given rules (default true); false applies only the given rules. */
+  builtins?: boolean;
+}
+
+export async function repairPython(source: string, options: ValidateOptions = {}, extraRules: RewriteRule[] = [], settings: RepairSettings = {}): Promise<RepairResult> {
+  const rules = settings.builtins === false ? [...extraRules] : [...BUILTIN_FIXERS, ...extraRules];
   const applied: AppliedFix[] = [];
   const rejected = new Set<string>();
   // Fixers write "\n"; a CRLF file is repaired in LF form and handed back in its own line endings.
