@@ -107,5 +107,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main(process.argv.slice(2));
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (err) {
+    // A missing repository or ref is the user's to fix: one line, no stack trace.
+    console.error(`kb:build: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
 }
