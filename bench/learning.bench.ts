@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { analyzeMerge, learnedRulesReady, toRewriteRule } from "../src/learn/fixes/index.js";
+import { learnTreeRules, toTreeRewriteRule } from "../src/learn/fixes/tree/index.js";
 import { parsePython } from "../src/python/parser.js";
 import { repairPython } from "../src/python/repair.js";
 import type { RewriteRule } from "../src/python/rewrite.js";
@@ -70,6 +71,12 @@ export const lineRules: Teacher = async (before, after) => {
     signatureIds: [],
   });
   return lessons.candidates.map((c, i) => toRewriteRule({ id: i + 1, before: c.before, after: c.after, context: c.context, description: c.description }));
+};
+
+/** Tree rules: each changed subtree as a pattern with holes and edits. */
+export const treeRules: Teacher = async (before, after) => {
+  const lesson = await learnTreeRules(before, after);
+  return lesson.rules.map((r, i) => toTreeRewriteRule({ id: i + 1, spec: r.spec, description: r.description }));
 };
 
 export interface Figures {
@@ -156,4 +163,5 @@ function report(label: string, f: Figures): void {
 export async function run(): Promise<void> {
   const corpus = loadCorpus();
   report("line rules", await measure(lineRules, corpus));
+  report("tree rules", await measure(treeRules, corpus));
 }
