@@ -4,6 +4,9 @@
  */
 import type { Database } from "better-sqlite3";
 import type { RewriteRule } from "../../python/rewrite.js";
+import type { TreeRuleSpec } from "./tree/pattern.js";
+import { specificity } from "./tree/pattern.js";
+import { toTreeRewriteRule } from "./tree/rule.js";
 import { ruleConfidence } from "./confidence.js";
 import { describeChange } from "./describe.js";
 import type { LearnedRuleCandidate, RuleSource } from "./learn.js";
@@ -31,8 +34,15 @@ export interface StoredRule {
   createdAt: number;
   updatedAt: number;
   /** Every merge the rule was drawn from, oldest first. */
-  sources: RuleSource[];
+  sources: (RuleSource & { author?: string; committedAt?: string })[];
   signatureIds: number[];
+  /** 'lines': a line pattern; 'tree': a tree rule (`tree` holds it, before/after are its readable form). */
+  engine: "lines" | "tree";
+  tree: TreeRuleSpec | null;
+  /** Places of the teaching fixes the rule changed. */
+  sites: number;
+  /** Times humans undid one of its applications. */
+  reverts: number;
 }
 
 export type SaveOutcome = "created" | "merged" | "known";
@@ -53,6 +63,8 @@ export interface Guidance {
   confidence: number;
   /** Where the rule was learned, e.g. `acme/pipelines#12 (abc1234)`. */
   source: string;
+  /** Where the rule's code sat ('', 'class *', 'def *', 'def execute' …): prompts offer it only where that can occur. */
+  context: string;
 }
 
 export interface ActiveRules {
@@ -86,12 +98,16 @@ interface RuleRow {
   merged_into: number | null;
   created_at: number;
   updated_at: number;
+  engine?: "lines" | "tree";
+  tree_json?: string | null;
+  sites?: number;
+  reverts?: number;
 }
 
 function toRule(db: Database, row: RuleRow): StoredRule {
   const sources = db
-    .prepare("SELECT repo, pr_number, commit_sha, path FROM rule_sources WHERE rule_id = ? ORDER BY added_at, pr_number, path")
-    .all(row.id) as { repo: string; pr_number: number; commit_sha: string; path: string }[];
+    .prepare("SELECT repo, pr_number, commit_sha, path, author, committed_at FROM rule_sources WHERE rule_id = ? ORDER BY added_at, pr_number, path")
+    .all(row.id) as { repo: string; pr_number: number; commit_sha: string; path: string; author: string | null; committed_at: string | null }[];
   const signatures = db.prepare("SELECT signature_id FROM rule_signatures WHERE rule_id = ? ORDER BY signature_id").all(row.id) as {
     signature_id: number;
   }[];
@@ -112,8 +128,19 @@ function toRule(db: Database, row: RuleRow): StoredRule {
     mergedInto: row.merged_into,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    sources: sources.map((s) => ({ repo: s.repo, prNumber: s.pr_number, commitSha: s.commit_sha, path: s.path })),
+    sources: sources.map((s) => ({
+      repo: s.repo,
+      prNumber: s.pr_number,
+      commitSha: s.commit_sha,
+      path: s.path,
+      ...(s.author === null ? {} : { author: s.author }),
+      ...(s.committed_at === null ? {} : { committedAt: s.committed_at }),
+    })),
     signatureIds: signatures.map((s) => s.signature_id),
+    engine: row.engine ?? "lines",
+    tree: row.tree_json ? (JSON.parse(row.tree_json) as TreeRuleSpec) : null,
+    sites: row.sites ?? 1,
+    reverts: row.reverts ?? 0,
   };
 }
 
@@ -189,7 +216,7 @@ function insertRule(
 
 function rowsWithStatus(db: Database, statuses: readonly RuleStatus[]): RuleRow[] {
   return db
-    .prepare(`SELECT * FROM rewrite_rules WHERE status IN (${statuses.map(() => "?").join(", ")}) ORDER BY id DESC`)
+    .prepare(`SELECT * FROM rewrite_rules WHERE engine = 'lines' AND status IN (${statuses.map(() => "?").join(", ")}) ORDER BY id DESC`)
     .all(...statuses) as RuleRow[];
 }
 
@@ -325,9 +352,9 @@ export function ruleSourceText(rule: Pick<StoredRule, "repo" | "sourcePr" | "com
   return `${rule.repo}#${rule.sourcePr}${rule.commitSha ? ` (${rule.commitSha.slice(0, 7)})` : ""}`;
 }
 
-/** The rule's confidence: trusted rules count as certain, others by their outcome record. */
-export function confidenceOf(rule: Pick<StoredRule, "status" | "successes" | "failures">): number {
-  return rule.status === "trusted" ? 1 : ruleConfidence(rule.successes, rule.failures);
+/** The rule's confidence: trusted rules count as certain until humans revert them, others by their outcome record. */
+export function confidenceOf(rule: Pick<StoredRule, "status" | "successes" | "failures"> & { reverts?: number }): number {
+  return rule.status === "trusted" && !rule.reverts ? 1 : ruleConfidence(rule.successes, rule.failures);
 }
 
 /**
@@ -346,14 +373,20 @@ export function activeRules(db: Database, options: ActiveRulesOptions = {}): Act
     confidence: confidenceOf(row),
   }));
   const auto = rules.filter((r) => r.row.status === "trusted" || r.confidence >= threshold);
+  // Among rules applied, the more specific first (they know more of the code), then the more prevalent.
+  const rank = (row: RuleRow): number => (row.tree_json ? specificity((JSON.parse(row.tree_json) as TreeRuleSpec).pattern) : 0);
   const guided = rules
     .filter((r) => !auto.includes(r))
     .sort((a, b) => b.confidence - a.confidence || a.row.id - b.row.id)
     .slice(0, limit);
   return {
     autoApply: auto
-      .sort((a, b) => b.confidence - a.confidence || a.row.id - b.row.id)
-      .map((r) => toRewriteRule({ id: r.row.id, before: r.row.before_pattern, after: r.row.after_pattern, context: r.row.context, description: r.row.description })),
+      .sort((a, b) => b.confidence - a.confidence || rank(b.row) - rank(a.row) || (b.row.sites ?? 1) - (a.row.sites ?? 1) || a.row.id - b.row.id)
+      .map((r) =>
+        r.row.engine === "tree" && r.row.tree_json
+          ? toTreeRewriteRule({ id: r.row.id, spec: JSON.parse(r.row.tree_json) as TreeRuleSpec, description: r.row.description })
+          : toRewriteRule({ id: r.row.id, before: r.row.before_pattern, after: r.row.after_pattern, context: r.row.context, description: r.row.description }),
+      ),
     guidance: guided.map((r) => ({
       ruleId: r.row.id,
       description: r.row.description,
@@ -361,6 +394,7 @@ export function activeRules(db: Database, options: ActiveRulesOptions = {}): Act
       after: r.row.after_pattern,
       confidence: r.confidence,
       source: ruleSourceText({ repo: r.row.repo, sourcePr: r.row.source_pr, commitSha: r.row.commit_sha }),
+      context: r.row.context,
     })),
   };
 }

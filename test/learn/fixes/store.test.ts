@@ -173,6 +173,7 @@ describe("activeRules", () => {
         after: "$1 = requests.get(self.$2, timeout=30)",
         confidence: expect.closeTo(0.05, 6),
         source: "acme/pipelines#7 (aaaaaa7)",
+        context: "def execute",
       },
     ]);
 
