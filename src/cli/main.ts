@@ -19,6 +19,14 @@ const commands: Record<string, CommandEntry> = {
     summary: "print the learning curve: first-attempt success, attempts, cost, errors, patterns, libraries",
     load: async () => (await import("./stats.js")).statsCommand,
   },
+  learn: {
+    summary: "learn fix BEFORE.py AFTER.py | learn history <repo>: learn rewrite rules from human fixes",
+    load: async () => (await import("./learn.js")).learnCommand,
+  },
+  rules: {
+    summary: "rules list|show|trust|discard: the rewrite rules learned from human fixes",
+    load: async () => (await import("./rules.js")).rulesCommand,
+  },
   spec: {
     summary: "spec check <spec.yaml>: print what is wrong with a component spec",
     load: async () => (await import("./spec-check.js")).specCommand,

@@ -8,6 +8,7 @@
 import { chmodSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import type { AppliedFix, FileKind, Finding, ValidateOptions } from "../python/index.js";
+import type { LearnedRuleData } from "../learn/fixes/engine-rules.js";
 
 export interface FileJob {
   abs: string;
@@ -29,6 +30,8 @@ export interface CheckSettings {
   base: ValidateOptions;
   cwd: string;
   fix: boolean;
+  /** Learned rules applied with the built-in fixers under --fix (`opforge validate --fix --learned`). */
+  learned?: LearnedRuleData[];
 }
 
 /** test_*.py → test; under a dags/ directory or defining a DAG → dag; otherwise a component. */
@@ -108,6 +111,7 @@ export function writeFileAtomic(path: string, text: string): void {
 /** A function that checks one file after another; it keeps a cache of directory listings between files. */
 export async function createChecker(settings: CheckSettings): Promise<(file: FileJob) => Promise<FileOutcome>> {
   const { repairPython, validatePython } = await import("../python/index.js");
+  const learned = settings.fix && settings.learned?.length ? await (await import("../learn/fixes/engine-rules.js")).engineRules(settings.learned) : [];
   const directories = new Map<string, string[]>();
   return async (file) => {
     let source: string;
@@ -126,7 +130,7 @@ export async function createChecker(settings: CheckSettings): Promise<(file: Fil
     };
     if (kind !== "component") delete options.className;
     if (settings.fix) {
-      const repaired = await repairPython(source, options);
+      const repaired = await repairPython(source, options, learned);
       if (repaired.source !== source) writeFileAtomic(file.abs, repaired.source);
       return { result: { path: file.shown, findings: repaired.report.findings, applied: repaired.applied } };
     }

@@ -11,7 +11,7 @@ import { checkInPool, planPool } from "./validate-pool.js";
 // been started (they load it meanwhile); the spec parser only for --spec.
 export { inferKind } from "./validate-files.js";
 
-export const VALIDATE_USAGE = `Usage: opforge validate <file|dir>... [--spec spec.yaml] [--airflow 2|3|both] [--fix] [--json | --sarif]
+export const VALIDATE_USAGE = `Usage: opforge validate <file|dir>... [--spec spec.yaml] [--airflow 2|3|both] [--fix [--learned] [--db PATH]] [--json | --sarif]
 
 Checks Python files for what CI would reject: syntax and indentation errors, undefined names and
 undeclared imports, Airflow structure (base class, execute/poke, **kwargs, template_fields), what
@@ -25,6 +25,8 @@ Options:
   --spec <file>      component spec: its dependencies, component_type, airflow_version and name
   --airflow <v>      target Airflow version: 2, 3 or both (default: the spec's, else both)
   --fix              rewrite the files in place with every safe mechanical fix, and say what changed
+  --learned          with --fix: also apply the trusted rules learned from human fixes (opforge rules list)
+  --db <path>        the opforge database the learned rules come from (default: $OPFORGE_DB, else data/opforge.db)
   --json             print {"files":[{"path","findings":[...]}]}
   --sarif            print SARIF 2.1.0 for GitHub code scanning
   -h, --help         show this help
@@ -111,6 +113,8 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
         spec: { type: "string" },
         airflow: { type: "string" },
         fix: { type: "boolean" },
+        learned: { type: "boolean" },
+        db: { type: "string" },
         json: { type: "boolean" },
         sarif: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -131,6 +135,10 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
   }
   if (values.json && values.sarif) {
     io.stderr("opforge validate: --json and --sarif cannot be combined; choose one output format\n");
+    return EXIT_USAGE;
+  }
+  if ((values.learned || values.db !== undefined) && !values.fix) {
+    io.stderr(`opforge validate: --learned and --db go with --fix (learned rules rewrite files)\n\n${VALIDATE_USAGE}`);
     return EXIT_USAGE;
   }
   if (values.airflow !== undefined && !["2", "3", "both"].includes(values.airflow)) {
@@ -173,6 +181,14 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
   }
 
   const settings: CheckSettings = { base, cwd: io.cwd, fix: values.fix === true };
+  if (values.learned) {
+    const loaded = await (await import("./learned-rules.js")).loadTrustedRules(values.db, io);
+    if (typeof loaded === "string") {
+      io.stderr(`opforge validate: ${loaded}\n`);
+      return EXIT_USAGE;
+    }
+    settings.learned = loaded;
+  }
   const plan = planPool(files, io.env, base);
   let outcomes: FileOutcome[];
   if (plan.workers > 0) {

@@ -1,0 +1,42 @@
+/** The rule database of the learn, rules and validate --learned commands: --db PATH, else $OPFORGE_DB, else data/opforge.db. */
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { LearnedRuleData } from "../learn/fixes/engine-rules.js";
+import type { Database } from "../store/database.js";
+import type { CliIo } from "./io.js";
+
+export const DEFAULT_RULES_DB = "data/opforge.db";
+
+export function rulesDbPath(given: string | undefined, io: CliIo): { shown: string; path: string } {
+  const shown = given ?? (io.env.OPFORGE_DB || DEFAULT_RULES_DB);
+  return { shown, path: resolve(io.cwd, shown) };
+}
+
+/** Opens (creating it and its directory when `create`) the database, or says why not. */
+export async function openRulesDb(given: string | undefined, io: CliIo, create: boolean): Promise<Database | string> {
+  if (given === "") return "--db needs a path";
+  const { shown, path } = rulesDbPath(given, io);
+  if (!create && !existsSync(path)) {
+    const from = given !== undefined ? "--db" : io.env.OPFORGE_DB ? "OPFORGE_DB" : "the default path";
+    return `no database at ${shown} (from ${from}); pass --db PATH or set OPFORGE_DB to an opforge database`;
+  }
+  try {
+    if (create) mkdirSync(dirname(path), { recursive: true });
+    const { openDatabase } = await import("../store/database.js");
+    return openDatabase(path);
+  } catch (error) {
+    return `cannot open database ${shown}: ${(error as Error).message}`;
+  }
+}
+
+/** The trusted learned rules, as plain data for the checking threads. */
+export async function loadTrustedRules(given: string | undefined, io: CliIo): Promise<LearnedRuleData[] | string> {
+  const db = await openRulesDb(given, io, false);
+  if (typeof db === "string") return db;
+  try {
+    const [{ listRules }, { ruleData }] = await Promise.all([import("../learn/fixes/store.js"), import("../learn/fixes/engine-rules.js")]);
+    return listRules(db, { status: "trusted" }).map(ruleData);
+  } finally {
+    db.close();
+  }
+}
