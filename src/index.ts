@@ -1,4 +1,5 @@
 import type { ApplicationFunction, Probot } from "probot";
+import { redactDeep, registerSecretsFromEnv } from "./config/redact.js";
 import type { RepoConfig } from "./config/repo-config.js";
 import { createFlowWorker } from "./flows/index.js";
 import type { FlowServices } from "./flows/services.js";
@@ -10,9 +11,10 @@ import { registerCheckHandlers } from "./handlers/checks.js";
 import { registerCommentHandlers } from "./handlers/comments.js";
 import { registerIssueHandlers } from "./handlers/issues.js";
 import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
-import type { Worker } from "./jobs/worker.js";
+import type { JobLogger, Worker } from "./jobs/worker.js";
 import type { Database } from "./store/database.js";
 import { webRoutes } from "./web/routes.js";
+import { DEFAULT_WEBHOOK_PATH, webhookEndpoint } from "./web/webhook.js";
 
 export interface OpforgeAppOptions {
   db: Database;
@@ -25,8 +27,20 @@ export interface OpforgeAppOptions {
   /** Start polling the queue when the app loads (tests drive the worker by hand instead). */
   startWorker?: boolean;
   worker?: { concurrency?: number; pollIntervalMs?: number; leaseMs?: number };
+  /** Webhook bodies above this many bytes are refused unread (default and ceiling: GitHub's 25 MB). */
+  webhookMaxBytes?: number;
   /** Receives the worker, so its owner can stop it on shutdown. */
   onWorker?: (worker: Worker) => void;
+}
+
+/** The flows' logger: every string in a log line (error messages and stacks included) without secrets. */
+function redactingLogger(log: JobLogger): JobLogger {
+  return {
+    info: (obj, msg) => log.info(redactDeep(obj), msg === undefined ? undefined : redactDeep(msg)),
+    warn: (obj, msg) => log.warn(redactDeep(obj), msg === undefined ? undefined : redactDeep(msg)),
+    error: (obj, msg) => log.error(redactDeep(obj), msg === undefined ? undefined : redactDeep(msg)),
+    debug: (obj, msg) => log.debug(redactDeep(obj), msg === undefined ? undefined : redactDeep(msg)),
+  };
 }
 
 function appIdFrom(env: NodeJS.ProcessEnv): number | undefined {
@@ -44,9 +58,20 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     registerCommentHandlers(app, handlerServices);
     registerPullRequestHandlers(app, handlerServices);
 
+    const env = options.env ?? process.env;
+    registerSecretsFromEnv(env);
+    // Ahead of Probot's own endpoint where the app is served through createNodeMiddleware (src/server.ts).
+    addHandler(
+      webhookEndpoint({
+        secret: env.WEBHOOK_SECRET || "development",
+        path: env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH,
+        ...(options.webhookMaxBytes === undefined ? {} : { maxBytes: options.webhookMaxBytes }),
+        receive: (event) => app.receive(event as unknown as Parameters<Probot["receive"]>[0]),
+        log: redactingLogger(app.log),
+      }),
+    );
     addHandler(webRoutes(options.db, now));
 
-    const env = options.env ?? process.env;
     const appId = appIdFrom(env);
     const flowServices: FlowServices = {
       db: options.db,
@@ -55,7 +80,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
       providerFor:
         options.providerFor ?? ((config) => providerFromEnv(env, { provider: config.provider, model: config.model })),
       learning: options.learning ?? new Learning(options.db, { now, random: Math.random }),
-      log: app.log,
+      log: redactingLogger(app.log),
       ...(options.botLogin === undefined ? {} : { botLogin: options.botLogin }),
       ...(appId === undefined ? {} : { appId }),
     };

@@ -2,8 +2,12 @@
  * `npm start`: the GitHub App. Probot reads APP_ID, PRIVATE_KEY(_PATH), WEBHOOK_SECRET, PORT, GHE_HOST…;
  * without APP_ID and a key it starts the first-run setup that registers the app from app.yml.
  */
-import { run } from "probot";
+import { createServer } from "node:http";
+import { getTransformStream } from "@probot/pino";
+import { pino, type Logger } from "pino";
+import { createNodeMiddleware, createProbot, run } from "probot";
 import { readAppEnv } from "./config/app-env.js";
+import { redactDeep, registerSecretsFromEnv } from "./config/redact.js";
 import { opforgeApp } from "./index.js";
 import type { Worker } from "./jobs/worker.js";
 import { openDatabase } from "./store/database.js";
@@ -12,19 +16,81 @@ import { openDatabase } from "./store/database.js";
 const SHUTDOWN_GRACE_MS = 20_000;
 
 const settings = readAppEnv(process.env);
+registerSecretsFromEnv(process.env);
 const db = openDatabase(settings.databasePath);
 let worker: Worker | undefined;
 
-const server = await run(
-  opforgeApp({
-    db,
-    worker: { concurrency: settings.workerConcurrency, pollIntervalMs: settings.pollMs, leaseMs: settings.leaseMs },
-    ...(settings.botLogin === undefined ? {} : { botLogin: settings.botLogin }),
-    onWorker: (w) => {
-      worker = w;
+const appFn = opforgeApp({
+  db,
+  worker: { concurrency: settings.workerConcurrency, pollIntervalMs: settings.pollMs, leaseMs: settings.leaseMs },
+  ...(settings.botLogin === undefined ? {} : { botLogin: settings.botLogin }),
+  ...(settings.webhookMaxBytes === undefined ? {} : { webhookMaxBytes: settings.webhookMaxBytes }),
+  onWorker: (w) => {
+    worker = w;
+  },
+});
+
+/** Probot's logger (same format and level settings), with every secret taken out of each line. */
+async function redactingLog(): Promise<Logger> {
+  const logFormat = process.env.LOG_FORMAT === "json" ? "json" : process.env.LOG_FORMAT === "pretty" ? "pretty" : undefined;
+  const transform = await getTransformStream({
+    ...(logFormat === undefined ? {} : { logFormat }),
+    logLevelInString: process.env.LOG_LEVEL_IN_STRING === "true",
+    ...(process.env.SENTRY_DSN ? { sentryDsn: process.env.SENTRY_DSN } : {}),
+  });
+  transform.pipe(pino.destination(1) as unknown as NodeJS.WritableStream);
+  return pino(
+    {
+      level: process.env.LOG_LEVEL || "info",
+      name: "probot",
+      messageKey: process.env.LOG_MESSAGE_KEY || "msg",
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, redactDeep(args) as Parameters<typeof method>);
+        },
+      },
     },
-  }),
-);
+    transform,
+  );
+}
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+async function serve(): Promise<Stoppable> {
+  const hasKey = Boolean(process.env.PRIVATE_KEY || process.env.PRIVATE_KEY_PATH);
+  if (!process.env.APP_ID || !hasKey) {
+    // First-run setup (registering the app from app.yml) is Probot's own server.
+    return run(appFn);
+  }
+  const log = await redactingLog();
+  const probot = createProbot({ overrides: { log } });
+  // createNodeMiddleware runs the app's handlers before Probot's webhook endpoint, so opforge's endpoint
+  // (size limit, streaming signature check, payload schemas) is the one that answers webhooks.
+  const middleware = await createNodeMiddleware(appFn, { probot });
+  const http = createServer((req, res) => {
+    void middleware(req, res, () => {
+      if (!res.headersSent) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}\n');
+    });
+  });
+  const port = Number(process.env.PORT) || 3000;
+  const host = process.env.HOST || "localhost";
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(port, host, () => resolve());
+  });
+  log.info(`Listening on http://${host}:${port}`);
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeIdleConnections();
+      }),
+  };
+}
+
+const server = await serve();
 // Probot's own SIGINT handler stops the server and exits at once, which would cut running jobs short.
 process.removeAllListeners("SIGINT");
 

@@ -1,4 +1,5 @@
-import { EXIT_OK, EXIT_USAGE, processIo, type CliCommand, type CliIo } from "./io.js";
+import { redact, registerSecretsFromEnv } from "../config/redact.js";
+import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, processIo, type CliCommand, type CliIo } from "./io.js";
 
 interface CommandEntry {
   summary: string;
@@ -47,7 +48,10 @@ export function usage(): string {
   ].join("\n");
 }
 
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+export async function main(argv: string[], given: CliIo = processIo()): Promise<number> {
+  // Whatever a command prints (a provider's error quoting a key included) goes out without secrets.
+  registerSecretsFromEnv(given.env);
+  const io: CliIo = { ...given, stdout: (text) => given.stdout(redact(text)), stderr: (text) => given.stderr(redact(text)) };
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     (name === undefined ? io.stderr : io.stdout)(usage());
@@ -59,5 +63,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return EXIT_USAGE;
   }
   const command = await entry.load();
-  return command(rest, io);
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    // A failure no command foresaw is still told in one line, never as a stack trace.
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`opforge ${name}: ${message.split("\n")[0] ?? ""}\n`);
+    return EXIT_INVALID_INPUT;
+  }
 }

@@ -7,6 +7,8 @@ const appEnvSchema = z.object({
   OPFORGE_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   OPFORGE_LEASE_MS: z.coerce.number().int().min(1_000).default(120_000),
   OPFORGE_BOT_LOGIN: z.string().min(1).optional(),
+  /** A lower bound than GitHub's 25 MB on webhook bodies. */
+  OPFORGE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(25 * 1024 * 1024).optional(),
 });
 
 export interface AppEnv {
@@ -16,6 +18,7 @@ export interface AppEnv {
   leaseMs: number;
   /** Login of the app's bot user (`<slug>[bot]`); when set, only its comments are taken for opforge's own. */
   botLogin?: string;
+  webhookMaxBytes?: number;
 }
 
 export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
@@ -30,5 +33,6 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
     pollMs: parsed.data.OPFORGE_POLL_MS,
     leaseMs: parsed.data.OPFORGE_LEASE_MS,
     ...(parsed.data.OPFORGE_BOT_LOGIN === undefined ? {} : { botLogin: parsed.data.OPFORGE_BOT_LOGIN }),
+    ...(parsed.data.OPFORGE_WEBHOOK_MAX_BYTES === undefined ? {} : { webhookMaxBytes: parsed.data.OPFORGE_WEBHOOK_MAX_BYTES }),
   };
 }

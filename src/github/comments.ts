@@ -1,3 +1,4 @@
+import { redact } from "../config/redact.js";
 import { isRequestError, requirePositiveInteger, requireRepo } from "./client.js";
 import type { GitHubClient, RepoCoordinates } from "./client.js";
 
@@ -76,7 +77,7 @@ export interface CommentResult {
 export async function upsertComment(octokit: GitHubClient, input: UpsertCommentInput): Promise<CommentResult> {
   requireRepo(input);
   requirePositiveInteger(input.issueNumber, "issueNumber");
-  const body = withMarker(input.marker, input.body);
+  const body = withMarker(input.marker, redact(input.body));
   const { owner, repo } = input;
 
   if (input.commentId !== undefined) {

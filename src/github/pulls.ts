@@ -1,3 +1,4 @@
+import { redact } from "../config/redact.js";
 import { assertValidBranchName } from "./branches.js";
 import { isRequestError, requireRepo, requireText } from "./client.js";
 import type { GitHubClient, RepoCoordinates } from "./client.js";
@@ -40,8 +41,9 @@ async function findOpenPull(octokit: GitHubClient, input: PullRequestInput): Pro
  * Opens the pull request from `head` into `base`, or brings the open one up to date, so a re-run never
  * opens a second pull request for the same branch.
  */
-export async function openOrUpdatePullRequest(octokit: GitHubClient, input: PullRequestInput): Promise<PullRequestResult> {
-  requireRepo(input);
+export async function openOrUpdatePullRequest(octokit: GitHubClient, given: PullRequestInput): Promise<PullRequestResult> {
+  requireRepo(given);
+  const input = typeof given.body === "string" ? { ...given, body: redact(given.body) } : given;
   assertValidBranchName(input.head, "head");
   assertValidBranchName(input.base, "base");
   requireText(input.title, "title");

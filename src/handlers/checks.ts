@@ -1,6 +1,6 @@
 import type { Context, Probot } from "probot";
 import { getGenerationByHeadSha } from "../store/generations.js";
-import { enqueueOnce, repoRef, type HandlerServices } from "./shared.js";
+import { enqueueOnce, repoRef, usablePayload, type HandlerServices } from "./shared.js";
 
 export const OWN_CHECK_NAME = "opforge/validate";
 
@@ -34,6 +34,7 @@ function facts(context: CheckContext): CheckEventFacts {
  */
 export function registerCheckHandlers(app: Probot, services: HandlerServices): void {
   app.on(["check_suite.completed", "check_run.completed", "workflow_run.completed"], async (context: CheckContext) => {
+    if (!usablePayload(context)) return;
     const ref = repoRef(context);
     if (ref === null) return;
     const { headSha, eventKey, ownCheck } = facts(context);

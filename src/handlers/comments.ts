@@ -1,6 +1,6 @@
 import type { Context, Probot } from "probot";
 import { getGenerationByPr } from "../store/generations.js";
-import { enqueueOnce, isBot, repoRef, type HandlerServices } from "./shared.js";
+import { enqueueOnce, isBot, repoRef, usablePayload, type HandlerServices } from "./shared.js";
 
 const RETRY_COMMAND = /^\/retry(?:[ \t]+([\s\S]*))?$/;
 
@@ -15,6 +15,7 @@ export function parseRetryCommand(body: string): { guidance?: string } | null {
 
 export function registerCommentHandlers(app: Probot, services: HandlerServices): void {
   app.on("issue_comment.created", async (context: Context<"issue_comment.created">) => {
+    if (!usablePayload(context)) return;
     const { payload } = context;
     const ref = repoRef(context);
     if (ref === null || payload.issue.pull_request === undefined) return;

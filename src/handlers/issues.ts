@@ -2,7 +2,7 @@ import type { Context, Probot } from "probot";
 import { defaultRepoConfig } from "../config/repo-config.js";
 import { specFingerprint, specFromIssueBody } from "../spec/index.js";
 import { ACKNOWLEDGE_PRIORITY } from "../flows/acknowledge.js";
-import { enqueueOnce, isBot, loadRepoConfig, repoRef, type HandlerServices } from "./shared.js";
+import { enqueueOnce, isBot, loadRepoConfig, repoRef, usablePayload, type HandlerServices } from "./shared.js";
 
 type IssueContext = Context<"issues.opened" | "issues.labeled" | "issues.edited">;
 
@@ -12,6 +12,7 @@ type IssueContext = Context<"issues.opened" | "issues.labeled" | "issues.edited"
  */
 export function registerIssueHandlers(app: Probot, services: HandlerServices): void {
   app.on(["issues.opened", "issues.labeled", "issues.edited"], async (context: IssueContext) => {
+    if (!usablePayload(context)) return;
     const { payload } = context;
     const ref = repoRef(context);
     if (ref === null || isBot(payload.sender)) return;

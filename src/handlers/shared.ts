@@ -4,6 +4,7 @@ import type { JobPayloads, JobType, RepoRef } from "../flows/job-types.js";
 import { enqueue } from "../jobs/queue.js";
 import type { Database } from "../store/database.js";
 import { recordDelivery } from "../store/deliveries.js";
+import { checkWebhookPayload } from "./payloads.js";
 
 /** What the webhook handlers need: they record and enqueue, nothing slower. */
 export interface HandlerServices {
@@ -80,4 +81,14 @@ export function enqueueJob<T extends JobType>(
 
 export function isBot(user: { type?: string; login?: string } | null | undefined): boolean {
   return user?.type === "Bot" || (user?.login?.endsWith("[bot]") ?? false);
+}
+
+/**
+ * Whether the payload carries what the handler reads. The HTTP endpoint refuses such payloads with 400;
+ * this guards the other ways in (`probot.receive`, a proxy), where the event is dropped with a warning.
+ */
+export function usablePayload(context: { name: string; payload: unknown; log: { warn(obj: object, msg?: string): void } }): boolean {
+  const checked = checkWebhookPayload(context.name, context.payload);
+  if (!checked.ok) context.log.warn({ reason: checked.reason }, "webhook payload ignored");
+  return checked.ok;
 }

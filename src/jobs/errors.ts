@@ -1,3 +1,4 @@
+import { redact } from "../config/redact.js";
 /**
  * Deciding whether a failed job is worth retrying. Errors are read by shape rather than class, so Octokit's
  * RequestError (`status`, `response.headers`), the Anthropic SDK's APIError (`status`, `headers: Headers`)
@@ -146,11 +147,11 @@ export function retryAfterMs(err: unknown, now: number): number | undefined {
 
 /** The text kept in `jobs.last_error`: name, message, HTTP status when there is one, and the stack's top. */
 export function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return typeof err === "string" ? err : safeJson(err);
+  if (!(err instanceof Error)) return redact(typeof err === "string" ? err : safeJson(err));
   const status = statusOf(err as unknown as Fields);
   const head = `${err.name}: ${err.message}${status !== undefined ? ` (HTTP ${status})` : ""}`;
   const stack = err.stack?.split("\n").slice(1, 8).join("\n");
-  return (stack ? `${head}\n${stack}` : head).slice(0, 4000);
+  return redact((stack ? `${head}\n${stack}` : head).slice(0, 4000));
 }
 
 function safeJson(value: unknown): string {

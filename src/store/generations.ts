@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import { redact } from "../config/redact.js";
 import type { ComponentSpec, ComponentType } from "../spec/types.js";
 import {
   fromFlag,
@@ -431,7 +432,7 @@ function attemptParams(a: AttemptPatch): Record<string, string | number | null> 
   if (a.durationMs !== undefined) out.duration_ms = a.durationMs;
   if (a.commitSha !== undefined) out.commit_sha = a.commitSha;
   if (a.outcome !== undefined) out.outcome = a.outcome;
-  if (a.failureReason !== undefined) out.failure_reason = a.failureReason;
+  if (a.failureReason !== undefined) out.failure_reason = a.failureReason === null ? null : redact(a.failureReason);
   if (a.ciFailures !== undefined) out.ci_failures_json = toNullableJsonColumn(a.ciFailures, "attempt ciFailures");
   return out;
 }

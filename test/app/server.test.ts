@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { request } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -101,6 +102,26 @@ describe("npm start (src/server.ts)", () => {
       body,
     });
     expect(res.status).toBe(200);
+    // Issue 10, items 2 and 3: opforge's endpoint answers before Probot's — a signed `null` is a short 400,
+    // a body declared above 25 MB is refused unread.
+    const signedNull = await fetch(`${base}/api/github/webhooks`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "d-2", "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update("null").digest("hex")}` },
+      body: "null",
+    });
+    expect([signedNull.status, await signedNull.text()]).toEqual([400, '{"error":"the payload is not a JSON object"}\n']);
+    const oversized = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/api/github/webhooks`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": String(30 * 1024 * 1024), "x-github-event": "issues", "x-github-delivery": "d-3", "x-hub-signature-256": `sha256=${"0".repeat(64)}` },
+      }, (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.write("{");
+    });
+    expect(oversized).toBe(413);
 
     await until("the spec findings and label", () => repo.issues.get(7)?.labels.includes("opforge:spec-invalid") === true);
     expect([...repo.comments.values()].map((c) => c.body.split("\n")[0])).toEqual(["<!-- opforge:spec-findings -->"]);

@@ -1,4 +1,5 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
+import { registerSecret } from "../../config/redact.js";
 import type { ComponentSpec } from "../../spec/types.js";
 import type { ModelProvider, ModelReply, Prompt } from "../types.js";
 import { ProviderConfigError, ProviderError, isRetryableStatus } from "./errors.js";
@@ -40,6 +41,7 @@ export function anthropicProvider(options: AnthropicProviderOptions): ModelProvi
       "the anthropic provider needs an API key: set ANTHROPIC_API_KEY (or choose --provider scaffold or openai-compatible)",
     );
   }
+  registerSecret(options.apiKey);
   const model = options.model ?? DEFAULT_ANTHROPIC_MODEL;
   const baseURL = options.baseURL ?? DEFAULT_ANTHROPIC_BASE_URL;
   const timeoutMs = options.timeoutMs ?? 120_000;

@@ -1,3 +1,5 @@
+import { redact } from "../../config/redact.js";
+
 /** A model call that failed: the message says what the API answered (status and its error message). */
 export class ProviderError extends Error {
   override name = "ProviderError";
@@ -7,7 +9,8 @@ export class ProviderError extends Error {
     /** Whether another attempt could succeed (rate limits, overload, timeouts), as opposed to a bad key or request. */
     readonly retryable: boolean,
   ) {
-    super(message);
+    // An API that echoes the key back (a 401 quoting the Authorization header) must not carry it further.
+    super(redact(message));
   }
 }
 

@@ -1,3 +1,4 @@
+import { registerSecret } from "../../config/redact.js";
 import type { ComponentSpec } from "../../spec/types.js";
 import type { ModelProvider, ModelReply, Prompt } from "../types.js";
 import { ProviderConfigError, ProviderError, isRetryableStatus } from "./errors.js";
@@ -66,6 +67,7 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
       "the openai-compatible provider needs a model name: pass --model or set OPFORGE_MODEL (e.g. qwen2.5-coder:14b)",
     );
   }
+  registerSecret(options.apiKey);
   const model = options.model;
   const url = `${options.baseURL.replace(/\/+$/, "")}/chat/completions`;
   const maxRetries = options.maxRetries ?? 2;
