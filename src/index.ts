@@ -60,6 +60,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
 
     const env = options.env ?? process.env;
     registerSecretsFromEnv(env);
+    addHandler(webRoutes(options.db, now));
     // Ahead of Probot's own endpoint where the app is served through createNodeMiddleware (src/server.ts).
     addHandler(
       webhookEndpoint({
@@ -70,7 +71,6 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
         log: redactingLogger(app.log),
       }),
     );
-    addHandler(webRoutes(options.db, now));
 
     const appId = appIdFrom(env);
     const flowServices: FlowServices = {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isUnderGithubDir, pathProblem } from "../github/paths.js";
 
 /**
  * `.github/opforge.yml` of a repository that installs the app, read through Probot's `context.config`.
@@ -7,11 +8,18 @@ import { z } from "zod";
 const directory = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith("/") && !p.split("/").includes("..") && !p.includes("\\"), {
-    message: "must be a relative path inside the repository, without '..'",
+  // `./plugins//x/` is `plugins/x`: the checks below see the path as it will be written.
+  .transform((p) => p.replace(/^(?:\.\/+)+/, "").replace(/\/{2,}/g, "/").replace(/\/+$/, ""))
+  .superRefine((p, ctx) => {
+    // Judged when the configuration is read, the same way (case-insensitively) as at publish time, so a
+    // path that could never be written fails before the model is paid.
+    const problem =
+      p === "" ? "path is empty" : (pathProblem(p) ?? (isUnderGithubDir(p) ? "path lies under .github/ (in any letter case)" : undefined));
+    if (problem !== undefined) {
+      ctx.addIssue({ code: "custom", message: `must be a relative directory inside the repository: ${problem}` });
+    }
   })
-  .refine((p) => !/^\.github(\/|$)/.test(p), { message: "must not be under .github/" })
-  .transform((p) => (p.endsWith("/") ? p : `${p}/`));
+  .transform((p) => `${p}/`);
 
 export const repoConfigSchema = z
   .object({

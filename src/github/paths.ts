@@ -13,11 +13,15 @@ export class UnsafePathError extends Error {
   }
 }
 
+/** Characters that reorder displayed text (U+202E and kin): a path holding one reads differently than it is. */
+export const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 /** Why `path` is not a plain repository-relative file path, or undefined when it is one. */
 export function pathProblem(path: string): string | undefined {
   if (typeof path !== "string" || path === "") return "path is empty";
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) return "path contains a control character";
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(path)) return "path contains a control character";
+  if (BIDI_CONTROL.test(path)) return "path contains a bidirectional control character";
   if (path.includes("\\")) return "path contains a backslash";
   if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) return "path is absolute";
   const segments = path.split("/");
@@ -28,7 +32,7 @@ export function pathProblem(path: string): string | undefined {
   return undefined;
 }
 
-function isUnderGithubDir(path: string): boolean {
+export function isUnderGithubDir(path: string): boolean {
   return path.split("/")[0]?.toLowerCase() === ".github";
 }
 

@@ -57,10 +57,11 @@ export function webhookEndpoint(options: WebhookEndpointOptions): (req: Incoming
 
     const refuse = (status: number, reason: string): true => {
       answer(res, status, reason, true);
-      // Stop reading: the rest of an oversized or unwanted body is never buffered.
-      req.unpipe();
-      req.pause();
-      res.once("finish", () => req.destroy());
+      // The rest of an oversized or unwanted body is discarded as it arrives, never buffered; the
+      // connection is cut shortly after the answer is out, so a sender that keeps going gains nothing.
+      req.removeAllListeners("data");
+      req.resume();
+      res.once("finish", () => setTimeout(() => req.destroy(), 1_000).unref());
       return true;
     };
     const declared = Number(header(req, "content-length"));
