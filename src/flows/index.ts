@@ -3,6 +3,7 @@ import { runAcknowledgeJob } from "./acknowledge.js";
 import { runCiResultJob } from "./ci-result.js";
 import { runFeedbackJob } from "./feedback.js";
 import { runGenerateJob } from "./generate.js";
+import { runIssueEventJob } from "./issue-event.js";
 import { runLessonsVerdictJob } from "./lessons-verdict.js";
 import type { JobType } from "./job-types.js";
 import { runRetryJob } from "./retry.js";
@@ -10,6 +11,7 @@ import type { FlowServices } from "./services.js";
 import { runConfigInvalidJob, runSpecInvalidJob } from "./spec-invalid.js";
 
 const flows: Record<JobType, (job: Parameters<typeof runGenerateJob>[0], ctx: Parameters<typeof runGenerateJob>[1], s: FlowServices) => Promise<void>> = {
+  "issue-event": runIssueEventJob,
   "spec-invalid": runSpecInvalidJob,
   "config-invalid": runConfigInvalidJob,
   acknowledge: runAcknowledgeJob,

@@ -10,6 +10,18 @@ export interface RepoRef {
 
 /** Payload of each job type. Handlers enqueue them; `src/flows/` runs them. */
 export interface JobPayloads {
+  /**
+   * An `issues` event as the handler recorded it, before any GitHub request: the job reads the repository
+   * configuration and queues what the event asks for (spec-invalid, config-invalid or acknowledge).
+   */
+  "issue-event": RepoRef & {
+    issueNumber: number;
+    action: "opened" | "labeled" | "edited";
+    /** The label just added (`issues.labeled`). */
+    labelName?: string;
+    labels: string[];
+    body: string;
+  };
   "spec-invalid": RepoRef & { issueNumber: number; label: string; errors: SpecFinding[]; warnings: SpecFinding[] };
   "config-invalid": RepoRef & { issueNumber: number; errors: string[] };
   generate: RepoRef & { issueNumber: number; specFingerprint: string; config: RepoConfig };
@@ -31,6 +43,7 @@ export interface JobPayloads {
 export type JobType = keyof JobPayloads;
 
 export const JOB_TYPES: readonly JobType[] = [
+  "issue-event",
   "spec-invalid",
   "config-invalid",
   "acknowledge",

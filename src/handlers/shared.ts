@@ -1,5 +1,4 @@
 import type { Context } from "probot";
-import { parseRepoConfig, type RepoConfigResult } from "../config/repo-config.js";
 import type { JobPayloads, JobType, RepoRef } from "../flows/job-types.js";
 import { enqueue } from "../jobs/queue.js";
 import type { Database } from "../store/database.js";
@@ -14,8 +13,8 @@ export interface HandlerServices {
 
 /**
  * Records the delivery and queues its job in one transaction; null when this delivery id was handled before
- * (GitHub redelivers on timeouts and on request). A delivery whose handler failed before this point is not
- * recorded, so its redelivery is processed.
+ * (GitHub redelivers on timeouts and on request). Handlers call it before any GitHub request, so a delivery
+ * answered 2xx always leaves its job behind.
  */
 export function enqueueOnce<T extends JobType>(
   services: HandlerServices,
@@ -42,26 +41,6 @@ export function repoRef(context: { payload: unknown }): RepoRef | null {
   const installationId = payload.installation?.id;
   if (installationId === undefined || payload.repository == null) return null;
   return { installationId, owner: payload.repository.owner.login, repo: payload.repository.name };
-}
-
-function hasHttpStatus(error: unknown): boolean {
-  return typeof error === "object" && error !== null && typeof (error as { status?: unknown }).status === "number";
-}
-
-/**
- * `.github/opforge.yml` through Probot's config loader. A file that cannot be parsed is a configuration
- * error to show the user; a failed request is thrown, so the delivery fails and GitHub's redelivery retries it.
- */
-export async function loadRepoConfig(context: Context): Promise<RepoConfigResult> {
-  let raw: unknown;
-  try {
-    raw = await context.config("opforge.yml");
-  } catch (error) {
-    if (hasHttpStatus(error) || !(error instanceof Error)) throw error;
-    const cause = error.cause instanceof Error ? error.cause.message : error.message;
-    return { ok: false, errors: [`.github/opforge.yml: not valid YAML: ${cause}`] };
-  }
-  return parseRepoConfig(raw);
 }
 
 export function enqueueJob<T extends JobType>(

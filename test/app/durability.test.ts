@@ -70,20 +70,35 @@ describe("a failure the worker does not retry", () => {
 });
 
 describe("the repository configuration", () => {
-  it("a GitHub error while reading .github/opforge.yml fails the delivery, and GitHub's redelivery of it is processed", async () => {
+  it("a GitHub error while reading .github/opforge.yml delays the event: its job is retried and opens the PR", async () => {
     app = await startApp();
     const a = app;
     a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
     a.fake.failNext("GET", /\/contents\/\.github%2Fopforge\.yml$/, 500);
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
-    const payload = issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE });
+    await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }), "flaky-delivery");
+    expect(listJobs(a.db).map((j) => j.type)).toEqual(["issue-event"]);
 
-    await expect(a.receive("issues", payload, "flaky-delivery")).rejects.toThrow();
-    expect(listJobs(a.db)).toEqual([]);
-
-    await a.receive("issues", payload, "flaky-delivery");
-    await a.drain();
+    await a.drain({ retries: true });
+    expect(listJobs(a.db, { type: "issue-event" })[0]).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(listJobs(a.db, { type: "generate" })).toHaveLength(1);
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
+  });
+
+  it("GitHub unreachable when an issues webhook arrives: the delivery and its job are recorded before any request, and the PR follows once GitHub is back (issue 10, item 5)", async () => {
+    app = await startApp();
+    const a = app;
+    a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    // Every installation token request fails, as when api.github.com cannot be reached.
+    a.fake.failNext("POST", /\/app\/installations\/\d+\/access_tokens$/, 503, 3);
+    // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
+    await expect(a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }), "outage-delivery")).resolves.toBeUndefined();
+    expect(a.fake.requests).toEqual([]);
+    expect(listJobs(a.db).map((j) => [j.type, j.status])).toEqual([["issue-event", "queued"]]);
+    expect(a.db.prepare("SELECT delivery_id FROM webhook_deliveries").all()).toEqual([{ delivery_id: "outage-delivery" }]);
+
+    await a.drain({ retries: true });
+    expect(listJobs(a.db, { type: "issue-event" })[0]?.status).toBe("succeeded");
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
   });
 
