@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runAttempts } from "../generate/attempts.js";
 import { componentLayout, placeFiles } from "../generate/layout.js";
@@ -13,6 +13,7 @@ import { openDatabase, type Database } from "../store/database.js";
 import { openLocalRecord, type LocalRecord } from "./local-record.js";
 import type { ComponentSpec } from "../spec/types.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
+import { WriteFilesError, writeFilesTogether } from "./write-together.js";
 
 export const GENERATE_USAGE = `Usage: opforge generate <spec.yaml> [--out DIR] [--provider P] [--model M] [--max-attempts N] [--db PATH | --no-record]
 
@@ -179,6 +180,14 @@ export const generateCommand: CliCommand = async (argv, io) => {
     throw error;
   }
 
+  const outDir = resolve(io.cwd, options.outDir);
+  // Said before the model is paid: an --out that names a file can never receive the files.
+  const outStat = statSync(outDir, { throwIfNoEntry: false });
+  if (outStat !== undefined && !outStat.isDirectory()) {
+    io.stderr(`opforge generate: --out ${options.outDir} exists and is not a directory\n`);
+    return EXIT_INVALID_INPUT;
+  }
+
   const spec = await loadSpec(io, options.specPath);
   if (!spec) return EXIT_INVALID_INPUT;
 
@@ -224,10 +233,15 @@ export const generateCommand: CliCommand = async (argv, io) => {
         for (const line of checkLines(check.last, layout.paths)) say(line);
       },
     });
-  } finally {
-    record?.close(outcome?.ok ?? false);
+  } catch (error) {
+    record?.close("generation_failed");
     db?.close();
+    throw error;
   }
+  const finish = (result: "written" | "generation_failed" | "write_failed"): void => {
+    record?.close(result);
+    db?.close();
+  };
 
   const total = sumUsage(outcome.attempts);
   const allPriced = outcome.attempts.every((a) => a.priceKnown);
@@ -238,6 +252,7 @@ export const generateCommand: CliCommand = async (argv, io) => {
   if (!outcome.final) {
     say(`tokens: ${tokens(total)}`);
     say(`cost: ${costText}`);
+    finish("generation_failed");
     io.stderr(`opforge generate: all ${outcome.attempts.length} attempt(s) failed; no files written\n`);
     return EXIT_INVALID_INPUT;
   }
@@ -251,14 +266,21 @@ export const generateCommand: CliCommand = async (argv, io) => {
       say(`  ${f.name}: ${f.importStatements.join(" | ")}${conn}${f.methods.length > 0 ? `; methods ${f.methods.map((m) => m.name).join(", ")}` : ""}`);
     }
   }
-  const outDir = resolve(io.cwd, options.outDir);
-  say(outcome.final.scaffold ? "files written (scaffold: complete the TODOs):" : "files written:");
-  for (const file of placeFiles(outcome.final.files, layout)) {
-    const target = join(outDir, file.path);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, file.content, "utf8");
-    say(`  ${displayPath(io, target)}`);
+  // All files or none: a failure part-way leaves nothing behind, and the record says the write failed.
+  let written: string[];
+  try {
+    written = writeFilesTogether(outDir, placeFiles(outcome.final.files, layout), (p) => displayPath(io, p));
+  } catch (error) {
+    finish("write_failed");
+    if (!(error instanceof WriteFilesError)) throw error;
+    say(`tokens: ${tokens(total)}`);
+    say(`cost: ${costText}`);
+    io.stderr(`opforge generate: ${error.message}; no files written\n`);
+    return EXIT_INVALID_INPUT;
   }
+  finish("written");
+  say(outcome.final.scaffold ? "files written (scaffold: complete the TODOs):" : "files written:");
+  for (const target of written) say(`  ${displayPath(io, target)}`);
   say(`tokens: ${tokens(total)}`);
   say(`cost: ${costText}`);
   if (record !== null) say(`recorded: ${record.description}`);

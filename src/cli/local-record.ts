@@ -7,12 +7,14 @@ import { recordAttempt, updateGeneration, upsertGenerationForIssue } from "../st
 
 /**
  * Local runs are recorded like the app's, under the pseudo-repository `local/<spec fingerprint>`, so that
- * every attempt is kept and `opforge stats` counts them too.
+ * every attempt is kept and `opforge stats` counts them too. Each run is its own generation (numbered like
+ * issues, 1, 2, …): six first-try successes are six generations of one attempt, not one of six.
  */
 export interface LocalRecord {
   description: string;
   attempt(result: AttemptResult, files: { path: string; content: string }[], checks: FileCheck[]): void;
-  close(succeeded: boolean): void;
+  /** The run's outcome, recorded once the files are written (or could not be). */
+  close(outcome: "written" | "generation_failed" | "write_failed"): void;
 }
 
 export const LOCAL_REPO_OWNER = "local";
@@ -20,12 +22,14 @@ export const LOCAL_REPO_OWNER = "local";
 /** Records into `db`, which the caller owns and closes. */
 export function openLocalRecord(db: Database, path: string, spec: ComponentSpec, provider: ModelProvider, now: () => number = Date.now): LocalRecord {
   const fingerprint = specFingerprint(spec);
+  const repo = `${LOCAL_REPO_OWNER}/${fingerprint.slice(0, 16)}`;
+  const { run } = db.prepare("SELECT COALESCE(MAX(issue_number), 0) + 1 AS run FROM generations WHERE repo = ?").get(repo) as { run: number };
   const { generation } = upsertGenerationForIssue(
     db,
     {
-      repo: `${LOCAL_REPO_OWNER}/${fingerprint.slice(0, 16)}`,
+      repo,
       installationId: 0,
-      issueNumber: 0,
+      issueNumber: run,
       specFingerprint: fingerprint,
       spec,
       provider: provider.name,
@@ -63,11 +67,11 @@ export function openLocalRecord(db: Database, path: string, spec: ComponentSpec,
         now(),
       );
     },
-    close(succeeded) {
+    close(outcome) {
       updateGeneration(
         db,
         generation.id,
-        { status: succeeded ? "succeeded" : "failed", finalOutcome: succeeded ? "written_locally" : "generation_failed" },
+        { status: outcome === "written" ? "succeeded" : "failed", finalOutcome: outcome === "written" ? "written_locally" : outcome },
         now(),
       );
     },
