@@ -11,6 +11,11 @@ import type { ComponentSpec } from "../spec/types.js";
 import type { Database } from "../store/database.js";
 import { bestFixes, frequentSignatures, instructionRef, recordFailures, recordFixAttempt, resolveFixAttempts } from "./errors/index.js";
 import { activeRules, analyzeMerge, archiveWeakRules, recordRuleOutcome, renderLessonsComment, saveRuleCandidates, learnedRuleId, discardRules, promoteRules } from "./fixes/index.js";
+import type { Guidance, LearnedRuleCandidate } from "./fixes/index.js";
+import { getRule } from "./fixes/store.js";
+import { learnTreeRules, matchTree, recordRuleReverted, rulesCoverHunk, saveTreeRules } from "./fixes/tree/index.js";
+import type { LearnedTreeRule, SavedTreeRule } from "./fixes/tree/index.js";
+import { parsePython } from "../python/parser.js";
 import {
   distributionForImport,
   importedLibraries,
@@ -131,6 +136,67 @@ export function appliedRuleIds(appliedFixes: unknown[]): number[] {
   });
 }
 
+/** Methods each component type defines: a rule learned inside one is offered only where it can occur. */
+const METHODS_OF: Record<string, ReadonlySet<string>> = {
+  operator: new Set(["__init__", "execute", "execute_complete", "on_kill", "pre_execute", "post_execute", "render_template_fields"]),
+  sensor: new Set(["__init__", "poke", "execute_complete", "on_kill"]),
+  hook: new Set(["__init__", "get_conn", "get_connection", "get_ui_field_behaviour", "get_connection_form_widgets", "test_connection", "run"]),
+};
+
+/** Whether a rule's context (`def execute`, `def *`, `class *`, '') can occur in a component of this type. */
+export function contextFits(rule: Pick<Guidance, "context">, componentType: string): boolean {
+  const m = /^def (\S+)$/.exec(rule.context ?? "");
+  if (!m || m[1] === "*") return true;
+  return METHODS_OF[componentType]?.has(m[1] as string) ?? true;
+}
+
+/** The tree rules each changed generated Python file teaches. */
+async function treeLessonsOf(signal: MergeSignal): Promise<{ path: string; rules: LearnedTreeRule[] }[]> {
+  const out: { path: string; rules: LearnedTreeRule[] }[] = [];
+  for (const file of signal.generatedFiles) {
+    const merged = signal.mergedFiles.get(file.path);
+    if (!file.path.endsWith(".py") || merged === null || merged === undefined || merged === file.content) continue;
+    const lesson = await learnTreeRules(file.content, merged);
+    if (lesson.rules.length > 0) out.push({ path: file.path, rules: lesson.rules });
+  }
+  return out;
+}
+
+function coveredByTree(candidate: LearnedRuleCandidate, files: readonly { path: string; hunks: { index: number; diff: string }[] }[], tree: readonly { path: string; rules: LearnedTreeRule[] }[]): boolean {
+  const hunk = files.find((f) => f.path === candidate.source.path)?.hunks.find((h) => h.index === candidate.source.hunkIndex);
+  return hunk !== undefined && tree.some((t) => t.path === candidate.source.path && rulesCoverHunk(t.rules, hunk.diff));
+}
+
+/**
+ * Tree rules the repair pass applied to the merged PR's last attempt whose before-shape humans put back:
+ * the rule matches the merged file where it no longer matched the generated one.
+ */
+async function revertedRules(db: Database, signal: MergeSignal): Promise<number[]> {
+  const last = signal.attempts[signal.attempts.length - 1];
+  const ids = [...new Set(last ? appliedRuleIds(last.appliedFixes) : [])];
+  const out: number[] = [];
+  for (const id of ids) {
+    const rule = getRule(db, id);
+    if (!rule?.tree || (rule.status !== "trusted" && rule.status !== "candidate")) continue;
+    for (const file of signal.generatedFiles) {
+      const merged = signal.mergedFiles.get(file.path);
+      if (!file.path.endsWith(".py") || merged === null || merged === undefined || merged === file.content) continue;
+      let parsed;
+      try {
+        parsed = await Promise.all([parsePython(file.content), parsePython(merged)]);
+      } catch {
+        continue;
+      }
+      const [before, after] = parsed;
+      if (matchTree(rule.tree, after).length > matchTree(rule.tree, before).length) {
+        out.push(id);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 function roleOf(path: string, role?: string): "component" | "test" | "dag" {
   return role === "component" || role === "test" || role === "dag" ? role : roleOfPath(path);
 }
@@ -158,7 +224,7 @@ export class Learning {
     }
 
     const rules = activeRules(this.db, { autoApplyThreshold: this.settings.autoApplyThreshold ?? 0.7 });
-    for (const g of rules.guidance) {
+    for (const g of rules.guidance.filter((r) => contextFits(r, spec.component_type))) {
       items.push({
         kind: "fix",
         title: g.description,
@@ -231,6 +297,11 @@ export class Learning {
       if (verdict.final && !verdict.passed) {
         recordPatternOutcome(this.db, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
       }
+      // The patterns a passing attempt's prompt gave the model share its success.
+      if (verdict.passed) {
+        const used = [...new Set(usedRefs(verdict.attempt.learnedContext, "pattern"))];
+        if (used.length > 0) recordPatternOutcome(this.db, used, true, now);
+      }
       this.archiveWeak();
       return signatureIds;
     })();
@@ -298,14 +369,22 @@ export class Learning {
       repo: signal.repo,
       signatureIds: signal.signatureIds,
     });
+    // Each change a tree rule captures is taught by that rule alone; line patterns cover the rest.
+    const tree = await treeLessonsOf(signal);
+    const lineCandidates = lessons.candidates.filter((c) => !coveredByTree(c, lessons.files, tree));
+    const reverted = await revertedRules(this.db, signal);
     return this.db.transaction((): MergeLesson => {
       const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, candidates, now);
-      const saved = saveRuleCandidates(this.db, lessons.candidates, now);
+      const saved = saveRuleCandidates(this.db, lineCandidates, now);
+      const treeSaved: SavedTreeRule[] = tree.flatMap(({ path, rules }) =>
+        saveTreeRules(this.db, rules, { repo: signal.repo, prNumber: signal.prNumber, commitSha: signal.mergeSha, path }, now, { signatureIds: signal.signatureIds }),
+      );
+      for (const id of reverted) recordRuleReverted(this.db, id, now);
       const changed = lessons.files.some((f) => f.hunks.length > 0 || f.status === "deleted");
       this.archiveWeak();
       return {
-        comment: changed ? renderLessonsComment(saved, lessons.files) : null,
-        ruleIds: [...new Set(saved.map((s) => s.rule.id))],
+        comment: changed ? renderLessonsComment(saved, lessons.files, treeSaved) : null,
+        ruleIds: [...new Set([...saved.map((s) => s.rule.id), ...treeSaved.map((s) => s.rule.id)])],
         patternIds,
       };
     })();

@@ -2,6 +2,8 @@
 import type { FileDiff } from "./learn.js";
 import type { SavedRule } from "./store.js";
 import { ruleSourceText } from "./store.js";
+import { rulesCoverHunk } from "./tree/learn.js";
+import type { SavedTreeRule } from "./tree/store.js";
 
 /** Marks the comment so a reaction to it can be traced back to its rules. */
 export const LESSONS_MARKER = "<!-- opforge:lessons";
@@ -25,11 +27,30 @@ function lessonLine(saved: SavedRule): string {
   }
 }
 
+/** Tree rules drawn from a file that account for a hunk (a site in its lines, or the imports they bring). */
+function treeRulesIn(tree: readonly SavedTreeRule[], path: string, hunk: FileDiff["hunks"][number]): SavedTreeRule[] {
+  return tree.filter((t) => t.origin.path === path && rulesCoverHunk([t.learned], hunk.diff));
+}
+
+function treeLessonLine(saved: SavedTreeRule): string {
+  const rule = saved.rule;
+  const places = `changed ${saved.learned.sites} place${saved.learned.sites === 1 ? "" : "s"}`;
+  switch (saved.outcome) {
+    case "created":
+      return `- **Rule #${rule.id} (${rule.status}):** ${rule.description} — ${places}; learned from ${ruleSourceText(rule)}.`;
+    case "merged":
+      return `- **Rule #${rule.id} (${rule.status}):** ${rule.description} — ${places}; generalizes rule #${saved.mergedWith ?? "?"} with this change (${rule.sources.length} sources).`;
+    case "known":
+      return `- **Rule #${rule.id} (${rule.status}):** already known — ${rule.description} — ${places}; now seen in ${rule.sources.length} fix${rule.sources.length === 1 ? "" : "es"}.`;
+  }
+}
+
 /**
  * "What you changed vs. what I generated": every changed hunk as a diff, with the rule drawn from it (or
- * why none was), and a closing line asking for 👍 to trust the new rules or 👎 to discard them.
+ * why none was), each rule learned listed once with how many places it changed, and a closing line asking
+ * for 👍 to trust the new rules or 👎 to discard them.
  */
-export function renderLessonsComment(rules: readonly SavedRule[], changedFiles: readonly FileDiff[]): string {
+export function renderLessonsComment(rules: readonly SavedRule[], changedFiles: readonly FileDiff[], tree: readonly SavedTreeRule[] = []): string {
   const out: string[] = ["### What you changed vs. what I generated", ""];
   if (changedFiles.length === 0) {
     out.push("You merged the generated files as they were: nothing to learn.");
@@ -44,11 +65,28 @@ export function renderLessonsComment(rules: readonly SavedRule[], changedFiles: 
     for (const hunk of file.hunks) {
       out.push(fence(hunk.diff, "diff"), "");
       const lessons = rules.filter((r) => r.candidate.source.path === file.path && r.candidate.source.hunkIndex === hunk.index);
-      if (lessons.length === 0) out.push(`No rule drawn: ${hunk.skipped ?? "no repeatable pattern"}.`, "");
+      const treeIds = [...new Set(treeRulesIn(tree, file.path, hunk).map((t) => t.rule.id))];
+      if (treeIds.length > 0) out.push(`Learned as ${treeIds.map((id) => `rule #${id}`).join(", ")} (below).`, "");
+      else if (lessons.length === 0) out.push(`No rule drawn: ${hunk.skipped ?? "no repeatable pattern"}.`, "");
       for (const lesson of lessons) out.push(lessonLine(lesson), "");
     }
   }
-  const ids = [...new Set(rules.filter((r) => r.outcome !== "known" || r.rule.status === "candidate").map((r) => r.rule.id))];
+  const shownTree = tree.filter((t, i) => tree.findIndex((o) => o.rule.id === t.rule.id) === i);
+  if (shownTree.length > 0) {
+    out.push("#### Rules learned", "");
+    for (const t of shownTree) {
+      // One rule per lesson, however many places the change was made in.
+      const sites = tree.filter((o) => o.rule.id === t.rule.id).reduce((n, o) => n + o.learned.sites, 0);
+      out.push(treeLessonLine({ ...t, learned: { ...t.learned, sites } }));
+    }
+    out.push("");
+  }
+  const ids = [
+    ...new Set([
+      ...rules.filter((r) => r.outcome !== "known" || r.rule.status === "candidate").map((r) => r.rule.id),
+      ...shownTree.filter((t) => t.outcome !== "known" || t.rule.status === "candidate").map((t) => t.rule.id),
+    ]),
+  ];
   if (ids.length > 0) {
     out.push(
       "---",

@@ -1,5 +1,5 @@
 /** Tree rules: learned fixes as edits of syntax subtrees (see pattern.ts). */
-export { learnTreeRules } from "./learn.js";
+export { learnTreeRules, rulesCoverHunk } from "./learn.js";
 export type { LearnedTreeRule, TreeLesson } from "./learn.js";
 export { describeTree, matchTree, specificity } from "./pattern.js";
 export type { ArgsPat, EditOp, ImportNeed, Pat, TreeRuleSpec } from "./pattern.js";

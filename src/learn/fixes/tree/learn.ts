@@ -31,6 +31,8 @@ export interface LearnedTreeRule {
   description: string;
   /** The first site as the human changed it, with the component's real names. */
   example: { before: string; after: string; line: number };
+  /** Lines (1-based, inclusive, in the file before the fix) of every site. */
+  siteLines: { start: number; end: number }[];
 }
 
 export interface TreeLesson {
@@ -612,8 +614,10 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
     built.imports = needs.filter((n) => new RegExp(`(^|[^\\w.])${(n.name ?? n.module).replace(/\./g, "\\.")}\\b`).test(templates));
     const key = keyOf(built);
     const known = byKey.get(key);
+    const lines = { start: line, end: b.lines.line(Math.max(nb.start, nb.end - 1)) };
     if (known) {
       known.sites++;
+      known.siteLines.push(lines);
       continue;
     }
     const shown = describeTree(built);
@@ -627,7 +631,27 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
       after: shown.after,
       description: `\`${shown.before.replace(/\s+\[.*$/, "")}\` → \`${shown.after.replace(/\s+\[.*$/, "")}\``,
       example: { before: before.slice(nb.start, nb.end), after: after.slice(na.start, na.end), line },
+      siteLines: [lines],
     });
   }
   return { rules: [...byKey.values()], skipped };
+}
+
+/**
+ * Whether rules drawn from a file account for a hunk of its diff (`@@ -a,b …` and its lines): a site lies
+ * in the hunk's old lines, or the hunk only changes imports and a rule brings imports along.
+ */
+export function rulesCoverHunk(rules: readonly Pick<LearnedTreeRule, "siteLines" | "spec">[], diff: string): boolean {
+  const m = /^@@ -(\d+)(?:,(\d+))?/.exec(diff);
+  if (!m) return false;
+  const start = Number(m[1]);
+  const end = start + Math.max(m[2] === undefined ? 1 : Number(m[2]), 1) - 1;
+  if (rules.some((r) => r.siteLines.some((l) => l.start <= end && l.end >= start))) return true;
+  const changed = diff
+    .split("\n")
+    .slice(1)
+    .filter((l) => l.startsWith("+") || l.startsWith("-"))
+    .map((l) => l.slice(1).trim())
+    .filter((l) => l !== "");
+  return changed.length > 0 && changed.every((l) => /^(from\s+\S+\s+import\b|import\s)/.test(l)) && rules.some((r) => r.spec.imports.length > 0);
 }
