@@ -43,6 +43,7 @@ export function normalizeSpec(raw: unknown, source: SourceMap = EMPTY_SOURCE): S
     return fail();
   }
   if (!checkBounds(raw, findings)) return fail();
+  if (!checkCharacters(raw, [], findings)) return fail();
 
   const extra: Record<string, unknown> = {};
   let unknownKeys = 0;
@@ -66,6 +67,44 @@ export function normalizeSpec(raw: unknown, source: SourceMap = EMPTY_SOURCE): S
   const spec = buildSpec(parsed.data, extra, source, findings);
   if (findings.errors.length > 0 || !spec) return fail();
   return { ok: true, spec, warnings: findings.warnings };
+}
+
+/** C0/C1 controls other than tab and newline, and the characters that reorder displayed text (U+202E…). */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * Text that would end up in generated code or a comment must not carry a NUL or another control character
+ * (a docstring cannot hold one) nor a bidirectional override: each is refused with its field path.
+ */
+function checkCharacters(value: unknown, path: (string | number)[], findings: FindingCollector): boolean {
+  let ok = true;
+  if (typeof value === "string") {
+    const found = FORBIDDEN_CHARACTER.exec(value);
+    if (found !== null) {
+      const code = `U+${(found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+      findings.error(path, `contains the control character ${code} at character ${found.index + 1}; remove it`);
+      return false;
+    }
+    return true;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      if (!checkCharacters(item, [...path, i], findings)) ok = false;
+    });
+    return ok;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      if (FORBIDDEN_CHARACTER.test(key)) {
+        findings.error([...path, key], "the key contains a control character; remove it");
+        ok = false;
+        continue;
+      }
+      if (!checkCharacters(item, [...path, key], findings)) ok = false;
+    }
+  }
+  return ok;
 }
 
 /**
