@@ -15,10 +15,11 @@ import { createChecker } from "./validate-files.js";
 import type { WorkerInput, WorkerMessage } from "./validate-worker.js";
 
 /**
- * Below this much Python a worker would spend longer starting (the TypeScript loader, the validator's
- * modules, the grammar: a few hundred milliseconds) than checking files.
+ * Below this much Python (about half a second of work on one thread) a worker costs more than it saves: it
+ * starts in a fraction of a second, but its engine then compiles the validator's hot functions all over
+ * again (more than a second of a core while it checks its first files).
  */
-export const POOL_MIN_BYTES = 256 * 1024;
+export const POOL_MIN_BYTES = 1024 * 1024;
 
 export interface PoolPlan {
   /** Worker threads to start; 0 checks every file on the calling thread. */
