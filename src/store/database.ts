@@ -1,5 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database } from "better-sqlite3";
 import { latestVersion, migrate, newerSchemaMessage, schemaVersion, SchemaVersionError } from "./migrate.js";
@@ -35,6 +36,42 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   const shownPath = memory ? path || ":memory:" : resolve(path);
 
   if (options.readonly) {
+    try {
+      return openReadonly(path, shownPath, known, options);
+    } catch (err) {
+      // A WAL database whose -shm file cannot be made (a read-only directory or mount) cannot be read in
+      // place: read a snapshot copy (the database and its -wal) in a private temporary directory instead.
+      if (memory || !needsWritableDirectory(err)) throw err;
+      const dir = mkdtempSync(join(tmpdir(), "opforge-db-snapshot-"));
+      try {
+        const copy = join(dir, "opforge.db");
+        copyFileSync(path, copy);
+        if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+        const db = openReadonly(copy, shownPath, known, options);
+        const close = db.close.bind(db);
+        db.close = () => {
+          close();
+          rmSync(dir, { recursive: true, force: true });
+          return db;
+        };
+        return db;
+      } catch (copyErr) {
+        rmSync(dir, { recursive: true, force: true });
+        throw copyErr instanceof SchemaVersionError ? copyErr : err;
+      }
+    }
+  }
+  return openWritable(path, memory, shownPath, list, options);
+}
+
+/** SQLite refusing a read-only open because it would have to create the WAL index beside the file. */
+function needsWritableDirectory(err: unknown): boolean {
+  const code = (err as { code?: unknown; cause?: { code?: unknown } }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN"));
+}
+
+function openReadonly(path: string, shownPath: string, known: number, options: OpenDatabaseOptions): Database {
+  {
     let db: Database;
     try {
       db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
@@ -60,7 +97,9 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       throw err;
     }
   }
+}
 
+function openWritable(path: string, memory: boolean, shownPath: string, list: readonly Migration[], options: OpenDatabaseOptions): Database {
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
   const db = new BetterSqlite3(path);
   try {
