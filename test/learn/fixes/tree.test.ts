@@ -120,6 +120,12 @@ describe("tree rules learned from one fix", () => {
   it("say why nothing was learned", async () => {
     expect((await learnTreeRules("x = (\n", "x = 1\n")).skipped[0]?.reason).toBe("the file before the fix does not parse");
     expect((await learnTreeRules(TEACH_BEFORE, TEACH_BEFORE)).rules).toEqual([]);
+    const literal = await learnTreeRules(component("x = 1\nreturn x"), component("x = 2\nreturn x"));
+    expect(literal.rules).toEqual([]);
+    expect(literal.skipped.map((s) => s.reason)).toEqual(["the changed code has nothing fixed to recognise it by"]);
+    const partial = await learnTreeRules(component("a = requests.get(self.a)\nb = requests.get(self.b)"), component("a = requests.get(self.a, timeout=30)\nb = requests.get(self.b)"));
+    expect(partial.rules).toEqual([]);
+    expect(partial.skipped.map((s) => s.reason)).toEqual(["the rule would also change 1 place of the same shape the fix left as it was"]);
   });
 });
 

@@ -41,6 +41,10 @@ export interface TreeLesson {
   skipped: { line: number; reason: string }[];
 }
 
+/** Bounds on what one rule may span: a rewritten function is no repeatable fix. */
+export const MAX_TREE_RULE_LINES = 25;
+export const MAX_TREE_RULE_CHARS = 2000;
+
 const ANCHORS = new Set([
   "call", "raise_statement", "assert_statement", "return_statement", "attribute", "subscript", "binary_operator", "boolean_operator",
   "comparison_operator", "not_operator", "assignment", "augmented_assignment", "expression_statement", "delete_statement",
@@ -502,7 +506,7 @@ function buildRule(nb: PyNode, na: PyNode, b: ParsedSource, a: ParsedSource, nam
       edits.push({ op: "replace", at, template });
     }
     if (builder.failure) return builder.failure;
-    if (pattern.k === "any" || pattern.k === "hole") return "the changed code has nothing fixed to recognise it by";
+    if (pattern.k === "any" || pattern.k === "hole" || !patternTexts(pattern)) return "the changed code has nothing fixed to recognise it by";
     const bound = new Set(patternHoles(pattern));
     if (builder.exceptAs) bound.add(builder.exceptAs);
     if (edits.some((e) => "template" in e && templateHoles(e.template).some((h) => !bound.has(h)))) return "the fix uses code the pattern does not bind";
@@ -605,6 +609,10 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
   const byKey = new Map<string, LearnedTreeRule>();
   for (const [nb, na] of unique) {
     const line = b.lines.line(nb.start);
+    if (b.lines.line(nb.end) - line + 1 > MAX_TREE_RULE_LINES || nb.end - nb.start > MAX_TREE_RULE_CHARS) {
+      skipped.push({ line, reason: `the changed expression is too large for a rule (at most ${MAX_TREE_RULE_LINES} lines and ${MAX_TREE_RULE_CHARS} characters)` });
+      continue;
+    }
     const built = buildRule(nb, na, b, a, names);
     if (typeof built === "string") {
       skipped.push({ line, reason: built });
@@ -634,7 +642,28 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
       siteLines: [lines],
     });
   }
-  return { rules: [...byKey.values()], skipped };
+  // A rule that would change places of the same shape the human left alone is not what they meant.
+  const rules: LearnedTreeRule[] = [];
+  for (const rule of byKey.values()) {
+    const extra = matchTree({ ...rule.spec, imports: [] }, b).length - rule.sites;
+    if (extra > 0) skipped.push({ line: rule.example.line, reason: `the rule would also change ${extra} place${extra === 1 ? "" : "s"} of the same shape the fix left as ${extra === 1 ? "it was" : "they were"}` });
+    else rules.push(rule);
+  }
+  return { rules, skipped: skipped.sort((x, y) => x.line - y.line) };
+}
+
+/** Whether a pattern holds any concrete code (an API name, a constant): a pattern of holes matches anything. */
+function patternTexts(p: Pat): boolean {
+  switch (p.k) {
+    case "text":
+      return true;
+    case "node":
+      return p.kids.some(patternTexts) || p.seps.some((sep) => /[A-Za-z]/.test(sep));
+    case "call":
+      return patternTexts(p.fn) || p.args.keywords.length > 0 || p.args.positional.some(patternTexts);
+    default:
+      return false;
+  }
 }
 
 /**
