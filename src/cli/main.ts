@@ -1,4 +1,5 @@
 import { redact, registerSecretsFromEnv } from "../config/redact.js";
+import { printable } from "./printable.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, processIo, type CliCommand, type CliIo } from "./io.js";
 
 interface CommandEntry {
@@ -51,7 +52,11 @@ export function usage(): string {
 export async function main(argv: string[], given: CliIo = processIo()): Promise<number> {
   // Whatever a command prints (a provider's error quoting a key included) goes out without secrets.
   registerSecretsFromEnv(given.env);
-  const io: CliIo = { ...given, stdout: (text) => given.stdout(redact(text)), stderr: (text) => given.stderr(redact(text)) };
+  const io: CliIo = {
+    ...given,
+    stdout: (text) => given.stdout(redact(printable(text))),
+    stderr: (text) => given.stderr(redact(printable(text))),
+  };
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     (name === undefined ? io.stderr : io.stdout)(usage());

@@ -8,7 +8,7 @@ export class UnsafePathError extends Error {
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`refusing to write ${JSON.stringify(path)}: ${reason}`);
+    super(`refusing to write ${JSON.stringify(path).replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}: ${reason}`);
     this.name = "UnsafePathError";
   }
 }

@@ -96,8 +96,11 @@ function checkCharacters(value: unknown, path: (string | number)[], findings: Fi
   }
   if (isPlainObject(value)) {
     for (const [key, item] of Object.entries(value)) {
-      if (FORBIDDEN_CHARACTER.test(key)) {
-        findings.error([...path, key], "the key contains a control character; remove it");
+      const inKey = FORBIDDEN_CHARACTER.exec(key);
+      if (inKey !== null) {
+        // The key itself is not echoed: it is what holds the character.
+        const code = `U+${(inKey[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+        findings.error(path, `a key contains the control character ${code}; remove it`);
         ok = false;
         continue;
       }
