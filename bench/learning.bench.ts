@@ -88,6 +88,8 @@ export interface Figures {
   applications: number;
   millis: number;
   misses: string[];
+  /** Held-out components repaired per convention: [repaired, held out]. */
+  byConvention: Map<string, [number, number]>;
 }
 
 function python3(): boolean {
@@ -114,7 +116,7 @@ async function brokenOutput(source: string, scratch: string | undefined): Promis
 
 export async function measure(teach: Teacher, corpus: Convention[] = loadCorpus()): Promise<Figures> {
   const scratch = python3() ? mkdtempSync(join(tmpdir(), "opforge-learning-")) : undefined;
-  const figures: Figures = { conventions: corpus.length, heldout: 0, repaired: 0, falseEdits: 0, broken: 0, applications: 0, millis: 0, misses: [] };
+  const figures: Figures = { conventions: corpus.length, heldout: 0, repaired: 0, falseEdits: 0, broken: 0, applications: 0, millis: 0, misses: [], byConvention: new Map() };
   try {
     for (const convention of corpus) {
       const rules = await teach(convention.before, convention.after);
@@ -125,12 +127,16 @@ export async function measure(teach: Teacher, corpus: Convention[] = loadCorpus(
         figures.applications += result.applied.length;
         return result.source;
       };
+      const tally: [number, number] = [0, convention.heldout.length];
+      figures.byConvention.set(convention.name, tally);
       for (const file of convention.heldout) {
         figures.heldout++;
         const out = await run(file.source);
         if (await brokenOutput(out, scratch)) figures.broken++;
-        if (out === file.fixed) figures.repaired++;
-        else {
+        if (out === file.fixed) {
+          figures.repaired++;
+          tally[0]++;
+        } else {
           if (out !== file.source) figures.falseEdits++;
           figures.misses.push(`${convention.name}/heldout/${file.name}`);
         }
@@ -157,6 +163,7 @@ function report(label: string, f: Figures): void {
     `${label.padEnd(12)} held-out repaired ${f.repaired}/${f.heldout} (${rate.toFixed(1)}%), false edits ${f.falseEdits}, broken outputs ${f.broken}, ` +
       `${f.applications} applications, ${per} per application (${f.conventions} conventions)`,
   );
+  console.log(`${"".padEnd(12)} ${[...f.byConvention].map(([name, [ok, all]]) => `${name} ${ok}/${all}`).join(", ")}`);
   if (f.misses.length > 0 && process.env.LEARNING_BENCH_VERBOSE) for (const m of f.misses) console.log(`  not as expected: ${m}`);
 }
 
