@@ -87,10 +87,18 @@ function compilerErrors(a: Analysis): Hit[] {
       }
     }
   }
+  // tree-sitter accepts a try whose handlers went missing (a deleted line); CPython does not.
+  for (const node of a.nodes("try_statement")) {
+    if (!node.children.some((c) => c.type === "except_clause" || c.type === "except_group_clause" || c.type === "finally_clause")) {
+      hits.push(hitAt(a, node, "SyntaxError: expected 'except' or 'finally' block"));
+    }
+  }
   const body = a.parsed ? a.parsed.root.children.filter((c) => c.named && c.type !== "comment") : [];
   let leading = true;
   for (const [i, stmt] of body.entries()) {
-    const isDoc = i === 0 && stmt.type === "expression_statement" && stmt.children[0]?.type === "string";
+    const first = stmt.children[0]?.type;
+    // A docstring may be an implicit concatenation ("a" "b"): still a docstring to CPython.
+    const isDoc = i === 0 && stmt.type === "expression_statement" && (first === "string" || first === "concatenated_string");
     if (stmt.type === "future_import_statement") {
       if (!leading) hits.push(hitAt(a, stmt, "SyntaxError: from __future__ imports must occur at the beginning of the file"));
       for (const n of stmt.children.filter((c) => c.field === "name")) {
@@ -114,6 +122,55 @@ function missingColon(a: Analysis, offset: number): { line: number; column: numb
   const close = (line.match(/[)\]}]/g) ?? []).length;
   if (open !== close) return undefined;
   return { line: a.lines.line(lineStart), column: line.length + 1 };
+}
+
+/** Node types tree-sitter gives the statements of a module or block. */
+const STATEMENT_PARENTS = new Set(["module", "block"]);
+
+/**
+ * Two statements on one line with no ';' between them (`from x import a b`, `import ab import c` after a
+ * lost newline): tree-sitter reads them as two statements, CPython raises "invalid syntax".
+ */
+function statementsRunTogether(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  // tree-sitter flags such a line (hasError) without an ERROR node, so the tree-error rule says nothing of it.
+  if (!a.parsed) return hits;
+  walk(a.parsed.root, (node) => {
+    if (hits.length >= MAX_TREE_ERRORS) return false;
+    if (!STATEMENT_PARENTS.has(node.type)) return undefined;
+    let previous: PyNode | undefined;
+    for (const stmt of node.children) {
+      if (!stmt.named || stmt.type === "comment") continue;
+      if (previous !== undefined && a.lines.line(previous.end) === a.lines.line(stmt.start)) {
+        const between = a.source.slice(previous.end, stmt.start);
+        // A statement that opens with '(', '[' or '.' continues the one before as CPython reads it (a call,
+        // a subscript, an attribute of an annotation tree-sitter closed early): not two statements.
+        const opens = a.source[stmt.start] ?? "";
+        if (!between.includes(";") && !between.includes("\n") && !"([.".includes(opens)) {
+          const near = a.source.slice(stmt.start, Math.min(stmt.end, stmt.start + 40)).split("\n")[0]?.trim() ?? "";
+          hits.push(hitAt(a, stmt, `SyntaxError: invalid syntax near '${near}': two statements on one line need a ';' or a new line between them`));
+        }
+      }
+      previous = stmt;
+    }
+    return undefined;
+  });
+  return hits;
+}
+
+/** `def f(*, **kwargs)` or `def f(a, *)`: a bare '*' must be followed by a keyword-only parameter. */
+function bareStar(a: Analysis): Hit[] {
+  const hits: Hit[] = [];
+  for (const fn of a.facts?.functions ?? []) {
+    fn.params.forEach((p, i) => {
+      if (p.kind !== "bare-star") return;
+      const next = fn.params[i + 1];
+      if (next === undefined || next.kind === "kwargs") {
+        hits.push(hitAt(a, p.node, `SyntaxError: named arguments must follow bare * in ${fn.name}(); add a keyword-only parameter after '*' or remove the '*'`));
+      }
+    });
+  }
+  return hits;
 }
 
 function paramOrder(a: Analysis): Hit[] {
@@ -257,6 +314,22 @@ export const syntaxRules: Rule[] = [
     description: "A parameter without a default follows one with a default, or a parameter follows **kwargs.",
     fixable: true,
     check: paramOrder,
+  },
+  {
+    id: "statements-on-one-line",
+    category: "syntax",
+    severity: "error",
+    description: "Two statements on one line without ';' between them (a lost newline, a stray word after an import).",
+    fixable: false,
+    check: statementsRunTogether,
+  },
+  {
+    id: "bare-star",
+    category: "syntax",
+    severity: "error",
+    description: "A bare '*' in a parameter list with no keyword-only parameter after it.",
+    fixable: false,
+    check: bareStar,
   },
   {
     id: "duplicate-param",
