@@ -16,7 +16,7 @@ import type { Token } from "../tokens.js";
 import { tokenizePython, tokenTexts } from "../tokens.js";
 import { contextOf } from "../units.js";
 import type { ArgsPat, EditOp, ImportNeed, Pat, TreeRuleSpec } from "./pattern.js";
-import { describeTree, editsOf, kidsOf, matchTree, patternHoles, separators, templateHoles } from "./pattern.js";
+import { canonicalName, describeTree, editsOf, importAliases, kidsOf, matchTree, patternHoles, separators, templateHoles } from "./pattern.js";
 
 export interface LearnedTreeRule {
   spec: TreeRuleSpec;
@@ -193,12 +193,16 @@ class RuleBuilder {
   method = false;
   failure: string | undefined;
 
+  private readonly aliases: Map<string, string>;
+
   constructor(
     private readonly nb: PyNode,
     private readonly b: ParsedSource,
     private readonly a: ParsedSource,
     private readonly names: NameClasses,
-  ) {}
+  ) {
+    this.aliases = importAliases(b);
+  }
 
   mark(): string {
     return `m${++this.marks}`;
@@ -308,7 +312,11 @@ class RuleBuilder {
   /** The pattern of a B-side node; `strict` calls must have exactly their arguments. */
   gen(node: PyNode, strict = false): Pat {
     if (this.captured.has(node)) return { k: "hole", name: this.holeFor(node) };
-    if (this.concrete(node, this.b)) return { k: "text", text: squash(this.text(node, this.b)) };
+    if (this.concrete(node, this.b)) {
+      const text = squash(this.text(node, this.b));
+      // Rooted at an import: the same API matches however a file imports it.
+      return this.names.imported.has(text.split(".")[0] as string) ? { k: "text", text, canon: canonicalName(text, this.aliases) } : { k: "text", text };
+    }
     if (node.type === "true" || node.type === "false" || node.type === "none") return { k: "text", text: this.text(node, this.b), type: node.type };
     if (node.type === "identifier") return { k: "any" };
     if (node.type === "attribute") {
@@ -401,7 +409,9 @@ class RuleBuilder {
       if (!this.concrete(fnB, this.b)) return undefined;
       const at = this.mark();
       edits.push({ op: "replace", at, template: this.template(fnA.start, fnA.end) });
-      fn = { ...this.gen(fnB), mark: at };
+      // The callee is rewritten as the fix spelled it: only that spelling may match.
+      const spelled = this.gen(fnB);
+      fn = { ...(spelled.k === "text" ? { k: "text" as const, text: spelled.text } : spelled), mark: at };
     } else fn = this.gen(fnB);
     const listB = kidsOf(argsB);
     const listA = kidsOf(argsA);

@@ -20,7 +20,7 @@ export type Pat =
   /** Any expression; a hole that repeats must match the same text each time. */
   | { k: "hole"; name: string; mark?: string }
   /** Source text equal to this (whitespace ignored): a concrete API name, keyword constant or operator. */
-  | { k: "text"; text: string; type?: string; mark?: string }
+  | { k: "text"; text: string; type?: string; mark?: string; canon?: string }
   /** A node of this type whose named children match in order (and as many). */
   | { k: "node"; type: string; kids: Pat[]; seps: string[]; mark?: string }
   | { k: "call"; fn: Pat; args: ArgsPat; mark?: string };
@@ -105,6 +105,41 @@ export function separators(node: PyNode, source: string): string[] {
 interface Bindings {
   holes: Map<string, PyNode | string>;
   marks: Map<string, PyNode>;
+  /** Import aliases of the source (see {@link importAliases}). */
+  aliases?: ReadonlyMap<string, string>;
+}
+
+/**
+ * What each imported name stands for: `import requests as rq` → rq: requests, `from requests import get`
+ * → get: requests.get, `from datetime import datetime` → datetime: datetime.datetime.
+ */
+export function importAliases(parsed: ParsedSource): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const stmt of parsed.root.children) {
+    if (stmt.type !== "import_statement" && stmt.type !== "import_from_statement") continue;
+    const module = stmt.type === "import_from_statement" ? field(stmt, "module_name") : undefined;
+    const prefix = module ? `${squash(textOf(module, parsed.source))}.` : "";
+    if (module && prefix.startsWith(".")) continue;
+    for (const name of stmt.children.filter((c) => c.field === "name")) {
+      if (name.type === "aliased_import") {
+        const real = field(name, "name");
+        const alias = field(name, "alias");
+        if (real && alias) out.set(textOf(alias, parsed.source), prefix + squash(textOf(real, parsed.source)));
+      } else if (module) {
+        const text = squash(textOf(name, parsed.source));
+        out.set(text, prefix + text);
+      }
+    }
+  }
+  return out;
+}
+
+/** A dotted name with its first part replaced by what the import behind it stands for. */
+export function canonicalName(dotted: string, aliases: ReadonlyMap<string, string>): string {
+  const dot = dotted.indexOf(".");
+  const root = dot === -1 ? dotted : dotted.slice(0, dot);
+  const real = aliases.get(root);
+  return real === undefined ? dotted : real + (dot === -1 ? "" : dotted.slice(dot));
 }
 
 function bindMark(p: { mark?: string }, node: PyNode, b: Bindings): void {
@@ -151,10 +186,13 @@ function matchPat(p: Pat, node: PyNode, source: string, b: Bindings): boolean {
       if (prior === undefined) b.holes.set(p.name, node);
       break;
     }
-    case "text":
+    case "text": {
       if (p.type !== undefined && node.type !== p.type) return false;
-      if (squash(textOf(node, source)) !== p.text) return false;
+      const text = squash(textOf(node, source));
+      // The same API under another import spelling (`rq.get`, `get` from `from requests import get`).
+      if (text !== p.text && !(p.canon && b.aliases && (node.type === "identifier" || node.type === "attribute") && canonicalName(text, b.aliases) === p.canon)) return false;
       break;
+    }
     case "node": {
       if (node.type !== p.type) return false;
       const kids = kidsOf(node);
@@ -224,8 +262,9 @@ export function matchTree(spec: TreeRuleSpec, parsed: ParsedSource): TreeMatch[]
   const type = rootType(spec.pattern);
   if (!type) return [];
   const out: TreeMatch[] = [];
+  const aliases = importAliases(parsed);
   for (const node of parsed.byType.get(type) ?? []) {
-    const b: Bindings = { holes: new Map(), marks: new Map() };
+    const b: Bindings = { holes: new Map(), marks: new Map(), aliases };
     if (!matchPat(spec.pattern, node, parsed.source, b)) continue;
     if (spec.method && !insideMethod(node, parsed.source)) continue;
     if (spec.exceptAs !== undefined) {
