@@ -174,7 +174,9 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
     try {
       const info = await stat(abs);
       if (info.isDirectory()) await collectPython(abs, arg, files);
-      else files.push({ abs, shown: arg });
+      else if (info.isFile()) files.push({ abs, shown: arg });
+      // A FIFO or a device would block the read forever: refused from its type.
+      else unreadable.push(`cannot read ${arg}: ${info.isFIFO() ? "a named pipe (FIFO)" : info.isSocket() ? "a socket" : "a device"}, not a regular file; name a .py file`);
     } catch (error) {
       unreadable.push(`cannot read ${arg}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (error as Error).message}`);
     }
@@ -208,6 +210,8 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
   }
 
   for (const message of unreadable) io.stderr(`opforge validate: ${message}\n`);
+  const notWritten = results.flatMap((r) => (r.notWritten === undefined ? [] : [r.notWritten]));
+  for (const message of notWritten) io.stderr(`opforge validate: ${message}\n`);
   const fixNotes = results.flatMap((r) => r.applied.map((a) => `${r.path}:${a.line}: fixed ${a.fixes ?? a.rule}: ${a.description}\n`));
   if (values.json) {
     const payload = {
@@ -240,5 +244,6 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
     io.stdout(`${plural(results.length, "file")} checked: ${plural(errors, "error")}, ${plural(warnings, "warning")}${fixed}\n`);
   }
   if (unreadable.length > 0) return EXIT_USAGE;
+  if (notWritten.length > 0) return EXIT_INVALID_INPUT;
   return results.some((r) => r.findings.some((f) => f.severity === "error")) ? EXIT_INVALID_INPUT : EXIT_OK;
 };

@@ -27,6 +27,8 @@ export interface Analysis {
   /** Absent when the input cannot be handed to the parser (NUL bytes, nesting past CPython's limit) or parsing gave up. */
   parsed?: ParsedSource;
   parseFailure?: string;
+  /** Set when the file is over the size limit: nothing of it was scanned or parsed. */
+  tooLarge?: string;
   facts?: ModuleFacts;
   /** Classes deriving (by name) from an Airflow operator, sensor or hook base. */
   components: ComponentClass[];
@@ -76,13 +78,15 @@ export const MAX_SOURCE_CHARS = 5_000_000;
 
 export async function analyze(source: string, options: ValidateOptions = {}): Promise<Analysis> {
   const resolved = resolveOptions(options);
-  const scan = scanSource(source);
+  const limit = options.maxSourceChars ?? MAX_SOURCE_CHARS;
+  // Over the limit nothing is scanned or parsed: the cost stays flat however large the file.
+  const tooLarge =
+    source.length > limit ? `the file has ${source.length.toLocaleString("en-US")} characters; opforge analyses files up to ${limit.toLocaleString("en-US")}` : undefined;
+  const scan = scanSource(tooLarge === undefined ? source : "");
   let parsed: ParsedSource | undefined;
   let parseFailure: string | undefined;
   const blocked = scan.blockParse;
-  if (!blocked && source.length > MAX_SOURCE_CHARS) {
-    parseFailure = `the file has ${(source.length / 1e6).toFixed(1)} million characters; opforge analyses files up to ${MAX_SOURCE_CHARS / 1e6} million`;
-  } else if (!blocked) {
+  if (!blocked && tooLarge === undefined) {
     try {
       parsed = await parsePython(source);
     } catch (err) {
@@ -91,7 +95,7 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
     }
   }
   // The parser indexes line starts too; without a tree the index is built here.
-  const lines = parsed?.lines ?? new LineIndex(source);
+  const lines = parsed?.lines ?? new LineIndex(tooLarge === undefined ? source : "");
   const facts = parsed ? collectFacts((type) => parsed?.byType.get(type) ?? [], source) : undefined;
   const components: ComponentClass[] = [];
   for (const cls of facts?.classes ?? []) {
@@ -107,6 +111,7 @@ export async function analyze(source: string, options: ValidateOptions = {}): Pr
     scan,
     parsed,
     parseFailure,
+    ...(tooLarge === undefined ? {} : { tooLarge }),
     facts,
     components,
     scopes: () => {

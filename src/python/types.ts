@@ -2,7 +2,8 @@
 import type { KnowledgeBase } from "../knowledge/kb.js";
 
 export type Severity = "error" | "warning";
-export type RuleCategory = "syntax" | "import" | "airflow" | "security" | "style";
+/** `limits`: the file was not analysed (too large); not a defect of the code itself. */
+export type RuleCategory = "syntax" | "import" | "airflow" | "security" | "style" | "limits";
 export type AirflowTarget = "2" | "3" | "both";
 export type FileKind = "component" | "test" | "dag";
 export type ComponentKind = "operator" | "sensor" | "hook";
@@ -34,6 +35,8 @@ export interface ValidateOptions {
   localModules?: string[];
   /** The Airflow knowledge base the API rules consult: the shipped one when absent, none when null. */
   knowledgeBase?: KnowledgeBase | null;
+  /** Files longer than this many characters are reported under `file-too-large`, not analysed (default 5,000,000). */
+  maxSourceChars?: number;
 }
 
 export interface ValidationReport {

@@ -28,7 +28,7 @@ function runRules(a: Analysis): Finding[] {
   const cleanTree = !!a.parsed && !a.parsed.hasError && a.scan.issues.length === 0;
   for (const rule of RULES) {
     if (rule.kinds && !rule.kinds.includes(a.options.kind)) continue;
-    if (rule.category !== "syntax" && !a.parsed) continue;
+    if (rule.category !== "syntax" && rule.category !== "limits" && !a.parsed) continue;
     if (rule.needsCleanTree && !cleanTree) continue;
     for (const hit of rule.check(a)) {
       findings.push({

@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { extname } from "node:path";
 import type { SpecFinding, SpecParseResult } from "./types.js";
@@ -85,12 +86,16 @@ export async function parseSpecFile(path: string): Promise<SpecParseResult> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw new Error("it is a directory, not a file");
+    // A FIFO or a device would block the read forever.
+    if (!info.isFile()) throw new Error(`it is ${info.isFIFO() ? "a named pipe (FIFO)" : info.isSocket() ? "a socket" : "a device"}, not a regular file`);
     if (info.size > MAX_SPEC_BYTES) {
       return failure([sizeError(info.size, `spec file ${path}`)!]);
     }
     // Read at most one byte past the limit, in case the file grew after stat.
-    const handle = await open(path, "r");
+    const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
+      // Replaced by something else between the stat and the open: judged again on what was opened.
+      if (!(await handle.stat()).isFile()) throw new Error("it is not a regular file");
       const buffer = Buffer.alloc(Math.min(info.size, MAX_SPEC_BYTES) + 1);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
       if (bytesRead > MAX_SPEC_BYTES) return failure([sizeError(bytesRead, `spec file ${path}`)!]);

@@ -71,7 +71,7 @@ describe("rule list", () => {
     const rules = listRules();
     expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
     for (const r of rules) {
-      expect(["syntax", "import", "airflow", "security", "style"]).toContain(r.category);
+      expect(["syntax", "import", "airflow", "security", "style", "limits"]).toContain(r.category);
       expect(["error", "warning"]).toContain(r.severity);
       expect(r.description.length).toBeGreaterThan(10);
     }

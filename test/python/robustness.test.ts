@@ -56,10 +56,12 @@ describe("input that is not a component", () => {
     expect(report.findings.map((f) => f.message)).toContain("IndentationError: too many levels of indentation");
   });
 
-  it("a file over the size limit gets one clear finding instead of a long parse", async () => {
+  it("a file over the size limit gets one clear finding under its own rule (file-too-large, not syntax-error) instead of a long parse (issue 10, item 13)", async () => {
     const { result, ms } = await timed(() => validatePython("x = 1\n".repeat(1_000_000)));
-    expect(result.findings).toHaveLength(1);
-    expect(result.findings[0]?.message).toMatch(/^not analysed: the file has 6\.0 million characters; opforge analyses files up to 5 million$/);
+    expect(result.findings.map((f) => [f.rule, f.category, f.severity])).toEqual([["file-too-large", "limits", "error"]]);
+    expect(result.findings[0]?.message).toBe(
+      "not analysed: the file has 6,000,000 characters; opforge analyses files up to 5,000,000; split the module or check it with other tools",
+    );
     expect(ms).toBeLessThan(5_000);
   });
 

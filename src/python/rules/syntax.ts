@@ -292,6 +292,14 @@ function indentation(a: Analysis): Hit[] {
 
 export const syntaxRules: Rule[] = [
   {
+    id: "file-too-large",
+    category: "limits",
+    severity: "error",
+    description: "The file is over the size opforge analyses (5,000,000 characters): it is not checked at all.",
+    fixable: false,
+    check: (a) => (a.tooLarge === undefined ? [] : [{ line: 1, column: 1, message: `not analysed: ${a.tooLarge}; split the module or check it with other tools` }]),
+  },
+  {
     id: "syntax-error",
     category: "syntax",
     severity: "error",
