@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import type { CliIo } from "../../src/cli/io.js";
@@ -24,8 +25,10 @@ afterEach(() => {
 });
 
 describe("a model endpoint that answers 401 quoting the API key (issue 10, item 1)", () => {
-  it("the status comment, attempts.failure_reason and jobs.last_error carry no key", async () => {
-    const a = (app = await startApp({ providerFor: () => anthropicProvider({ apiKey: KEY, maxRetries: 0 }) }));
+  it("the status comment, attempts.failure_reason, jobs.last_error and the log carry no key", async () => {
+    const lines: string[] = [];
+    const log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
+    const a = (app = await startApp({ providerFor: () => anthropicProvider({ apiKey: KEY, maxRetries: 0 }), log }));
     nock(ANTHROPIC).post("/v1/messages").times(2).reply(401, ECHOING_401);
     a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
@@ -43,6 +46,8 @@ describe("a model endpoint that answers 401 quoting the API key (issue 10, item 
     expect(reasons.length).toBeGreaterThan(0);
     for (const { failure_reason } of reasons) expect(failure_reason ?? "").not.toContain("Zq8vJ2mK5xT1pR7wL4nB9cH6dF3gY0sA");
     for (const job of listJobs(a.db)) expect(job.lastError ?? "").not.toContain("Zq8vJ2mK5xT1pR7wL4nB9cH6dF3gY0sA");
+    expect(lines.join("")).toContain("invalid api key: Bearer [redacted]");
+    expect(lines.join("")).not.toContain("Zq8vJ2mK5xT1pR7wL4nB9cH6dF3gY0sA");
   });
 
   it("opforge generate prints the provider's error without the key", async () => {

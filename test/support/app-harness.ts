@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import type { RepoConfig } from "../../src/config/repo-config.js";
 import { scaffoldProvider } from "../../src/generate/providers/index.js";
@@ -70,12 +70,12 @@ export const TestOctokit = ProbotOctokit.defaults((instance: Record<string, unkn
   throttle: { ...(instance.throttle as object | undefined), enabled: false },
 }));
 
-export function probotFor(options: { baseUrl?: string } = {}): Probot {
+export function probotFor(options: { baseUrl?: string; log?: Logger } = {}): Probot {
   return new Probot({
     appId: 1,
     privateKey: appPrivateKey(),
     Octokit: TestOctokit,
-    log: pino({ level: "silent" }),
+    log: options.log ?? pino({ level: "silent" }),
     ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
   });
 }
@@ -93,6 +93,8 @@ export interface HarnessOptions {
   dbPath?: string;
   clock?: TestClock;
   learning?: OpforgeAppOptions["learning"];
+  /** Probot's logger (silent by default). */
+  log?: Logger;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
   if (options.config !== undefined) files[".github/opforge.yml"] = options.config;
   const repo = fake.addRepo(OWNER, REPO, { defaultBranch: "master", id: 1296269, files });
   const clock = options.clock ?? new TestClock();
-  const probot = probotFor();
+  const probot = probotFor(options.log === undefined ? {} : { log: options.log });
   let worker: Worker | undefined;
   const routes: HttpHandler[] = [];
   await probot.load(
