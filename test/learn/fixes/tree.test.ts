@@ -117,6 +117,17 @@ describe("tree rules learned from one fix", () => {
     expect((await apply(rules, target)).source).toBe('def helper(x):\n    print(x)\n\n\nclass Hook:\n    def note(self, message):\n        self.log.info(message)\n        print(message, file=None)\n');
   });
 
+  it("learn an added statement as an insertion after the statement it follows, re-indented and added once", async () => {
+    const before = component("response = requests.get(self.endpoint, timeout=30)\nreturn response.json()");
+    const after = component("response = requests.get(self.endpoint, timeout=30)\nresponse.raise_for_status()\nreturn response.json()");
+    const { rules } = await learnTreeRules(before, after);
+    expect(rules.map((r) => [r.before, r.after])).toEqual([["$1 = requests.get(...)", "$1 = requests.get(...)\n$1.raise_for_status()"]]);
+    const target = component("for u in self.urls:\n    reply = requests.get(u)\n    self.log.info(reply.text)\ndone = requests.get(self.x)\ndone.raise_for_status()\nreturn done");
+    expect((await apply(rules, target)).source).toBe(
+      component("for u in self.urls:\n    reply = requests.get(u)\n    reply.raise_for_status()\n    self.log.info(reply.text)\ndone = requests.get(self.x)\ndone.raise_for_status()\nreturn done"),
+    );
+  });
+
   it("say why nothing was learned", async () => {
     expect((await learnTreeRules("x = (\n", "x = 1\n")).skipped[0]?.reason).toBe("the file before the fix does not parse");
     expect((await learnTreeRules(TEACH_BEFORE, TEACH_BEFORE)).rules).toEqual([]);

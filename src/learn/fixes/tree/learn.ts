@@ -69,6 +69,11 @@ function tokensOf(source: string): Token[] {
   return tokenizePython(source).lines.flatMap((l) => l.tokens);
 }
 
+/** What the alignment compares: a token's text, and for the first token of a logical line its indentation too. */
+function alignmentKeys(source: string): string[] {
+  return tokenizePython(source).lines.flatMap((l) => l.tokens.map((t, i) => (i === 0 ? `\u0001${l.indent}\u0001${t.text}` : t.text)));
+}
+
 function spansOf(root: PyNode): Map<string, PyNode[]> {
   const spans = new Map<string, PyNode[]>();
   walk(root, (n) => {
@@ -488,7 +493,7 @@ function keyOf(spec: TreeRuleSpec): string {
 }
 
 /** Whether the spec, applied at `nb` of the before file, yields the human's text for that spot. */
-function reproduces(spec: TreeRuleSpec, nb: PyNode, na: PyNode, b: ParsedSource, a: ParsedSource): boolean {
+function reproduces(spec: TreeRuleSpec, nb: PyNode, na: { start: number; end: number }, b: ParsedSource, a: ParsedSource): boolean {
   const match = matchTree({ ...spec, imports: [] }, b).find((m) => m.node === nb);
   if (!match) return false;
   const edits = editsOf(spec, match, b.source);
@@ -531,6 +536,53 @@ function buildRule(nb: PyNode, na: PyNode, b: ParsedSource, a: ParsedSource, nam
   return typeof whole === "string" ? first : whole;
 }
 
+/** Whole statements the fix added after a statement it kept (`response.raise_for_status()` after the request). */
+interface Insertion {
+  prevA: PyNode;
+  prevB: PyNode;
+  /** End of the last added statement in the fixed file. */
+  end: number;
+}
+
+const INSERTABLE = new Set(["expression_statement", "assert_statement", "delete_statement"]);
+
+function insertedStatements(r: { a0: number; a1: number }, ta: readonly Token[], a: ParsedSource, sideA: Side, sideB: Side): Insertion | undefined {
+  const start = (ta[r.a0] as Token).start;
+  const end = (ta[r.a1 - 1] as Token).end;
+  let covering = smallestCovering(a.root, start, end);
+  while (covering.parent && covering.parent.start === covering.start && covering.parent.end === covering.end) covering = covering.parent;
+  const container = covering.type === "block" || covering.type === "module" ? covering : covering.parent;
+  if (!container || (container.type !== "block" && container.type !== "module")) return undefined;
+  const statements = kidsOf(container);
+  const added = statements.filter((st) => st.start >= start && st.end <= end);
+  const first = added[0];
+  const last = added[added.length - 1];
+  if (!first || !last || first.start !== start || last.end !== end || !added.every((st) => INSERTABLE.has(st.type))) return undefined;
+  const prevA = statements[statements.indexOf(first) - 1];
+  if (!prevA || prevA.end > start) return undefined;
+  const prevB = counterpart(prevA, sideA, sideB);
+  if (!prevB || prevB.type !== prevA.type) return undefined;
+  return { prevA, prevB, end };
+}
+
+function buildInsertion(ins: Insertion, b: ParsedSource, a: ParsedSource, names: NameClasses): TreeRuleSpec | string {
+  const builder = new RuleBuilder(ins.prevB, b, a, names);
+  const at = builder.mark();
+  const template = builder.template(ins.prevA.end, ins.end);
+  const lineStart = a.source.lastIndexOf("\n", ins.prevA.start - 1) + 1;
+  const indent = /^[ \t]*/.exec(a.source.slice(lineStart, ins.prevA.start))?.[0] ?? "";
+  const pattern: Pat = { ...builder.gen(ins.prevB), mark: at };
+  if (builder.failure) return builder.failure;
+  if (!patternTexts(pattern)) return "the statement before the added one has nothing fixed to recognise it by";
+  const bound = new Set(patternHoles(pattern));
+  if (builder.exceptAs) bound.add(builder.exceptAs);
+  if (templateHoles(template).some((h) => !bound.has(h))) return "the fix uses code the pattern does not bind";
+  const spec: TreeRuleSpec = { version: 1, pattern, edits: [{ op: "insertAfter", at, template, indent }], imports: [] };
+  if (builder.exceptAs) spec.exceptAs = builder.exceptAs;
+  if (builder.method) spec.method = true;
+  return reproduces(spec, ins.prevB, { start: ins.prevA.start, end: ins.end }, b, a) ? spec : "the rule drawn from it does not reproduce the change";
+}
+
 async function parseOrUndefined(source: string): Promise<ParsedSource | undefined> {
   try {
     return await parsePython(source);
@@ -554,7 +606,7 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
   const regions: { b0: number; b1: number; a0: number; a1: number }[] = [];
   let ib = 0;
   let ia = 0;
-  for (const part of diffArrays(tb.map((t) => t.text), ta.map((t) => t.text))) {
+  for (const part of diffArrays(alignmentKeys(before), alignmentKeys(after))) {
     const n = part.value.length;
     if (!part.added && !part.removed) {
       for (let k = 0; k < n; k++) {
@@ -588,6 +640,7 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
 
   const needs = importNeeds(b, a);
   const skipped: TreeLesson["skipped"] = [];
+  const insertions: Insertion[] = [];
   const anchors: [PyNode, PyNode][] = [];
   for (const r of regions) {
     const bStart = r.b1 > r.b0 ? (tb[r.b0] as Token).start : undefined;
@@ -606,6 +659,11 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
       if ((!startB || insideImport(startB)) && (!startA || insideImport(startA))) continue;
     }
     const pair = startB ? anchorOf(startB, sideB, sideA, true) : startA ? anchorOf(startA, sideA, sideB, false) : undefined;
+    const added = !pair && !startB && startA ? insertedStatements(r, ta, a, sideA, sideB) : undefined;
+    if (added) {
+      insertions.push(added);
+      continue;
+    }
     if (!pair) {
       skipped.push({ line, reason: "no expression or statement around the change corresponds in the fixed file" });
       continue;
@@ -617,13 +675,19 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
   const unique = outer.filter(([nb], i) => outer.findIndex(([other]) => other === nb) === i);
 
   const byKey = new Map<string, LearnedTreeRule>();
-  for (const [nb, na] of unique) {
+  const items: { nb: PyNode; na: { start: number; end: number }; build: () => TreeRuleSpec | string }[] = [
+    ...unique.map(([nb, na]) => ({ nb, na, build: () => buildRule(nb, na, b, a, names) })),
+    ...insertions
+      .filter((ins) => !unique.some(([nb]) => nb.start <= ins.prevB.start && ins.prevB.end <= nb.end))
+      .map((ins) => ({ nb: ins.prevB, na: { start: ins.prevA.start, end: ins.end }, build: () => buildInsertion(ins, b, a, names) })),
+  ];
+  for (const { nb, na, build } of items) {
     const line = b.lines.line(nb.start);
     if (b.lines.line(nb.end) - line + 1 > MAX_TREE_RULE_LINES || nb.end - nb.start > MAX_TREE_RULE_CHARS) {
       skipped.push({ line, reason: `the changed expression is too large for a rule (at most ${MAX_TREE_RULE_LINES} lines and ${MAX_TREE_RULE_CHARS} characters)` });
       continue;
     }
-    const built = buildRule(nb, na, b, a, names);
+    const built = build();
     if (typeof built === "string") {
       skipped.push({ line, reason: built });
       continue;
@@ -647,7 +711,7 @@ export async function learnTreeRules(before: string, after: string): Promise<Tre
       context,
       before: shown.before,
       after: shown.after,
-      description: `\`${shown.before.replace(/\s+\[.*$/, "")}\` → \`${shown.after.replace(/\s+\[.*$/, "")}\``,
+      description: `\`${shown.before.replace(/\s+\[.*$/, "")}\` → \`${shown.after.replace(/\s+\[.*$/, "").replace(/\n/g, "; ")}\``,
       example: { before: before.slice(nb.start, nb.end), after: after.slice(na.start, na.end), line },
       siteLines: [lines],
     });

@@ -41,7 +41,11 @@ export interface ArgsPat {
 
 export type EditOp =
   | { op: "replace"; at: string; template: string }
-  | { op: "insertAfter"; at: string; template: string }
+  /**
+   * Inserts after the marked node. `indent`: the template holds whole statements written at this
+   * indentation, re-indented to the match's own (and skipped where the next statement is that already).
+   */
+  | { op: "insertAfter"; at: string; template: string; indent?: string }
   /** Appends an argument to the argument list marked `at`. */
   | { op: "addArg"; at: string; template: string }
   /** Removes the argument (and its separating comma) marked `at`. */
@@ -324,9 +328,26 @@ export function editsOf(spec: TreeRuleSpec, match: TreeMatch, source: string): T
       case "replace":
         edits.push({ start: node.start, end: node.end, text: fillTemplate(e.template, match.holes, source) });
         break;
-      case "insertAfter":
-        edits.push({ start: node.end, end: node.end, text: fillTemplate(e.template, match.holes, source) });
+      case "insertAfter": {
+        let text = fillTemplate(e.template, match.holes, source);
+        if (e.indent !== undefined) {
+          const lineStart = source.lastIndexOf("\n", node.start - 1) + 1;
+          const indent = /^[ \t]*/.exec(source.slice(lineStart, node.start))?.[0] ?? "";
+          const from = e.indent;
+          text = text
+            .split("\n")
+            .map((line, i) => (i === 0 ? line : line.startsWith(from) ? indent + line.slice(from.length) : line))
+            .join("\n");
+          // The statements are there already: the fix holds.
+          const parent = node.parent;
+          const siblings = parent ? kidsOf(parent) : [];
+          const next = siblings[siblings.indexOf(node) + 1];
+          const inserted = squash(text);
+          if (next && squash(source.slice(next.start, Math.min(source.length, next.start + text.length * 2))).startsWith(inserted)) return undefined;
+        }
+        edits.push({ start: node.end, end: node.end, text });
         break;
+      }
       case "addArg": {
         const texts = added.get(e.at);
         if (!texts) break;
@@ -436,11 +457,16 @@ function render(p: Pat, over: ReadonlyMap<string, string>, drop: ReadonlySet<str
     case "text":
       text = p.text;
       break;
-    case "node":
-      text = `${p.type}(${p.kids.map((k) => render(k, over, drop, adds)).join(", ")})`;
-      if (p.type === "raise_statement") text = `raise ${p.kids.map((k) => render(k, over, drop, adds)).join(" ")}`;
-      else if (p.type === "attribute" && p.kids.length === 2) text = `${render(p.kids[0] as Pat, over, drop, adds)}.${render(p.kids[1] as Pat, over, drop, adds)}`;
+    case "node": {
+      // The node's own keywords and operators between its children, spaced as people write them.
+      const pad = (sep: string): string => (sep === "" || /^[.,)\]([]+$/.test(sep) ? sep : /^[([]/.test(sep) ? sep : ` ${sep} `);
+      text = p.seps[0] === undefined ? "" : pad(p.seps[0]);
+      p.kids.forEach((k, i) => {
+        text += render(k, over, drop, adds) + pad(p.seps[i + 1] ?? "");
+      });
+      text = text.replace(/\s+/g, " ").replace(/ ([,)\]])/g, "$1").trim();
       break;
+    }
     case "call":
       text = `${render(p.fn, over, drop, adds)}${renderArgs(p.args, over, drop, p.args.mark ? (adds.get(p.args.mark) ?? []) : [])}`;
       break;
@@ -456,7 +482,7 @@ export function describeTree(spec: TreeRuleSpec): { before: string; after: strin
   const adds = new Map<string, string[]>();
   for (const e of spec.edits) {
     if (e.op === "replace") over.set(e.at, e.template);
-    else if (e.op === "insertAfter") over.set(`after:${e.at}`, e.template);
+    else if (e.op === "insertAfter") over.set(`after:${e.at}`, e.indent === undefined ? e.template : e.template.split(`\n${e.indent}`).join("\n"));
     else if (e.op === "addArg") adds.set(e.at, [...(adds.get(e.at) ?? []), e.template]);
     else drop.add(e.at);
   }

@@ -53,7 +53,7 @@ function linkSignatures(db: Database, ruleId: number, signatureIds: readonly num
 function describe(spec: TreeRuleSpec): { before: string; after: string; description: string } {
   const shown = describeTree(spec);
   const strip = (text: string): string => text.replace(/\s+\[.*$/, "");
-  return { ...shown, description: `\`${strip(shown.before)}\` → \`${strip(shown.after)}\`` };
+  return { ...shown, description: `\`${strip(shown.before)}\` → \`${strip(shown.after).replace(/\n/g, "; ")}\`` };
 }
 
 function insertTree(db: Database, spec: TreeRuleSpec, context: string, sites: number, origin: TreeRuleOrigin, now: number, counts = { successes: 0, failures: 0, applications: 0 }): number {
