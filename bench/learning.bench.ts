@@ -114,8 +114,9 @@ async function brokenOutput(source: string, scratch: string | undefined): Promis
   }
 }
 
-export async function measure(teach: Teacher, corpus: Convention[] = loadCorpus()): Promise<Figures> {
-  const scratch = python3() ? mkdtempSync(join(tmpdir(), "opforge-learning-")) : undefined;
+/** `python: false` checks outputs with tree-sitter only (no python3 process per output). */
+export async function measure(teach: Teacher, corpus: Convention[] = loadCorpus(), options: { python?: boolean } = {}): Promise<Figures> {
+  const scratch = options.python !== false && python3() ? mkdtempSync(join(tmpdir(), "opforge-learning-")) : undefined;
   const figures: Figures = { conventions: corpus.length, heldout: 0, repaired: 0, falseEdits: 0, broken: 0, applications: 0, millis: 0, misses: [], byConvention: new Map() };
   try {
     for (const convention of corpus) {
