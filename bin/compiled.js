@@ -127,6 +127,9 @@ async function build(cache) {
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
+  } finally {
+    // esbuild's service process would otherwise outlive the build (and, briefly, this process).
+    await esbuild.stop();
   }
 }
 
