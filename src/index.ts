@@ -60,7 +60,8 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
 
     const env = options.env ?? process.env;
     registerSecretsFromEnv(env);
-    addHandler(webRoutes(options.db, now));
+    const metricsToken = env.OPFORGE_METRICS_TOKEN;
+    addHandler(webRoutes(options.db, now, metricsToken === undefined ? {} : { metricsToken }));
     // Ahead of Probot's own endpoint where the app is served through createNodeMiddleware (src/server.ts).
     addHandler(
       webhookEndpoint({

@@ -65,6 +65,7 @@ describe("npm start (src/server.ts)", () => {
         OPFORGE_DB: join(dir, "opforge.db"),
         OPFORGE_POLL_MS: "20",
         OPFORGE_BOT_LOGIN: "opforge[bot]",
+        OPFORGE_METRICS_TOKEN: "server-metrics-token",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -86,6 +87,12 @@ describe("npm start (src/server.ts)", () => {
       }
     });
     expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ status: "ok", jobs: { queued: 0 } });
+    // The metrics answer only to the configured bearer token, loopback or not.
+    const anonymous = await fetch(`${base}/metrics.json`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    expect((await fetch(`${base}/metrics.json`, { headers: { authorization: "Bearer server-metrics-token" } })).status).toBe(200);
 
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
     const body = JSON.stringify(issueLabeled({ issueNumber: 7, body: BROKEN_ISSUE }));

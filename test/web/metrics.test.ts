@@ -8,6 +8,8 @@ import { webRoutes } from "../../src/web/routes.js";
 
 const WEEK = 7 * 24 * 3_600_000;
 const NOW = Date.parse("2026-11-25T12:00:00Z");
+const TOKEN = "metrics-token-0123456789";
+const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
 
 function spec(name: string, category: string): ComponentSpec {
   return {
@@ -34,6 +36,12 @@ function generation(db: Database, issue: number, weeksAgo: number, firstPassed: 
   updateGeneration(db, g.id, { status: "merged", finalOutcome: "merged", firstAttemptSuccess: firstPassed }, at + 2000);
 }
 
+function serve(route: ReturnType<typeof webRoutes>): Server {
+  return createServer((req, res) => {
+    if (!route(req, res)) res.writeHead(404).end();
+  });
+}
+
 let db: Database;
 let server: Server;
 let base: string;
@@ -44,10 +52,7 @@ beforeEach(async () => {
   generation(db, 2, 2, true);
   generation(db, 3, 1, true);
   generation(db, 4, 1, true);
-  const route = webRoutes(db, () => NOW);
-  server = createServer((req, res) => {
-    if (!route(req, res)) res.writeHead(404).end();
-  });
+  server = serve(webRoutes(db, () => NOW, { metricsToken: TOKEN }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -58,7 +63,7 @@ afterEach(async () => {
 
 describe("the metrics page", () => {
   it("shows the first-attempt success curve, attempts and cost", async () => {
-    const res = await fetch(`${base}/metrics?weeks=4`);
+    const res = await fetch(`${base}/metrics?weeks=4`, auth);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();
@@ -71,12 +76,52 @@ describe("the metrics page", () => {
   });
 
   it("serves the same figures as JSON, and refuses a bad window", async () => {
-    const json = (await (await fetch(`${base}/metrics.json?weeks=4`)).json()) as { weeks: number; attempts: { attempts: number; generations: number }[] };
+    const json = (await (await fetch(`${base}/metrics.json?weeks=4`, auth)).json()) as { weeks: number; attempts: { attempts: number; generations: number }[] };
     expect(json.weeks).toBe(4);
     expect(json.attempts).toEqual(expect.arrayContaining([expect.objectContaining({ attempts: 2, generations: 1 })]));
-    const bad = await fetch(`${base}/metrics?weeks=zero`);
+    const bad = await fetch(`${base}/metrics?weeks=zero`, auth);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('weeks must be a whole number from 1 to 520, got "zero"');
     expect((await fetch(`${base}/elsewhere`)).status).toBe(404);
+  });
+});
+
+describe("access to the metrics", () => {
+  it("answers 401 with WWW-Authenticate: Bearer without the token or with a wrong one, from loopback too", async () => {
+    for (const path of ["/metrics", "/metrics.json"]) {
+      for (const headers of <Record<string, string>[]>[
+        {},
+        { authorization: "Bearer wrong-token" },
+        { authorization: `Bearer ${TOKEN}x` },
+        { authorization: `Basic ${Buffer.from(`user:${TOKEN}`).toString("base64")}` },
+        { authorization: TOKEN },
+      ]) {
+        const res = await fetch(`${base}${path}`, { headers });
+        expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(res.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+        const body = await res.text();
+        expect(body).not.toContain("learning curve");
+        expect(body).not.toContain("attempts");
+      }
+    }
+    expect((await fetch(`${base}/metrics.json`, auth)).status).toBe(200);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200); // the health check stays open
+  });
+
+  it("is off (404) when no token is configured", async () => {
+    for (const options of [{}, { metricsToken: "" }, { metricsToken: "   " }]) {
+      const other = serve(webRoutes(db, () => NOW, options));
+      await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+      const otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      try {
+        for (const path of ["/metrics", "/metrics.json"]) {
+          expect((await fetch(`${otherBase}${path}`)).status).toBe(404);
+          expect((await fetch(`${otherBase}${path}`, { headers: { authorization: "Bearer " } })).status).toBe(404);
+        }
+        expect((await fetch(`${otherBase}/healthz`)).status).toBe(200);
+      } finally {
+        await new Promise((resolve) => other.close(resolve));
+      }
+    }
   });
 });
