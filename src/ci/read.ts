@@ -320,8 +320,8 @@ export interface FailsOnBaseOptions {
 }
 
 /**
- * Which of the given checks also fail on the base branch's head commit: those failures are not the
- * generated code's fault. A check that did not run on base is not reported.
+ * Which of the given checks also fail on the base branch's head commit, by name only. A check that did not
+ * run on base is not reported. Whether a given failure is pre-existing is `readBaseFailures`' question.
  */
 export async function failsOnBase(octokit: CiOctokit, options: FailsOnBaseOptions): Promise<string[]> {
   const wanted = new Set(typeof options.checkName === "string" ? [options.checkName] : options.checkName);
@@ -334,4 +334,36 @@ export async function failsOnBase(octokit: CiOctokit, options: FailsOnBaseOption
     }
   }
   return [...wanted].filter((name) => failing.has(name));
+}
+
+export interface BaseFailures {
+  /** The failures read from the base branch head's failing runs of the given checks. */
+  failures: CiFailure[];
+  /** Their fingerprints (check, label and literal-free message). */
+  fingerprints: Set<string>;
+}
+
+/**
+ * The failures the base branch's head already has in the given checks. A failure of the pull request is
+ * pre-existing only when its fingerprint is among these: a red check of the same name with another failure
+ * in it does not hide the pull request's own.
+ */
+export async function readBaseFailures(
+  octokit: CiOctokit,
+  options: FailsOnBaseOptions & { logTailBytes?: number },
+): Promise<BaseFailures> {
+  const wanted = new Set(typeof options.checkName === "string" ? [options.checkName] : options.checkName);
+  if (wanted.size === 0) return { failures: [], fingerprints: new Set() };
+  const runs = await listLatestRuns(octokit, options.owner, options.repo, options.baseSha);
+  const failedRuns = runs
+    .filter((run) => wanted.has(run.name) && run.status === "completed" && run.conclusion !== null && FAILING_CONCLUSIONS.has(run.conclusion))
+    .map(toCheckRunInfo);
+  if (failedRuns.length === 0) return { failures: [], fingerprints: new Set() };
+  const { failures } = await readCiFailures(octokit, {
+    owner: options.owner,
+    repo: options.repo,
+    failedRuns,
+    ...(options.logTailBytes === undefined ? {} : { logTailBytes: options.logTailBytes }),
+  });
+  return { failures, fingerprints: new Set(failures.map((f) => f.fingerprint)) };
 }

@@ -34,7 +34,7 @@ export function renderCiVerdict(input: {
   if (input.onBase.length > 0) {
     lines.push(
       "",
-      "These checks fail on the base branch too, so they are not this PR's fault; opforge does not learn from them or retry for them:",
+      "These failures are on the base branch's head too (same check, same failure), so they are not this PR's fault; opforge does not learn from them or retry for them:",
       ...input.onBase.slice(0, 20).map(failureLine),
     );
   }

@@ -1,4 +1,4 @@
-import { failsOnBase, readFailures, summarizeChecks } from "../ci/read.js";
+import { readBaseFailures, readFailures, summarizeChecks } from "../ci/read.js";
 import type { CiFailure } from "../ci/types.js";
 import { getBranchHeadSha } from "../github/branches.js";
 import { createComment } from "../github/comments.js";
@@ -25,7 +25,8 @@ import type { FlowServices } from "./services.js";
 
 /**
  * A check finished on an opforge head commit. Once every suite on that commit has completed, the attempt
- * gets its verdict; a failure is read, attributed (does it also fail on the base branch?), recorded once
+ * gets its verdict; a failure is read, attributed (does the base branch's head have the same failure, by
+ * fingerprint, in the same check?), recorded once
  * per (commit, failure set), and answered with a retry, an escalation or a stop.
  */
 export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices): Promise<void> {
@@ -79,8 +80,13 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   // The base branch as it is now, not as it was when the PR was opened: a breakage that landed since counts too.
   const baseSha = (await getBranchHeadSha(octokit, { ...coords, branch: pr.data.base.ref })) ?? pr.data.base.sha;
   const failedChecks = [...new Set(summary.failedRuns.map((r) => r.name))];
-  const alsoOnBase = new Set(await failsOnBase(octokit, { ...coords, baseSha, checkName: failedChecks }));
-  const ours = failures.filter((f) => !alsoOnBase.has(f.check));
+  // Pre-existing means the same failure (same check, same normalized failure) on the base branch's head, not
+  // merely a red check of the same name: an unrelated failure there does not hide this PR's own in that check.
+  // Pre-existing failures never reach the learning stores, the attempt's recorded failures (what a retry is
+  // asked to fix) or the verdict's list of this PR's failures.
+  const onBaseFingerprints = (await readBaseFailures(octokit, { ...coords, baseSha, checkName: failedChecks })).fingerprints;
+  const preExisting = failures.filter((f) => onBaseFingerprints.has(f.fingerprint));
+  const ours = failures.filter((f) => !onBaseFingerprints.has(f.fingerprint));
   const earlier = listCiResults(s.db, generation.id).filter((r) => r.headSha !== p.headSha);
   const seenBefore = new Set(earlier.flatMap((r) => (r.failures as CiFailure[]).map((f) => f.fingerprint)));
   const recurring = ours.filter((f) => seenBefore.has(f.fingerprint));
@@ -123,8 +129,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
         { generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: false, failures: ours, final: !willRetry },
         libraries,
       );
-      const signatureOf = new Map(ours.map((f, i) => [f, signatureIds[i]]));
-      const stored = failures.map((f) => (signatureOf.get(f) === undefined ? f : { ...f, signatureId: signatureOf.get(f) }));
+      const stored = ours.map((f, i) => (signatureIds[i] === undefined ? f : { ...f, signatureId: signatureIds[i] }));
       updateAttempt(db, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());
     }
     if (ours.length > 0 && !willRetry) {
@@ -132,7 +137,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     }
     return {
       willRetry,
-      body: renderCiVerdict({ ours, onBase: failures.filter((f) => alsoOnBase.has(f.check)), recurring, stop, willRetry, maxAttempts: config?.max_attempts ?? 3, committedAttempts }),
+      body: renderCiVerdict({ ours, onBase: preExisting, recurring, stop, willRetry, maxAttempts: config?.max_attempts ?? 3, committedAttempts }),
     };
   });
   if (verdict === null) return;

@@ -40,6 +40,38 @@ async function ciFails(sha: string, log = pytestFailureLog()): Promise<void> {
   await a.drain();
 }
 
+/** A failure of the base branch that has nothing to do with the generated component. */
+const BASE_ERROR = "ImportError: cannot import name 'S3Hook' from 'airflow.providers.amazon.aws.hooks.s3'";
+const OUR_ERROR = "AttributeError: 'HealthCheckOperator' object has no attribute 'http_conn_id'";
+
+/** A job log of a pytest run with two failures: an unrelated test's and the generated operator's. */
+function twoFailuresLog(first: string, second: string): string {
+  const lines = [
+    "##[group]Run pytest tests -q",
+    "=================================== FAILURES ===================================",
+    "_________________________ test_s3_sync __________________________",
+    `E   ${first}`,
+    "_________________________ test_execute_calls_endpoint __________________________",
+    `E   ${second}`,
+    "=========================== short test summary info ============================",
+    `FAILED tests/test_s3_sync.py::test_s3_sync - ${first}`,
+    `FAILED tests/operators/test_health_check_operator.py::test_execute_calls_endpoint - ${second}`,
+    "========================= 2 failed, 2 passed in 0.41s ==========================",
+    "##[error]Process completed with exit code 1.",
+  ];
+  let ms = Date.parse("2026-11-24T10:02:11.000Z");
+  return lines.map((line) => `${new Date((ms += 37)).toISOString().replace("Z", "0000Z")} ${line}`).join("\n");
+}
+
+/** `test (3.11)` fails on master's head commit with the given log. */
+function baseFails(a: AppHarness, log: string): void {
+  a.fake.completeSuite(a.repo, a.repo.refs.get("master") ?? "", [{ name: "test (3.11)", conclusion: "failure", annotations: [EXIT_CODE_ANNOTATION], log }], "master");
+}
+
+function signaturesLearned(a: AppHarness): string {
+  return JSON.stringify(a.db.prepare("SELECT kind, root_cause, matched FROM error_signatures").all());
+}
+
 describe("CI result on an opforge PR", () => {
   it("reads a failure from the check run, annotations and job log, then commits a retry on the same branch and explains it", async () => {
     const a = harness();
@@ -122,19 +154,81 @@ describe("CI result on an opforge PR", () => {
     const a = harness();
     expectMessage(filesReply(FILES), USAGE);
     const { prNumber, headSha } = await openHealthCheckPr(a);
-    // The same job is red on master's head commit.
-    a.fake.completeSuite(a.repo, a.repo.refs.get("master") ?? "", [{ name: "test (3.11)", conclusion: "failure" }], "master");
+    // The same job fails the same way on master's head commit.
+    baseFails(a, pytestFailureLog());
 
     await ciFails(headSha);
 
     const comments = commentsOn(a, prNumber);
     expect(comments).toHaveLength(1);
-    expect(comments[0]?.body).toContain("fail on the base branch too");
+    expect(comments[0]?.body).toContain("on the base branch's head too (same check, same failure)");
+    expect(comments[0]?.body).not.toContain("CI failed on attempt");
     expect(comments[0]?.body).toContain("No retry");
     expect(comments[0]?.body).not.toContain("Retrying");
     expect(listJobs(a.db, { type: "retry" })).toEqual([]);
     expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
     expect(listCiResults(a.db, 1)).toMatchObject([{ conclusion: "failure", attributedToBase: true }]);
+    expect(listAttempts(a.db, 1).map((x) => [x.outcome, x.ciFailures])).toEqual([["ci_failed", []]]);
+    expect(signaturesLearned(a)).not.toContain("http_conn_id");
+  });
+
+  it("a red check on the base branch with an unrelated failure no longer hides a new failure in the same check", async () => {
+    const a = harness();
+    const prompts: CapturedMessage[] = [];
+    expectMessage(filesReply(FILES), USAGE, prompts);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    baseFails(a, pytestFailureLog(BASE_ERROR));
+    expectMessage(filesReply(PATCHED), USAGE, prompts);
+
+    await ciFails(headSha, pytestFailureLog(OUR_ERROR));
+
+    const [verdict, retried] = commentsOn(a, prNumber).map((c) => c.body);
+    expect(verdict).toContain("CI failed on attempt 1 of 3");
+    expect(verdict).toContain("'HealthCheckOperator' object has no attribute 'http_conn_id'");
+    expect(verdict).not.toContain("base branch");
+    expect(verdict).toContain("Retrying with the failures above as context");
+    expect(retried).toContain("What failed:");
+    expect(listCiResults(a.db, 1)).toMatchObject([{ conclusion: "failure", attributedToBase: false }]);
+    expect(prompts).toHaveLength(2);
+    expect(prompts[1]?.messages[0]?.content).toContain("'HealthCheckOperator' object has no attribute 'http_conn_id'");
+    expect(a.repo.refs.get(BRANCH)).not.toBe(headSha);
+  });
+
+  it("a pre-existing failure never reaches the retry prompt, the retry comment's What failed or the learned signatures", async () => {
+    const a = harness();
+    const prompts: CapturedMessage[] = [];
+    expectMessage(filesReply(FILES), USAGE, prompts);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    baseFails(a, pytestFailureLog(BASE_ERROR));
+    expectMessage(filesReply(PATCHED), USAGE, prompts);
+
+    // The PR's run has master's failure and its own, in the same check.
+    await ciFails(headSha, twoFailuresLog(BASE_ERROR, OUR_ERROR));
+
+    const [verdict = "", retried = ""] = commentsOn(a, prNumber).map((c) => c.body);
+    const [own = "", preExisting = ""] = verdict.split("These failures are on the base branch's head too");
+    expect(own).toContain("CI failed on attempt 1 of 3");
+    expect(own).toContain("'HealthCheckOperator' object has no attribute 'http_conn_id'");
+    expect(own).not.toContain("S3Hook");
+    expect(preExisting).toContain("cannot import name 'S3Hook'");
+    expect(preExisting).not.toContain("http_conn_id");
+
+    expect(prompts).toHaveLength(2);
+    const retryPrompt = JSON.stringify(prompts[1]?.messages);
+    expect(retryPrompt).toContain("'HealthCheckOperator' object has no attribute 'http_conn_id'");
+    expect(retryPrompt).not.toContain("S3Hook");
+
+    const whatFailed = retried.slice(retried.indexOf("What failed:"), retried.indexOf("What changed in"));
+    expect(whatFailed).toContain("http_conn_id");
+    expect(retried).not.toContain("S3Hook");
+
+    const [first] = listAttempts(a.db, 1);
+    expect((first?.ciFailures ?? []).map((f) => (f as { exceptionType?: string }).exceptionType)).toEqual(["AttributeError"]);
+    expect(signaturesLearned(a)).not.toContain("S3Hook");
+    expect(signaturesLearned(a)).not.toMatch(/"kind":"import"/);
+    // The stored verdict keeps every failure read, and says the PR's own were there.
+    expect(listCiResults(a.db, 1)).toMatchObject([{ attributedToBase: false }]);
+    expect(listCiResults(a.db, 1)[0]?.failures).toHaveLength(2);
   });
 
   it("escalates when the same failure comes back after a fix, instead of looping", async () => {
