@@ -1,7 +1,8 @@
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
-import { actionsJobId, failsOnBase, readCiFailures, readFailures, summarizeChecks, type CheckRunInfo } from "../../src/ci/read.js";
+import { failureFingerprint } from "../../src/ci/fingerprint.js";
+import { actionsJobId, failsOnBase, readBaseFailures, readCiFailures, readFailures, summarizeChecks, type CheckRunInfo } from "../../src/ci/read.js";
 import { fixtureJson, fixtureText } from "./fixtures.js";
 
 const API = "https://api.github.com";
@@ -319,5 +320,39 @@ describe("failsOnBase", () => {
       .query({ filter: "latest", per_page: "100" })
       .reply(200, fixtureJson("check-runs.base.json"));
     expect(await failsOnBase(octokit(), { owner: "acme", repo: "airflow-ops", baseSha: BASE, checkName: "test (3.11)" })).toEqual([]);
+  });
+});
+
+describe("readBaseFailures", () => {
+  it("reads the failures of the base head's failing runs among the given checks, with their fingerprints", async () => {
+    nock(API)
+      .get(`${REPO_PATH}/commits/${BASE}/check-runs`)
+      .query({ filter: "latest", per_page: "100" })
+      .reply(200, fixtureJson("check-runs.base.json"))
+      .get(`${REPO_PATH}/check-runs/33421100002/annotations`)
+      .query({ per_page: "100" })
+      .reply(200, fixtureJson("annotations.lint.json"));
+    mockLog(33421100002, fixtureText("actions-ruff.log"));
+    const base = await readBaseFailures(octokit(), { owner: "acme", repo: "airflow-ops", baseSha: BASE, checkName: ["test (3.11)", "lint"] });
+    expect(nock.isDone()).toBe(true); // nothing is read for the passing "test (3.11)"
+    expect(base.failures.length).toBeGreaterThan(0);
+    expect(new Set(base.failures.map((f) => f.check))).toEqual(new Set(["lint"]));
+    expect(base.fingerprints).toEqual(new Set(base.failures.map((f) => f.fingerprint)));
+    // The same failure in the same check is pre-existing; in another check, or another failure in that check, it is not.
+    const [one] = base.failures;
+    if (one === undefined) throw new Error("no failure");
+    expect(base.fingerprints.has(failureFingerprint(one))).toBe(true);
+    expect(base.fingerprints.has(failureFingerprint({ ...one, check: "test (3.11)" }))).toBe(false);
+    expect(base.fingerprints.has(failureFingerprint({ ...one, message: "a failure master does not have" }))).toBe(false);
+  });
+
+  it("reads nothing more when none of the given checks fails on the base head", async () => {
+    nock(API)
+      .get(`${REPO_PATH}/commits/${BASE}/check-runs`)
+      .query({ filter: "latest", per_page: "100" })
+      .reply(200, fixtureJson("check-runs.base.json"));
+    const base = await readBaseFailures(octokit(), { owner: "acme", repo: "airflow-ops", baseSha: BASE, checkName: ["test (3.11)", "docs"] });
+    expect(base).toEqual({ failures: [], fingerprints: new Set() });
+    expect(await readBaseFailures(octokit(), { owner: "acme", repo: "airflow-ops", baseSha: BASE, checkName: [] })).toEqual({ failures: [], fingerprints: new Set() });
   });
 });
