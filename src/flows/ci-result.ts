@@ -19,7 +19,7 @@ import {
 import { monthlySpendUsd } from "../store/spend.js";
 import { attemptRecordOf } from "../learn/loop.js";
 import type { JobPayloads } from "./job-types.js";
-import { loadRepoConfigFromApi } from "./repo-config.js";
+import { loadRepoConfig } from "./repo-config.js";
 import { renderCiVerdict, retryStopReason } from "./ci-render.js";
 import type { FlowServices } from "./services.js";
 
@@ -90,7 +90,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   const earlier = listCiResults(s.db, generation.id).filter((r) => r.headSha !== p.headSha);
   const seenBefore = new Set(earlier.flatMap((r) => (r.failures as CiFailure[]).map((f) => f.fingerprint)));
   const recurring = ours.filter((f) => seenBefore.has(f.fingerprint));
-  const configResult = await loadRepoConfigFromApi(octokit, p.owner, p.repo, pr.data.base.ref);
+  const configResult = await loadRepoConfig(octokit, p.owner, p.repo, pr.data.base.ref);
   const config = configResult.ok ? configResult.config : null;
   const prNumber = generation.prNumber;
 

@@ -4,7 +4,7 @@ import type { JobContext } from "../jobs/worker.js";
 import { specFingerprint, specFromIssueBody } from "../spec/index.js";
 import { ACKNOWLEDGE_PRIORITY } from "./acknowledge.js";
 import type { JobPayloads } from "./job-types.js";
-import { loadRepoConfigAsProbot } from "./repo-config.js";
+import { loadRepoConfig } from "./repo-config.js";
 import type { FlowServices } from "./services.js";
 
 /**
@@ -18,7 +18,7 @@ export async function runIssueEventJob(job: Job, ctx: JobContext, s: FlowService
   const ref = { installationId: p.installationId, owner: p.owner, repo: p.repo };
   const issueNumber = p.issueNumber;
   const octokit = await s.octokitFor(p.installationId);
-  const config = await ctx.step("read-config", () => loadRepoConfigAsProbot(octokit, p.owner, p.repo));
+  const config = await ctx.step("read-config", () => loadRepoConfig(octokit, p.owner, p.repo));
   if (!config.ok) {
     if (p.labels.includes(defaultRepoConfig.label)) {
       ctx.dbStep("queue-config-invalid", (db) =>

@@ -1,28 +1,7 @@
-import { parse as parseYaml } from "yaml";
 import { parseRepoConfig, type RepoConfigResult } from "../config/repo-config.js";
 import type { GitHubClient } from "../github/client.js";
-import { readFilesAtRef } from "../github/contents.js";
 
 export const CONFIG_PATH = ".github/opforge.yml";
-
-/** The repository's configuration as the worker reads it (no webhook context there): default branch, then defaults. */
-export async function loadRepoConfigFromApi(
-  octokit: GitHubClient,
-  owner: string,
-  repo: string,
-  ref: string,
-): Promise<RepoConfigResult> {
-  const files = await readFilesAtRef(octokit, { owner, repo, ref, paths: [CONFIG_PATH] });
-  const text = files.get(CONFIG_PATH);
-  if (text === null || text === undefined) return parseRepoConfig({});
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
-  } catch (error) {
-    return { ok: false, errors: [`${CONFIG_PATH}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`] };
-  }
-  return parseRepoConfig(raw);
-}
 
 function hasHttpStatus(error: unknown): boolean {
   return typeof error === "object" && error !== null && typeof (error as { status?: unknown }).status === "number";
@@ -30,24 +9,42 @@ function hasHttpStatus(error: unknown): boolean {
 
 interface ConfigPlugin {
   config: {
-    get(params: { owner: string; repo: string; path: string }): Promise<{ config: unknown; files: { config: unknown }[] }>;
+    get(params: { owner: string; repo: string; path: string; branch?: string }): Promise<{ config: unknown; files: { config: unknown }[] }>;
   };
 }
 
+/** A problem the config loader found in a file, named with the key it concerns where there is one. */
+function describeLoadError(error: Error): string {
+  const message = error.message.replace(/^\[@probot\/octokit-plugin-config\]\s*/, "");
+  if (/ for _extends in /.test(message)) return `${CONFIG_PATH}: _extends: ${message}`;
+  if (/invalid YAML|YAML is not an object/.test(message)) {
+    const cause = error.cause instanceof Error ? error.cause.message : message;
+    return `${CONFIG_PATH}: not valid YAML: ${cause}`;
+  }
+  return `${CONFIG_PATH}: ${message}`;
+}
+
 /**
- * `.github/opforge.yml` as Probot's `context.config` reads it (the repository's default branch, then the
- * owner's `.github` repository, `_extends` honoured), from a job. A file that cannot be parsed is a
- * configuration error to show the user; a failed request is thrown, so the job is retried.
+ * The one reader of `.github/opforge.yml`, for every flow, with the semantics of Probot's `context.config`:
+ * the repository's file (on `branch`, the default branch when omitted), else the owner's `.github`
+ * repository's file; `_extends: other-repo` or `owner/repo` (optionally `:path.yml`) is merged under the file
+ * that names it; the result is parsed with the configuration schema, so each error names its key. A file
+ * that cannot be read as configuration is an error to show the user; a failed request is thrown, so the job
+ * is retried.
  */
-export async function loadRepoConfigAsProbot(octokit: GitHubClient, owner: string, repo: string): Promise<RepoConfigResult> {
+export async function loadRepoConfig(octokit: GitHubClient, owner: string, repo: string, branch?: string): Promise<RepoConfigResult> {
   let raw: unknown;
   try {
-    const { config, files } = await (octokit as unknown as ConfigPlugin).config.get({ owner, repo, path: CONFIG_PATH });
+    const { config, files } = await (octokit as unknown as ConfigPlugin).config.get({
+      owner,
+      repo,
+      path: CONFIG_PATH,
+      ...(branch === undefined ? {} : { branch }),
+    });
     raw = files.some((file) => file.config !== null) ? config : null;
   } catch (error) {
     if (hasHttpStatus(error) || !(error instanceof Error)) throw error;
-    const cause = error.cause instanceof Error ? error.cause.message : error.message;
-    return { ok: false, errors: [`${CONFIG_PATH}: not valid YAML: ${cause}`] };
+    return { ok: false, errors: [describeLoadError(error)] };
   }
   return parseRepoConfig(raw);
 }

@@ -14,7 +14,7 @@ import { errorSignature } from "../learn/errors/index.js";
 import { signatureIdsOf } from "../learn/loop.js";
 import type { JobPayloads } from "./job-types.js";
 import { generateAndPublish } from "./publish.js";
-import { loadRepoConfigFromApi } from "./repo-config.js";
+import { loadRepoConfig } from "./repo-config.js";
 import type { FlowServices } from "./services.js";
 
 const STOP_WORDS: Record<string, string> = {
@@ -86,7 +86,7 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
     await say("closed", "This pull request is closed, so opforge does not retry it.");
     return;
   }
-  const configResult = await loadRepoConfigFromApi(octokit, p.owner, p.repo, pr.baseRef);
+  const configResult = await loadRepoConfig(octokit, p.owner, p.repo, pr.baseRef);
   const config = configResult.ok ? configResult.config : null;
   const attempts = listAttempts(s.db, generation.id);
   const committed = attempts.filter((a) => a.commitSha !== null);

@@ -112,6 +112,67 @@ describe("limits", () => {
   });
 });
 
+describe("the organisation's .github repository", () => {
+  // The owner's `.github` repository, read by every flow the way Probot's context.config reads it.
+  function orgConfig(a: AppHarness, text: string): void {
+    a.fake.addRepo("Codertocat", ".github", { files: { ".github/opforge.yml": text } });
+  }
+
+  it("org-level max_attempts: 1 with no repository file stops the CI retry", async () => {
+    const a = await start();
+    orgConfig(a, "max_attempts: 1\n");
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    await ciFails(a, headSha);
+    const verdict = commentsOn(a, prNumber)[0]?.body ?? "";
+    expect(verdict).toContain("CI failed on attempt 1 of 1");
+    expect(verdict).toContain("`max_attempts`: 1");
+    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(a.repo.refs.get(BRANCH)).toBe(headSha);
+  });
+
+  it("org-level auto_retry: false with no repository file: the verdict invites /retry instead of retrying", async () => {
+    const a = await start();
+    orgConfig(a, "auto_retry: false\n");
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    await ciFails(a, headSha);
+    expect(commentsOn(a, prNumber)[0]?.body).toContain("`auto_retry` is off: comment `/retry [guidance]`");
+    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(a.repo.refs.get(BRANCH)).toBe(headSha);
+  });
+
+  it("_extends in the repository file inherits budget_usd from the org file: the CI verdict and /retry both stop on it", async () => {
+    const a = await start({ config: "_extends: .github\nmax_attempts: 5\n" });
+    orgConfig(a, "budget_usd: 0.005\nmax_attempts: 1\n");
+    expectMessage(filesReply(FILES), USAGE); // $0.007 with the default prices
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    await ciFails(a, headSha);
+    const verdict = commentsOn(a, prNumber)[0]?.body ?? "";
+    // The repository's own max_attempts wins over the org file's; the budget comes from the org file.
+    expect(verdict).toContain("CI failed on attempt 1 of 5");
+    expect(verdict).toContain("The monthly budget (`budget_usd`) is used up, so opforge does not retry.");
+    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+
+    a.repo.permissions.set("octocat", "admin");
+    a.repo.comments.set(5_556, { id: 5_556, issueNumber: prNumber, body: "/retry", user: { login: "octocat", id: 583231, type: "User" }, createdAt: "2026-11-24T11:00:00Z", updatedAt: "2026-11-24T11:00:00Z" });
+    // issue_comment.created example 0; patched installation, issue.number, issue.pull_request, comment.id/body/user, sender.
+    await a.receive("issue_comment", prCommentCreated({ prNumber, commentId: 5_556, body: "/retry", login: "octocat" }));
+    await a.drain();
+    expect(commentsOn(a, prNumber).filter((c) => c.user.type === "Bot").at(-1)?.body).toContain("the monthly budget (`budget_usd` in .github/opforge.yml) is used up.");
+    expect(a.repo.refs.get(BRANCH)).toBe(headSha);
+  });
+
+  it("an invalid _extends is explained on the issue, naming the key", async () => {
+    const a = await start({ config: "_extends: [not, a, repository]\n" });
+    a.fake.addIssue(a.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
+    await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
+    await a.drain();
+    expect(commentsOn(a, 7)[0]?.body).toContain(".github/opforge.yml: _extends:");
+    expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(0);
+  });
+});
+
 describe("the model failing", () => {
   it("no API key on the server: the issue is told why, instead of a silent dead job", async () => {
     const a = await start({ providerFor: () => anthropicProvider({ apiKey: undefined }) });
