@@ -29,6 +29,11 @@ export interface CheckSuiteInfo {
   runCount: number;
   /** Why the suite does not count towards the state, when it does not. */
   ignoredBecause?: "own_app" | "only_ignored_runs" | "no_runs_after_grace";
+  /**
+   * A suite with no check runs still within the grace period: when it stops counting (epoch ms). From then
+   * on a summary treats it as absent.
+   */
+  silentUntil?: number;
 }
 
 export type ChecksState = "pending" | "success" | "failure";
@@ -167,7 +172,8 @@ export async function summarizeChecks(octokit: CiOctokit, options: SummarizeChec
     else if (suiteRuns.length === 0 && !suite.latest_check_runs_count) {
       const created = suite.created_at ? Date.parse(suite.created_at) : Number.NaN;
       // An app subscribed to check suites gets one per push even if it never reports: don't wait forever.
-      if (Number.isNaN(created) || now - created > grace) info.ignoredBecause = "no_runs_after_grace";
+      if (Number.isNaN(created) || now - created >= grace) info.ignoredBecause = "no_runs_after_grace";
+      else info.silentUntil = created + grace;
     }
     return info;
   });

@@ -1,4 +1,5 @@
 import { readBaseFailures, readFailures, summarizeChecks } from "../ci/read.js";
+import type { ChecksSummary } from "../ci/read.js";
 import type { CiFailure } from "../ci/types.js";
 import { getBranchHeadSha } from "../github/branches.js";
 import { createComment } from "../github/comments.js";
@@ -48,8 +49,12 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     ref: p.headSha,
     ignoreCheckNames: [OWN_CHECK_NAME],
     ...(s.appId === undefined ? {} : { ownApp: { id: s.appId } }),
+    now: () => new Date(s.now()),
   });
-  if (summary.state === "pending") return;
+  if (summary.state === "pending") {
+    scheduleSilentSuiteRecheck(s, p, summary);
+    return;
+  }
   const attempt = getAttemptByCommitSha(s.db, generation.id, p.headSha);
 
   const libraries = attempt === null ? [] : await s.learning.librariesOf(attempt.files);
@@ -160,3 +165,23 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     );
   }
 }
+
+/**
+ * A commit whose counted check runs have all completed but which still waits on suites with no check runs
+ * (an app subscribed to check suites that never reports) gets no further event when their grace period ends.
+ * A delayed re-check of the commit is queued for that moment, when those suites stop counting, so the
+ * verdict still arrives. Deduplicated per commit and due time: several events seeing the same suites queue
+ * one re-check; a re-check that finds a newer silent suite queues the next one.
+ */
+function scheduleSilentSuiteRecheck(s: FlowServices, p: JobPayloads["ci-result"], summary: ChecksSummary): void {
+  if (summary.runs.length === 0 || summary.runs.some((run) => run.status !== "completed")) return;
+  const waiting = summary.suites.filter((suite) => suite.ignoredBecause === undefined && suite.status !== "completed");
+  if (waiting.length === 0 || waiting.some((suite) => suite.silentUntil === undefined)) return;
+  const dueAt = Math.max(...waiting.map((suite) => suite.silentUntil ?? 0));
+  enqueue(
+    s.db,
+    { type: "ci-result", payload: { ...p } satisfies JobPayloads["ci-result"], dedupeKey: `ci-recheck:${p.owner}/${p.repo}@${p.headSha}:${dueAt}`, runAfter: dueAt },
+    s.now(),
+  );
+}
+

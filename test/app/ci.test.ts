@@ -313,6 +313,66 @@ describe("several completion events for one commit", () => {
   });
 });
 
+describe("a check suite another app leaves queued and silent", () => {
+  const RENOVATE = { id: 2_740, slug: "renovate", name: "Renovate" };
+  const GRACE_MS = 10 * 60 * 1000;
+
+  it("a fast CI failure within the grace period: pending at first, then a re-check at the grace end gives the verdict and the retry", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    expectMessage(filesReply(PATCHED), USAGE);
+    const createdAt = a.clock.now();
+    a.fake.silentSuite(a.repo, headSha, RENOVATE, new Date(createdAt).toISOString());
+    a.clock.advance(60_000);
+
+    // CI fails a minute later, while the empty suite is still within its grace period: no verdict yet.
+    const suiteId = a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "failure", annotations: [EXIT_CODE_ANNOTATION], log: pytestFailureLog() }], BRANCH);
+    const run = a.repo.checkRuns.find((r) => r.suiteId === suiteId);
+    await a.receive("check_run", checkRunCompleted({ runId: run?.id ?? 0, suiteId, name: "test (3.11)", headSha, conclusion: "failure" }));
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "failure" }));
+    await a.drain();
+    expect(listCiResults(a.db, 1)).toEqual([]);
+    expect(commentsOn(a, prNumber)).toEqual([]);
+
+    // Several events, one re-check, due when the silent suite's grace period ends.
+    const rechecks = listJobs(a.db, { type: "ci-result" }).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true);
+    expect(rechecks).toHaveLength(1);
+    expect(rechecks[0]).toMatchObject({ status: "queued", runAfter: createdAt + GRACE_MS, payload: { owner: "Codertocat", repo: "Hello-World", headSha } });
+
+    // Not before it is due.
+    a.clock.advance(GRACE_MS - 60_000 - 1);
+    await a.drain();
+    expect(listCiResults(a.db, 1)).toEqual([]);
+
+    // At the grace end the re-check runs unprompted: the silent suite no longer counts, the failure is judged.
+    a.clock.advance(1);
+    await a.drain();
+    expect(listJobs(a.db, { type: "ci-result" }).find((j) => j.id === rechecks[0]?.id)?.status).toBe("succeeded");
+    expect(listCiResults(a.db, 1).map((r) => r.conclusion)).toEqual(["failure"]);
+    expect(listJobs(a.db, { type: "retry" })).toHaveLength(1);
+    expect(commentsOn(a, prNumber).map((c) => c.body.split("\n")[1])).toEqual([
+      "❌ **opforge**: CI failed on attempt 1 of 3.",
+      "🔁 **opforge** attempt 2 (a targeted patch of the previous code, after the CI failure).",
+    ]);
+    expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(2);
+    expect(listJobs(a.db, { type: "ci-result" }).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true)).toHaveLength(1);
+  });
+
+  it("no re-check while a check run is still in progress: its completion event brings the verdict", async () => {
+    const a = harness();
+    expectMessage(filesReply(FILES), USAGE);
+    const { headSha } = await openHealthCheckPr(a);
+    a.fake.silentSuite(a.repo, headSha, RENOVATE, new Date(a.clock.now()).toISOString());
+    a.fake.pendingSuite(a.repo, headSha, "lint");
+    const suiteId = a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "success" }], BRANCH);
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "success" }));
+    await a.drain();
+    expect(listCiResults(a.db, 1)).toEqual([]);
+    expect(listJobs(a.db, { type: "ci-result" }).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true)).toEqual([]);
+  });
+});
+
 describe("workflow_run.completed", () => {
   it("judges the commit like a check suite completion", async () => {
     const a = harness();

@@ -97,6 +97,7 @@ interface FakeSuite {
   status: "queued" | "in_progress" | "completed";
   conclusion: string | null;
   app: { id: number; slug: string; name: string };
+  createdAt?: string;
 }
 
 export interface FakeRepo {
@@ -272,6 +273,13 @@ export class FakeGitHub {
       annotations: [],
       detailsUrl: null,
     });
+    return suite.id;
+  }
+
+  /** A suite that another app left queued and never reports on (no check runs), created at `createdAt`. */
+  silentSuite(repo: FakeRepo, headSha: string, app: { id: number; slug: string; name: string }, createdAt: string): number {
+    const suite: FakeSuite = { id: this.id(), headSha, headBranch: null, status: "queued", conclusion: null, app, createdAt };
+    repo.suites.push(suite);
     return suite.id;
   }
 
@@ -972,7 +980,7 @@ export class FakeGitHub {
       conclusion: suite.conclusion,
       url: `${API}/repos/${repo.owner}/${repo.name}/check-suites/${suite.id}`,
       app: { id: suite.app.id, slug: suite.app.slug, name: suite.app.name },
-      created_at: "2026-11-24T10:00:30Z",
+      created_at: suite.createdAt ?? "2026-11-24T10:00:30Z",
       updated_at: "2026-11-24T10:05:00Z",
       latest_check_runs_count: repo.checkRuns.filter((r) => r.suiteId === suite.id).length,
       pull_requests: [],
