@@ -29,6 +29,10 @@ const commands: Record<string, CommandEntry> = {
     summary: "rules list|show|trust|discard: the rewrite rules learned from human fixes",
     load: async () => (await import("./rules.js")).rulesCommand,
   },
+  jobs: {
+    summary: "jobs list [--state S] | jobs requeue ID: the durable job queue, for operators",
+    load: async () => (await import("./jobs.js")).jobsCommand,
+  },
   spec: {
     summary: "spec check <spec.yaml>: print what is wrong with a component spec",
     load: async () => (await import("./spec-check.js")).specCommand,
