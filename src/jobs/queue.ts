@@ -378,3 +378,11 @@ export function requeueDead(db: Database, id: number, now: number): boolean {
     })
     .immediate();
 }
+
+/**
+ * Deletes finished jobs (done or dead) last updated before `olderThan`; queued, running and waiting jobs
+ * are kept however old. Returns rows removed.
+ */
+export function pruneFinishedJobs(db: Database, olderThan: number): number {
+  return db.prepare("DELETE FROM jobs WHERE status IN ('succeeded', 'dead') AND updated_at < ?").run(olderThan).changes;
+}

@@ -4,7 +4,8 @@ import type { Database } from "better-sqlite3";
 import { defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { isTransientError, retryAfterMs } from "./errors.js";
-import { complete, fail, heartbeat, leaseNext, readSteps, recordStep, toStepRecord } from "./queue.js";
+import { pruneDeliveries } from "../store/deliveries.js";
+import { complete, fail, heartbeat, leaseNext, pruneFinishedJobs, readSteps, recordStep, toStepRecord } from "./queue.js";
 import type { Job, StepRecord } from "./queue.js";
 
 /** The subset of pino the worker uses; Probot's `app.log` fits. */
@@ -79,6 +80,18 @@ export interface WorkerOptions {
   backoff?: BackoffPolicy;
   /** Decides retry vs dead-letter for a thrown error (default {@link isTransientError}). */
   isTransient?: (err: unknown) => boolean;
+  /** Finished jobs (done or dead) and webhook deliveries older than this are deleted (default 14 days). */
+  retentionMs?: number;
+  /** How often the worker prunes, the first time when it starts (default hourly). */
+  pruneIntervalMs?: number;
+}
+
+export const defaultRetentionMs = 14 * 24 * 60 * 60 * 1000;
+export const defaultPruneIntervalMs = 60 * 60 * 1000;
+
+export interface PruneResult {
+  jobs: number;
+  deliveries: number;
 }
 
 function errorMessage(err: unknown): string {
@@ -98,6 +111,9 @@ export class Worker {
   private readonly random: RandomSource;
   private readonly backoff: BackoffPolicy;
   private readonly isTransient: (err: unknown) => boolean;
+  private readonly retentionMs: number;
+  private readonly pruneIntervalMs: number;
+  private nextPruneAt: number | null = null;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly active = new Set<Promise<void>>();
   private loop: Promise<void> | null = null;
@@ -117,6 +133,14 @@ export class Worker {
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? defaultBackoff;
     this.isTransient = options.isTransient ?? isTransientError;
+    this.retentionMs = options.retentionMs ?? defaultRetentionMs;
+    this.pruneIntervalMs = options.pruneIntervalMs ?? defaultPruneIntervalMs;
+    if (!Number.isFinite(this.retentionMs) || this.retentionMs <= 0) {
+      throw new Error(`retentionMs should be a positive number of milliseconds, got ${String(options.retentionMs)}`);
+    }
+    if (!Number.isFinite(this.pruneIntervalMs) || this.pruneIntervalMs <= 0) {
+      throw new Error(`pruneIntervalMs should be a positive number of milliseconds, got ${String(options.pruneIntervalMs)}`);
+    }
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new Error(`worker concurrency should be a whole number ≥ 1, got ${String(options.concurrency)}`);
     }
@@ -185,8 +209,33 @@ export class Worker {
     this.wakeController.abort();
   }
 
+  /**
+   * Deletes finished jobs (done or dead) and webhook deliveries older than the retention period; the poll
+   * loop calls it every pruneIntervalMs. A failure is logged and tried again at the next interval.
+   */
+  prune(): PruneResult {
+    const olderThan = this.clock() - this.retentionMs;
+    const result = { jobs: pruneFinishedJobs(this.db, olderThan), deliveries: pruneDeliveries(this.db, olderThan) };
+    if (result.jobs > 0 || result.deliveries > 0) {
+      this.log.info({ workerId: this.workerId, ...result, olderThan: new Date(olderThan).toISOString() }, "pruned old jobs and deliveries");
+    }
+    return result;
+  }
+
+  private pruneWhenDue(): void {
+    const now = this.clock();
+    if (this.nextPruneAt !== null && now < this.nextPruneAt) return;
+    this.nextPruneAt = now + this.pruneIntervalMs;
+    try {
+      this.prune();
+    } catch (err) {
+      this.log.error({ workerId: this.workerId, error: errorMessage(err) }, "could not prune old jobs and deliveries");
+    }
+  }
+
   private async pollLoop(): Promise<void> {
     while (!this.stopping) {
+      this.pruneWhenDue();
       this.fill();
       const wake = this.wakeController;
       await this.sleep(this.pollIntervalMs, wake.signal);
