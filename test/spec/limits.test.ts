@@ -5,13 +5,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import { MAX_PARAMS, MAX_SPEC_BYTES, parseSpecFile, parseSpecText, specFromIssueBody } from "../../src/spec/index.js";
 import { BASE, errorsOf, expectOnlyError, expectValid } from "./helpers.js";
 
-/** Runs `fn` and returns its result with the milliseconds it took. */
-function timed<T>(fn: () => T): { value: T; ms: number } {
-  const start = performance.now();
-  const value = fn();
-  return { value, ms: performance.now() - start };
-}
-
 function inputs(count: number): string {
   let text = `${BASE}inputs:\n`;
   for (let index = 0; index < count; index++) text += `  - name: input_${index}\n    type: str\n`;
@@ -21,15 +14,13 @@ function inputs(count: number): string {
 describe("size bounds", () => {
   it("refuses a 2 MB spec before parsing it", () => {
     const text = `${BASE}description: "${"x".repeat(2 * 1024 * 1024)}"\n`;
-    const { value, ms } = timed(() => parseSpecText(text));
+    const value = parseSpecText(text);
     expectOnlyError(value, "", /over the 1\.0 MB limit \(MAX_SPEC_BYTES\)/);
-    expect(ms).toBeLessThan(200);
   });
 
   it("refuses a 2 MB issue body", () => {
-    const { value, ms } = timed(() => specFromIssueBody(`\`\`\`yaml\n${BASE}\`\`\`\n${"y".repeat(2 * 1024 * 1024)}`));
+    const value = specFromIssueBody(`\`\`\`yaml\n${BASE}\`\`\`\n${"y".repeat(2 * 1024 * 1024)}`);
     expectOnlyError(value, "", /issue body is 2\.0 MB, over the 1\.0 MB limit/);
-    expect(ms).toBeLessThan(200);
   });
 
   it("accepts exactly MAX_PARAMS params and refuses one more", () => {
@@ -37,31 +28,28 @@ describe("size bounds", () => {
     expectOnlyError(parseSpecText(inputs(MAX_PARAMS + 1)), "inputs", new RegExp(`${MAX_PARAMS + 1} inputs and config params, over the limit of ${MAX_PARAMS}`), 4);
   });
 
-  it("refuses a 10,000-input spec quickly", () => {
+  it("refuses a 10,000-input spec, naming the count and the limit", () => {
     const text = inputs(10_000);
     expect(text.length).toBeLessThan(MAX_SPEC_BYTES);
-    const { value, ms } = timed(() => parseSpecText(text));
+    const value = parseSpecText(text);
     expectOnlyError(value, "inputs", /10000 inputs and config params, over the limit of 500 \(MAX_PARAMS\)/);
-    expect(ms).toBeLessThan(2000);
   });
 
-  it("handles a 1 MB mapping of 100,000 keys in seconds, with a bounded number of warnings", () => {
+  it("handles a 1 MB mapping of 100,000 keys with a bounded number of warnings", () => {
     let text = BASE;
     for (let index = 0; text.length < MAX_SPEC_BYTES - 20; index++) text += `k${index}: v\n`;
-    const { value, ms } = timed(() => parseSpecText(text));
+    const value = parseSpecText(text);
     expect(value.ok).toBe(true);
     expect(value.warnings).toHaveLength(51);
     expect(value.warnings.at(-1)!.message).toMatch(/^\d{5,} more keys are not documented spec keys/);
-    expect(ms).toBeLessThan(8000);
   });
 
   it("finds a duplicated key among many without comparing every pair", () => {
     let text = `${BASE}prerequisites:\n`;
     for (let index = 0; index < 50_000; index++) text += `  k${index}: v\n`;
     text += "  k123: again\n";
-    const { value, ms } = timed(() => parseSpecText(text));
+    const value = parseSpecText(text);
     expectOnlyError(value, "", /key "k123" appears twice in the same mapping/, 50_005);
-    expect(ms).toBeLessThan(5000);
   });
 
   it("refuses a runtime param enum over MAX_LIST_ENTRIES", () => {
@@ -75,23 +63,20 @@ describe("size bounds", () => {
       const previous = "abcdefg"[index]!;
       levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
     }
-    const { value, ms } = timed(() => parseSpecText(`${BASE}${levels.join("\n")}\n`));
+    const value = parseSpecText(`${BASE}${levels.join("\n")}\n`);
     expectOnlyError(value, "", /aliases expand too far.*MAX_ALIAS_COUNT/);
-    expect(ms).toBeLessThan(500);
   });
 
   it("refuses deeply nested flow collections before parsing", () => {
     const text = `${BASE}prerequisites: ${"[".repeat(200_000)}${"]".repeat(200_000)}\n`;
-    const { value, ms } = timed(() => parseSpecText(text));
+    const value = parseSpecText(text);
     expectOnlyError(value, "", /nested more than 64 levels deep/, 4);
-    expect(ms).toBeLessThan(500);
   });
 
   it("refuses deeply nested block sequences before parsing", () => {
     const text = `${BASE}prerequisites:\n${"- ".repeat(300_000)}x\n`;
-    const { value, ms } = timed(() => parseSpecText(text));
+    const value = parseSpecText(text);
     expectOnlyError(value, "", /over the 256 limit \(MAX_LINE_PREFIX\)/, 5);
-    expect(ms).toBeLessThan(500);
   });
 
   it("refuses moderate nesting beyond MAX_NESTING_DEPTH with the line it starts on", () => {
@@ -104,13 +89,11 @@ describe("size bounds", () => {
   it("bounds the nesting of structured defaults written as strings", () => {
     const deepFlow = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
     const deepBlock = `${"- ".repeat(100_000)}x`;
-    const start = performance.now();
     for (const value of [deepFlow, deepBlock]) {
       const result = parseSpecText(`${BASE}inputs:\n  - name: matrix\n    type: List[Any]\n    default: "${value}"\n`);
       expect(expectValid(result).params[0]!.default).toBe(value);
       expect(result.warnings[0]?.message).toMatch(/cannot be read as List\[Any\]; kept as written/);
     }
-    expect(performance.now() - start).toBeLessThan(1000);
   });
 
   it("does not count brackets inside quotes, comments or block scalars", () => {
@@ -127,9 +110,7 @@ describe("parseSpecFile", () => {
   it("refuses a file over the limit from its size", async () => {
     const path = join(dir, "huge.yaml");
     writeFileSync(path, `${BASE}# ${"z".repeat(2 * 1024 * 1024)}\n`);
-    const start = performance.now();
     const result = await parseSpecFile(path);
-    expect(performance.now() - start).toBeLessThan(200);
     const [error] = errorsOf(result);
     expect(error!.message).toContain(`spec file ${path} is 2.0 MB, over the 1.0 MB limit`);
   });
