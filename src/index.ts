@@ -26,7 +26,7 @@ export interface OpforgeAppOptions {
   botLogin?: string;
   /** Start polling the queue when the app loads (tests drive the worker by hand instead). */
   startWorker?: boolean;
-  worker?: { concurrency?: number; pollIntervalMs?: number; leaseMs?: number };
+  worker?: { concurrency?: number; pollIntervalMs?: number; leaseMs?: number; retentionMs?: number };
   /** Webhook bodies above this many bytes are refused unread (default and ceiling: GitHub's 25 MB). */
   webhookMaxBytes?: number;
   /** Receives the worker, so its owner can stop it on shutdown. */

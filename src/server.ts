@@ -22,7 +22,12 @@ let worker: Worker | undefined;
 
 const appFn = opforgeApp({
   db,
-  worker: { concurrency: settings.workerConcurrency, pollIntervalMs: settings.pollMs, leaseMs: settings.leaseMs },
+  worker: {
+    concurrency: settings.workerConcurrency,
+    pollIntervalMs: settings.pollMs,
+    leaseMs: settings.leaseMs,
+    retentionMs: settings.retentionMs,
+  },
   ...(settings.botLogin === undefined ? {} : { botLogin: settings.botLogin }),
   ...(settings.webhookMaxBytes === undefined ? {} : { webhookMaxBytes: settings.webhookMaxBytes }),
   onWorker: (w) => {

@@ -6,6 +6,8 @@ const appEnvSchema = z.object({
   OPFORGE_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   OPFORGE_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   OPFORGE_LEASE_MS: z.coerce.number().int().min(1_000).default(120_000),
+  /** Finished jobs and webhook deliveries older than this many days are pruned. */
+  OPFORGE_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(14),
   OPFORGE_BOT_LOGIN: z.string().min(1).optional(),
   /** A lower bound than GitHub's 25 MB on webhook bodies. */
   OPFORGE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(25 * 1024 * 1024).optional(),
@@ -16,6 +18,8 @@ export interface AppEnv {
   workerConcurrency: number;
   pollMs: number;
   leaseMs: number;
+  /** Finished jobs (done or dead) and webhook deliveries older than this are pruned by the worker. */
+  retentionMs: number;
   /** Login of the app's bot user (`<slug>[bot]`); when set, only its comments are taken for opforge's own. */
   botLogin?: string;
   webhookMaxBytes?: number;
@@ -32,6 +36,7 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
     workerConcurrency: parsed.data.OPFORGE_WORKER_CONCURRENCY,
     pollMs: parsed.data.OPFORGE_POLL_MS,
     leaseMs: parsed.data.OPFORGE_LEASE_MS,
+    retentionMs: Math.round(parsed.data.OPFORGE_RETENTION_DAYS * 24 * 60 * 60 * 1000),
     ...(parsed.data.OPFORGE_BOT_LOGIN === undefined ? {} : { botLogin: parsed.data.OPFORGE_BOT_LOGIN }),
     ...(parsed.data.OPFORGE_WEBHOOK_MAX_BYTES === undefined ? {} : { webhookMaxBytes: parsed.data.OPFORGE_WEBHOOK_MAX_BYTES }),
   };
