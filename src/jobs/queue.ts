@@ -200,33 +200,57 @@ export function leaseNext(
     .immediate();
 }
 
-/** Extends the lease. False when the job is no longer running under this worker (its lease was taken over). */
-export function heartbeat(db: Database, id: number, workerId: string, now: number, leaseMs: number): boolean {
+/**
+ * Extends the lease. False when the job is no longer running under this worker (its lease was taken over);
+ * with `attempt`, also when the job was leased again since (by this same worker id, after its lease expired).
+ */
+export function heartbeat(db: Database, id: number, workerId: string, now: number, leaseMs: number, attempt?: number): boolean {
   return (
     db
       .prepare(
         `UPDATE jobs SET lease_expires_at = ?, updated_at = ?
-          WHERE id = ? AND status = 'running' AND lease_owner = ?`,
+          WHERE id = ? AND status = 'running' AND lease_owner = ? AND (? IS NULL OR attempts = ?)`,
       )
-      .run(now + leaseMs, now, id, workerId).changes === 1
+      .run(now + leaseMs, now, id, workerId, attempt ?? null, attempt ?? null).changes === 1
   );
+}
+
+/**
+ * One lease of a job: the worker that took it and the attempt number it got. Each lease has its own
+ * (attempts grows by one per lease), so writes fenced by it are refused once the job was leased again.
+ */
+export interface LeaseFence {
+  workerId: string;
+  attempt: number;
 }
 
 export interface CompleteOptions {
   now: number;
   /** When given, completes only if this worker still holds the lease. */
   workerId?: string;
+  /** With workerId: only if the lease is still the one taken on this attempt. */
+  attempt?: number;
 }
 
-/** Marks a running job succeeded. False when it was not running (or not under `workerId`). */
+/** Marks a running job succeeded. False when it was not running (or not under `workerId` and `attempt`). */
 export function complete(db: Database, id: number, options: CompleteOptions): boolean {
   return (
     db
       .prepare(
         `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-          WHERE id = ? AND status = 'running' AND (? IS NULL OR lease_owner = ?)`,
+          WHERE id = ? AND status = 'running' AND (? IS NULL OR lease_owner = ?) AND (? IS NULL OR attempts = ?)`,
       )
-      .run(options.now, id, options.workerId ?? null, options.workerId ?? null).changes === 1
+      .run(options.now, id, options.workerId ?? null, options.workerId ?? null, options.attempt ?? null, options.attempt ?? null)
+      .changes === 1
+  );
+}
+
+/** True when the job is running under exactly this lease. */
+export function holdsLease(db: Database, id: number, fence: LeaseFence): boolean {
+  return (
+    db
+      .prepare("SELECT 1 FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ? AND attempts = ?")
+      .get(id, fence.workerId, fence.attempt) !== undefined
   );
 }
 
@@ -236,6 +260,8 @@ export interface FailOptions {
   now: number;
   /** When given, records the failure only if this worker still holds the lease. */
   workerId?: string;
+  /** With workerId: only if the lease is still the one taken on this attempt. */
+  attempt?: number;
   /** Jitter source; seed it in tests. */
   random?: RandomSource;
   backoff?: BackoffPolicy;
@@ -252,8 +278,13 @@ export function fail(db: Database, id: number, error: unknown, options: FailOpti
   return db
     .transaction((): Job | null => {
       const row = db
-        .prepare("SELECT * FROM jobs WHERE id = ? AND status = 'running' AND (? IS NULL OR lease_owner = ?)")
-        .get(id, options.workerId ?? null, options.workerId ?? null) as JobRow | undefined;
+        .prepare(
+          `SELECT * FROM jobs WHERE id = ? AND status = 'running' AND (? IS NULL OR lease_owner = ?)
+             AND (? IS NULL OR attempts = ?)`,
+        )
+        .get(id, options.workerId ?? null, options.workerId ?? null, options.attempt ?? null, options.attempt ?? null) as
+        | JobRow
+        | undefined;
       if (row === undefined) return null;
       const retry = options.transient && row.attempts < row.max_attempts;
       let updated: JobRow;
@@ -285,16 +316,21 @@ export function fail(db: Database, id: number, error: unknown, options: FailOpti
 }
 
 /**
- * Stores a durable step's result. Written whatever the lease state: the step's effect has happened, and
- * recording it is what stops the next runner from repeating it.
+ * Stores a durable step's result. With `fence`, only while that lease holds the job: a worker that lost
+ * its lease records nothing (false), so the job's steps are written by its current owner alone, and a step
+ * whose record was refused runs again under the next lease (which is why a step's effect must be keyed).
  */
-export function recordStep(db: Database, id: number, name: string, result: unknown, now: number): void {
+export function recordStep(db: Database, id: number, name: string, result: unknown, now: number, fence?: LeaseFence): boolean {
   const record = toStepRecord(id, name, result, now);
-  db.transaction(() => {
-    const steps = readSteps(db, id);
-    steps[name] = record;
-    db.prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(steps), now, id);
-  }).immediate();
+  return db
+    .transaction((): boolean => {
+      const steps = readSteps(db, id);
+      if (fence !== undefined && !holdsLease(db, id, fence)) return false;
+      steps[name] = record;
+      db.prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(steps), now, id);
+      return true;
+    })
+    .immediate();
 }
 
 /**

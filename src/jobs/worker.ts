@@ -5,8 +5,8 @@ import { defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { isTransientError, retryAfterMs } from "./errors.js";
 import { pruneDeliveries } from "../store/deliveries.js";
-import { complete, fail, heartbeat, leaseNext, pruneFinishedJobs, readSteps, recordStep, toStepRecord } from "./queue.js";
-import type { Job, StepRecord } from "./queue.js";
+import { complete, fail, heartbeat, holdsLease, leaseNext, pruneFinishedJobs, readSteps, recordStep, toStepRecord } from "./queue.js";
+import type { Job, LeaseFence, StepRecord } from "./queue.js";
 
 /** The subset of pino the worker uses; Probot's `app.log` fits. */
 export interface JobLogger {
@@ -31,7 +31,10 @@ export const realSleep: Sleep = (ms, signal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-/** Thrown by `ctx.step` when the worker no longer holds the job's lease: another worker may be running it. */
+/**
+ * Thrown by `ctx.step` when the worker no longer holds the job's lease (another worker may be running it),
+ * or cannot tell that it does because its lease ran out without a renewal getting through.
+ */
 export class LeaseLostError extends Error {
   override readonly name = "LeaseLostError";
 }
@@ -46,7 +49,8 @@ export interface JobContext {
    * `fn`. This is what lets a job leased by a process that died be finished by another without repeating
    * a branch, commit or comment.
    *
-   * The guarantee stops at the gap between `fn`'s effect and the record: a crash there runs `fn` again.
+   * The guarantee stops at the gap between `fn`'s effect and the record: a crash there runs `fn` again, and
+   * so does a lost lease, since only the lease holder records a step (this one then throws LeaseLostError).
    * So a step's effect must itself be idempotent or keyed — create the branch or update it if it exists,
    * look for the comment carrying this job's marker before posting — and the result must survive a JSON
    * round trip (no Dates, Maps or class instances). Step names must be unique within a job.
@@ -250,13 +254,16 @@ export class Worker {
     const fields = { workerId: this.workerId, jobId: job.id, type: job.type, attempt: job.attempts };
     const started = this.clock();
     const lease = new AbortController();
+    const fence: LeaseFence = { workerId: this.workerId, attempt: job.attempts };
+    // Until when this worker may act for the job: moved on by each renewal that gets through.
+    const held = { until: job.leaseExpiresAt ?? this.clock() + this.leaseMs };
     const heartbeatStop = new AbortController();
-    const beats = this.renewLease(job, lease, heartbeatStop.signal, fields);
+    const beats = this.renewLease(job, fence, held, lease, heartbeatStop.signal, fields);
     this.log.debug(fields, "job leased");
     try {
       if (handler === undefined) throw new Error(`no handler registered for job type "${job.type}"`);
-      await handler(job, this.context(job, lease.signal, fields));
-      const done = complete(this.db, job.id, { now: this.clock(), workerId: this.workerId });
+      await handler(job, this.context(job, fence, held, lease, fields));
+      const done = complete(this.db, job.id, { now: this.clock(), workerId: this.workerId, attempt: fence.attempt });
       if (done) this.log.info({ ...fields, durationMs: this.clock() - started }, "job succeeded");
       else this.log.warn(fields, "job finished after its lease passed to another worker; result not recorded");
     } catch (err) {
@@ -268,13 +275,19 @@ export class Worker {
   }
 
   private recordFailure(job: Job, err: unknown, fields: Record<string, unknown>): void {
+    if (err instanceof LeaseLostError) {
+      // The job is another worker's, or will be once its lease expires: the next lease runs it again.
+      this.log.warn({ ...fields, error: errorMessage(err) }, "job stopped: its lease was lost or ran out");
+      return;
+    }
     const now = this.clock();
-    const transient = !(err instanceof LeaseLostError) && this.isTransient(err);
+    const transient = this.isTransient(err);
     try {
       const updated = fail(this.db, job.id, err, {
         transient,
         now,
         workerId: this.workerId,
+        attempt: job.attempts,
         random: this.random,
         backoff: this.backoff,
         retryAfterMs: retryAfterMs(err, now),
@@ -299,6 +312,8 @@ export class Worker {
 
   private async renewLease(
     job: Job,
+    fence: LeaseFence,
+    held: { until: number },
     lease: AbortController,
     stop: AbortSignal,
     fields: Record<string, unknown>,
@@ -307,19 +322,35 @@ export class Worker {
       await this.sleep(this.heartbeatMs, stop);
       if (stop.aborted) return;
       try {
-        if (!heartbeat(this.db, job.id, this.workerId, this.clock(), this.leaseMs)) {
+        const now = this.clock();
+        if (heartbeat(this.db, job.id, this.workerId, now, this.leaseMs, fence.attempt)) {
+          held.until = now + this.leaseMs;
+        } else {
           this.log.warn(fields, "job lease lost to another worker");
           lease.abort(new LeaseLostError(`lease on job ${job.id} lost`));
           return;
         }
       } catch (err) {
-        // A busy database delays one renewal; the lease still has two thirds of its time left.
+        // A busy database delays one renewal; the lease still has two thirds of its time left, and no step
+        // starts once it has run out without a renewal.
         this.log.warn({ ...fields, error: errorMessage(err) }, "could not renew job lease");
       }
     }
   }
 
-  private context(job: Job, signal: AbortSignal, fields: Record<string, unknown>): JobContext {
+  private context(
+    job: Job,
+    fence: LeaseFence,
+    held: { until: number },
+    lease: AbortController,
+    fields: Record<string, unknown>,
+  ): JobContext {
+    const signal = lease.signal;
+    const lost = (message: string): LeaseLostError => {
+      const error = new LeaseLostError(message);
+      if (!signal.aborted) lease.abort(error);
+      return error;
+    };
     const used = new Set<string>();
     const steps: Record<string, StepRecord> = { ...job.steps };
     const claim = (name: string) => {
@@ -329,6 +360,7 @@ export class Worker {
     };
     const checkLease = (name: string) => {
       if (signal.aborted) throw new LeaseLostError(`lease on job ${job.id} lost before step "${name}"`);
+      if (this.clock() >= held.until) throw lost(`lease on job ${job.id} ran out without a renewal before step "${name}"`);
     };
     return {
       signal,
@@ -344,7 +376,9 @@ export class Worker {
         const result = await fn();
         const now = this.clock();
         const record = toStepRecord(job.id, name, result, now);
-        recordStep(this.db, job.id, name, result, now);
+        if (!recordStep(this.db, job.id, name, result, now, fence)) {
+          throw lost(`lease on job ${job.id} lost during step "${name}"; its result was not recorded`);
+        }
         steps[name] = record;
         this.log.debug({ ...fields, step: name }, "step done");
         // The JSON round-tripped value, so a first run sees exactly what a replay after a crash would.
@@ -355,6 +389,7 @@ export class Worker {
         checkLease(name);
         return this.db
           .transaction((): T => {
+            if (!holdsLease(this.db, job.id, fence)) throw lost(`lease on job ${job.id} lost before step "${name}"`);
             const current = readSteps(this.db, job.id);
             const stored = current[name];
             if (stored !== undefined) return stored.result as T;

@@ -191,7 +191,7 @@ describe("Worker", () => {
     await waitFor(() => stepError !== undefined, "the second step to be refused");
     expect(stepError).toBeInstanceOf(LeaseLostError);
     expect(effects).toEqual(["first"]);
-    await waitFor(() => lines.some((l) => l.msg === "job failed after its lease passed to another worker"), "log");
+    await waitFor(() => lines.some((l) => l.msg === "job stopped: its lease was lost or ran out"), "log");
     expect(getJob(db, job.id)).toMatchObject({ status: "running", leaseOwner: "other-worker" });
     expect(lines.some((l) => l.msg === "job lease lost to another worker")).toBe(true);
   });
