@@ -95,6 +95,8 @@ export interface HarnessOptions {
   learning?: OpforgeAppOptions["learning"];
   /** Probot's logger (silent by default). */
   log?: Logger;
+  /** The webhook endpoint's body limit (GitHub's 25 MB when absent). */
+  webhookMaxBytes?: number;
 }
 
 /**
@@ -123,6 +125,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
       onWorker: (w) => (worker = w),
       providerFor: options.providerFor ?? (() => scaffoldProvider()),
       ...(options.learning === undefined ? {} : { learning: options.learning }),
+      ...(options.webhookMaxBytes === undefined ? {} : { webhookMaxBytes: options.webhookMaxBytes }),
     }),
     { cwd: process.cwd(), addHandler: (handler) => routes.push(handler) },
   );
