@@ -150,7 +150,8 @@ export function collectFacts(nodesOf: (type: string) => PyNode[], source: string
   return facts;
 }
 
-function ownerClass(def: PyNode): PyNode | undefined {
+/** The class a def (decorated or not) is directly a method of. */
+export function ownerClass(def: PyNode): PyNode | undefined {
   let p = def.parent;
   if (p?.type === "decorated_definition") p = p.parent;
   if (p?.type !== "block") return undefined;

@@ -162,6 +162,16 @@ export interface ParseOptions {
 }
 
 /** Parses Python source into a plain tree. Throws ParseAbortedError when the parse exceeds its time budget. */
+/** The parse, or undefined when the parser gives up on the input (ParseAbortedError): "no tree" to callers that can do without one. */
+export async function parsePythonOrUndefined(source: string): Promise<ParsedSource | undefined> {
+  try {
+    return await parsePython(source);
+  } catch (err) {
+    if (err instanceof ParseAbortedError) return undefined;
+    throw err;
+  }
+}
+
 export async function parsePython(source: string, options: ParseOptions = {}): Promise<ParsedSource> {
   const grammar = await loadGrammar();
   const deadline = Date.now() + PARSE_BUDGET_MS;

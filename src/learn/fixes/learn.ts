@@ -4,7 +4,7 @@
  */
 import { diffLines, structuredPatch } from "diff";
 import type { ParsedSource } from "../../python/parser.js";
-import { ParseAbortedError, parsePython } from "../../python/parser.js";
+import { parsePythonOrUndefined } from "../../python/parser.js";
 import type { NameClasses } from "./abstract.js";
 import { abstractPair, classifyNames } from "./abstract.js";
 import { describeChange } from "./describe.js";
@@ -168,15 +168,6 @@ function snippetDiff(before: string, after: string, oldStart: number, newStart: 
   return [`@@ -${oldStart},${oldCount} +${newStart},${newCount} @@`, ...out].join("\n");
 }
 
-async function parseOrUndefined(source: string): Promise<ParsedSource | undefined> {
-  try {
-    return await parsePython(source);
-  } catch (err) {
-    if (err instanceof ParseAbortedError) return undefined;
-    throw err;
-  }
-}
-
 function checkInput(input: MergeInput): void {
   if (!Array.isArray(input.generatedFiles)) throw new Error("learnFromMerge: generatedFiles must be an array of { path, content }");
   input.generatedFiles.forEach((f, i) => {
@@ -281,8 +272,8 @@ export async function analyzeMerge(input: MergeInput): Promise<MergeLessons> {
       });
       continue;
     }
-    const generated = await parseOrUndefined(file.content);
-    const mergedTree = await parseOrUndefined(merged);
+    const generated = await parsePythonOrUndefined(file.content);
+    const mergedTree = await parsePythonOrUndefined(merged);
     const regions = generated ? regionsOf(patch.hunks, statementUnits(generated), generated) : [];
     const hunks: HunkView[] = [];
     if (!generated || !mergedTree || mergedTree.hasError) {

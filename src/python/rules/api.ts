@@ -11,9 +11,10 @@ import type { KnowledgeBase, Lookup, ParsedSignature } from "../../knowledge/kb.
 import { defaultKnowledgeBase, parseSignature } from "../../knowledge/kb.js";
 import { movedModule } from "../airflow-paths.js";
 import type { CallFact, ImportFact } from "../facts.js";
+import { ownerClass } from "../facts.js";
 import type { PyNode } from "../parser.js";
 import type { Scope } from "../scope.js";
-import { dottedName, field, namedChildren, walk } from "../tree.js";
+import { dottedName, enclosingFunction, field, namedChildren, walk } from "../tree.js";
 import type { AirflowTarget } from "../types.js";
 import type { RewriteMatch, TextEdit } from "../rewrite.js";
 import { builtinRule } from "../rewrite.js";
@@ -204,8 +205,7 @@ function checkImports(a: Analysis): { hits: Hit[]; renames: ImportRename[] } {
           }
           // Absent from every version of the group that decides, and every such version can be decided.
           const deciding = g.decides & entry.v;
-          if (deciding !== 0 && (g.mask & entry.v & ~g.decides) === 0 && decidable(kb, module, deciding) === deciding) missingIn.push(g);
-          else if (deciding !== 0 && decidable(kb, module, deciding) === deciding && !kb.isProviderModule(module)) missingIn.push(g);
+          if (deciding !== 0 && decidable(kb, module, deciding) === deciding) missingIn.push(g);
         }
         if (missingIn.length === 0) continue;
         const scopeMask = missingIn.reduce((m, g) => m | g.mask, 0) & entry.v;
@@ -412,20 +412,6 @@ interface InstanceSites {
 
 const INSTANCES: MemoKey<InstanceSites> = { description: "names bound to instances of knowledge-base classes" };
 
-function enclosingDef(node: PyNode): PyNode | undefined {
-  for (let p = node.parent; p; p = p.parent) {
-    if (p.type === "function_definition" || p.type === "lambda") return p;
-    if (p.type === "class_definition") return undefined;
-  }
-  return undefined;
-}
-
-function ownerClassOf(def: PyNode): PyNode | undefined {
-  let p = def.parent;
-  if (p?.type === "decorated_definition") p = p.parent;
-  return p?.type === "block" && p.parent?.type === "class_definition" ? p.parent : undefined;
-}
-
 function instanceSites(a: Analysis): InstanceSites {
   return a.memo(INSTANCES, () => {
     const locals = new Map<PyNode, Map<string, Binding | null>>();
@@ -459,14 +445,14 @@ function instanceSites(a: Analysis): InstanceSites {
       const value = single ? classOfCall(field(node, "right")) : null;
       for (const t of targets) {
         if (t.type === "identifier") {
-          const def = enclosingDef(t);
+          const def = enclosingFunction(t);
           if (def) record(locals, def, a.text(t), value);
         } else if (t.type === "attribute") {
           const obj = field(t, "object");
           const attr = field(t, "attribute");
           if (obj?.type !== "identifier" || !attr || a.text(obj) !== "self") continue;
-          const def = enclosingDef(t);
-          const cls = def ? ownerClassOf(def) : undefined;
+          const def = enclosingFunction(t);
+          const cls = def ? ownerClass(def) : undefined;
           if (cls) record(selfAttrs, cls, a.text(attr), value);
         }
       }
@@ -504,7 +490,7 @@ function instanceOf(a: Analysis, expr: PyNode | undefined): Binding | undefined 
   if (expr.type === "call") return pathOf(a, field(expr, "function"));
   const sites = instanceSites(a);
   if (expr.type === "identifier") {
-    const def = enclosingDef(expr);
+    const def = enclosingFunction(expr);
     const local = def ? sites.locals.get(def)?.get(a.text(expr)) : undefined;
     // Otherwise a class itself (`BaseHook.get_connection`): its members are judged the same way.
     return local ?? pathOf(a, expr);
@@ -513,8 +499,8 @@ function instanceOf(a: Analysis, expr: PyNode | undefined): Binding | undefined 
     const obj = field(expr, "object");
     const attr = field(expr, "attribute");
     if (obj?.type !== "identifier" || a.text(obj) !== "self" || !attr) return undefined;
-    const def = enclosingDef(expr);
-    const cls = def ? ownerClassOf(def) : undefined;
+    const def = enclosingFunction(expr);
+    const cls = def ? ownerClass(def) : undefined;
     return cls ? sites.selfAttrs.get(cls)?.get(a.text(attr)) : undefined;
   }
   return undefined;

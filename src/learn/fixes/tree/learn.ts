@@ -7,7 +7,7 @@
  */
 import { diffArrays } from "diff";
 import type { ParsedSource, PyNode } from "../../../python/parser.js";
-import { ParseAbortedError, parsePython } from "../../../python/parser.js";
+import { parsePythonOrUndefined } from "../../../python/parser.js";
 import { applyEdits } from "../../../python/rewrite.js";
 import { field, walk } from "../../../python/tree.js";
 import type { NameClasses } from "../abstract.js";
@@ -583,19 +583,10 @@ function buildInsertion(ins: Insertion, b: ParsedSource, a: ParsedSource, names:
   return reproduces(spec, ins.prevB, { start: ins.prevA.start, end: ins.end }, b, a) ? spec : "the rule drawn from it does not reproduce the change";
 }
 
-async function parseOrUndefined(source: string): Promise<ParsedSource | undefined> {
-  try {
-    return await parsePython(source);
-  } catch (err) {
-    if (err instanceof ParseAbortedError) return undefined;
-    throw err;
-  }
-}
-
 /** The tree rules one human fix teaches: `before` is the file as it was, `after` as the human left it. */
 export async function learnTreeRules(before: string, after: string): Promise<TreeLesson> {
-  const b = await parseOrUndefined(before);
-  const a = await parseOrUndefined(after);
+  const b = await parsePythonOrUndefined(before);
+  const a = await parsePythonOrUndefined(after);
   if (!b || b.hasError) return { rules: [], skipped: [{ line: 1, reason: "the file before the fix does not parse" }] };
   if (!a || a.hasError) return { rules: [], skipped: [{ line: 1, reason: "the fixed file does not parse" }] };
   const names = classifyNames(a.root, after, classifyNames(b.root, before));
