@@ -119,6 +119,12 @@ export const kbIndexSchema = z.object({
    * under one of them that no shard lists does not exist. Modules outside every prefix are undecidable.
    */
   complete: z.array(z.string()),
+  /**
+   * shard name → SHA-256 (hex) of its `.json.gz` file. The builder checks every shard against kbShardSchema
+   * before writing it, so a shard whose bytes match its digest needs no check when read; a shard without a
+   * digest (a KB written before digests existed) is checked module by module as it is read.
+   */
+  digests: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),
 });
 export type KbIndex = z.infer<typeof kbIndexSchema>;
 

@@ -7,6 +7,7 @@
  * outside the KB, a module `__getattr__`, a class with a custom `__getattr__`) is "unknown", which callers must
  * treat as valid.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,10 +72,15 @@ export class KnowledgeBase {
   readonly versions: readonly KbVersion[];
   private readonly dir: string;
   private readonly shardOf = new Map<string, string>();
-  private readonly shards = new Map<string, Record<string, unknown>>();
+  /** Loaded shards: their modules as read, and whether their digest vouches for them (no per-module check). */
+  private readonly shards = new Map<string, { modules: Record<string, unknown>; vouched: boolean }>();
   private readonly modules = new Map<string, KbModule>();
   private readonly initCache = new Map<string, Lookup<{ sig: ParsedSignature; owner: string }>>();
   private readonly memberCache = new Map<string, Lookup<Map<string, string>>>();
+  // The KB never changes once open, so answers are kept: a run over many files asks the same questions again and again.
+  private readonly splitCache = new Map<string, { module: string; rest: string[] } | undefined>();
+  private readonly resolveCache = new Map<string, Lookup<{ qualified: string; variant: KbNameVariant }>>();
+  private readonly mroCache = new Map<string, Lookup<ClassAt[]>>();
 
   constructor(index: KbIndex, dir: string) {
     this.index = index;
@@ -159,9 +165,16 @@ export class KnowledgeBase {
     if (cached) return cached;
     const shard = this.shardOf.get(name);
     if (!shard) return undefined;
-    const raw = this.loadShard(shard)[name];
+    const { modules, vouched } = this.loadShard(shard);
+    const raw = modules[name];
     if (raw === undefined) return undefined;
-    // Each module is checked when first read: a lookup pays for the modules it touches, not the whole shard.
+    if (vouched) {
+      // The builder checked this module against kbModuleSchema before hashing the shard it wrote.
+      const entry = raw as KbModule;
+      this.modules.set(name, entry);
+      return entry;
+    }
+    // Without a digest each module is checked when first read: a lookup pays for the modules it touches.
     const parsed = kbModuleSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -171,14 +184,22 @@ export class KnowledgeBase {
     return parsed.data;
   }
 
-  private loadShard(shard: string): Record<string, unknown> {
+  private loadShard(shard: string): { modules: Record<string, unknown>; vouched: boolean } {
     const cached = this.shards.get(shard);
     if (cached) return cached;
     const path = join(this.dir, `${shard}.json.gz`);
-    const parsed = kbShardEnvelopeSchema.safeParse(JSON.parse(gunzipSync(readFileSync(path)).toString("utf8")));
+    const bytes = readFileSync(path);
+    const digest = this.index.digests?.[shard];
+    // Hashing the compressed bytes costs a fraction of what checking every module against the schema does.
+    if (digest !== undefined && createHash("sha256").update(bytes).digest("hex") !== digest) {
+      throw new Error(`knowledge base shard ${path} does not match its digest in index.json: it was changed after it was built (rebuild the KB with npm run kb:build)`);
+    }
+    const parsed = kbShardEnvelopeSchema.safeParse(JSON.parse(gunzipSync(bytes).toString("utf8")));
     if (!parsed.success) throw new Error(`knowledge base shard ${path} is malformed: ${parsed.error.issues[0]?.message ?? "unknown"}`);
-    this.shards.set(shard, parsed.data.modules);
-    return parsed.data.modules;
+    if (parsed.data.shard !== shard) throw new Error(`knowledge base shard ${path} holds shard ${parsed.data.shard}`);
+    const loaded = { modules: parsed.data.modules, vouched: digest !== undefined };
+    this.shards.set(shard, loaded);
+    return loaded;
   }
 
   /** Variants of a module's name that hold in any version of `mask`. */
@@ -192,12 +213,18 @@ export class KnowledgeBase {
    * `airflow.models` + `BaseOperator`).
    */
   splitQualified(path: string): { module: string; rest: string[] } | undefined {
-    const parts = path.split(".");
-    for (let i = parts.length; i > 0; i--) {
-      const module = parts.slice(0, i).join(".");
-      if (this.shardOf.has(module)) return { module, rest: parts.slice(i) };
+    if (this.splitCache.has(path)) {
+      const cached = this.splitCache.get(path);
+      return cached && { module: cached.module, rest: [...cached.rest] };
     }
-    return undefined;
+    let found: { module: string; rest: string[] } | undefined;
+    const parts = path.split(".");
+    for (let i = parts.length; i > 0 && !found; i--) {
+      const module = parts.slice(0, i).join(".");
+      if (this.shardOf.has(module)) found = { module, rest: parts.slice(i) };
+    }
+    this.splitCache.set(path, found);
+    return found && { module: found.module, rest: [...found.rest] };
   }
 
   /**
@@ -206,6 +233,16 @@ export class KnowledgeBase {
    */
   resolve(module: string, name: string, bit: number, depth = 0): Lookup<{ qualified: string; variant: KbNameVariant }> {
     if (depth > 12) return UNKNOWN;
+    const key = `${module}\u0000${name}\u0000${bit}`;
+    const cached = this.resolveCache.get(key);
+    if (cached) return cached;
+    const result = this.resolveUncached(module, name, bit, depth);
+    // Kept only when found without running into the depth limit, which a deeper first call could have hit.
+    if (depth === 0 || result.status !== "unknown") this.resolveCache.set(key, result);
+    return result;
+  }
+
+  private resolveUncached(module: string, name: string, bit: number, depth: number): Lookup<{ qualified: string; variant: KbNameVariant }> {
     const entry = this.module(module);
     if (!entry) return UNKNOWN;
     if (!(entry.v & bit) || (entry.open ?? 0) & bit) return UNKNOWN;
@@ -240,6 +277,15 @@ export class KnowledgeBase {
 
   /** Method resolution order (left-to-right depth-first, first occurrence kept), or unknown when a base cannot be followed. */
   mro(qualified: string, bit: number): Lookup<ClassAt[]> {
+    const key = `${qualified}@${bit}`;
+    const cached = this.mroCache.get(key);
+    if (cached) return cached;
+    const result = this.mroUncached(qualified, bit);
+    this.mroCache.set(key, result);
+    return result;
+  }
+
+  private mroUncached(qualified: string, bit: number): Lookup<ClassAt[]> {
     const out: ClassAt[] = [];
     const seen = new Set<string>();
     const visit = (name: string, depth: number): boolean => {

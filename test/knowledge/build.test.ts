@@ -8,13 +8,14 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KbIndex, KbModule } from "../../src/knowledge/format.js";
 import { kbIndexSchema, kbShardSchema } from "../../src/knowledge/format.js";
 import type { BuildResult } from "../../src/knowledge/build/build.js";
 import { buildKnowledgeBase } from "../../src/knowledge/build/build.js";
 import { DEFAULT_DATA_DIR, DEFAULT_SOURCE, parseArgs } from "../../src/knowledge/build/cli.js";
+import { openKnowledgeBase } from "../../src/knowledge/kb.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "knowledge");
 
@@ -138,6 +139,45 @@ describe("index", () => {
     expect(notice).toContain("Apache License, Version 2.0");
     expect(notice).toContain(`ref \`v1\`, commit \`${commits[0]}\``);
     expect(notice).toContain("The Apache Software Foundation");
+  });
+});
+
+describe("shard digests", () => {
+  /** A copy of the built KB to tamper with. */
+  function copyOfKb(): string {
+    const dir = mkdtempSync(join(work, "copy-"));
+    cpSync(outDir, dir, { recursive: true });
+    return dir;
+  }
+
+  it("the index holds each shard's SHA-256, and a reader serves the modules of a shard that matches it", () => {
+    expect(Object.keys(index.digests ?? {}).sort()).toEqual(Object.keys(index.shards).sort());
+    const kb = openKnowledgeBase(outDir);
+    expect(kb.module("airflow.providers.acme.hooks.acme")?.names.AcmeHook).toBeDefined();
+  });
+
+  it("a shard changed after it was built is refused, naming the file", () => {
+    const dir = copyOfKb();
+    const path = join(dir, "acme.json.gz");
+    const shard = JSON.parse(gunzipSync(readFileSync(path)).toString("utf8")) as { modules: Record<string, KbModule> };
+    delete shard.modules["airflow.providers.acme.hooks.acme"]?.names.AcmeHook;
+    writeFileSync(path, gzipSync(JSON.stringify(shard)));
+    expect(() => openKnowledgeBase(dir).module("airflow.providers.acme.hooks.acme")).toThrow(`knowledge base shard ${path} does not match its digest in index.json`);
+  });
+
+  it("without digests (a KB built before them) each module is checked against the schema as it is read", () => {
+    const dir = copyOfKb();
+    const indexPath = join(dir, "index.json");
+    const withoutDigests = { ...index, digests: undefined };
+    writeFileSync(indexPath, JSON.stringify(withoutDigests));
+    const path = join(dir, "acme.json.gz");
+    const shard = JSON.parse(gunzipSync(readFileSync(path)).toString("utf8")) as { modules: Record<string, { v: unknown }> };
+    const entry = shard.modules["airflow.providers.acme.hooks.acme"];
+    if (entry) entry.v = "all";
+    writeFileSync(path, gzipSync(JSON.stringify(shard)));
+    const kb = openKnowledgeBase(dir);
+    expect(() => kb.module("airflow.providers.acme.hooks.acme")).toThrow("module airflow.providers.acme.hooks.acme is malformed at v");
+    expect(kb.module("airflow.providers.acme")).toBeDefined();
   });
 });
 

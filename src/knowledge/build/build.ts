@@ -3,9 +3,10 @@
  * of each ref is read from the tree-sitter tree (each distinct file once), resolved within its version,
  * merged into one entry per module with version masks, and written as an index and gzip shards.
  */
+import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import type { KbConstraints, KbIndex, KbModule, KbNameVariant, KbShard, KbVersion } from "../format.js";
-import { KB_FORMAT_VERSION } from "../format.js";
+import { KB_FORMAT_VERSION, kbShardSchema } from "../format.js";
 import { encodeConstraints } from "./constraints.js";
 import type { RawBinding, RawModule } from "./extract.js";
 import { extractModule } from "./extract.js";
@@ -147,18 +148,24 @@ export async function buildKnowledgeBase(options: BuildOptions): Promise<BuildRe
     release: v.modules.get("airflow")?.raw.version ?? "",
   }));
   const shardNames = [...shards.keys()].sort();
+  const shardFiles: OutputFile[] = [];
+  const digests: Record<string, string> = {};
+  for (const s of shardNames) {
+    // Checked here, once, against the schema readers rely on: a reader trusts a shard whose digest matches.
+    const shard: KbShard = kbShardSchema.parse({ format: KB_FORMAT_VERSION, shard: s, modules: shards.get(s) ?? {} });
+    const content = gzipSync(JSON.stringify(shard), { level: 9 });
+    digests[s] = createHash("sha256").update(content).digest("hex");
+    shardFiles.push({ name: `${s}.json.gz`, content });
+  }
   const index: KbIndex = {
     format: KB_FORMAT_VERSION,
     versions: kbVersions,
     shards: Object.fromEntries(shardNames.map((s) => [s, Object.keys(shards.get(s) ?? {})])),
     complete,
+    digests,
   };
 
-  const files: OutputFile[] = [{ name: "index.json", content: Buffer.from(JSON.stringify(index)) }];
-  for (const s of shardNames) {
-    const shard: KbShard = { format: KB_FORMAT_VERSION, shard: s, modules: shards.get(s) ?? {} };
-    files.push({ name: `${s}.json.gz`, content: gzipSync(JSON.stringify(shard), { level: 9 }) });
-  }
+  const files: OutputFile[] = [{ name: "index.json", content: Buffer.from(JSON.stringify(index)) }, ...shardFiles];
   const constraints = options.constraints ? await options.constraints(gitDir) : undefined;
   if (constraints) files.push({ name: "constraints.json.gz", content: encodeConstraints(constraints) });
   files.push({ name: "NOTICE.md", content: Buffer.from(notice(kbVersions, [...providerPrefixes].length, constraints, options.source)) });
