@@ -7,6 +7,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm's `prepare` runs bin/compiled.js, which has nothing to compile before the sources are copied.
+COPY bin ./bin
 RUN npm ci --omit=dev
 
 # Runtime stage: python3 stays so generated code can be checked with `python3 -m py_compile`.
@@ -23,7 +25,9 @@ COPY package.json ./
 COPY bin ./bin
 COPY src ./src
 COPY app.yml ./
-RUN mkdir -p /data && chown node:node /data
+# The CLI's compiled copy (what `prepare` makes on npm ci), made here where the sources are; the runtime user
+# only reads it.
+RUN node bin/compiled.js && mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 3000

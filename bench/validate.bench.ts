@@ -1,10 +1,11 @@
 /**
  * Validator speed: a generated 1,000-line component (median of many runs) and a directory of real files
  * (/tmp/airflow-real when present, else the Python fixtures), both on this thread; then whole processes side
- * by side: `opforge validate` against a python3 that only parses the same files (see sideBySide).
+ * by side: `opforge validate` on one file against `python3 -m py_compile` (see oneFile), and over Airflow's
+ * provider modules against a python3 that only parses the same files (see sideBySide).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -136,13 +137,47 @@ export async function run(): Promise<void> {
   console.log(
     `directory ${dir}: ${files.length} files, ${totalLines} lines in ${seconds.toFixed(2)} s → ${(files.length / seconds).toFixed(0)} files/s, ${(totalLines / seconds / 1000).toFixed(0)}k lines/s (${errors} error findings)`,
   );
+  oneFile();
   sideBySide();
+}
+
+/**
+ * Start-up: `opforge validate one.py` against `python3 -m py_compile one.py` on a generated component of about
+ * 200 lines, whole processes taken in turn. `python3` is the one on PATH, as a user types it (on machines with
+ * pyenv that is a shell shim); the interpreter it runs is timed as well, so both ratios are shown.
+ */
+function oneFile(): void {
+  const python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" });
+  if (python.error || python.status !== 0) {
+    console.log("one file: skipped, no python3 on PATH");
+    return;
+  }
+  const interpreter = python.stdout.trim();
+  const dir = mkdtempSync(join(tmpdir(), "opforge-bench-one-"));
+  try {
+    writeFileSync(join(dir, "one.py"), generatedComponent(200));
+    const bin = join(ROOT, "bin", "opforge.js");
+    const series = {
+      opforge: { label: "opforge validate one.py", run: () => timeProcess(process.execPath, [bin, "validate", "one.py"], dir), times: [] as number[] },
+      python: { label: "python3 -m py_compile one.py", run: () => timeProcess("python3", ["-m", "py_compile", "one.py"], dir), times: [] as number[] },
+      interpreter: { label: `${interpreter} -m py_compile one.py`, run: () => timeProcess(interpreter, ["-m", "py_compile", "one.py"], dir), times: [] as number[] },
+    };
+    for (const s of Object.values(series)) s.run();
+    for (let i = 0; i < ONE_FILE_RUNS; i++) for (const s of Object.values(series)) s.times.push(s.run());
+    console.log(`one file: ${ONE_FILE_RUNS} runs each in turn, whole processes`);
+    for (const s of Object.values(series)) console.log(`  ${s.label}: ${spread(s.times)}`);
+    const ratio = (base: number[]) => (median(series.opforge.times) / median(base)).toFixed(2);
+    console.log(`  ratio of medians opforge / python3 -m py_compile: ${ratio(series.python.times)}× (against the interpreter itself: ${ratio(series.interpreter.times)}×)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Where the Airflow sources come from: a checkout holding providers/, else a bare git repository to extract them from. */
 const AIRFLOW_CHECKOUT = process.env.BENCH_AIRFLOW_CHECKOUT ?? "/tmp/af-main";
 const AIRFLOW_GIT = process.env.BENCH_AIRFLOW_GIT ?? "/work/.mirror/arenadata+airflow/repo";
 const PROCESS_RUNS = Number(process.env.BENCH_PROCESS_RUNS ?? 5);
+const ONE_FILE_RUNS = Number(process.env.BENCH_ONE_FILE_RUNS ?? 20);
 // Each tree is dropped once parsed, as opforge drops each analysis: a list keeping every tree alive makes
 // Python's cyclic collector walk them all again and again (about 3× slower), which would flatter the ratio.
 const PARSE_ONLY = "import ast,sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p,'rb').read())";

@@ -1,26 +1,27 @@
-// A compiled copy of the TypeScript sources behind `opforge validate`, made on first use and reused while no
-// source changed. Under tsx every module of the validator (and of the packages it imports) costs a round trip
-// to the loader thread, most of a second of start-up for each process and for each worker thread of the
-// validate pool; compiled into a few ES modules that Node loads by itself, the same code starts in a fraction
-// of that. Packages stay in node_modules (imported as usual); only the project's sources are compiled, with
-// esbuild (what tsx compiles them with), each module seeing its source file's location as import.meta.url.
+// The compiled copy of the CLI's TypeScript sources: made by npm's `prepare` (so by `npm ci`), remade on first
+// use when a source changed since, and reused while none did. Under tsx every module (and every package it
+// imports) costs a round trip to the loader thread, most of a second of start-up for each process and for
+// each worker thread of the validate pool; compiled into a few ES modules that Node loads by itself, the same
+// code starts in a fraction of that. Packages stay in node_modules (imported as usual, see externalPackages);
+// the project's sources are compiled with esbuild (what tsx compiles them with), each module seeing its
+// source file's location as import.meta.url.
 //
 // The copy lives in node_modules/.cache/opforge as build-*/ directories beside a `current` file naming the
 // newest; a build records its inputs' sizes and modification times and is used only while they all match.
 // Anything that goes wrong makes the caller fall back to tsx.
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Changes with what a build contains or how it is made, so that older builds are not taken for current. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Entry points; the key names the compiled module (`<key>.mjs`). */
 const ENTRIES = {
+  main: "src/cli/main.ts",
   io: "src/cli/io.ts",
   validate: "src/cli/validate.ts",
   "validate-worker": "src/cli/validate-worker.ts",
@@ -66,10 +67,9 @@ function currentBuild(cache) {
   return dir;
 }
 
-/** esbuild as tsx has it (tsx depends on it, so it is installed wherever tsx is). */
+/** esbuild, imported only when a build is needed: loading it costs more than a run that finds its build current. */
 async function loadEsbuild() {
-  const fromTsx = createRequire(createRequire(import.meta.url).resolve("tsx/package.json"));
-  return import(pathToFileURL(fromTsx.resolve("esbuild")).href);
+  return import("esbuild");
 }
 
 /** Replaces import.meta.url (and .dirname, .filename) by the source file's own, so that paths built on it still lead to the sources' neighbours. */
@@ -84,6 +84,21 @@ const sourceLocation = {
         .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
       return { contents, loader: "ts" };
     });
+  },
+};
+
+/**
+ * Packages stay in node_modules, imported as usual, except zod's functional build and its English messages,
+ * which the validator's knowledge base uses: bundled in they are one small part of a file, where loaded from
+ * node_modules they are dozens of modules, whose loading alone cost a short run more than checking a file.
+ * (The full build, which only the spec's and the App's modules use, stays in node_modules.)
+ */
+const BUNDLED_IMPORTS = new Set(["zod/mini", "zod/v4/locales/en.js"]);
+
+const externalPackages = {
+  name: "external-packages",
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED_IMPORTS.has(args.path) ? undefined : { path: args.path, external: true }));
   },
 };
 
@@ -105,12 +120,13 @@ async function build(cache) {
       format: "esm",
       platform: "node",
       target: "node20",
-      packages: "external",
+      plugins: [sourceLocation, externalPackages],
+      // Written beside each module for debuggers and `node --enable-source-maps`; not read on a normal run,
+      // where reading them would cost every command's start-up more than a tenth of its time.
       sourcemap: "linked",
       metafile: true,
       logLevel: "silent",
       define: { OPFORGE_COMPILED_VALIDATE_WORKER: JSON.stringify(pathToFileURL(join(dir, "validate-worker.mjs")).href) },
-      plugins: [sourceLocation],
     });
     if (result.errors.length > 0 || result.warnings.length > 0) throw new Error("compiling gave diagnostics");
     const paths = [...new Set([...Object.keys(result.metafile.inputs).map((p) => relative(ROOT, resolve(ROOT, p))), ...EXTRA_INPUTS])].sort();
@@ -145,21 +161,43 @@ function removeStale(cache, keep) {
   }
 }
 
+/** The current build's directory, compiling it first when there is none; throws when that is not possible. */
+async function ensureBuild() {
+  return currentBuild(CACHE) ?? (await build(CACHE));
+}
+
 /**
- * The compiled modules' URLs ({ io, validate }), compiling them first when no current build exists; undefined
- * when that is not possible here (node_modules not writable, esbuild missing, a source that does not
- * compile): the caller then runs the sources through tsx, which reports a broken source as it always has.
- * OPFORGE_COMPILE=0 skips the compiled copy.
+ * The compiled modules' URLs ({ main, io, validate }), compiling them first when no current build exists;
+ * undefined when that is not possible here (node_modules not writable, esbuild missing, a source that does
+ * not compile): the caller then runs the sources through tsx, which reports a broken source as it always
+ * has. OPFORGE_COMPILE=0 skips the compiled copy.
  */
-export async function compiledValidate() {
+export async function compiledCli() {
   if (process.env.OPFORGE_COMPILE === "0") return undefined;
-  let dir = currentBuild(CACHE);
-  if (!dir) {
-    try {
-      dir = await build(CACHE);
-    } catch {
-      return undefined;
-    }
+  let dir;
+  try {
+    dir = await ensureBuild();
+  } catch {
+    return undefined;
   }
-  return { io: pathToFileURL(join(dir, "io.mjs")).href, validate: pathToFileURL(join(dir, "validate.mjs")).href };
+  const url = (key) => pathToFileURL(join(dir, `${key}.mjs`)).href;
+  return { main: url("main"), io: url("io"), validate: url("validate") };
+}
+
+// Run as a script (npm's `prepare`, so on every `npm ci` and `npm install`): compile now, so that no command
+// pays for it on first use, and say so when it cannot.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const started = Date.now();
+  if (!existsSync(join(ROOT, ENTRIES.main))) {
+    // Dependencies installed before the sources are there (a container image's dependency layer).
+    console.log("opforge: no sources to compile yet");
+    process.exit(0);
+  }
+  try {
+    const dir = await ensureBuild();
+    console.log(`opforge: CLI compiled to ${relative(ROOT, dir)} in ${Date.now() - started} ms`);
+  } catch (error) {
+    console.error(`opforge: could not compile the CLI (it will run its TypeScript sources through tsx): ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
 }

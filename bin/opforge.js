@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources, so that no build step stands between `npm ci` and use: through tsx,
-// or for `opforge validate`, whose start-up counts when CI runs it over many files, from a copy compiled on
-// first use and kept while the sources stay as they are (compiled.js).
+// The CLI runs compiled JavaScript (compiled.js: built by npm's `prepare`, remade when a source changed),
+// or, where that copy cannot be made, the TypeScript sources through tsx.
 import { setFlagsFromString } from "node:v8";
 
 const argv = process.argv.slice(2);
@@ -14,15 +13,17 @@ async function run() {
     // waits for functions that are really hot; set before any of the validator is loaded, it holds for the
     // worker threads too (V8's flags are per process).
     setFlagsFromString("--interrupt-budget=1000000");
-    const { compiledValidate } = await import("./compiled.js");
-    const compiled = await compiledValidate();
-    if (compiled) {
-      // As under tsx, stack traces name the TypeScript sources.
-      process.setSourceMapsEnabled(true);
-      // What main() does for `validate`: the command with the rest of the arguments and the process's io.
+  }
+  const { compiledCli } = await import("./compiled.js");
+  const compiled = await compiledCli();
+  if (compiled) {
+    // `validate` loads only its own modules: its start-up counts when CI runs it on a single file.
+    if (argv[0] === "validate") {
       const [{ processIo }, { validateCommand }] = await Promise.all([import(compiled.io), import(compiled.validate)]);
       return validateCommand(argv.slice(1), processIo());
     }
+    const { main } = await import(compiled.main);
+    return main(argv);
   }
   const { register } = await import("tsx/esm/api");
   register();

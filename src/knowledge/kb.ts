@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { KbClass, KbIndex, KbModule, KbNameVariant, KbSignature, KbVersion } from "./format.js";
 import { KB_FORMAT_VERSION, kbIndexSchema, kbModuleSchema } from "./format.js";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** A shard's envelope; its modules are checked one by one as they are read. */
 const kbShardEnvelopeSchema = z.object({ format: z.literal(KB_FORMAT_VERSION), shard: z.string(), modules: z.record(z.string(), z.unknown()) });

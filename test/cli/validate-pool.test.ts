@@ -160,6 +160,24 @@ describe("the opforge executable", () => {
     expect(opforge(dir, argv, { OPFORGE_VALIDATE_WORKERS: "0" })).toEqual(tsx);
     expect(opforge(dir, argv, { OPFORGE_VALIDATE_WORKERS: "2" })).toEqual(tsx);
   });
+
+  it("runs the other commands from the compiled copy too, as through tsx", { timeout: 120_000 }, () => {
+    const spec = join(dirname(bin), "..", "examples", "specs", "http_operator.yaml");
+    const check = opforge(dir, ["spec", "check", spec], {});
+    expect(check).toEqual(opforge(dir, ["spec", "check", spec], { OPFORGE_COMPILE: "0" }));
+    expect(check.out).toContain("valid operator spec HttpApiOperator");
+    const generate = (out: string, env: Record<string, string>): Run => {
+      const run = opforge(dir, ["generate", spec, "--out", out, "--db", join(dir, `${out}.db`)], env);
+      return { ...run, out: run.out.replaceAll(join(dir, `${out}.db`), "DB").replaceAll(`${out}/`, "OUT/") };
+    };
+    const compiled = generate("compiled", {});
+    expect(compiled.code).toBe(0);
+    expect(compiled.out).toContain("OUT/plugins/operators/http_api_operator.py");
+    expect(compiled).toEqual(generate("sources", { OPFORGE_COMPILE: "0" }));
+    expect(readFileSync(join(dir, "compiled", "plugins", "operators", "http_api_operator.py"), "utf8")).toBe(
+      readFileSync(join(dir, "sources", "plugins", "operators", "http_api_operator.py"), "utf8"),
+    );
+  });
 });
 
 describe("writeFileAtomic", () => {
