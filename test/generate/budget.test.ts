@@ -118,6 +118,22 @@ describe("the money limit", () => {
     expect(gate.spentUsd()).toBeCloseTo(0.0062, 10);
   });
 
+  it("a failed try that reports usage is charged with the try that succeeds after it", async () => {
+    // A gateway that bills an interrupted generation says so in its error body.
+    nock(OLLAMA)
+      .post("/v1/chat/completions")
+      .reply(502, { error: { message: "upstream closed the stream" }, usage: { prompt_tokens: 3000, completion_tokens: 500 } })
+      .post("/v1/chat/completions")
+      .reply(200, { model: "qwen2.5-coder:14b", choices: [{ message: { content: reply("weather-labeled.md") }, finish_reason: "stop" }], usage: { prompt_tokens: 3000, completion_tokens: 900 } });
+    const provider = openAiCompatibleProvider({ baseURL: `${OLLAMA}/v1`, model: "qwen2.5-coder:14b", maxRetries: 1, sleep: async () => undefined });
+    const prices = priceTableFromEnv({ OPFORGE_PRICES: '{"qwen2.5-coder:14b": {"input": 1, "output": 4}}' });
+    const gate = perRunGate(1, RUN_WORDS);
+    const outcome = await runAttempts(weatherSpec(), { learned: [] }, provider, { prices, gate, maxAttempts: 1 });
+    expect(outcome.attempts[0]).toMatchObject({ ok: true, usage: { input: 6000, output: 1400, cacheRead: 0, cacheWrite: 0 } });
+    // 6 000 × $1 + 1 400 × $4 per million
+    expect(gate.spentUsd()).toBeCloseTo(0.0116, 10);
+  });
+
   it("two jobs at once on one database cannot both reserve past the limit: only one call is made", async () => {
     const { dir, cleanup } = tempDir("opforge-budget-");
     // Two connections to one file, as two worker processes have.

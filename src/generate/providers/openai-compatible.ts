@@ -101,7 +101,8 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
   const sleep = options.sleep ?? defaultSleep;
   const doFetch = options.fetch ?? fetch;
 
-  async function post(body: string): Promise<ChatCompletion> {
+  /** The completion, and what earlier failed tries of this call reported as used (billed too). */
+  async function post(body: string): Promise<{ completion: ChatCompletion; earlier: TokenUsage | undefined }> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
     let spent: TokenUsage | undefined;
@@ -115,9 +116,9 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
         const text = await response.text();
         if (response.ok) {
           try {
-            return JSON.parse(text) as ChatCompletion;
+            return { completion: JSON.parse(text) as ChatCompletion, earlier: spent };
           } catch {
-            throw new ProviderError(`${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, response.status, false);
+            throw new ProviderError(`${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, response.status, false, spent);
           }
         }
         retryAfter = response.headers.get("retry-after");
@@ -158,17 +159,17 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
           { role: "user", content: prompt.user },
         ],
       });
-      const completion = await post(body);
+      const { completion, earlier } = await post(body);
       const choice = completion.choices?.[0];
       if (!choice) {
         // The tokens were used (and billed) even though no answer came back.
-        throw new ProviderError(`${url} answered without choices`, 200, true, completion.usage ? toUsage(completion.usage) : undefined);
+        throw new ProviderError(`${url} answered without choices`, 200, true, addUsage(earlier, completion.usage ? toUsage(completion.usage) : undefined));
       }
       return {
         text: choice.message?.content ?? "",
         stopReason: choice.finish_reason ?? "unknown",
         model: completion.model ?? model,
-        usage: toUsage(completion.usage),
+        usage: addUsage(earlier, toUsage(completion.usage)) ?? toUsage(completion.usage),
       };
     },
   };
