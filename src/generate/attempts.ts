@@ -81,7 +81,14 @@ export async function runAttempts(
       throw error;
     }
     if (result.ok && options.check) {
-      const checked = await options.check(result.files, spec);
+      let checked: Awaited<ReturnType<AttemptCheck>>;
+      try {
+        checked = await options.check(result.files, spec);
+      } catch (error) {
+        // The attempt will not be recorded: its hold must not wait for its expiry to stop counting.
+        for (const hold of holds.splice(0)) hold.release();
+        throw error;
+      }
       if (checked.ok) {
         result = { ...result, files: checked.files };
       } else {

@@ -54,6 +54,28 @@ describe("the monthly budget on the app", () => {
     expect(a.db.prepare("SELECT COUNT(*) AS n FROM spend_reservations").get()).toEqual({ n: 0 });
   });
 
+  it("a CI retry whose worst case no longer fits is not sent, and the PR is told why", async () => {
+    const a = await start({ config: "budget_usd: 0.11\n" });
+    // 4 000 × $2 + 2 200 × $10 per million = $0.03: the verdict still retries, but the retry's worst case
+    // (8 192 output tokens alone are $0.082) does not fit what is left.
+    expectMessage(filesReply(FILES), { ...USAGE, output_tokens: 2_200 });
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    const retry = nock(ANTHROPIC).post("/v1/messages").reply(200, messageBody(filesReply(FILES), USAGE));
+    const suiteId = a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "failure", annotations: [EXIT_CODE_ANNOTATION], log: pytestFailureLog() }], BRANCH);
+    // check_suite.completed example 1; patched installation, check_suite.id/head_sha/after/head_branch/conclusion.
+    await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "failure" }));
+    await a.drain();
+
+    expect(retry.isDone()).toBe(false);
+    nock.cleanAll();
+    const comments = commentsOn(a, prNumber).map((c) => c.body);
+    expect(comments[0]).toContain("Retrying with the failures above as context");
+    expect(comments[1]).toContain("⛔ **opforge** will not retry: the monthly budget (`budget_usd`) does not cover the next model call");
+    expect(comments[1]).toContain("of the $0.1100 limit $0.0300 is spent and $0.0000 is reserved by calls in flight, leaving $0.0800.");
+    expect(a.repo.refs.get(BRANCH)).toBe(headSha);
+    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "budget_exhausted" });
+  });
+
   it("refuses a model with no price, naming it and both fixes, without calling it", async () => {
     const a = await start({ model: "claude-sonnet-9-9" });
     const model = nock(ANTHROPIC).post("/v1/messages").reply(200, messageBody(filesReply(FILES), USAGE));
