@@ -4,6 +4,7 @@ import type { RepoConfig } from "./config/repo-config.js";
 import { createFlowWorker } from "./flows/index.js";
 import type { FlowServices } from "./flows/services.js";
 import { Learning } from "./learn/loop.js";
+import { priceTableFromEnv } from "./generate/prices.js";
 import { providerFromEnv } from "./generate/providers/index.js";
 import type { ModelProvider } from "./generate/types.js";
 import type { GitHubClient } from "./github/client.js";
@@ -77,6 +78,8 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     const flowServices: FlowServices = {
       db: options.db,
       now,
+      // Read once at start: a malformed OPFORGE_PRICES stops the app with the field it names, not a job later.
+      prices: priceTableFromEnv(env),
       octokitFor: async (installationId) => (await app.auth(installationId)) as unknown as GitHubClient,
       providerFor:
         options.providerFor ?? ((config) => providerFromEnv(env, { provider: config.provider, model: config.model })),

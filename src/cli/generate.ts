@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runAttempts } from "../generate/attempts.js";
 import { componentLayout, placeFiles } from "../generate/layout.js";
+import { perRunGate } from "../generate/budget.js";
 import { PriceConfigError, priceTableFromEnv, type PriceTable } from "../generate/prices.js";
 import { PROVIDER_NAMES, ProviderConfigError, providerFromEnv } from "../generate/providers/index.js";
 import type { AttemptResult, ModelProvider, TokenUsage } from "../generate/types.js";
@@ -15,7 +16,7 @@ import type { ComponentSpec } from "../spec/types.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { WriteFilesError, writeFilesTogether } from "./write-together.js";
 
-export const GENERATE_USAGE = `Usage: opforge generate <spec.yaml> [--out DIR] [--provider P] [--model M] [--max-attempts N] [--db PATH | --no-record]
+export const GENERATE_USAGE = `Usage: opforge generate <spec.yaml> [--out DIR] [--provider P] [--model M] [--max-attempts N] [--budget-usd N] [--db PATH | --no-record]
 
 Generates an Airflow component from a spec file: the component module, its pytest module and an
 example DAG, written under DIR as plugins/{operators,sensors,hooks}/<name>.py,
@@ -28,6 +29,9 @@ Options:
                       set, else scaffold, which renders a starting point from the spec without a model)
   --model M           model id (default: OPFORGE_MODEL, else claude-sonnet-5-5 for anthropic)
   --max-attempts N    tries before giving up, 1-10 (default: 2); each failure is shown to the next try
+  --budget-usd N      hard limit in USD on this run's model calls: each call (retries included) is made
+                      only if its worst-case cost still fits, and a model with no price is refused
+                      (default: no limit)
   --db PATH           SQLite file that records every attempt (default: OPFORGE_DB, else data/opforge.db)
   --no-record         do not record the attempts
   -h, --help          show this help
@@ -48,8 +52,16 @@ interface Options {
   provider?: string;
   model?: string;
   maxAttempts: number;
+  /** null: no limit. */
+  budgetUsd: number | null;
   dbPath: string | null;
 }
+
+const CLI_BUDGET_WORDS = {
+  limitName: "the run's budget (--budget-usd)",
+  raiseHint: "raise --budget-usd",
+  disableHint: "run without --budget-usd",
+} as const;
 
 function usageError(io: CliIo, message: string): number {
   io.stderr(`opforge generate: ${message}\n\n${GENERATE_USAGE}`);
@@ -68,6 +80,7 @@ function readOptions(argv: string[]): Options | { help: true } | { error: string
         provider: { type: "string" },
         model: { type: "string" },
         "max-attempts": { type: "string" },
+        "budget-usd": { type: "string" },
         db: { type: "string" },
         "no-record": { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -85,6 +98,11 @@ function readOptions(argv: string[]): Options | { help: true } | { error: string
   if (!/^\d+$/.test(rawAttempts) || maxAttempts < 1 || maxAttempts > 10) {
     return { error: `--max-attempts must be a whole number from 1 to 10, got "${rawAttempts}"` };
   }
+  const rawBudget = parsed.values["budget-usd"];
+  const budgetUsd = rawBudget === undefined ? null : Number(rawBudget);
+  if (rawBudget !== undefined && (!/^\d+(\.\d+)?$/.test(rawBudget) || !Number.isFinite(budgetUsd))) {
+    return { error: `--budget-usd must be an amount of USD such as 0.50, got "${rawBudget}"` };
+  }
   if (parsed.values.out === "") return { error: "--out needs a directory" };
   if (parsed.values.db !== undefined && parsed.values["no-record"]) return { error: "--db and --no-record exclude each other" };
   if (parsed.values.db === "") return { error: "--db needs a file path" };
@@ -94,6 +112,7 @@ function readOptions(argv: string[]): Options | { help: true } | { error: string
     provider: parsed.values.provider,
     model: parsed.values.model,
     maxAttempts,
+    budgetUsd,
     dbPath: parsed.values["no-record"] ? null : (parsed.values.db ?? ""),
   };
 }
@@ -221,12 +240,15 @@ export const generateCommand: CliCommand = async (argv, io) => {
     }
   }
   const check = new LocalCheck(learned.rules, { componentModule: layout.componentModule });
+  const gate = options.budgetUsd === null ? undefined : perRunGate(options.budgetUsd, CLI_BUDGET_WORDS);
+  if (options.budgetUsd !== null) say(`budget: ${usd(options.budgetUsd)} for this run`);
   let outcome;
   try {
     outcome = await runAttempts(spec, { learned: learned.learned, componentModule: layout.componentModule }, provider, {
       maxAttempts: options.maxAttempts,
       prices,
       check: check.check,
+      ...(gate === undefined ? {} : { gate }),
       onAttempt: (attempt, index) => {
         record?.attempt(attempt, placeFiles(attempt.ok ? attempt.files : (attempt.files ?? []), layout), check.last);
         say(attemptLine(attempt, index));
@@ -253,7 +275,11 @@ export const generateCommand: CliCommand = async (argv, io) => {
     say(`tokens: ${tokens(total)}`);
     say(`cost: ${costText}`);
     finish("generation_failed");
-    io.stderr(`opforge generate: all ${outcome.attempts.length} attempt(s) failed; no files written\n`);
+    io.stderr(
+      outcome.refused !== undefined
+        ? `opforge generate: ${outcome.refused.reason}\nno files written\n`
+        : `opforge generate: all ${outcome.attempts.length} attempt(s) failed; no files written\n`,
+    );
     return EXIT_INVALID_INPUT;
   }
 

@@ -63,6 +63,7 @@ export function openLocalRecord(db: Database, path: string, spec: ComponentSpec,
           durationMs: result.durationMs,
           outcome: result.ok ? "validated" : "failed_generation",
           failureReason: result.ok ? null : `${result.kind}: ${result.reason}`,
+          replyMode: result.replyMode ?? null,
         },
         now(),
       );

@@ -47,7 +47,13 @@ export const repoConfigSchema = z
     airflow_version: z
       .union([z.enum(["2", "3", "both"]), z.literal(2).transform(() => "2" as const), z.literal(3).transform(() => "3" as const)])
       .optional(),
-    budget_usd: z.number().min(0).default(50),
+    // Monthly model spend per installation in USD; `none` turns the limit off (and with it the refusal of
+    // models that have no price). 0 allows only what costs nothing: the scaffold.
+    budget_usd: z
+      .union([z.number().min(0), z.literal("none").transform(() => null)], {
+        error: "must be a number of USD (0 or more), or none to turn the budget off",
+      })
+      .default(50),
   })
   .strict();
 

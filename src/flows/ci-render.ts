@@ -7,7 +7,7 @@ export type RetryStop = "base" | "recurring" | "max_attempts" | "auto_retry_off"
 export function retryStopReason(input: { config: RepoConfig | null; committedAttempts: number; spentUsd: number }): RetryStop | null {
   if (input.config === null) return "config_invalid";
   if (input.committedAttempts >= input.config.max_attempts) return "max_attempts";
-  if (input.spentUsd >= input.config.budget_usd) return "budget";
+  if (input.config.budget_usd !== null && input.spentUsd >= input.config.budget_usd) return "budget";
   if (!input.config.auto_retry) return "auto_retry_off";
   return null;
 }

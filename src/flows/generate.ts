@@ -107,9 +107,12 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     return true;
   });
 
+  // A quick answer when nothing is left; the exact check, counting calls in flight, is made before each
+  // model call. The scaffold costs nothing, so no budget stops it.
+  const limit = p.config.budget_usd;
   const spent = monthlySpendUsd(s.db, p.installationId, s.now());
-  if (spent >= p.config.budget_usd) {
-    const reason = `The monthly budget of ${formatUsd(p.config.budget_usd)} is used up (${formatUsd(spent)} spent); raise \`budget_usd\` in .github/opforge.yml or wait for next month.`;
+  if (limit !== null && provider.name !== "scaffold" && spent >= limit) {
+    const reason = `The monthly budget of ${formatUsd(limit)} is used up (${formatUsd(spent)} spent); raise \`budget_usd\` in .github/opforge.yml or wait for next month.`;
     updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "budget_exhausted" }, s.now());
     await status("budget", { state: "failed", reason });
     return;
@@ -136,7 +139,8 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     throw error;
   }
   if (!result.ok) {
-    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "generation_failed" }, s.now());
+    const outcome = result.refused === "budget" ? "budget_exhausted" : result.refused === "price_unknown" ? "price_unknown" : "generation_failed";
+    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: outcome }, s.now());
     await status("failed", { state: "failed", reason: result.reason });
     return;
   }

@@ -16,6 +16,8 @@ import { renderPrBody, renderPrTitle } from "../pipeline/render.js";
 import type { ComponentSpec } from "../spec/types.js";
 import { getAttempt, listAttempts, recordAttempt, updateAttempt, updateGeneration, type AttemptTrigger, type Generation } from "../store/generations.js";
 import type { FlowServices } from "./services.js";
+import { installationGate } from "./spend-gate.js";
+import type { SpendRefusalKind } from "../generate/budget.js";
 import { annotationsOf, apiFactsOf, buildPrSummary, findingsOf } from "./summary.js";
 import type { RenderedApiFact } from "../pipeline/render.js";
 
@@ -53,7 +55,8 @@ export function resolveProvider(s: FlowServices, config: RepoConfig): { ok: true
 
 export type PublishResult =
   | { ok: true; prNumber: number; prUrl: string; prCreated: boolean; commitSha: string; committed: boolean; files: { path: string; content: string }[]; checks: FileCheck[] }
-  | { ok: false; reason: string };
+  /** `refused`: the money limit stopped the next model call before it was made. */
+  | { ok: false; reason: string; refused?: SpendRefusalKind };
 
 interface GeneratedRound {
   ok: boolean;
@@ -65,6 +68,7 @@ interface GeneratedRound {
   apiFacts?: RenderedApiFact[];
   scaffold: boolean;
   attemptId: number | null;
+  refused?: SpendRefusalKind;
 }
 
 function usageOf(result: AttemptResult) {
@@ -101,9 +105,12 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
     };
     updateGeneration(s.db, generation.id, { status: "generating", provider: provider.name, model: provider.model }, s.now());
     let lastAttemptId: number | null = null;
+    const gate = installationGate(s.db, generation.installationId, config, s.now);
     const outcome = await runAttempts(spec, context, provider, {
       maxAttempts: input.localAttempts,
       check: check.check,
+      ...(gate === undefined ? {} : { gate }),
+      ...(s.prices === undefined ? {} : { prices: s.prices }),
       onAttempt: (attempt) => {
         const files = attempt.ok ? placeFiles(attempt.files, layout) : placeFiles(attempt.files ?? [], layout);
         const stored = recordAttempt(
@@ -121,6 +128,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
             durationMs: attempt.durationMs,
             outcome: attempt.ok ? "validated" : "failed_generation",
             failureReason: attempt.ok ? null : `${attempt.kind}: ${attempt.reason}`,
+            replyMode: attempt.replyMode ?? null,
           },
           s.now(),
         );
@@ -140,7 +148,8 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
     const placedChecks = check.last.map((c) => ({ ...c, path: layout.paths[c.role] }));
     return {
       ok: final !== undefined,
-      reason: last !== undefined && !last.ok ? `${last.kind}: ${last.reason}` : "",
+      reason: outcome.refused !== undefined ? outcome.refused.reason : last !== undefined && !last.ok ? `${last.kind}: ${last.reason}` : "",
+      ...(outcome.refused === undefined ? {} : { refused: outcome.refused.kind }),
       files: final === undefined ? [] : placeFiles(final.files, layout),
       checks: placedChecks,
       learnedUsed: final?.learnedUsed.map((l) => ({ kind: l.kind, title: l.title, reason: l.reason })) ?? [],
@@ -150,6 +159,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
     };
   });
 
+  if (round.refused !== undefined) return { ok: false, reason: round.reason, refused: round.refused };
   if (!round.ok || round.attemptId === null) {
     return { ok: false, reason: round.reason || "the model gave no usable reply" };
   }

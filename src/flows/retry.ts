@@ -131,6 +131,11 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
   });
   if (!result.ok) {
     // The PR keeps its previous commit, whose CI already failed: the generation is not running any more.
+    if (result.refused !== undefined) {
+      updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: result.refused === "budget" ? "budget_exhausted" : "price_unknown" }, s.now());
+      await say("budget", `⛔ **opforge** will not retry: ${result.reason}`);
+      return;
+    }
     updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "generation_failed" }, s.now());
     await say("failed", `❌ **opforge** retry ${number} produced nothing usable: ${result.reason}`);
     return;

@@ -1,4 +1,5 @@
 import type { RepoConfig } from "../config/repo-config.js";
+import type { PriceTable } from "../generate/prices.js";
 import type { GenerationContext, ModelProvider } from "../generate/types.js";
 import type { GitHubClient } from "../github/client.js";
 import type { JobLogger } from "../jobs/worker.js";
@@ -18,6 +19,8 @@ export interface FlowServices {
   /** Login of the app's bot user (`<slug>[bot]`), to recognise its own comments. */
   botLogin?: string;
   log: JobLogger;
+  /** Model prices (the built-in table with OPFORGE_PRICES applied); by default read from the process environment. */
+  prices?: PriceTable;
   /** Extra generation settings (token budget, max tokens). */
   generation?: Pick<GenerationContext, "tokenBudget" | "maxTokens" | "apiFactsBudget">;
 }

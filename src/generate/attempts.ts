@@ -1,4 +1,5 @@
 import type { ComponentSpec } from "../spec/types.js";
+import { type SpendGate, type SpendHold, SpendRefusedError, type SpendRefusalKind } from "./budget.js";
 import { type GenerateOptions, generate } from "./generate.js";
 import type { AttemptResult, GeneratedFile, GenerationContext, ModelProvider } from "./types.js";
 
@@ -24,12 +25,30 @@ export interface AttemptsOutcome {
   attempts: AttemptResult[];
   /** The successful attempt, when there is one. */
   final?: Extract<AttemptResult, { ok: true }>;
+  /** Why the next model call was not made (the money limit); no attempt is recorded for it. */
+  refused?: { kind: SpendRefusalKind; reason: string };
+}
+
+/** The gate, with every hold it grants kept so the caller can release them once their cost is recorded. */
+function trackingGate(gate: SpendGate | undefined, holds: SpendHold[]): SpendGate | undefined {
+  if (gate === undefined) return undefined;
+  return {
+    limitName: gate.limitName,
+    raiseHint: gate.raiseHint,
+    disableHint: gate.disableHint,
+    reserve(usd) {
+      const decision = gate.reserve(usd);
+      if (decision.ok) holds.push(decision.hold);
+      return decision;
+    },
+  };
 }
 
 /**
  * Up to `maxAttempts` generations. A failed attempt's reason becomes the next attempt's retry context:
  * "patch" when there are files to correct, "regenerate" when the reply was unusable. Stops early on a
- * provider error that another try cannot fix (e.g. a rejected key).
+ * provider error that another try cannot fix (e.g. a rejected key), and before any call the money limit
+ * (`options.gate`) does not cover. Each call's hold is released once `onAttempt` has recorded its cost.
  */
 export async function runAttempts(
   spec: ComponentSpec,
@@ -40,10 +59,36 @@ export async function runAttempts(
   const maxAttempts = Math.max(1, options.maxAttempts ?? 2);
   const attempts: AttemptResult[] = [];
   let current: GenerationContext = context;
+  const holds: SpendHold[] = [];
+  const gate = trackingGate(options.gate, holds);
+  const record = async (result: AttemptResult, index: number): Promise<void> => {
+    attempts.push(result);
+    try {
+      await options.onAttempt?.(result, index);
+    } finally {
+      // Recorded (or failed to be): either way this run no longer holds the money; a record that failed
+      // leaves the cost uncounted, which the job's failure reports.
+      for (const hold of holds.splice(0)) hold.release();
+    }
+  };
   for (let index = 0; index < maxAttempts; index++) {
-    let result = await generate(spec, current, provider, options);
+    let result: AttemptResult;
+    try {
+      result = await generate(spec, current, provider, { ...options, ...(gate === undefined ? {} : { gate }) });
+    } catch (error) {
+      for (const hold of holds.splice(0)) hold.release();
+      if (error instanceof SpendRefusedError) return { ok: false, attempts, refused: { kind: error.kind, reason: error.message } };
+      throw error;
+    }
     if (result.ok && options.check) {
-      const checked = await options.check(result.files, spec);
+      let checked: Awaited<ReturnType<AttemptCheck>>;
+      try {
+        checked = await options.check(result.files, spec);
+      } catch (error) {
+        // The attempt will not be recorded: its hold must not wait for its expiry to stop counting.
+        for (const hold of holds.splice(0)) hold.release();
+        throw error;
+      }
       if (checked.ok) {
         result = { ...result, files: checked.files };
       } else {
@@ -59,9 +104,9 @@ export async function runAttempts(
           provider: result.provider,
           model: result.model,
           durationMs: result.durationMs,
+          replyMode: result.replyMode,
         };
-        attempts.push(result);
-        await options.onAttempt?.(result, index);
+        await record(result, index);
         current = {
           ...context,
           retry: {
@@ -75,10 +120,17 @@ export async function runAttempts(
         continue;
       }
     }
-    attempts.push(result);
-    await options.onAttempt?.(result, index);
+    await record(result, index);
     if (result.ok) return { ok: true, attempts, final: result };
     if (!result.retryable) break;
+    if (result.kind === "bad_edit" && current.retry !== undefined) {
+      // Edits that did not apply: the same files again, this time asking for them whole.
+      current = {
+        ...current,
+        retry: { ...current.retry, attempt: index + 2, failures: [...current.retry.failures, `${result.kind}: ${result.reason}`], replyFormat: "files" },
+      };
+      continue;
+    }
     current = {
       ...context,
       retry: {

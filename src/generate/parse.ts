@@ -112,6 +112,8 @@ export function parseReply(text: string, stopReason: string, spec: ComponentSpec
   const candidates: { role: FileRole; content: string; labeled: boolean }[] = [];
   for (const block of blocks) {
     const lang = (block.info.split(/\s+/)[0] ?? "").toLowerCase();
+    // Edit blocks (edits.ts) change files; they are not files themselves.
+    if (lang === "edit") continue;
     let label = labelFromInfo(block.info);
     let content = block.content;
     const firstLine = content.split("\n").find((l) => l.trim() !== "");

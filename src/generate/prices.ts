@@ -1,4 +1,6 @@
-import type { TokenUsage } from "./types.js";
+import { z } from "zod";
+import type { Prompt, TokenUsage } from "./types.js";
+import { estimateTokens } from "./prompt/user.js";
 
 /** USD per million tokens. */
 export interface ModelPrice {
@@ -29,50 +31,69 @@ export class PriceConfigError extends Error {
   override name = "PriceConfigError";
 }
 
-function readNumber(entry: Record<string, unknown>, key: string, model: string): number | undefined {
-  const value = entry[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new PriceConfigError(
-      `OPFORGE_PRICES: "${model}".${key} must be a non-negative number of USD per million tokens, got ${JSON.stringify(value)}`,
-    );
+const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const;
+
+const usdPerMillion = z.number().finite().min(0);
+
+// Parsed where the variable enters; each problem is turned into one message naming the model and the field.
+const overridesSchema = z.record(
+  z.string(),
+  z
+    .object({
+      input: usdPerMillion.optional(),
+      output: usdPerMillion.optional(),
+      cacheRead: usdPerMillion.optional(),
+      cacheWrite: usdPerMillion.optional(),
+    })
+    .strict(),
+);
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
+  const [model, field] = issue.path;
+  if (model === undefined) return 'OPFORGE_PRICES must be a JSON object of model id → {"input": n, "output": n, ...}';
+  const name = JSON.stringify(String(model));
+  if (issue.code === "unrecognized_keys") {
+    return `OPFORGE_PRICES: ${name}.${issue.keys.join(", ")} is not a price field (valid: ${PRICE_FIELDS.join(", ")})`;
+  }
+  if (field === undefined) return `OPFORGE_PRICES: ${name} must be an object with input/output prices`;
+  return `OPFORGE_PRICES: ${name}.${String(field)} must be a non-negative number of USD per million tokens, got ${JSON.stringify(valueAt(root, issue.path)) ?? "nothing"}`;
 }
 
 /**
  * The default table with `OPFORGE_PRICES` applied, e.g. `{"my-model": {"input": 0.5, "output": 1.5}}`.
  * Missing cache prices follow the input price (×0.1 read, ×1.25 write); an entry for a known model may
- * change only some fields.
+ * change only some fields. A price of 0 is allowed: a local model costs nothing and is then budgeted as such.
  */
 export function priceTableFromEnv(env: NodeJS.ProcessEnv): PriceTable {
   const raw = env.OPFORGE_PRICES;
   if (raw === undefined || raw.trim() === "") return { ...DEFAULT_PRICES };
-  let parsed: unknown;
+  let json: unknown;
   try {
-    parsed = JSON.parse(raw);
+    json = JSON.parse(raw);
   } catch (error) {
     throw new PriceConfigError(`OPFORGE_PRICES is not valid JSON: ${(error as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw new PriceConfigError('OPFORGE_PRICES must be a JSON object of model id → {"input": n, "output": n, ...}');
   }
+  const parsed = overridesSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new PriceConfigError(parsed.error.issues.map((issue) => describeIssue(issue, json)).join("; "));
+  }
   const table: PriceTable = { ...DEFAULT_PRICES };
-  for (const [model, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new PriceConfigError(`OPFORGE_PRICES: "${model}" must be an object with input/output prices`);
-    }
-    const entry = value as Record<string, unknown>;
-    for (const key of Object.keys(entry)) {
-      if (!["input", "output", "cacheRead", "cacheWrite"].includes(key)) {
-        throw new PriceConfigError(
-          `OPFORGE_PRICES: "${model}".${key} is not a price field (valid: input, output, cacheRead, cacheWrite)`,
-        );
-      }
-    }
+  for (const [model, entry] of Object.entries(parsed.data)) {
     const base = table[model];
-    const input = readNumber(entry, "input", model) ?? base?.input;
-    const output = readNumber(entry, "output", model) ?? base?.output;
+    const input = entry.input ?? base?.input;
+    const output = entry.output ?? base?.output;
     if (input === undefined || output === undefined) {
       throw new PriceConfigError(`OPFORGE_PRICES: "${model}" needs both "input" and "output"`);
     }
@@ -80,12 +101,8 @@ export function priceTableFromEnv(env: NodeJS.ProcessEnv): PriceTable {
     table[model] = {
       input,
       output,
-      cacheRead:
-        readNumber(entry, "cacheRead", model) ??
-        (base && !inputChanged ? base.cacheRead : input * CACHE_READ_FACTOR),
-      cacheWrite:
-        readNumber(entry, "cacheWrite", model) ??
-        (base && !inputChanged ? base.cacheWrite : input * CACHE_WRITE_FACTOR),
+      cacheRead: entry.cacheRead ?? (base && !inputChanged ? base.cacheRead : input * CACHE_READ_FACTOR),
+      cacheWrite: entry.cacheWrite ?? (base && !inputChanged ? base.cacheWrite : input * CACHE_WRITE_FACTOR),
     };
   }
   return table;
@@ -115,4 +132,14 @@ export function costOf(usage: TokenUsage, model: string, table: PriceTable): Cos
     (usage.input * p.input + usage.output * p.output + usage.cacheRead * p.cacheRead + usage.cacheWrite * p.cacheWrite) /
     1_000_000;
   return { usd, known: true };
+}
+
+/**
+ * The most one call can cost: the prompt's estimated tokens, all at the dearest input rate (a cache write),
+ * plus every output token `max_tokens` allows. What the budget holds before the call is made.
+ */
+export function worstCaseCostUsd(prompt: Prompt, price: ModelPrice): number {
+  const promptTokens = estimateTokens([...prompt.system.map((b) => b.text), prompt.user].join("\n\n"));
+  const inputRate = Math.max(price.input, price.cacheWrite, price.cacheRead);
+  return (promptTokens * inputRate + prompt.maxTokens * price.output) / 1_000_000;
 }

@@ -32,6 +32,11 @@ export interface RetryContext {
   failures: string[];
   /** What a person asked for (e.g. in a `/retry` comment). */
   guidance?: string;
+  /**
+   * How a patch asks the model to answer: targeted edits to `previousFiles` (the default), or whole files
+   * (after a reply whose edits could not be applied).
+   */
+  replyFormat?: "edits" | "files";
 }
 
 export interface GenerationContext {
@@ -101,7 +106,12 @@ export type FailureKind =
   | "missing_component"
   | "wrong_class"
   | "provider_error"
-  | "check_failed";
+  | "check_failed"
+  /** The reply's edits could not be applied and it held no whole files to fall back on. */
+  | "bad_edit";
+
+/** How a reply gave the files: whole (`files`), or as targeted edits to the previous files (`edits`). */
+export type ReplyMode = "files" | "edits";
 
 interface AttemptCommon {
   usage: TokenUsage;
@@ -121,6 +131,7 @@ export interface AttemptSuccess extends AttemptCommon {
   /** The Airflow API facts (classes, import paths, signatures) the prompt carried. */
   apiFacts: ApiFact[];
   scaffold: boolean;
+  replyMode: ReplyMode;
   /** Roles the reply lacked and the scaffold templates filled in. */
   filledFromScaffold: FileRole[];
   /** Human-readable remarks about this attempt (e.g. which files came from the scaffold). */
@@ -136,6 +147,8 @@ export interface AttemptFailure extends AttemptCommon {
   rawReplyExcerpt?: string;
   /** Files that were produced but rejected by a check (kind `check_failed`). */
   files?: GeneratedFile[];
+  /** How the rejected files were given (kind `check_failed`). */
+  replyMode?: ReplyMode;
 }
 
 export type AttemptResult = AttemptSuccess | AttemptFailure;

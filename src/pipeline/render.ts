@@ -2,6 +2,7 @@
  * What opforge says on GitHub: PR title and body, the issue's status comment, and the comments that explain
  * a retry, a refusal or a stop. Pure: plain data in, Markdown out.
  */
+import { formatUsdAmount } from "../generate/budget.js";
 
 export interface RenderedFinding {
   path: string;
@@ -75,9 +76,8 @@ export interface PrSummary {
 
 const MAX_LISTED = 50;
 
-export function formatUsd(value: number): string {
-  return `$${value.toFixed(value < 1 ? 4 : 2)}`;
-}
+/** Four decimals below a dollar (model calls cost cents), two above. */
+export const formatUsd = formatUsdAmount;
 
 export function formatTokens(usage: RenderedUsage): string {
   return `${usage.input} in / ${usage.output} out / ${usage.cacheRead} cache read / ${usage.cacheWrite} cache write`;

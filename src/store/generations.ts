@@ -105,6 +105,8 @@ export interface Attempt {
   outcome: AttemptOutcome;
   failureReason: string | null;
   ciFailures: unknown[] | null;
+  /** How the model gave the files: whole, or as targeted edits to the previous ones; null when unknown. */
+  replyMode: "files" | "edits" | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -124,6 +126,7 @@ export interface NewAttempt {
   outcome?: AttemptOutcome;
   failureReason?: string | null;
   ciFailures?: unknown[] | null;
+  replyMode?: "files" | "edits" | null;
 }
 
 export type AttemptPatch = Partial<Omit<NewAttempt, "generationId" | "trigger">>;
@@ -173,6 +176,7 @@ interface AttemptRow {
   outcome: AttemptOutcome;
   failure_reason: string | null;
   ci_failures_json: string | null;
+  reply_mode: "files" | "edits" | null;
   created_at: number;
   updated_at: number;
 }
@@ -242,6 +246,7 @@ function toAttempt(row: AttemptRow): Attempt {
       row.ci_failures_json === null
         ? null
         : parseJsonArrayColumn(row.ci_failures_json, "attempts", "ci_failures_json", row.id),
+    replyMode: row.reply_mode,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -434,6 +439,7 @@ function attemptParams(a: AttemptPatch): Record<string, string | number | null> 
   if (a.outcome !== undefined) out.outcome = a.outcome;
   if (a.failureReason !== undefined) out.failure_reason = a.failureReason === null ? null : redact(a.failureReason);
   if (a.ciFailures !== undefined) out.ci_failures_json = toNullableJsonColumn(a.ciFailures, "attempt ciFailures");
+  if (a.replyMode !== undefined) out.reply_mode = a.replyMode;
   return out;
 }
 

@@ -12,6 +12,9 @@ import { BRANCH, R, commentsOn, openHealthCheckPr, useNockChecks } from "./helpe
 import { HEALTH_CHECK_ISSUE, HEALTH_CHECK_ISSUE_EDITED } from "./specs.js";
 
 const USAGE = { input_tokens: 1_000, output_tokens: 500, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+// A first call that the limit covers before it is made (its worst case is about $0.09) and that spends it
+// all: $0.205 with the default prices.
+const BIG_USAGE = { ...USAGE, input_tokens: 100_000 };
 const FILES = modelFiles(HEALTH_CHECK_ISSUE, "operators.health_check_operator");
 
 let app: AppHarness | undefined;
@@ -81,8 +84,8 @@ describe("limits", () => {
   });
 
   it("budget_usd: a CI failure after the month's budget is spent is reported without a retry; the next issue is refused", async () => {
-    const a = await start({ config: "budget_usd: 0.005\n" });
-    expectMessage(filesReply(FILES), USAGE); // $0.007 with the default prices
+    const a = await start({ config: "budget_usd: 0.15\n" });
+    expectMessage(filesReply(FILES), BIG_USAGE);
     const { prNumber, headSha } = await openHealthCheckPr(a);
     await ciFails(a, headSha);
     expect(commentsOn(a, prNumber)[0]?.body).toContain("The monthly budget (`budget_usd`) is used up, so opforge does not retry.");
@@ -91,7 +94,7 @@ describe("limits", () => {
     a.fake.addIssue(a.repo, { number: 11, body: HEALTH_CHECK_ISSUE.replace("HealthCheckOperator", "ReadinessCheckOperator"), labels: ["generate-operator"] });
     await a.receive("issues", issueLabeled({ issueNumber: 11, body: HEALTH_CHECK_ISSUE.replace("HealthCheckOperator", "ReadinessCheckOperator") }));
     await a.drain();
-    expect(commentsOn(a, 11)[0]?.body).toContain("The monthly budget of $0.0050 is used up ($0.0070 spent)");
+    expect(commentsOn(a, 11)[0]?.body).toContain("The monthly budget of $0.1500 is used up ($0.2050 spent)");
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
   });
 
@@ -144,8 +147,8 @@ describe("the organisation's .github repository", () => {
 
   it("_extends in the repository file inherits budget_usd from the org file: the CI verdict and /retry both stop on it", async () => {
     const a = await start({ config: "_extends: .github\nmax_attempts: 5\n" });
-    orgConfig(a, "budget_usd: 0.005\nmax_attempts: 1\n");
-    expectMessage(filesReply(FILES), USAGE); // $0.007 with the default prices
+    orgConfig(a, "budget_usd: 0.15\nmax_attempts: 1\n");
+    expectMessage(filesReply(FILES), BIG_USAGE);
     const { prNumber, headSha } = await openHealthCheckPr(a);
     await ciFails(a, headSha);
     const verdict = commentsOn(a, prNumber)[0]?.body ?? "";

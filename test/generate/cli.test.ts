@@ -84,6 +84,7 @@ describe("opforge generate", () => {
     [["a.yaml", "--provider", "gemini"], 'unknown provider "gemini": valid providers are anthropic, openai-compatible, scaffold'],
     [["a.yaml", "--provider", "anthropic"], "set ANTHROPIC_API_KEY"],
     [["a.yaml", "--frobnicate"], "Unknown option '--frobnicate'"],
+    [["a.yaml", "--budget-usd", "five"], '--budget-usd must be an amount of USD such as 0.50, got "five"'],
   ])("exits 2 for %j", async (argv, message) => {
     const io = capture();
     expect(await generateCommand(argv, io)).toBe(2);
@@ -173,6 +174,39 @@ describe("opforge generate", () => {
     expect(io.out()).not.toContain("attempt 2");
     expect(io.err()).toBe("opforge generate: all 1 attempt(s) failed; no files written\n");
     expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
+  it("--budget-usd stops the retry whose worst case no longer fits, before it is sent", async () => {
+    writeFileSync(join(dir, "weather.yaml"), WEATHER_SPEC);
+    nock(API).post("/v1/messages").reply(200, message(reply("weather-wrong-class.md")));
+    const retry = nock(API).post("/v1/messages").reply(200, message(reply("weather-labeled.md")));
+    const io = capture({ ANTHROPIC_API_KEY: "sk-ant-cli", OPFORGE_MODEL_MAX_RETRIES: "0" });
+    expect(await generateCommand(["weather.yaml", "--budget-usd", "0.10", "--no-record"], io)).toBe(1);
+    expect(retry.isDone()).toBe(false);
+    nock.cleanAll();
+    expect(io.out()).toContain("budget: $0.1000 for this run\n");
+    expect(io.out()).toMatch(/attempt 1: failed \(wrong_class\) in \d+\.\d s; tokens 2000 in, 1500 out, 0 cache read, 1600 cache write; \$0\.0230\n/);
+    expect(io.out()).not.toContain("attempt 2");
+    expect(io.err()).toMatch(
+      /^opforge generate: the run's budget \(--budget-usd\) does not cover the next model call: it may cost up to \$0\.\d{4} \(claude-sonnet-5-5\), and of the \$0\.1000 limit \$0\.0230 is spent and \$0\.0000 is reserved by calls in flight, leaving \$0\.0770\. The call was not made; raise --budget-usd\.\nno files written\n$/,
+    );
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
+  it("--budget-usd refuses a model without a price unless OPFORGE_PRICES gives one", async () => {
+    writeFileSync(join(dir, "weather.yaml"), WEATHER_SPEC);
+    const env = { OPFORGE_OPENAI_BASE_URL: "http://localhost:11434/v1", OPFORGE_MODEL: "llama3.1:8b" };
+    const refused = capture(env);
+    expect(await generateCommand(["weather.yaml", "--budget-usd", "1", "--no-record"], refused)).toBe(1);
+    expect(refused.err()).toContain('opforge generate: model "llama3.1:8b" has no known price, so its calls cannot be counted against the run\'s budget (--budget-usd); the call was not made.');
+    expect(refused.err()).toContain("or run without --budget-usd.");
+
+    nock("http://localhost:11434")
+      .post("/v1/chat/completions")
+      .reply(200, { model: "llama3.1:8b", choices: [{ message: { content: reply("weather-labeled.md") }, finish_reason: "stop" }], usage: { prompt_tokens: 3000, completion_tokens: 1000 } });
+    const priced = capture({ ...env, OPFORGE_PRICES: '{"llama3.1:8b": {"input": 0, "output": 0}}' });
+    expect(await generateCommand(["weather.yaml", "--budget-usd", "1", "--no-record"], priced)).toBe(0);
+    expect(priced.out()).toContain("cost: $0.0000\n");
   });
 
   it("says the cost is unknown for a model without a price", async () => {

@@ -1,6 +1,7 @@
 import { DEFAULT_API_FACTS_TOKEN_BUDGET, groundSpec, type ApiFact } from "../../knowledge/ground.js";
 import { defaultKnowledgeBase } from "../../knowledge/kb.js";
 import type { AirflowTarget, ComponentSpec } from "../../spec/types.js";
+import { asksForEdits } from "../edits.js";
 import { snakeFromClassName } from "../naming.js";
 import type { GenerationContext, LearnedContextItem, Prompt } from "../types.js";
 import { libraryVersionsSections } from "./libraries.js";
@@ -39,7 +40,9 @@ export function buildPrompt(spec: ComponentSpec, context: GenerationContext): Bu
   if (learned.text !== "") sections.push(learned.text);
   if (context.retry) sections.push(renderRetry(context.retry));
   sections.push(
-    `Write the three files for \`${spec.name}\` now, in the reply format of the instructions (\`\`\`python file=component, file=test, file=dag).`,
+    asksForEdits(context.retry)
+      ? `Reply now with the edit blocks for \`${spec.name}\` (\`\`\`edit file=component, file=test or file=dag), or with all three files in full if most of them must change.`
+      : `Write the three files for \`${spec.name}\` now, in the reply format of the instructions (\`\`\`python file=component, file=test, file=dag).`,
   );
   return {
     prompt: {

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import type { AirflowTarget, ComponentSpec } from "../../spec/types.js";
 import { generatedFileNames } from "../naming.js";
 import { pyLiteral } from "../scaffold/python.js";
+import { EDIT_FORMAT_TEXT, asksForEdits } from "../edits.js";
 import type { GeneratedFile, LearnedContextItem, RetryContext } from "../types.js";
 
 export const DEFAULT_LEARNED_TOKEN_BUDGET = 4000;
@@ -137,7 +138,12 @@ function roleLabel(file: GeneratedFile): string {
 
 export function renderRetry(retry: RetryContext): string {
   const out: string[] = [`# Retry: attempt ${retry.attempt}`];
-  if (retry.strategy === "patch") {
+  const edits = asksForEdits(retry);
+  if (edits) {
+    out.push(
+      "Strategy: patch. The current files are below. Change only what the failures require and keep everything else as it is; reply with targeted edits (format below).",
+    );
+  } else if (retry.strategy === "patch") {
     out.push(
       "Strategy: patch. The previous files are below. Change only what the failures require and keep everything else as it is; reply with all three files in full.",
     );
@@ -153,10 +159,11 @@ export function renderRetry(retry: RetryContext): string {
     out.push("", "## Guidance from a maintainer (follow it)", retry.guidance.trim());
   }
   if (retry.previousFiles.length > 0) {
-    out.push("", "## Previous files");
+    out.push("", edits ? "## Current files" : "## Previous files");
     for (const file of retry.previousFiles) {
       out.push(`${file.path}:`, fence(file.content, `python file=${roleLabel(file)}`));
     }
   }
+  if (edits) out.push("", EDIT_FORMAT_TEXT);
   return out.join("\n");
 }

@@ -1,7 +1,7 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
 import { registerSecret } from "../../config/redact.js";
 import type { ComponentSpec } from "../../spec/types.js";
-import type { ModelProvider, ModelReply, Prompt } from "../types.js";
+import type { ModelProvider, ModelReply, Prompt, TokenUsage } from "../types.js";
 import { ProviderConfigError, ProviderError, isRetryableStatus } from "./errors.js";
 
 export const DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5";
@@ -15,6 +15,22 @@ export interface AnthropicProviderOptions {
   maxRetries?: number;
   /** Per request, in milliseconds. Default 120 000. */
   timeoutMs?: number;
+}
+
+/** Messages-API usage in an error body, when the endpoint (a gateway, a proxy) reports what a failed call used. */
+function usageOf(body: unknown): TokenUsage | undefined {
+  if (body === null || typeof body !== "object") return undefined;
+  const usage = (body as { usage?: unknown }).usage;
+  if (usage === null || typeof usage !== "object") return undefined;
+  const u = usage as Record<string, unknown>;
+  const count = (key: string): number => (typeof u[key] === "number" && Number.isFinite(u[key]) ? u[key] : 0);
+  if (typeof u.input_tokens !== "number" && typeof u.output_tokens !== "number") return undefined;
+  return {
+    input: count("input_tokens"),
+    output: count("output_tokens"),
+    cacheRead: count("cache_read_input_tokens"),
+    cacheWrite: count("cache_creation_input_tokens"),
+  };
 }
 
 function describeApiError(error: APIError, baseURL: string, timeoutMs: number): ProviderError {
@@ -32,6 +48,7 @@ function describeApiError(error: APIError, baseURL: string, timeoutMs: number): 
     `Anthropic API returned ${error.status ?? "an error"}${type}: ${message}${requestId}`,
     error.status,
     isRetryableStatus(error.status),
+    usageOf(error.error),
   );
 }
 

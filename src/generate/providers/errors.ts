@@ -1,4 +1,5 @@
 import { redact } from "../../config/redact.js";
+import type { TokenUsage } from "../types.js";
 
 /** A model call that failed: the message says what the API answered (status and its error message). */
 export class ProviderError extends Error {
@@ -8,6 +9,8 @@ export class ProviderError extends Error {
     readonly status: number | undefined,
     /** Whether another attempt could succeed (rate limits, overload, timeouts), as opposed to a bad key or request. */
     readonly retryable: boolean,
+    /** Tokens the failed call reported as used (and so billed), when its answer said. */
+    readonly usage?: TokenUsage,
   ) {
     // An API that echoes the key back (a 401 quoting the Authorization header) must not carry it further.
     super(redact(message));

@@ -1,6 +1,6 @@
 import { registerSecret } from "../../config/redact.js";
 import type { ComponentSpec } from "../../spec/types.js";
-import type { ModelProvider, ModelReply, Prompt } from "../types.js";
+import type { ModelProvider, ModelReply, Prompt, TokenUsage } from "../types.js";
 import { ProviderConfigError, ProviderError, isRetryableStatus } from "./errors.js";
 
 export interface OpenAiCompatibleOptions {
@@ -17,6 +17,12 @@ export interface OpenAiCompatibleOptions {
   fetch?: typeof fetch;
 }
 
+function addUsage(a: TokenUsage | undefined, b: TokenUsage | undefined): TokenUsage | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return { input: a.input + b.input, output: a.output + b.output, cacheRead: a.cacheRead + b.cacheRead, cacheWrite: a.cacheWrite + b.cacheWrite };
+}
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ChatCompletion {
@@ -27,6 +33,26 @@ interface ChatCompletion {
     completion_tokens?: number;
     prompt_tokens_details?: { cached_tokens?: number } | null;
   };
+}
+
+/** Chat-completions usage in opforge's terms: `prompt_tokens` includes the cached ones, `input` does not. */
+function toUsage(usage: ChatCompletion["usage"]): TokenUsage {
+  const promptTokens = usage?.prompt_tokens ?? 0;
+  const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;
+  return { input: Math.max(0, promptTokens - cached), output: usage?.completion_tokens ?? 0, cacheRead: cached, cacheWrite: 0 };
+}
+
+/** The usage an error body reports (some servers and gateways bill a failed call and say so), if any. */
+function usageInBody(body: string): TokenUsage | undefined {
+  try {
+    const parsed = JSON.parse(body) as { usage?: ChatCompletion["usage"] };
+    const usage = parsed.usage;
+    if (usage === undefined || usage === null || typeof usage !== "object") return undefined;
+    if (typeof usage.prompt_tokens !== "number" && typeof usage.completion_tokens !== "number") return undefined;
+    return toUsage(usage);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The server's own words from an error body: OpenAI's `{error: {message}}`, Ollama's `{error: "..."}`, or the text. */
@@ -75,9 +101,11 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
   const sleep = options.sleep ?? defaultSleep;
   const doFetch = options.fetch ?? fetch;
 
-  async function post(body: string): Promise<ChatCompletion> {
+  /** The completion, and what earlier failed tries of this call reported as used (billed too). */
+  async function post(body: string): Promise<{ completion: ChatCompletion; earlier: TokenUsage | undefined }> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+    let spent: TokenUsage | undefined;
     for (let attempt = 0; ; attempt++) {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -88,9 +116,9 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
         const text = await response.text();
         if (response.ok) {
           try {
-            return JSON.parse(text) as ChatCompletion;
+            return { completion: JSON.parse(text) as ChatCompletion, earlier: spent };
           } catch {
-            throw new ProviderError(`${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, response.status, false);
+            throw new ProviderError(`${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, response.status, false, spent);
           }
         }
         retryAfter = response.headers.get("retry-after");
@@ -98,6 +126,7 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
           `${url} returned ${response.status}: ${errorMessage(text)}`,
           response.status,
           isRetryableStatus(response.status),
+          usageInBody(text),
         );
       } catch (error) {
         if (error instanceof ProviderError) throw error;
@@ -107,10 +136,12 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
       } finally {
         clearTimeout(timer);
       }
+      // A retried failure that reported usage is billed too: what each try used adds up.
+      spent = addUsage(spent, failure.usage);
       if (!failure.retryable || attempt >= maxRetries) {
         throw attempt > 0
-          ? new ProviderError(`${failure.message} (after ${attempt + 1} tries)`, failure.status, failure.retryable)
-          : failure;
+          ? new ProviderError(`${failure.message} (after ${attempt + 1} tries)`, failure.status, failure.retryable, spent)
+          : new ProviderError(failure.message, failure.status, failure.retryable, spent);
       }
       await sleep(backoffMs(attempt, retryAfter));
     }
@@ -128,22 +159,17 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Mode
           { role: "user", content: prompt.user },
         ],
       });
-      const completion = await post(body);
+      const { completion, earlier } = await post(body);
       const choice = completion.choices?.[0];
-      if (!choice) throw new ProviderError(`${url} answered without choices`, 200, true);
-      const promptTokens = completion.usage?.prompt_tokens ?? 0;
-      const cached = completion.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+      if (!choice) {
+        // The tokens were used (and billed) even though no answer came back.
+        throw new ProviderError(`${url} answered without choices`, 200, true, addUsage(earlier, completion.usage ? toUsage(completion.usage) : undefined));
+      }
       return {
         text: choice.message?.content ?? "",
         stopReason: choice.finish_reason ?? "unknown",
         model: completion.model ?? model,
-        usage: {
-          // prompt_tokens includes the cached ones; TokenUsage.input counts only uncached input.
-          input: Math.max(0, promptTokens - cached),
-          output: completion.usage?.completion_tokens ?? 0,
-          cacheRead: cached,
-          cacheWrite: 0,
-        },
+        usage: addUsage(earlier, toUsage(completion.usage)) ?? toUsage(completion.usage),
       };
     },
   };
