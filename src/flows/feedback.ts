@@ -38,19 +38,20 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
   ctx.dbStep("record-merged", (db) => {
     updateGeneration(db, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
   });
-  const lesson = await ctx.step("learn", () =>
-    s.learning.onMerged({
-      generationId: generation.id,
-      spec: generation.spec,
-      repo: generation.repo,
-      prNumber: p.prNumber,
-      mergeSha: mergeRef,
-      generatedFiles,
-      mergedFiles,
-      attempts: attempts.map(attemptRecordOf),
-      signatureIds: signatureIdsOf(attempts),
-    }),
-  );
+  // Worked out first, then written in the same transaction that records the step: a crash on either side
+  // of the write leaves the merge counted exactly once (a rerun finds the step and writes nothing).
+  const study = await s.learning.studyMerge({
+    generationId: generation.id,
+    spec: generation.spec,
+    repo: generation.repo,
+    prNumber: p.prNumber,
+    mergeSha: mergeRef,
+    generatedFiles,
+    mergedFiles,
+    attempts: attempts.map(attemptRecordOf),
+    signatureIds: signatureIdsOf(attempts),
+  });
+  const lesson = ctx.dbStep("learn", () => s.learning.recordMerge(study));
   if (lesson.comment === null) return;
   const comment = await ctx.step("lessons-comment", () =>
     createComment(octokit, {

@@ -11,7 +11,7 @@ import type { ComponentSpec } from "../spec/types.js";
 import type { Database } from "../store/database.js";
 import { bestFixes, frequentSignatures, instructionRef, recordFailures, recordFixAttempt, resolveFixAttempts } from "./errors/index.js";
 import { activeRules, analyzeMerge, archiveWeakRules, recordRuleOutcome, renderLessonsComment, saveRuleCandidates, learnedRuleId, discardRules, promoteRules } from "./fixes/index.js";
-import type { Guidance, LearnedRuleCandidate } from "./fixes/index.js";
+import type { Guidance, LearnedRuleCandidate, MergeLessons } from "./fixes/index.js";
 import { getRule } from "./fixes/store.js";
 import { learnTreeRules, matchTree, recordRuleReverted, rulesCoverHunk, saveTreeRules } from "./fixes/tree/index.js";
 import type { LearnedTreeRule, SavedTreeRule } from "./fixes/tree/index.js";
@@ -91,6 +91,16 @@ export interface MergeSignal {
   attempts: AttemptRecord[];
   /** Error signatures seen on this PR. */
   signatureIds: number[];
+}
+
+/** What a merge teaches, before it is written (Learning.studyMerge). */
+export interface MergeStudy {
+  signal: MergeSignal;
+  candidates: PatternCandidate[];
+  lessonFiles: MergeLessons["files"];
+  lineCandidates: LearnedRuleCandidate[];
+  tree: { path: string; rules: LearnedTreeRule[] }[];
+  reverted: number[];
 }
 
 export interface MergeLesson {
@@ -347,7 +357,14 @@ export class Learning {
    * becomes a rewrite rule (merged with similar ones) cited to this PR and commit.
    */
   async onMerged(signal: MergeSignal): Promise<MergeLesson> {
-    const now = this.settings.now();
+    return this.recordMerge(await this.studyMerge(signal));
+  }
+
+  /**
+   * What a merge teaches, worked out without writing anything (parsing, diffing, learning tree rules): the
+   * slow, asynchronous half of onMerged, which a caller can repeat after a crash at no cost.
+   */
+  async studyMerge(signal: MergeSignal): Promise<MergeStudy> {
     const candidates: PatternCandidate[] = [];
     for (const file of signal.generatedFiles) {
       const merged = signal.mergedFiles.get(file.path);
@@ -373,6 +390,17 @@ export class Learning {
     const tree = await treeLessonsOf(signal);
     const lineCandidates = lessons.candidates.filter((c) => !coveredByTree(c, lessons.files, tree));
     const reverted = await revertedRules(this.db, signal);
+    return { signal, candidates, lessonFiles: lessons.files, lineCandidates, tree, reverted };
+  }
+
+  /**
+   * Writes what a merge taught, in one transaction and synchronously, so that a caller can make it part of
+   * its own transaction (nested ones become savepoints): a job step that records it together with its own
+   * completion counts a merge exactly once, however often the job runs.
+   */
+  recordMerge(study: MergeStudy): MergeLesson {
+    const now = this.settings.now();
+    const { signal, candidates, lessonFiles, lineCandidates, tree, reverted } = study;
     return this.db.transaction((): MergeLesson => {
       const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, candidates, now);
       const saved = saveRuleCandidates(this.db, lineCandidates, now);
@@ -380,10 +408,10 @@ export class Learning {
         saveTreeRules(this.db, rules, { repo: signal.repo, prNumber: signal.prNumber, commitSha: signal.mergeSha, path }, now, { signatureIds: signal.signatureIds }),
       );
       for (const id of reverted) recordRuleReverted(this.db, id, now);
-      const changed = lessons.files.some((f) => f.hunks.length > 0 || f.status === "deleted");
+      const changed = lessonFiles.some((f) => f.hunks.length > 0 || f.status === "deleted");
       this.archiveWeak();
       return {
-        comment: changed ? renderLessonsComment(saved, lessons.files, treeSaved) : null,
+        comment: changed ? renderLessonsComment(saved, lessonFiles, treeSaved) : null,
         ruleIds: [...new Set([...saved.map((s) => s.rule.id), ...treeSaved.map((s) => s.rule.id)])],
         patternIds,
       };

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { listJobs } from "../../src/jobs/queue.js";
 import { getGenerationByIssue } from "../../src/store/generations.js";
 import { getRule, listRules } from "../../src/learn/fixes/index.js";
+import { Learning } from "../../src/learn/loop.js";
 import { startApp, type AppHarness } from "../support/app-harness.js";
 import { pullRequestClosed } from "../support/events.js";
 import { BRANCH, R, openHealthCheckPr, useNockChecks } from "./helpers.js";
@@ -57,6 +58,43 @@ describe("the end of an opforge PR", () => {
     const patterns = a.db.prepare("SELECT COUNT(*) AS n, MIN(successes) AS s FROM patterns").get() as { n: number; s: number };
     expect(patterns.n).toBeGreaterThan(0);
     expect(patterns.s).toBe(1);
+  });
+
+  it("a worker that loses its lease while learning writes nothing; the run that takes over counts the merge once", async () => {
+    const a = harness();
+    const { prNumber, headSha } = await openHealthCheckPr(a);
+    const generated = a.fake.filesAt(a.repo, headSha).get(COMPONENT) ?? "";
+    const edited = generated.replace("super().__init__(**kwargs)", "super().__init__(**kwargs)\n        self.reviewed_timeout = 30");
+    const mergeSha = a.fake.mergePull(a.repo, prNumber, { [COMPONENT]: edited });
+    const pull = a.repo.pulls.get(prNumber);
+    // While the first run works out the lessons, its lease passes to another worker (it stalled past expiry);
+    // that one dies too, and the job runs a third time from its recorded steps.
+    const study = Learning.prototype.studyMerge;
+    let stolen = false;
+    const spy = vi.spyOn(Learning.prototype, "studyMerge").mockImplementation(async function (this: Learning, signal) {
+      const result = await study.call(this, signal);
+      if (!stolen) {
+        stolen = true;
+        // The other worker's lease has run out in turn (it died): the job is free to be taken again.
+        a.db.prepare("UPDATE jobs SET lease_owner = 'another-worker', lease_expires_at = 0 WHERE type = 'feedback' AND status = 'running'").run();
+      }
+      return result;
+    });
+    try {
+      // pull_request.closed example 0; patched installation, pull_request.number/merged/merge_commit_sha/head.ref/head.sha.
+      await a.receive("pull_request", pullRequestClosed({ prNumber, merged: true, mergeSha, headRef: BRANCH, headSha: pull?.headSha ?? "" }));
+      await a.drain({ retries: true });
+      expect(stolen).toBe(true);
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+    const patterns = a.db.prepare("SELECT COUNT(*) AS n, MAX(successes) AS s FROM patterns").get() as { n: number; s: number };
+    expect(patterns.n).toBeGreaterThan(0);
+    expect(patterns.s).toBe(1);
+    expect(listRules(a.db).length).toBeGreaterThan(0);
+    expect([...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber && c.body.includes("<!-- opforge:human-fixes -->"))).toHaveLength(1);
+    expect(listJobs(a.db, { type: "feedback" }).map((j) => j.status)).toEqual(["succeeded"]);
   });
 
   it("closed unmerged: a negative outcome, and nothing read from GitHub", async () => {
