@@ -1,4 +1,5 @@
 import type { ApplicationFunction, Probot } from "probot";
+import { readLessonsCheckMs } from "./config/app-env.js";
 import { redactDeep, registerSecretsFromEnv } from "./config/redact.js";
 import type { RepoConfig } from "./config/repo-config.js";
 import { createFlowWorker } from "./flows/index.js";
@@ -84,6 +85,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
       providerFor:
         options.providerFor ?? ((config) => providerFromEnv(env, { provider: config.provider, model: config.model })),
       learning: options.learning ?? new Learning(options.db, { now, random: Math.random }),
+      lessonsCheckMs: readLessonsCheckMs(env),
       log: redactingLogger(app.log),
       ...(options.botLogin === undefined ? {} : { botLogin: options.botLogin }),
       ...(appId === undefined ? {} : { appId }),

@@ -1,5 +1,11 @@
 import { z } from "zod";
 
+/**
+ * How long after posting the lessons comment opforge first looks for a maintainer's 👍 or 👎 (reactions send no
+ * webhook); afterwards it looks every hour.
+ */
+const lessonsCheckMs = z.coerce.number().int().min(1_000).max(7 * 24 * 60 * 60 * 1000).default(10 * 60_000);
+
 /** Process-level settings of the app, from environment variables (Probot reads its own: APP_ID, PRIVATE_KEY, ...). */
 const appEnvSchema = z.object({
   OPFORGE_DB: z.string().min(1).default("data/opforge.db"),
@@ -11,6 +17,8 @@ const appEnvSchema = z.object({
   OPFORGE_BOT_LOGIN: z.string().min(1).optional(),
   /** A lower bound than GitHub's 25 MB on webhook bodies. */
   OPFORGE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(25 * 1024 * 1024).optional(),
+  /** Checked here so that a bad value stops the server at start; the app function reads it (readLessonsCheckMs). */
+  OPFORGE_LESSONS_CHECK_MS: lessonsCheckMs,
 });
 
 export interface AppEnv {
@@ -40,4 +48,11 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
     ...(parsed.data.OPFORGE_BOT_LOGIN === undefined ? {} : { botLogin: parsed.data.OPFORGE_BOT_LOGIN }),
     ...(parsed.data.OPFORGE_WEBHOOK_MAX_BYTES === undefined ? {} : { webhookMaxBytes: parsed.data.OPFORGE_WEBHOOK_MAX_BYTES }),
   };
+}
+
+/** OPFORGE_LESSONS_CHECK_MS alone, for the app function (which reads its own environment); throws naming it. */
+export function readLessonsCheckMs(env: NodeJS.ProcessEnv): number {
+  const parsed = lessonsCheckMs.safeParse(env.OPFORGE_LESSONS_CHECK_MS);
+  if (!parsed.success) throw new Error(`invalid opforge environment: OPFORGE_LESSONS_CHECK_MS: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  return parsed.data;
 }

@@ -71,7 +71,7 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
         type: "lessons-verdict",
         payload: { installationId: p.installationId, owner: p.owner, repo: p.repo, prNumber: p.prNumber, commentId: comment.id, ruleIds: lesson.ruleIds, check: 1 } satisfies JobPayloads["lessons-verdict"],
         dedupeKey: `lessons:${p.owner}/${p.repo}#${p.prNumber}:1`,
-        runAfter: s.now() + LESSONS_FIRST_LOOK_MS,
+        runAfter: s.now() + (s.lessonsCheckMs ?? LESSONS_FIRST_LOOK_MS),
       },
       s.now(),
     ).job.id,

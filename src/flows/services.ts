@@ -21,6 +21,8 @@ export interface FlowServices {
   log: JobLogger;
   /** Model prices (the built-in table with OPFORGE_PRICES applied); by default read from the process environment. */
   prices?: PriceTable;
+  /** Milliseconds from the lessons comment to the first look at its reactions (OPFORGE_LESSONS_CHECK_MS). */
+  lessonsCheckMs?: number;
   /** Extra generation settings (token budget, max tokens). */
   generation?: Pick<GenerationContext, "tokenBudget" | "maxTokens" | "apiFactsBudget">;
 }

@@ -1,3 +1,4 @@
+import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { listJobs } from "../../src/jobs/queue.js";
 import { getGenerationByIssue } from "../../src/store/generations.js";
@@ -156,5 +157,38 @@ describe("the end of an opforge PR", () => {
     await a.drain();
     expect(ruleIds.map((id) => getRule(a.db, id)?.status)).toEqual(ruleIds.map(() => "trusted"));
     expect(listJobs(a.db, { type: "lessons-verdict" }).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
+  });
+
+  it("OPFORGE_LESSONS_CHECK_MS sets when opforge first looks at the lessons comment's reactions", async () => {
+    // This test's app reads its own environment: the one started for every test gives way (and its interceptors).
+    await harness().close();
+    nock.cleanAll();
+    app = await startApp({ env: { ...process.env, OPFORGE_LESSONS_CHECK_MS: "60000" } });
+    const a = app;
+    {
+      const { prNumber, headSha } = await openHealthCheckPr(a);
+      const generated = a.fake.filesAt(a.repo, headSha).get(COMPONENT) ?? "";
+      const edited = generated.replace("super().__init__(**kwargs)", "super().__init__(**kwargs)\n        self.reviewed_timeout = 30");
+      const mergeSha = a.fake.mergePull(a.repo, prNumber, { [COMPONENT]: edited });
+      const pull = a.repo.pulls.get(prNumber);
+      // pull_request.closed example 0; patched installation, pull_request.number/merged/merge_commit_sha/head.ref/head.sha.
+      await a.receive("pull_request", pullRequestClosed({ prNumber, merged: true, mergeSha, headRef: BRANCH, headSha: pull?.headSha ?? "" }));
+      const mergedAt = a.clock.now();
+      await a.drain();
+      const look = listJobs(a.db, { type: "lessons-verdict" });
+      expect(look.map((j) => j.runAfter - mergedAt)).toEqual([60_000]);
+      const lessons = [...a.repo.comments.values()].find((c) => c.issueNumber === prNumber);
+      a.repo.permissions.set("Codertocat", "maintain");
+      a.fake.react(a.repo, lessons?.id ?? 0, "+1", { login: "Codertocat", id: 21031067, type: "User" });
+      a.clock.advance(61_000);
+      await a.drain();
+      const ruleIds = listRules(a.db).map((r) => r.id);
+      expect(ruleIds.length).toBeGreaterThan(0);
+      expect(ruleIds.map((id) => getRule(a.db, id)?.status)).toEqual(ruleIds.map(() => "trusted"));
+    }
+  });
+
+  it("a malformed OPFORGE_LESSONS_CHECK_MS stops the app, naming the setting", async () => {
+    await expect(startApp({ env: { ...process.env, OPFORGE_LESSONS_CHECK_MS: "soon" } })).rejects.toThrow("invalid opforge environment: OPFORGE_LESSONS_CHECK_MS");
   });
 });
