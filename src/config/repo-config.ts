@@ -48,6 +48,14 @@ export const repoConfigSchema = z
       .union([z.enum(["2", "3", "both"]), z.literal(2).transform(() => "2" as const), z.literal(3).transform(() => "3" as const)])
       .optional(),
     budget_usd: z.number().min(0).default(50),
+    // Whose learned knowledge a generation in this repository uses. `repository` (the default): only what
+    // this repository taught, so a private repository's code, rules and names never appear in another
+    // repository's PR. `installation`: what every repository of the same installation taught. Nothing ever
+    // crosses installations.
+    learning: z
+      .object({ share: z.enum(["repository", "installation"]).default("repository") })
+      .strict()
+      .default({ share: "repository" }),
   })
   .strict();
 

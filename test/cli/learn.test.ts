@@ -62,7 +62,7 @@ describe("opforge learn fix and opforge rules", () => {
     expect(opforge(["rules", "trust", "1", "--db", "rules.db"]).out).toBe("rule #1 is now trusted: `requests.get(...)` → `requests.get(..., timeout=30)`\n");
     expect(JSON.parse(opforge(["rules", "list", "--status", "trusted", "--json", "--db", "rules.db"]).out).rules.map((r: { id: number }) => r.id)).toEqual([1]);
     expect(opforge(["rules", "discard", "1", "--db", "rules.db"]).out).toContain("rule #1 is now discarded");
-    expect(opforge(["rules", "show", "9", "--db", "rules.db"])).toMatchObject({ code: 1, err: "opforge rules: no rule #9\n" });
+    expect(opforge(["rules", "show", "9", "--db", "rules.db"])).toMatchObject({ code: 1, err: "opforge rules: no rule #9 in installation 0\n" });
     expect(opforge(["rules", "trust", "x", "--db", "rules.db"]).code).toBe(2);
     expect(opforge(["rules", "list", "--status", "odd", "--db", "rules.db"]).code).toBe(2);
     expect(opforge(["rules", "list", "--db", "missing.db"]).code).toBe(1);

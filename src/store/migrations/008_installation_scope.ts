@@ -1,0 +1,283 @@
+import type { Database } from "better-sqlite3";
+import { kindToken, ownerScopeOf, typeCategoryToken, typeToken } from "../../learn/patterns/scope.js";
+import type { PatternComponentType, PatternKind } from "../../learn/patterns/types.js";
+import type { Migration } from "./types.js";
+
+/**
+ * Per-installation learning. Every learned record now carries the installation (`installation_id`) and the
+ * repository (`repository`, `owner/name`; rewrite rules keep theirs in `repo`, their sources in
+ * `rule_sources.repo`) it came from, and every read of learned data is scoped by installation.
+ *
+ * - `patterns` and `rewrite_rules` are rebuilt: their uniqueness (a fingerprint; a before/after/context) now
+ *   holds per installation (patterns: per installation and repository), so two installations learning the
+ *   same thing keep two rows with their own counts and trust. The patterns' FTS scope gains an installation
+ *   and a repository token, which retrieval requires in the match itself.
+ * - `error_occurrences`, `fix_attempts` and `library_outcomes` gain `installation_id` and `repository`.
+ *   `error_signatures` stays one row per abstracted message: it is a content key with the built-in
+ *   classification (kind, root cause, strategy); what was learned about it (occurrences, fixes tried,
+ *   rules linked) carries the installation, and reads count only the reader's own occurrences.
+ * - `generation_metrics` gains `installation_id` so metrics report per installation.
+ *
+ * Existing rows move to the installation they came from:
+ * - occurrences, fix attempts and library outcomes: the installation and repository of their generation.
+ *   Rows without a generation (recorded by hand) cannot be placed and get installation NULL: no scope
+ *   matches NULL, so they are kept but never used.
+ * - rewrite rules: the installation of the generations whose PRs their sources name (`rule_sources.repo` and
+ *   `pr_number`). Sources with PR 0 were taught on the command line (a commit history or a hand-given fix)
+ *   and belong to the local installation 0. A rule whose sources point at two installations, or at a PR
+ *   opforge has no generation for, gets NULL: it was already mixed or of unknown origin, and using it
+ *   anywhere could leak it.
+ * - patterns recorded no origin. They are only learned from merges of app generations, so when every app
+ *   generation in the database belongs to one installation they came from it (and from its repository when
+ *   it has one); otherwise their origin cannot be determined and they get NULL (kept, never retrieved).
+ */
+export const migration008: Migration = {
+  version: 8,
+  name: "installation_scope",
+  up(db) {
+    rebuildPatterns(db);
+    rebuildRules(db);
+    db.exec(`
+      ALTER TABLE error_occurrences ADD COLUMN installation_id INTEGER;
+      ALTER TABLE error_occurrences ADD COLUMN repository TEXT;
+      UPDATE error_occurrences SET
+        installation_id = (SELECT g.installation_id FROM generations g WHERE g.id = error_occurrences.generation_id),
+        repository      = (SELECT g.repo FROM generations g WHERE g.id = error_occurrences.generation_id);
+      CREATE INDEX error_occurrences_by_installation ON error_occurrences (installation_id, signature_id, seen_at);
+
+      ALTER TABLE fix_attempts ADD COLUMN installation_id INTEGER;
+      ALTER TABLE fix_attempts ADD COLUMN repository TEXT;
+      UPDATE fix_attempts SET
+        installation_id = (SELECT g.installation_id FROM generations g WHERE g.id = fix_attempts.generation_id),
+        repository      = (SELECT g.repo FROM generations g WHERE g.id = fix_attempts.generation_id);
+      CREATE INDEX fix_attempts_by_installation ON fix_attempts (installation_id, signature_id);
+
+      ALTER TABLE library_outcomes ADD COLUMN installation_id INTEGER;
+      ALTER TABLE library_outcomes ADD COLUMN repository TEXT;
+      UPDATE library_outcomes SET
+        installation_id = (SELECT g.installation_id FROM generations g WHERE g.id = library_outcomes.generation_id),
+        repository      = (SELECT g.repo FROM generations g WHERE g.id = library_outcomes.generation_id);
+      CREATE INDEX library_outcomes_by_installation ON library_outcomes (installation_id, library, airflow_major, kind);
+    `);
+    recreateMetricsView(db);
+  },
+};
+
+interface PatternOwner {
+  installationId: number | null;
+  repository: string | null;
+}
+
+/** The one app installation (and repository) every app generation belongs to, if there is just one. */
+function soleAppOwner(db: Database): PatternOwner {
+  // Installation 0 holds the command line's local generations, which never teach patterns.
+  const installations = db.prepare("SELECT DISTINCT installation_id FROM generations WHERE installation_id != 0").all() as { installation_id: number }[];
+  if (installations.length !== 1) return { installationId: null, repository: null };
+  const installationId = (installations[0] as { installation_id: number }).installation_id;
+  const repos = db.prepare("SELECT DISTINCT repo FROM generations WHERE installation_id = ?").all(installationId) as { repo: string }[];
+  return { installationId, repository: repos.length === 1 ? (repos[0] as { repo: string }).repo : null };
+}
+
+function rebuildPatterns(db: Database): void {
+  db.exec(`
+    DROP TRIGGER patterns_fts_insert;
+    DROP TRIGGER patterns_fts_delete;
+    DROP TRIGGER patterns_fts_update;
+    INSERT INTO patterns_fts (patterns_fts) VALUES ('delete-all');
+    DROP INDEX patterns_live_by_type;
+    ALTER TABLE patterns RENAME TO patterns_before_008;
+    CREATE TABLE patterns (
+      id                    INTEGER PRIMARY KEY,
+      installation_id       INTEGER,
+      repository            TEXT,
+      kind                  TEXT    NOT NULL CHECK (kind IN ('import_block', 'init_signature', 'template_fields',
+                              'execute_shape', 'poke_shape', 'hook_shape', 'error_handling', 'logging',
+                              'connection_use', 'test_structure')),
+      fingerprint           TEXT    NOT NULL,
+      code                  TEXT    NOT NULL,
+      description           TEXT    NOT NULL,
+      category              TEXT    NOT NULL,
+      component_type        TEXT    NOT NULL CHECK (component_type IN ('operator', 'sensor', 'hook')),
+      role                  TEXT    NOT NULL CHECK (role IN ('component', 'test', 'dag')),
+      libraries             TEXT    NOT NULL DEFAULT '[]',
+      text                  TEXT    NOT NULL DEFAULT '',
+      scope                 TEXT    NOT NULL DEFAULT '',
+      successes             INTEGER NOT NULL DEFAULT 0,
+      failures              INTEGER NOT NULL DEFAULT 0,
+      success_weight        REAL    NOT NULL DEFAULT 0,
+      failure_weight        REAL    NOT NULL DEFAULT 0,
+      weight_at             INTEGER NOT NULL,
+      uses                  INTEGER NOT NULL DEFAULT 0,
+      last_used_at          INTEGER,
+      created_at            INTEGER NOT NULL,
+      updated_at            INTEGER NOT NULL,
+      archived              INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+      archived_at           INTEGER,
+      UNIQUE (installation_id, repository, fingerprint)
+    );
+    INSERT INTO patterns (id, kind, fingerprint, code, description, category, component_type, role, libraries, text, scope,
+                          successes, failures, success_weight, failure_weight, weight_at, uses, last_used_at, created_at,
+                          updated_at, archived, archived_at)
+      SELECT id, kind, fingerprint, code, description, category, component_type, role, libraries, text, scope,
+             successes, failures, success_weight, failure_weight, weight_at, uses, last_used_at, created_at,
+             updated_at, archived, archived_at
+        FROM patterns_before_008;
+    DROP TABLE patterns_before_008;
+    CREATE INDEX patterns_live_by_type ON patterns (installation_id, component_type, category) WHERE archived = 0;
+  `);
+  const owner = soleAppOwner(db);
+  const rows = db.prepare("SELECT id, component_type, category, kind FROM patterns").all() as {
+    id: number;
+    component_type: PatternComponentType;
+    category: string;
+    kind: PatternKind;
+  }[];
+  const update = db.prepare("UPDATE patterns SET installation_id = ?, repository = ?, scope = ? WHERE id = ?");
+  for (const row of rows) {
+    const scope = `${typeToken(row.component_type)} ${typeCategoryToken(row.component_type, row.category)} ${kindToken(row.kind)} ${ownerScopeOf(owner.installationId, owner.repository)}`;
+    update.run(owner.installationId, owner.repository, scope, row.id);
+  }
+  db.exec(`
+    CREATE TRIGGER patterns_fts_insert AFTER INSERT ON patterns WHEN new.archived = 0 BEGIN
+      INSERT INTO patterns_fts (rowid, description, text, category, libraries, scope)
+      VALUES (new.id, new.description, new.text, new.category, new.libraries, new.scope);
+    END;
+    CREATE TRIGGER patterns_fts_delete AFTER DELETE ON patterns WHEN old.archived = 0 BEGIN
+      INSERT INTO patterns_fts (patterns_fts, rowid, description, text, category, libraries, scope)
+      VALUES ('delete', old.id, old.description, old.text, old.category, old.libraries, old.scope);
+    END;
+    CREATE TRIGGER patterns_fts_update AFTER UPDATE OF description, text, category, libraries, scope, archived ON patterns
+    BEGIN
+      INSERT INTO patterns_fts (patterns_fts, rowid, description, text, category, libraries, scope)
+        SELECT 'delete', old.id, old.description, old.text, old.category, old.libraries, old.scope WHERE old.archived = 0;
+      INSERT INTO patterns_fts (rowid, description, text, category, libraries, scope)
+        SELECT new.id, new.description, new.text, new.category, new.libraries, new.scope WHERE new.archived = 0;
+    END;
+    INSERT INTO patterns_fts (rowid, description, text, category, libraries, scope)
+      SELECT id, description, text, category, libraries, scope FROM patterns WHERE archived = 0;
+  `);
+}
+
+/** The installation a rule came from, or null when its sources do not agree on one. */
+function ruleInstallation(db: Database, ruleId: number): number | null {
+  const sources = db
+    .prepare(
+      `SELECT s.pr_number AS pr_number,
+              (SELECT g.installation_id FROM generations g WHERE g.repo = s.repo AND g.pr_number = s.pr_number LIMIT 1) AS installation_id
+         FROM rule_sources s WHERE s.rule_id = ?`,
+    )
+    .all(ruleId) as { pr_number: number; installation_id: number | null }[];
+  const found = new Set<number | null>(sources.map((s) => (s.pr_number === 0 ? 0 : s.installation_id)));
+  if (found.size !== 1) return null;
+  return [...found][0] ?? null;
+}
+
+/**
+ * SQLite cannot change a table's UNIQUE constraint in place. Dropping `rewrite_rules` deletes its sources and
+ * signature links by cascade, so they are copied aside first and put back once the new table holds the rules.
+ */
+function rebuildRules(db: Database): void {
+  db.exec(`
+    CREATE TEMP TABLE rules_before_008 AS SELECT * FROM rewrite_rules;
+    CREATE TEMP TABLE rule_sources_before_008 AS SELECT * FROM rule_sources;
+    CREATE TEMP TABLE rule_signatures_before_008 AS SELECT * FROM rule_signatures;
+    DROP TABLE rewrite_rules;
+    CREATE TABLE rewrite_rules (
+      id                    INTEGER PRIMARY KEY,
+      installation_id       INTEGER,
+      before_pattern        TEXT    NOT NULL,
+      after_pattern         TEXT    NOT NULL,
+      context               TEXT    NOT NULL DEFAULT '',
+      holes                 INTEGER NOT NULL CHECK (holes >= 0),
+      description           TEXT    NOT NULL,
+      source_pr             INTEGER,
+      repo                  TEXT,
+      commit_sha            TEXT,
+      status                TEXT    NOT NULL CHECK (status IN ('candidate', 'trusted', 'discarded', 'archived')),
+      successes             INTEGER NOT NULL DEFAULT 0 CHECK (successes >= 0),
+      failures              INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+      applications          INTEGER NOT NULL DEFAULT 0 CHECK (applications >= 0),
+      merged_into           INTEGER REFERENCES rewrite_rules (id) ON DELETE SET NULL,
+      created_at            INTEGER NOT NULL,
+      updated_at            INTEGER NOT NULL,
+      engine                TEXT    NOT NULL DEFAULT 'lines' CHECK (engine IN ('lines', 'tree')),
+      tree_json             TEXT,
+      sites                 INTEGER NOT NULL DEFAULT 1 CHECK (sites >= 1),
+      reverts               INTEGER NOT NULL DEFAULT 0 CHECK (reverts >= 0),
+      UNIQUE (installation_id, before_pattern, after_pattern, context)
+    );
+    INSERT INTO rewrite_rules (id, before_pattern, after_pattern, context, holes, description, source_pr, repo, commit_sha, status,
+                               successes, failures, applications, merged_into, created_at, updated_at, engine, tree_json, sites, reverts)
+      SELECT id, before_pattern, after_pattern, context, holes, description, source_pr, repo, commit_sha, status,
+             successes, failures, applications, merged_into, created_at, updated_at, engine, tree_json, sites, reverts
+        FROM temp.rules_before_008;
+    INSERT INTO rule_sources (rule_id, repo, pr_number, commit_sha, path, added_at, author, committed_at)
+      SELECT rule_id, repo, pr_number, commit_sha, path, added_at, author, committed_at FROM temp.rule_sources_before_008;
+    INSERT INTO rule_signatures (rule_id, signature_id) SELECT rule_id, signature_id FROM temp.rule_signatures_before_008;
+    DROP TABLE temp.rules_before_008;
+    DROP TABLE temp.rule_sources_before_008;
+    DROP TABLE temp.rule_signatures_before_008;
+    CREATE INDEX rewrite_rules_by_status ON rewrite_rules (installation_id, status);
+  `);
+  const update = db.prepare("UPDATE rewrite_rules SET installation_id = ? WHERE id = ?");
+  for (const { id } of db.prepare("SELECT id FROM rewrite_rules ORDER BY id").all() as { id: number }[]) {
+    update.run(ruleInstallation(db, id), id);
+  }
+  // A rule folded into another follows it: a generalization placed nowhere must not leave its parts usable.
+  db.exec(`
+    UPDATE rewrite_rules SET installation_id = NULL
+     WHERE merged_into IS NOT NULL
+       AND installation_id IS NOT (SELECT m.installation_id FROM rewrite_rules m WHERE m.id = rewrite_rules.merged_into);
+  `);
+}
+
+function recreateMetricsView(db: Database): void {
+  db.exec(`
+    DROP VIEW generation_metrics;
+    -- One row per generation with what the dashboard and \`opforge stats\` read, now with its installation.
+    -- A component counts as successful once it merged or a CI run on one of its attempts passed (files
+    -- written by a local \`opforge generate\` have no CI verdict and do not count).
+    CREATE VIEW generation_metrics AS
+      SELECT g.id                    AS generation_id,
+             g.installation_id       AS installation_id,
+             g.repo                  AS repo,
+             g.spec_fingerprint      AS spec_fingerprint,
+             g.category              AS category,
+             g.component_type        AS component_type,
+             g.airflow_version       AS airflow_version,
+             g.provider              AS provider,
+             g.model                 AS model,
+             g.status                AS status,
+             g.final_outcome         AS final_outcome,
+             g.attempts_count        AS attempts,
+             g.first_attempt_success AS first_attempt_success,
+             CASE WHEN g.status = 'merged' OR g.final_outcome = 'merged'
+                       OR COALESCE(a.ci_passed, 0) > 0 THEN 1 ELSE 0 END AS succeeded,
+             COALESCE(a.input_tokens, 0)        AS input_tokens,
+             COALESCE(a.output_tokens, 0)       AS output_tokens,
+             COALESCE(a.cache_read_tokens, 0)   AS cache_read_tokens,
+             COALESCE(a.cache_write_tokens, 0)  AS cache_write_tokens,
+             COALESCE(a.cost_usd, 0)            AS cost_usd,
+             COALESCE(a.duration_ms, 0)         AS duration_ms,
+             COALESCE(a.context_items, 0)       AS context_items,
+             CASE WHEN COALESCE(a.context_items, 0) > 0 THEN 1 ELSE 0 END AS context_used,
+             g.created_at            AS created_at,
+             g.updated_at            AS updated_at
+        FROM generations g
+        LEFT JOIN (
+          SELECT generation_id,
+                 SUM(input_tokens)       AS input_tokens,
+                 SUM(output_tokens)      AS output_tokens,
+                 SUM(cache_read_tokens)  AS cache_read_tokens,
+                 SUM(cache_write_tokens) AS cache_write_tokens,
+                 SUM(cost_usd)           AS cost_usd,
+                 SUM(COALESCE(duration_ms, 0)) AS duration_ms,
+                 SUM(outcome = 'ci_passed') AS ci_passed,
+                 MAX(CASE WHEN learned_context_json IS NOT NULL AND json_valid(learned_context_json)
+                               AND json_type(learned_context_json) = 'array'
+                          THEN json_array_length(learned_context_json) ELSE 0 END) AS context_items
+            FROM attempts
+           GROUP BY generation_id
+        ) a ON a.generation_id = g.id;
+  `);
+}
