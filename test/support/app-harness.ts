@@ -97,6 +97,8 @@ export interface HarnessOptions {
   log?: Logger;
   /** The webhook endpoint's body limit (GitHub's 25 MB when absent). */
   webhookMaxBytes?: number;
+  /** The app's environment (OPFORGE_METRICS_TOKEN …); the process's when absent. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -126,6 +128,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
       providerFor: options.providerFor ?? (() => scaffoldProvider()),
       ...(options.learning === undefined ? {} : { learning: options.learning }),
       ...(options.webhookMaxBytes === undefined ? {} : { webhookMaxBytes: options.webhookMaxBytes }),
+      ...(options.env === undefined ? {} : { env: options.env }),
     }),
     { cwd: process.cwd(), addHandler: (handler) => routes.push(handler) },
   );

@@ -394,6 +394,18 @@ export function ruleSourceText(rule: Pick<StoredRule, "repo" | "sourcePr" | "com
   return `${rule.repo}#${rule.sourcePr}${rule.commitSha ? ` (${rule.commitSha.slice(0, 7)})` : ""}`;
 }
 
+/**
+ * The source a reader may be shown: with a repository scope, the first source in that repository, so a
+ * rule another repository of the installation also taught never names that repository.
+ */
+function citedSource(db: Database, scope: LearningScope, row: RuleRow): Pick<StoredRule, "repo" | "sourcePr" | "commitSha"> {
+  if (scope.repository === null || row.repo === scope.repository) return { repo: row.repo, sourcePr: row.source_pr, commitSha: row.commit_sha };
+  const own = db
+    .prepare("SELECT repo, pr_number, commit_sha FROM rule_sources WHERE rule_id = ? AND repo = ? ORDER BY added_at, pr_number LIMIT 1")
+    .get(row.id, scope.repository) as { repo: string; pr_number: number; commit_sha: string } | undefined;
+  return own === undefined ? { repo: null, sourcePr: null, commitSha: null } : { repo: own.repo, sourcePr: own.pr_number, commitSha: own.commit_sha };
+}
+
 /** The rule's confidence: trusted rules count as certain until humans revert them, others by their outcome record. */
 export function confidenceOf(rule: Pick<StoredRule, "status" | "successes" | "failures"> & { reverts?: number }): number {
   return rule.status === "trusted" && !rule.reverts ? 1 : ruleConfidence(rule.successes, rule.failures);
@@ -440,7 +452,7 @@ export function activeRules(db: Database, scope: LearningScope, options: ActiveR
       before: r.row.before_pattern,
       after: r.row.after_pattern,
       confidence: r.confidence,
-      source: ruleSourceText({ repo: r.row.repo, sourcePr: r.row.source_pr, commitSha: r.row.commit_sha }),
+      source: ruleSourceText(citedSource(db, scope, r.row)),
       context: r.row.context,
     })),
   };
