@@ -119,27 +119,49 @@ describe("migration 008: existing learned data moves to the installation it came
       occurrence.run(acme, T0);
       occurrence.run(acme, T0 + 1);
       occurrence.run(null, T0 + 2);
+      // Globex met the same message once, and its attempt keeps the signature id on the failure.
+      occurrence.run(globex, T0 + 3);
+      old.prepare(
+        `INSERT INTO attempts (generation_id, number, trigger, strategy, outcome, ci_failures_json, created_at, updated_at)
+         VALUES (?, 1, 'initial', 'fresh', 'ci_failed', ?, ?, ?)`,
+      ).run(globex, JSON.stringify([{ check: "test", kind: "import", message: "No module named 'x'", excerpt: "", signatureId: 1 }]), T0, T0);
       old.prepare(
         `INSERT INTO fix_attempts (signature_id, fix_kind, fix_ref, fix_label, generation_id, attempt_number, outcome, created_at, resolved_at)
          VALUES (1, 'prompt_instruction', 'i1', 'retry: patch', ?, 2, 'passed', ?, ?)`,
       ).run(acme, T0, T0);
+      // Each installation's rule addressed the message: the link follows the rule's installation.
+      const link = old.prepare("INSERT INTO rule_signatures (rule_id, signature_id) VALUES (?, 1)");
+      link.run(rule(old, "acme_fix", [{ repo: "acme/pipelines", pr: 5 }]));
+      link.run(rule(old, "globex_fix", [{ repo: "globex/etl", pr: 6 }]));
       const outcome = old.prepare("INSERT INTO library_outcomes (library, airflow_major, kind, generation_id, created_at) VALUES ('requests', '2', ?, ?, ?)");
       outcome.run("import_failed", globex, T0);
       outcome.run("import_failed", null, T0);
     });
     try {
+      // Split per installation: Acme keeps the id, Globex gets its own row with its own count.
       expect(frequentSignatures(db, whole(ACME), { limit: 5 })).toEqual([expect.objectContaining({ signatureId: 1, occurrences: 2 })]);
-      expect(frequentSignatures(db, whole(GLOBEX), { limit: 5 })).toEqual([]);
+      const globexSignatures = frequentSignatures(db, whole(GLOBEX), { limit: 5 });
+      expect(globexSignatures).toEqual([expect.objectContaining({ signature: "ModuleNotFoundError: No module named <mod>", occurrences: 1 })]);
+      const globexId = globexSignatures[0]?.signatureId;
+      expect(globexId).not.toBe(1);
+      expect(db.prepare("SELECT id, installation_id, occurrences FROM error_signatures ORDER BY installation_id IS NULL, installation_id").all()).toEqual([
+        { id: 1, installation_id: ACME, occurrences: 2 },
+        { id: globexId, installation_id: GLOBEX, occurrences: 1 },
+        { id: expect.any(Number), installation_id: null, occurrences: 1 },
+      ]);
+      expect(listRules(db, whole(ACME)).map((r) => r.signatureIds)).toEqual([[1]]);
+      expect(listRules(db, whole(GLOBEX)).map((r) => r.signatureIds)).toEqual([[globexId]]);
+      const stored = db.prepare("SELECT ci_failures_json FROM attempts").get() as { ci_failures_json: string };
+      expect(JSON.parse(stored.ci_failures_json)).toEqual([expect.objectContaining({ signatureId: globexId })]);
       expect(bestFixes(db, whole(ACME), { signatureIds: [1], limit: 5 })).toEqual([expect.objectContaining({ fixRef: "i1", successes: 1 })]);
-      expect(bestFixes(db, whole(GLOBEX), { signatureIds: [1], limit: 5 })).toEqual([]);
+      expect(bestFixes(db, whole(GLOBEX), { signatureIds: [1, globexId ?? 0], limit: 5 })).toEqual([]);
       expect(libraryCounts(db, whole(GLOBEX), "requests", ["2"]).importFailed).toBe(1);
       expect(libraryCounts(db, whole(ACME), "requests", ["2"]).importFailed).toBe(0);
-      expect(
-        db.prepare("SELECT COUNT(*) AS n FROM error_occurrences WHERE installation_id IS NULL").get(),
-      ).toEqual({ n: 1 });
+      expect(db.prepare("SELECT COUNT(*) AS n FROM error_occurrences WHERE installation_id IS NULL").get()).toEqual({ n: 1 });
       expect(db.prepare("SELECT installation_id, repository FROM fix_attempts").all()).toEqual([{ installation_id: ACME, repository: "acme/pipelines" }]);
       // Metrics of one installation count its own error kinds only.
-      expect(collectStats(db, GLOBEX, { now: T0 + 1000, weeks: 2 }).errorKinds.rows).toEqual([]);
+      expect(collectStats(db, ACME, { now: T0 + 1000, weeks: 2 }).errorKinds.rows).toEqual([expect.objectContaining({ kind: "import", count: 2 })]);
+      expect(collectStats(db, GLOBEX, { now: T0 + 1000, weeks: 2 }).errorKinds.rows).toEqual([expect.objectContaining({ kind: "import", count: 1 })]);
     } finally {
       db.close();
     }

@@ -205,10 +205,12 @@ export function recordFailures(
     if (typeof f?.message !== "string") throw new Error(`recordFailures: failures[${i}].message must be a string`);
   });
 
-  const select = db.prepare("SELECT * FROM error_signatures WHERE signature = ?");
+  // One signature row per installation: its counts and dates are that installation's alone.
+  const select = db.prepare("SELECT * FROM error_signatures WHERE installation_id = ? AND signature = ?");
   const insert = db.prepare(
-    `INSERT INTO error_signatures (signature, kind, root_cause, fix_strategy, matched, occurrences, first_seen, last_seen, component_types_json)
-     VALUES (?, ?, ?, ?, ?, 0, ?, ?, '[]')`,
+    `INSERT INTO error_signatures (installation_id, signature, kind, root_cause, fix_strategy, matched, occurrences, first_seen, last_seen,
+                                   component_types_json)
+     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, '[]')`,
   );
   const bump = db.prepare(
     "UPDATE error_signatures SET occurrences = occurrences + 1, last_seen = MAX(last_seen, ?), component_types_json = ? WHERE id = ?",
@@ -224,10 +226,10 @@ export function recordFailures(
       const counted = new Set<number>();
       for (const failure of failures) {
         const classified = errorSignature(failure);
-        let row = select.get(classified.signature) as SignatureRow | undefined;
+        let row = select.get(origin.installationId, classified.signature) as SignatureRow | undefined;
         if (row === undefined) {
-          insert.run(classified.signature, classified.kind, classified.rootCause, classified.fixStrategy, classified.matched, now, now);
-          row = select.get(classified.signature) as SignatureRow;
+          insert.run(origin.installationId, classified.signature, classified.kind, classified.rootCause, classified.fixStrategy, classified.matched, now, now);
+          row = select.get(origin.installationId, classified.signature) as SignatureRow;
         }
         ids.push(row.id);
         if (counted.has(row.id)) continue;
@@ -243,9 +245,8 @@ export function recordFailures(
 }
 
 /**
- * A signature as the scope knows it: its counts, dates and component types come from the scope's own
- * occurrences; null when the scope never saw it. (The signature row itself is a content key shared by
- * every installation that met the same abstracted message; see migration 008.)
+ * A signature of the scope's installation, with the counts, dates and component types of the scope's own
+ * occurrences (one repository's, with a repository scope); null when the scope never saw it.
  */
 export function getSignature(db: Database, scope: LearningScope, id: number): StoredSignature | null {
   checkScope(scope, "getSignature");
@@ -256,10 +257,10 @@ export function getSignature(db: Database, scope: LearningScope, id: number): St
               COUNT(o.id) AS occurrences, MIN(o.seen_at) AS first_seen, MAX(o.seen_at) AS last_seen,
               json_group_array(DISTINCT o.component_type) FILTER (WHERE o.component_type IS NOT NULL) AS component_types_json
          FROM error_signatures s JOIN error_occurrences o ON o.signature_id = s.id
-        WHERE s.id = ? AND ${where.sql}
+        WHERE s.id = ? AND s.installation_id = ? AND ${where.sql}
         GROUP BY s.id`,
     )
-    .get(id, ...where.params) as SignatureRow | undefined;
+    .get(id, scope.installationId, ...where.params) as SignatureRow | undefined;
   return row === undefined ? null : toSignature(row);
 }
 
@@ -280,7 +281,8 @@ export function recordFixAttempt(db: Database, origin: LearningOrigin, input: Ne
   }
   return db
     .transaction((): number => {
-      if (db.prepare("SELECT 1 FROM error_signatures WHERE id = ?").get(input.signatureId) === undefined) {
+      // Another installation's signature reads as missing: a fix is credited to the installation that tried it.
+      if (db.prepare("SELECT 1 FROM error_signatures WHERE id = ? AND installation_id = ?").get(input.signatureId, origin.installationId) === undefined) {
         throw new Error(`recordFixAttempt: signatureId ${input.signatureId} does not exist`);
       }
       db.prepare(

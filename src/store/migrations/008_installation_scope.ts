@@ -13,15 +13,17 @@ import type { Migration } from "./types.js";
  *   same thing keep two rows with their own counts and trust. The patterns' FTS scope gains an installation
  *   and a repository token, which retrieval requires in the match itself.
  * - `error_occurrences`, `fix_attempts` and `library_outcomes` gain `installation_id` and `repository`.
- *   `error_signatures` stays one row per abstracted message: it is a content key with the built-in
- *   classification (kind, root cause, strategy); what was learned about it (occurrences, fixes tried,
- *   rules linked) carries the installation, and reads count only the reader's own occurrences.
+ * - `error_signatures` is rebuilt with `installation_id`, unique per installation and message, its counts
+ *   and dates the installation's own. A signature several installations met is split into one row each: the
+ *   lowest installation keeps the row's id, the others get new ids, and their occurrences, fix attempts, rule
+ *   links and the `signatureId` kept on their attempts' CI failures follow.
  * - `generation_metrics` gains `installation_id` so metrics report per installation.
  *
  * Existing rows move to the installation they came from:
  * - occurrences, fix attempts and library outcomes: the installation and repository of their generation.
  *   Rows without a generation (recorded by hand) cannot be placed and get installation NULL: no scope
- *   matches NULL, so they are kept but never used.
+ *   matches NULL, so they are kept but never used. A signature goes to the installations of its
+ *   occurrences, fix attempts and linked rules; one met by none of them gets NULL.
  * - rewrite rules: the installation of the generations whose PRs their sources name (`rule_sources.repo` and
  *   `pr_number`). Sources with PR 0 were taught on the command line (a commit history or a hand-given fix)
  *   and belong to the local installation 0. A rule whose sources point at two installations, or at a PR
@@ -59,6 +61,7 @@ export const migration008: Migration = {
         repository      = (SELECT g.repo FROM generations g WHERE g.id = library_outcomes.generation_id);
       CREATE INDEX library_outcomes_by_installation ON library_outcomes (installation_id, library, airflow_major, kind);
     `);
+    splitSignatures(db);
     recreateMetricsView(db);
   },
 };
@@ -229,6 +232,127 @@ function rebuildRules(db: Database): void {
      WHERE merged_into IS NOT NULL
        AND installation_id IS NOT (SELECT m.installation_id FROM rewrite_rules m WHERE m.id = rewrite_rules.merged_into);
   `);
+}
+
+interface SignatureCopy {
+  oldId: number;
+  installationId: number | null;
+  newId: number;
+}
+
+/** Each old signature once per installation that met it (lowest installation first, NULL last); the first keeps its id. */
+function signatureCopies(db: Database): SignatureCopy[] {
+  const owners = db
+    .prepare(
+      `SELECT s.id AS old_id, u.installation_id AS installation_id
+         FROM error_signatures s
+         LEFT JOIN (SELECT signature_id, installation_id FROM error_occurrences
+                    UNION SELECT signature_id, installation_id FROM fix_attempts
+                    UNION SELECT rs.signature_id, r.installation_id FROM rule_signatures rs JOIN rewrite_rules r ON r.id = rs.rule_id) u
+           ON u.signature_id = s.id
+        ORDER BY s.id, u.installation_id IS NULL, u.installation_id`,
+    )
+    .all() as { old_id: number; installation_id: number | null }[];
+  let next = ((db.prepare("SELECT MAX(id) AS id FROM error_signatures").get() as { id: number | null }).id ?? 0) + 1;
+  const copies: SignatureCopy[] = [];
+  const kept = new Set<number>();
+  for (const owner of owners) {
+    const first = !kept.has(owner.old_id);
+    kept.add(owner.old_id);
+    copies.push({ oldId: owner.old_id, installationId: owner.installation_id, newId: first ? owner.old_id : next++ });
+  }
+  return copies;
+}
+
+/**
+ * Rebuilds `error_signatures` per installation. Dropping it deletes its occurrences, fix attempts and rule
+ * links by cascade, so they are copied aside and put back pointing at their installation's copy.
+ */
+function splitSignatures(db: Database): void {
+  const copies = signatureCopies(db);
+  db.exec(`
+    CREATE TEMP TABLE signatures_before_008 AS SELECT * FROM error_signatures;
+    CREATE TEMP TABLE occurrences_before_008 AS SELECT * FROM error_occurrences;
+    CREATE TEMP TABLE fix_attempts_before_008 AS SELECT * FROM fix_attempts;
+    CREATE TEMP TABLE rule_signatures_before_008 AS
+      SELECT rs.rule_id, rs.signature_id, r.installation_id FROM rule_signatures rs JOIN rewrite_rules r ON r.id = rs.rule_id;
+    CREATE TEMP TABLE signature_copies_008 (old_id INTEGER NOT NULL, installation_id INTEGER, new_id INTEGER NOT NULL);
+    DROP TABLE error_signatures;
+    CREATE TABLE error_signatures (
+      id                    INTEGER PRIMARY KEY,
+      installation_id       INTEGER,
+      signature             TEXT    NOT NULL,
+      kind                  TEXT    NOT NULL,
+      root_cause            TEXT    NOT NULL,
+      fix_strategy          TEXT    NOT NULL,
+      matched               TEXT    NOT NULL,
+      occurrences           INTEGER NOT NULL DEFAULT 0 CHECK (occurrences >= 0),
+      first_seen            INTEGER NOT NULL,
+      last_seen             INTEGER NOT NULL,
+      component_types_json  TEXT    NOT NULL DEFAULT '[]',
+      UNIQUE (installation_id, signature)
+    );
+  `);
+  const copy = db.prepare("INSERT INTO temp.signature_copies_008 (old_id, installation_id, new_id) VALUES (?, ?, ?)");
+  for (const c of copies) copy.run(c.oldId, c.installationId, c.newId);
+  db.exec(`
+    -- Counts, dates and component types from the installation's own occurrences (the old totals when it has none).
+    INSERT INTO error_signatures (id, installation_id, signature, kind, root_cause, fix_strategy, matched, occurrences, first_seen, last_seen,
+                                  component_types_json)
+      SELECT c.new_id, c.installation_id, s.signature, s.kind, s.root_cause, s.fix_strategy, s.matched,
+             (SELECT COUNT(*) FROM temp.occurrences_before_008 o WHERE o.signature_id = c.old_id AND o.installation_id IS c.installation_id),
+             COALESCE((SELECT MIN(o.seen_at) FROM temp.occurrences_before_008 o WHERE o.signature_id = c.old_id AND o.installation_id IS c.installation_id), s.first_seen),
+             COALESCE((SELECT MAX(o.seen_at) FROM temp.occurrences_before_008 o WHERE o.signature_id = c.old_id AND o.installation_id IS c.installation_id), s.last_seen),
+             COALESCE((SELECT json_group_array(t.component_type) FROM (SELECT DISTINCT o.component_type FROM temp.occurrences_before_008 o
+                        WHERE o.signature_id = c.old_id AND o.installation_id IS c.installation_id AND o.component_type IS NOT NULL
+                        ORDER BY o.component_type) t), '[]')
+        FROM temp.signature_copies_008 c JOIN temp.signatures_before_008 s ON s.id = c.old_id;
+    INSERT INTO error_occurrences (id, signature_id, generation_id, component_type, category, source, seen_at, installation_id, repository)
+      SELECT o.id, c.new_id, o.generation_id, o.component_type, o.category, o.source, o.seen_at, o.installation_id, o.repository
+        FROM temp.occurrences_before_008 o JOIN temp.signature_copies_008 c ON c.old_id = o.signature_id AND c.installation_id IS o.installation_id;
+    INSERT INTO fix_attempts (id, signature_id, fix_kind, fix_ref, fix_label, generation_id, attempt_number, outcome, created_at, resolved_at,
+                              installation_id, repository)
+      SELECT f.id, c.new_id, f.fix_kind, f.fix_ref, f.fix_label, f.generation_id, f.attempt_number, f.outcome, f.created_at, f.resolved_at,
+             f.installation_id, f.repository
+        FROM temp.fix_attempts_before_008 f JOIN temp.signature_copies_008 c ON c.old_id = f.signature_id AND c.installation_id IS f.installation_id;
+    INSERT INTO rule_signatures (rule_id, signature_id)
+      SELECT l.rule_id, c.new_id
+        FROM temp.rule_signatures_before_008 l JOIN temp.signature_copies_008 c ON c.old_id = l.signature_id AND c.installation_id IS l.installation_id;
+    CREATE INDEX error_signatures_by_installation ON error_signatures (installation_id, kind);
+  `);
+  remapAttemptSignatures(db, copies);
+  db.exec(`
+    DROP TABLE temp.signatures_before_008;
+    DROP TABLE temp.occurrences_before_008;
+    DROP TABLE temp.fix_attempts_before_008;
+    DROP TABLE temp.rule_signatures_before_008;
+    DROP TABLE temp.signature_copies_008;
+  `);
+}
+
+/** The `signatureId` an attempt keeps on each CI failure now names its installation's copy of the signature. */
+function remapAttemptSignatures(db: Database, copies: readonly SignatureCopy[]): void {
+  const moved = new Map(copies.filter((c) => c.newId !== c.oldId).map((c) => [`${c.oldId}:${c.installationId}`, c.newId]));
+  if (moved.size === 0) return;
+  const rows = db
+    .prepare(
+      `SELECT a.id, a.ci_failures_json, g.installation_id FROM attempts a JOIN generations g ON g.id = a.generation_id
+        WHERE a.ci_failures_json IS NOT NULL AND json_valid(a.ci_failures_json) AND json_type(a.ci_failures_json) = 'array'`,
+    )
+    .all() as { id: number; ci_failures_json: string; installation_id: number }[];
+  const update = db.prepare("UPDATE attempts SET ci_failures_json = ? WHERE id = ?");
+  for (const row of rows) {
+    const failures = JSON.parse(row.ci_failures_json) as unknown[];
+    let changed = false;
+    const next = failures.map((f) => {
+      const id = typeof f === "object" && f !== null ? (f as { signatureId?: unknown }).signatureId : undefined;
+      const to = typeof id === "number" ? moved.get(`${id}:${row.installation_id}`) : undefined;
+      if (to === undefined) return f;
+      changed = true;
+      return { ...(f as object), signatureId: to };
+    });
+    if (changed) update.run(JSON.stringify(next), row.id);
+  }
 }
 
 function recreateMetricsView(db: Database): void {

@@ -52,7 +52,12 @@ function addOrigin(db: Database, ruleId: number, origin: SourceFields, now: numb
 }
 
 function linkSignatures(db: Database, ruleId: number, signatureIds: readonly number[]): void {
-  const link = db.prepare("INSERT INTO rule_signatures (rule_id, signature_id) SELECT ?, id FROM error_signatures WHERE id = ? ON CONFLICT DO NOTHING");
+  // Only signatures of the rule's own installation are linked.
+  const link = db.prepare(
+    `INSERT INTO rule_signatures (rule_id, signature_id)
+     SELECT r.id, s.id FROM rewrite_rules r JOIN error_signatures s ON s.installation_id = r.installation_id
+      WHERE r.id = ? AND s.id = ? ON CONFLICT DO NOTHING`,
+  );
   for (const id of signatureIds) link.run(ruleId, id);
 }
 
