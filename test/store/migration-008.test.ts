@@ -177,6 +177,10 @@ describe("migration 008: existing learned data moves to the installation it came
       expect(retrievePatterns(single, whole(ACME), patternQuery()).map((p) => p.code)).toEqual(["def execute(self, context):\n    return fetch_forecast()"]);
       expect(retrievePatterns(single, { installationId: ACME, repository: "acme/pipelines" }, patternQuery())).toHaveLength(1);
       expect(retrievePatterns(single, whole(0), patternQuery())).toEqual([]);
+      expect(single.prepare("SELECT installation_id, term, docs FROM pattern_terms WHERE term IN ('', 'forecast') ORDER BY term").all()).toEqual([
+        { installation_id: ACME, term: "", docs: 1 },
+        { installation_id: ACME, term: "forecast", docs: 1 },
+      ]);
     } finally {
       single.close();
     }
@@ -191,6 +195,7 @@ describe("migration 008: existing learned data moves to the installation it came
       expect(retrievePatterns(several, whole(ACME), patternQuery())).toEqual([]);
       expect(retrievePatterns(several, whole(GLOBEX), patternQuery())).toEqual([]);
       expect(several.prepare("SELECT installation_id, archived FROM patterns").all()).toEqual([{ installation_id: null, archived: 0 }]);
+      expect(several.prepare("SELECT COUNT(*) AS n FROM pattern_terms").get()).toEqual({ n: 0 });
     } finally {
       several.close();
     }

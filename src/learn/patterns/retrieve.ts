@@ -157,13 +157,10 @@ export function selectTerms(
   return (selective.length > 0 ? selective : known.slice(0, 3)).slice(0, options.maxTerms);
 }
 
-/**
- * Word frequencies over every live pattern. They only decide which of the reader's own query words are
- * worth searching; no pattern, word or count of another installation reaches a result through them.
- */
-function termDocs(db: Database, terms: readonly string[]): { total: number; docs: Map<string, number> } {
-  const sql = `SELECT term, docs FROM pattern_terms WHERE term IN (${["", ...terms].map(() => "?").join(", ")})`;
-  const rows = prepared<{ term: string; docs: number }>(db, sql).all("", ...terms);
+/** Word frequencies over the installation's live patterns: another installation's store never shapes the search. */
+function termDocs(db: Database, installationId: number, terms: readonly string[]): { total: number; docs: Map<string, number> } {
+  const sql = `SELECT term, docs FROM pattern_terms WHERE installation_id = ? AND term IN (${["", ...terms].map(() => "?").join(", ")})`;
+  const rows = prepared<{ term: string; docs: number }>(db, sql).all(installationId, "", ...terms);
   const docs = new Map(rows.map((r) => [r.term, r.docs]));
   return { total: docs.get("") ?? 0, docs };
 }
@@ -193,7 +190,7 @@ export function retrievePatterns(db: Database, scope: LearningScope, options: Re
   const category = options.category?.trim() || undefined;
 
   const kinds = options.kinds && options.kinds.length > 0 ? [...new Set(options.kinds)] : undefined;
-  const { total, docs } = termDocs(db, fts?.terms ?? []);
+  const { total, docs } = termDocs(db, scope.installationId, fts?.terms ?? []);
   const searched = fts
     ? selectTerms(fts.terms, docs, total, {
         pruneFrom: options.pruneFrom ?? 2_000,

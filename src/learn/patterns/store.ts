@@ -145,7 +145,7 @@ export function upsertPatterns(db: Database, origin: LearningOrigin, candidates:
      VALUES (@installationId, @repository, @kind, @fingerprint, @code, @description, @category, @componentType, @role,
              @libraries, @text, @scope, @now, @now, @now)`,
   );
-  const terms = termCounter(db);
+  const terms = termCounter(db, origin.installationId);
   const updateText = db.prepare("UPDATE patterns SET text = ?, libraries = ?, updated_at = ? WHERE id = ?");
   return db.transaction((): number[] => {
     const ids: number[] = [];
@@ -188,19 +188,21 @@ export function upsertPatterns(db: Database, origin: LearningOrigin, candidates:
 }
 
 /**
- * Keeps `pattern_terms` in step with the live patterns' search words: `adjust(words, +1)` for a new
- * pattern (which also counts the pattern itself), `adjust(words, 0)` for words added to a known one,
- * `adjust(words, -1)` for an archived one.
+ * Keeps `pattern_terms` in step with an installation's live patterns' search words: `adjust(words, +1)` for
+ * a new pattern (which also counts the pattern itself), `adjust(words, 0)` for words added to a known one,
+ * `adjust(words, -1)` for an archived one. Counted per installation, so how common a word is in one
+ * installation's store never shapes another's search.
  */
-function termCounter(db: Database): { adjust: (words: readonly string[], pattern: -1 | 0 | 1) => void } {
+function termCounter(db: Database, installationId: number): { adjust: (words: readonly string[], pattern: -1 | 0 | 1) => void } {
   const add = db.prepare(
-    "INSERT INTO pattern_terms (term, docs) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET docs = MAX(0, docs + excluded.docs)",
+    `INSERT INTO pattern_terms (installation_id, term, docs) VALUES (?, ?, ?)
+     ON CONFLICT (installation_id, term) DO UPDATE SET docs = MAX(0, docs + excluded.docs)`,
   );
   return {
     adjust(words, pattern) {
       const delta = pattern === -1 ? -1 : 1;
-      for (const word of new Set(words)) if (word !== "") add.run(word, delta);
-      if (pattern !== 0) add.run("", pattern);
+      for (const word of new Set(words)) if (word !== "") add.run(installationId, word, delta);
+      if (pattern !== 0) add.run(installationId, "", pattern);
     },
   };
 }
@@ -328,12 +330,11 @@ export function archiveWeakPatterns(db: Database, options: ArchiveOptions): numb
   if (!(floor > 0 && floor < 1)) throw new Error(`floor must be between 0 and 1, got ${floor}`);
   const confidence = resolveConfidence(options);
   const rows = db
-    .prepare<[number], Pick<PatternRow, "id" | "text" | "success_weight" | "failure_weight" | "weight_at">>(
-      "SELECT id, text, success_weight, failure_weight, weight_at FROM patterns WHERE archived = 0 AND successes + failures >= ?",
+    .prepare<[number], Pick<PatternRow, "id" | "installation_id" | "text" | "success_weight" | "failure_weight" | "weight_at">>(
+      "SELECT id, installation_id, text, success_weight, failure_weight, weight_at FROM patterns WHERE archived = 0 AND successes + failures >= ?",
     )
     .all(minTrials);
   const archive = db.prepare("UPDATE patterns SET archived = 1, archived_at = ?, updated_at = ? WHERE id = ? AND archived = 0");
-  const terms = termCounter(db);
   return db.transaction((): number[] => {
     const archived: number[] = [];
     for (const row of rows) {
@@ -345,7 +346,8 @@ export function archiveWeakPatterns(db: Database, options: ArchiveOptions): numb
       // Judged on decayed evidence: a pattern whose record merely faded is uncertain, not weak.
       const trials = decayed(row, now, confidence.halfLifeDays);
       if (trials >= minTrials && lowerBound < floor && archive.run(now, now, row.id).changes === 1) {
-        terms.adjust(row.text.split(" "), -1);
+        // A pattern of unknown origin was never counted (see migration 008).
+        if (row.installation_id !== null) termCounter(db, row.installation_id).adjust(row.text.split(" "), -1);
         archived.push(row.id);
       }
     }

@@ -11,7 +11,8 @@ import type { Migration } from "./types.js";
  * - `patterns` and `rewrite_rules` are rebuilt: their uniqueness (a fingerprint; a before/after/context) now
  *   holds per installation (patterns: per installation and repository), so two installations learning the
  *   same thing keep two rows with their own counts and trust. The patterns' FTS scope gains an installation
- *   and a repository token, which retrieval requires in the match itself.
+ *   and a repository token, which retrieval requires in the match itself; `pattern_terms` counts words per
+ *   installation.
  * - `error_occurrences`, `fix_attempts` and `library_outcomes` gain `installation_id` and `repository`.
  * - `error_signatures` is rebuilt with `installation_id`, unique per installation and message, its counts
  *   and dates the installation's own. A signature several installations met is split into one row each: the
@@ -159,6 +160,35 @@ function rebuildPatterns(db: Database): void {
     INSERT INTO patterns_fts (rowid, description, text, category, libraries, scope)
       SELECT id, description, text, category, libraries, scope FROM patterns WHERE archived = 0;
   `);
+  recountTerms(db);
+}
+
+/**
+ * `pattern_terms` now counts words per installation (retrieval decides which words are worth searching from
+ * the reader's own store). Recounted from the live patterns; patterns of unknown origin count nowhere.
+ */
+function recountTerms(db: Database): void {
+  db.exec(`
+    DROP TABLE pattern_terms;
+    CREATE TABLE pattern_terms (
+      installation_id       INTEGER NOT NULL,
+      term                  TEXT    NOT NULL,
+      docs                  INTEGER NOT NULL,
+      PRIMARY KEY (installation_id, term)
+    ) WITHOUT ROWID;
+  `);
+  const counts = new Map<number, Map<string, number>>();
+  const rows = db.prepare("SELECT installation_id, text FROM patterns WHERE archived = 0 AND installation_id IS NOT NULL").all() as {
+    installation_id: number;
+    text: string;
+  }[];
+  for (const row of rows) {
+    const own = counts.get(row.installation_id) ?? new Map<string, number>();
+    counts.set(row.installation_id, own);
+    for (const word of new Set(["", ...row.text.split(" ").filter((w) => w !== "")])) own.set(word, (own.get(word) ?? 0) + 1);
+  }
+  const insert = db.prepare("INSERT INTO pattern_terms (installation_id, term, docs) VALUES (?, ?, ?)");
+  for (const [installationId, own] of counts) for (const [term, docs] of own) insert.run(installationId, term, docs);
 }
 
 /** The installation a rule came from, or null when its sources do not agree on one. */

@@ -162,8 +162,8 @@ describe("archival", () => {
 });
 
 describe("word counts for search", () => {
-  function docs(term: string): number | undefined {
-    return (db.prepare("SELECT docs FROM pattern_terms WHERE term = ?").get(term) as { docs: number } | undefined)?.docs;
+  function docs(term: string, installationId = TEST_SCOPE.installationId): number | undefined {
+    return (db.prepare("SELECT docs FROM pattern_terms WHERE installation_id = ? AND term = ?").get(installationId, term) as { docs: number } | undefined)?.docs;
   }
 
   it("counts live patterns per search word, and all live patterns under the empty word", () => {
@@ -185,5 +185,12 @@ describe("word counts for search", () => {
       requests: 1,
     });
     expect(a).toBeDefined();
+  });
+
+  it("counts each installation's words apart", () => {
+    upsertPatterns(db, TEST_ORIGIN, [candidate("a", "http requests")], T0);
+    upsertPatterns(db, { installationId: 8, repository: "globex/etl" }, [candidate("a", "http boto3"), candidate("b", "http")], T0);
+    expect({ all: docs(""), http: docs("http"), boto3: docs("boto3") }).toEqual({ all: 1, http: 1, boto3: undefined });
+    expect({ all: docs("", 8), http: docs("http", 8), boto3: docs("boto3", 8) }).toEqual({ all: 2, http: 2, boto3: 1 });
   });
 });
