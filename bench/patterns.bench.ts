@@ -12,6 +12,9 @@ import { fingerprintOf, PATTERN_KINDS, retrievePatterns, seededRandom, upsertPat
 import type { PatternCandidate, PatternComponentType } from "../src/learn/patterns/index.js";
 import { openDatabase } from "../src/store/index.js";
 
+/** Every synthetic pattern belongs to one installation, as a single organisation's store would. */
+const BENCH_ORIGIN = { installationId: 1, repository: "bench/patterns" };
+
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 1);
 
@@ -68,7 +71,7 @@ function syntheticBatch(start: number, count: number, random: () => number): Pat
 export function fill(db: Database, from: number, to: number, random: () => number): number {
   const started = performance.now();
   const batch = 2_000;
-  for (let i = from; i < to; i += batch) upsertPatterns(db, syntheticBatch(i, Math.min(batch, to - i), random), NOW - 400 * DAY);
+  for (let i = from; i < to; i += batch) upsertPatterns(db, BENCH_ORIGIN, syntheticBatch(i, Math.min(batch, to - i), random), NOW - 400 * DAY);
   const setCounts = db.prepare(
     "UPDATE patterns SET successes = ?, failures = ?, success_weight = ?, failure_weight = ?, weight_at = ? WHERE id = ?",
   );
@@ -112,7 +115,7 @@ export function measure(db: Database, label: string, candidateLimit: number | un
   qs.forEach((q, i) => {
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const ranked = retrievePatterns(db, {
+    const ranked = retrievePatterns(db, { installationId: BENCH_ORIGIN.installationId, repository: null }, {
       componentType: q.componentType,
       category: q.category,
       queryText: q.text,

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { LOCAL_INSTALLATION_ID } from "../learn/scope.js";
 import { runAttempts } from "../generate/attempts.js";
 import { componentLayout, placeFiles } from "../generate/layout.js";
 import { perRunGate } from "../generate/budget.js";
@@ -229,7 +230,8 @@ export const generateCommand: CliCommand = async (argv, io) => {
       db = openDatabase(dbPath);
       record = openLocalRecord(db, dbPath, spec, provider);
       // What earlier generations taught goes into this one too (prompt context and learned repairs).
-      learned = new Learning(db, { now: Date.now, random: Math.random }).contextFor(spec);
+      // Local runs are recorded under the command line's own installation (0) and read only its knowledge.
+      learned = new Learning(db, { now: Date.now, random: Math.random }).contextFor(spec, { installationId: LOCAL_INSTALLATION_ID, repository: null });
     } catch (error) {
       db?.close();
       io.stderr(`opforge generate: cannot use the database ${displayPath(io, dbPath)}: ${(error as Error).message}\n`);

@@ -3,13 +3,14 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
+import { INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
 import { openRulesDb } from "./learned-rules.js";
 import { ruleJson, sourceLine } from "./rules.js";
 import type { SavedTreeRule, TreeRuleOrigin } from "../learn/fixes/tree/index.js";
 import type { Database } from "../store/database.js";
 
-export const LEARN_USAGE = `Usage: opforge learn fix BEFORE.py AFTER.py [--trust] [--db PATH] [--json]
-       opforge learn history <git dir or work tree> [--since DATE] [--paths GLOB...] [--trust] [--db PATH] [--json]
+export const LEARN_USAGE = `Usage: opforge learn fix BEFORE.py AFTER.py [--trust] [--installation ID] [--db PATH] [--json]
+       opforge learn history <git dir or work tree> [--since DATE] [--paths GLOB...] [--trust] [--installation ID] [--db PATH] [--json]
 
 learn fix: learns rewrite rules from one human fix, the file as it was (BEFORE.py) and as the human left
 it (AFTER.py). Each changed expression or statement becomes a rule that repairs the same mistake in other
@@ -26,6 +27,7 @@ Options:
   --since <date>   history: only commits after this date (anything git log --since accepts)
   --paths <glob>   history: the component files to mine (one or more patterns)
   --db <path>      the opforge database (default: $OPFORGE_DB, else data/opforge.db; created when missing)
+${INSTALLATION_OPTION_HELP}
   --json           print what was learned as JSON
   -h, --help       show this help
 
@@ -81,7 +83,15 @@ async function withDb(given: string | undefined, io: CliIo, run: (db: Database) 
   }
 }
 
-async function learnFix(files: string[], values: { trust?: boolean; db?: string; json?: boolean }, io: CliIo): Promise<number> {
+interface LearnValues {
+  trust?: boolean;
+  db?: string;
+  json?: boolean;
+  /** The installation the learned rules belong to. */
+  installationId: number;
+}
+
+async function learnFix(files: string[], values: LearnValues, io: CliIo): Promise<number> {
   const texts: string[] = [];
   for (const file of files) {
     try {
@@ -102,7 +112,7 @@ async function learnFix(files: string[], values: { trust?: boolean; db?: string;
   }
   return withDb(values.db, io, async (db) => {
     const { confidenceOf } = await import("../learn/fixes/store.js");
-    const origin: TreeRuleOrigin = { repo: "local", prNumber: 0, commitSha: "", path: files[1] as string };
+    const origin: TreeRuleOrigin = { installationId: values.installationId, repo: "local", prNumber: 0, commitSha: "", path: files[1] as string };
     const saved = saveTreeRules(db, lesson.rules, origin, Date.now(), { trust: values.trust === true });
     if (values.json) io.stdout(`${JSON.stringify({ rules: printed(saved, confidenceOf), skipped: lesson.skipped }, null, 2)}\n`);
     else {
@@ -163,7 +173,7 @@ function gitOrNull(args: string[], rest: string[]): string | null {
   }
 }
 
-async function learnHistory(dir: string, values: { trust?: boolean; db?: string; json?: boolean; since?: string }, globs: string[], io: CliIo): Promise<number> {
+async function learnHistory(dir: string, values: LearnValues & { since?: string }, globs: string[], io: CliIo): Promise<number> {
   const args = gitArgs(resolve(io.cwd, dir));
   if (!args) {
     io.stderr(`opforge learn: ${dir} is not a git repository (a work tree or a git directory)\n`);
@@ -201,7 +211,7 @@ async function learnHistory(dir: string, values: { trust?: boolean; db?: string;
         files++;
         const lesson = await learnTreeRules(before, after);
         if (lesson.rules.length === 0) continue;
-        const origin: TreeRuleOrigin = { repo, prNumber: 0, commitSha: commit.sha, path, author: commit.author, committedAt: commit.date };
+        const origin: TreeRuleOrigin = { installationId: values.installationId, repo, prNumber: 0, commitSha: commit.sha, path, author: commit.author, committedAt: commit.date };
         all.push(...saveTreeRules(db, lesson.rules, origin, Date.now(), { trust: values.trust === true }));
       }
     }
@@ -243,6 +253,7 @@ export const learnCommand: CliCommand = async (argv, io) => {
       options: {
         trust: { type: "boolean" },
         db: { type: "string" },
+        installation: { type: "string" },
         json: { type: "boolean" },
         since: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -263,15 +274,17 @@ export const learnCommand: CliCommand = async (argv, io) => {
   };
   const [action, ...operands] = positionals;
   if (values.db === "") return usage("--db needs a path");
+  const installationId = parseInstallation(values.installation);
+  if (typeof installationId === "string") return usage(installationId);
   if (action === "fix") {
     if (operands.length !== 2) return usage(`learn fix takes BEFORE.py and AFTER.py, got ${operands.length} file${operands.length === 1 ? "" : "s"}`);
     if (values.since !== undefined || sawPaths) return usage("--since and --paths go with learn history");
-    return learnFix(operands, values, io);
+    return learnFix(operands, { ...values, installationId }, io);
   }
   if (action === "history") {
     if (operands.length !== 1) return usage("learn history takes one git directory or work tree");
     if (sawPaths && globs.length === 0) return usage("--paths needs at least one glob pattern");
-    return learnHistory(operands[0] as string, values, globs, io);
+    return learnHistory(operands[0] as string, { ...values, installationId }, globs, io);
   }
   return usage(action === undefined ? "name what to learn from: fix or history" : `unknown action "${action}"`);
 };

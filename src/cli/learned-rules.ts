@@ -29,13 +29,13 @@ export async function openRulesDb(given: string | undefined, io: CliIo, create: 
   }
 }
 
-/** The trusted learned rules, as plain data for the checking threads. */
-export async function loadTrustedRules(given: string | undefined, io: CliIo): Promise<LearnedRuleData[] | string> {
+/** The trusted learned rules of one installation, as plain data for the checking threads. */
+export async function loadTrustedRules(given: string | undefined, io: CliIo, installationId: number): Promise<LearnedRuleData[] | string> {
   const db = await openRulesDb(given, io, false);
   if (typeof db === "string") return db;
   try {
     const [{ listRules }, { ruleData }] = await Promise.all([import("../learn/fixes/store.js"), import("../learn/fixes/engine-rules.js")]);
-    return listRules(db, { status: "trusted" }).map(ruleData);
+    return listRules(db, { installationId, repository: null }, { status: "trusted" }).map(ruleData);
   } finally {
     db.close();
   }

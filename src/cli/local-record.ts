@@ -1,4 +1,5 @@
 import type { AttemptResult, ModelProvider } from "../generate/types.js";
+import { LOCAL_INSTALLATION_ID } from "../learn/scope.js";
 import type { FileCheck } from "../pipeline/local-check.js";
 import { specFingerprint } from "../spec/index.js";
 import type { ComponentSpec } from "../spec/types.js";
@@ -28,7 +29,7 @@ export function openLocalRecord(db: Database, path: string, spec: ComponentSpec,
     db,
     {
       repo,
-      installationId: 0,
+      installationId: LOCAL_INSTALLATION_ID,
       issueNumber: run,
       specFingerprint: fingerprint,
       spec,

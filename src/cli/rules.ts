@@ -1,22 +1,25 @@
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
+import { cliScope, INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
 import { openRulesDb } from "./learned-rules.js";
 import type { RuleStatus, StoredRule } from "../learn/fixes/store.js";
 import type { Database } from "../store/database.js";
 
-export const RULES_USAGE = `Usage: opforge rules list [--status S] [--db PATH] [--json]
-       opforge rules show ID [--db PATH] [--json]
-       opforge rules trust ID [--db PATH]
-       opforge rules discard ID [--db PATH]
+export const RULES_USAGE = `Usage: opforge rules list [--status S] [--installation ID] [--db PATH] [--json]
+       opforge rules show ID [--installation ID] [--db PATH] [--json]
+       opforge rules trust ID [--installation ID] [--db PATH]
+       opforge rules discard ID [--installation ID] [--db PATH]
 
 The rewrite rules opforge learned from human fixes (opforge learn, merged PRs). A trusted rule is applied
 by the repair pass (and by opforge validate --fix --learned); a candidate is offered to the model as
 guidance until it is trusted or its record is good enough; a discarded rule is never used again, even if
-learned again; an archived one was folded into a more general rule or kept failing.
+learned again; an archived one was folded into a more general rule or kept failing. Rules belong to the
+installation that taught them: these commands see and change one installation's rules only.
 
 Options:
   --status <s>   list only rules with this status: candidate, trusted, discarded or archived
   --db <path>    the opforge database (default: $OPFORGE_DB, else data/opforge.db)
+${INSTALLATION_OPTION_HELP}
   --json         print the rules as JSON
   -h, --help     show this help
 
@@ -93,7 +96,13 @@ export const rulesCommand: CliCommand = async (argv, io) => {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { status: { type: "string" }, db: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: {
+        status: { type: "string" },
+        db: { type: "string" },
+        installation: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (error) {
     io.stderr(`opforge rules: ${(error as Error).message}\n\n${RULES_USAGE}`);
@@ -110,12 +119,15 @@ export const rulesCommand: CliCommand = async (argv, io) => {
     return EXIT_USAGE;
   };
   if (action === undefined) return usage("name an action: list, show, trust or discard");
+  const installation = parseInstallation(values.installation);
+  if (typeof installation === "string") return usage(installation);
+  const scope = cliScope(installation);
   const { confidenceOf, discardRules, getRule, listRules, promoteRules } = await import("../learn/fixes/store.js");
   if (action === "list") {
     if (idText !== undefined) return usage(`list takes no arguments, got "${idText}"`);
     if (values.status !== undefined && !STATUSES.includes(values.status as RuleStatus)) return usage(`--status must be one of ${STATUSES.join(", ")}, not "${values.status}"`);
     return withDb(values.db, io, (db) => {
-      const rules = listRules(db, values.status === undefined ? {} : { status: values.status as RuleStatus });
+      const rules = listRules(db, scope, values.status === undefined ? {} : { status: values.status as RuleStatus });
       if (values.json) {
         io.stdout(`${JSON.stringify({ rules: rules.map((r) => ruleJson(r, confidenceOf(r))) }, null, 2)}\n`);
         return EXIT_OK;
@@ -139,16 +151,16 @@ export const rulesCommand: CliCommand = async (argv, io) => {
   if (id === undefined) return usage(`rule id must be a positive integer, not "${idText}"`);
   if (values.status !== undefined) return usage("--status goes with list");
   return withDb(values.db, io, (db) => {
-    const rule = getRule(db, id);
+    const rule = getRule(db, scope, id);
     if (!rule) {
-      io.stderr(`opforge rules: no rule #${id}\n`);
+      io.stderr(`opforge rules: no rule #${id} in installation ${installation}\n`);
       return EXIT_INVALID_INPUT;
     }
     if (action === "show") {
       io.stdout(values.json ? `${JSON.stringify(ruleJson(rule, confidenceOf(rule)), null, 2)}\n` : showRule(rule, confidenceOf(rule)));
       return EXIT_OK;
     }
-    const [updated] = action === "trust" ? promoteRules(db, [id]) : discardRules(db, [id]);
+    const [updated] = action === "trust" ? promoteRules(db, scope, [id]) : discardRules(db, scope, [id]);
     const now = updated as StoredRule;
     io.stdout(values.json ? `${JSON.stringify(ruleJson(now, confidenceOf(now)), null, 2)}\n` : `rule #${id} is now ${now.status}: ${now.description}\n`);
     return EXIT_OK;

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand } from "./io.js";
 import { collectStats, type StatsReport } from "../learn/metrics/index.js";
 import { openDatabase } from "../store/database.js";
@@ -8,14 +9,15 @@ import { openDatabase } from "../store/database.js";
 export const DEFAULT_DB_PATH = "data/opforge.db";
 export const DEFAULT_WEEKS = 8;
 
-export const STATS_USAGE = `Usage: opforge stats [--db PATH] [--json] [--weeks N]
+export const STATS_USAGE = `Usage: opforge stats [--db PATH] [--installation ID] [--json] [--weeks N]
 
 Prints what the learning layer has measured: first-attempt success rate per ISO week and category,
 how many attempts generations needed, cost per successful component (merged or CI-passed), CI error
-kinds per week, the pattern library size and the known library alternatives.
+kinds per week, the pattern library size and the known library alternatives — of one installation.
 
 Options:
   --db PATH    the opforge database (default: $OPFORGE_DB, else ${DEFAULT_DB_PATH}); never created
+${INSTALLATION_OPTION_HELP}
   --json       print the figures as one JSON object
   --weeks N    how many ISO weeks to show, the current one included (default ${DEFAULT_WEEKS})
   -h, --help   show this help
@@ -46,7 +48,7 @@ function section(title: string, body: string): string {
 
 function renderText(report: StatsReport, dbPath: string): string {
   const out: string[] = [];
-  out.push(`opforge stats: ${dbPath}, ${report.weeks} ISO week${report.weeks === 1 ? "" : "s"} since ${day(report.since)}\n`);
+  out.push(`opforge stats: ${dbPath}, installation ${report.installationId}, ${report.weeks} ISO week${report.weeks === 1 ? "" : "s"} since ${day(report.since)}\n`);
 
   out.push(
     section(
@@ -144,6 +146,7 @@ export function createStatsCommand(options: StatsCommandOptions = {}): CliComman
         strict: true,
         options: {
           db: { type: "string" },
+          installation: { type: "string" },
           json: { type: "boolean" },
           weeks: { type: "string" },
           help: { type: "boolean", short: "h" },
@@ -166,6 +169,11 @@ export function createStatsCommand(options: StatsCommandOptions = {}): CliComman
         return EXIT_USAGE;
       }
     }
+    const installationId = parseInstallation(parsed.values.installation);
+    if (typeof installationId === "string") {
+      io.stderr(`opforge stats: ${installationId}\n\n${STATS_USAGE}`);
+      return EXIT_USAGE;
+    }
     if (parsed.values.db === "") {
       io.stderr(`opforge stats: --db needs a path\n\n${STATS_USAGE}`);
       return EXIT_USAGE;
@@ -182,7 +190,7 @@ export function createStatsCommand(options: StatsCommandOptions = {}): CliComman
     try {
       const db = openDatabase(path, { readonly: true });
       try {
-        report = collectStats(db, { now: now(), weeks });
+        report = collectStats(db, installationId, { now: now(), weeks });
       } finally {
         db.close();
       }

@@ -1,6 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
+import { parseInstallation } from "./installation.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import type { AirflowTarget, ValidateOptions } from "../python/index.js";
 import type { CheckSettings, FileJob, FileOutcome, FileResult } from "./validate-files.js";
@@ -27,6 +28,7 @@ Options:
   --fix              rewrite the files in place with every safe mechanical fix, and say what changed
   --learned          with --fix: also apply the trusted rules learned from human fixes (opforge rules list)
   --db <path>        the opforge database the learned rules come from (default: $OPFORGE_DB, else data/opforge.db)
+  --installation <id> with --learned: the installation whose trusted rules to apply (default: 0, the command line's own)
   --json             print {"files":[{"path","findings":[...]}]}
   --sarif            print SARIF 2.1.0 for GitHub code scanning
   -h, --help         show this help
@@ -115,6 +117,7 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
         fix: { type: "boolean" },
         learned: { type: "boolean" },
         db: { type: "string" },
+        installation: { type: "string" },
         json: { type: "boolean" },
         sarif: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -137,8 +140,13 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
     io.stderr("opforge validate: --json and --sarif cannot be combined; choose one output format\n");
     return EXIT_USAGE;
   }
-  if ((values.learned || values.db !== undefined) && !values.fix) {
-    io.stderr(`opforge validate: --learned and --db go with --fix (learned rules rewrite files)\n\n${VALIDATE_USAGE}`);
+  if ((values.learned || values.db !== undefined || values.installation !== undefined) && !values.fix) {
+    io.stderr(`opforge validate: --learned, --db and --installation go with --fix (learned rules rewrite files)\n\n${VALIDATE_USAGE}`);
+    return EXIT_USAGE;
+  }
+  const installation = parseInstallation(values.installation);
+  if (typeof installation === "string") {
+    io.stderr(`opforge validate: ${installation}\n\n${VALIDATE_USAGE}`);
     return EXIT_USAGE;
   }
   if (values.airflow !== undefined && !["2", "3", "both"].includes(values.airflow)) {
@@ -184,7 +192,7 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
 
   const settings: CheckSettings = { base, cwd: io.cwd, fix: values.fix === true };
   if (values.learned) {
-    const loaded = await (await import("./learned-rules.js")).loadTrustedRules(values.db, io);
+    const loaded = await (await import("./learned-rules.js")).loadTrustedRules(values.db, io, installation);
     if (typeof loaded === "string") {
       io.stderr(`opforge validate: ${loaded}\n`);
       return EXIT_USAGE;

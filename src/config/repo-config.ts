@@ -54,6 +54,14 @@ export const repoConfigSchema = z
         error: "must be a number of USD (0 or more), or none to turn the budget off",
       })
       .default(50),
+    // Whose learned knowledge a generation in this repository uses. `repository` (the default): only what
+    // this repository taught, so a private repository's code, rules and names never appear in another
+    // repository's PR. `installation`: what every repository of the same installation taught. Nothing ever
+    // crosses installations.
+    learning: z
+      .object({ share: z.enum(["repository", "installation"]).default("repository") })
+      .strict()
+      .default({ share: "repository" }),
   })
   .strict();
 

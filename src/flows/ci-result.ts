@@ -19,6 +19,7 @@ import {
 } from "../store/generations.js";
 import { monthlySpendUsd } from "../store/spend.js";
 import { attemptRecordOf } from "../learn/loop.js";
+import { originOf } from "./learning-scope.js";
 import type { JobPayloads } from "./job-types.js";
 import { loadRepoConfig } from "./repo-config.js";
 import { renderCiVerdict, retryStopReason } from "./ci-render.js";
@@ -66,7 +67,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
       if (!recorded.inserted) return false;
       if (attempt !== null) {
         updateAttempt(db, attempt.id, { outcome: "ci_passed" }, s.now());
-        s.learning.recordCiVerdict({ generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries);
+        s.learning.recordCiVerdict({ origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries);
       }
       const committed = listAttempts(db, generation.id).filter((a) => a.commitSha !== null);
       updateGeneration(
@@ -131,7 +132,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     if (attempt !== null) {
       // Each failure keeps the error signature it was learned under, so the next attempt's fixes can be credited.
       const signatureIds = s.learning.recordCiVerdict(
-        { generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: false, failures: ours, final: !willRetry },
+        { origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: false, failures: ours, final: !willRetry },
         libraries,
       );
       const stored = ours.map((f, i) => (signatureIds[i] === undefined ? f : { ...f, signatureId: signatureIds[i] }));

@@ -22,7 +22,7 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
   if (!p.merged) {
     ctx.dbStep("record-closed", (db) => {
       updateGeneration(db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
-      s.learning.onClosedUnmerged(attempts.map(attemptRecordOf));
+      s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf));
     });
     return;
   }
@@ -43,6 +43,7 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
   const study = await s.learning.studyMerge({
     generationId: generation.id,
     spec: generation.spec,
+    installationId: generation.installationId,
     repo: generation.repo,
     prNumber: p.prNumber,
     mergeSha: mergeRef,

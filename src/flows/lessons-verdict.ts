@@ -46,7 +46,8 @@ export async function runLessonsVerdictJob(job: Job, ctx: JobContext, s: FlowSer
     const permission = await getPermission(octokit, { owner: p.owner, repo: p.repo, username: user.login });
     if (!canTriggerRetry(permission)) continue;
     const verdict = reaction.content === "+1" ? "trust" : "discard";
-    ctx.dbStep("verdict", () => s.learning.onLessonsVerdict(p.ruleIds, verdict));
+    // The trust is the installation's own: its rules alone are touched, and apply nowhere else.
+    ctx.dbStep("verdict", () => s.learning.onLessonsVerdict(p.installationId, p.ruleIds, verdict));
     ctx.log.info({ pr: p.prNumber, rules: p.ruleIds, verdict, by: user.login }, "lessons judged by a maintainer");
     return;
   }

@@ -15,6 +15,7 @@ import { LocalCheck, type FileCheck } from "../pipeline/local-check.js";
 import { renderPrBody, renderPrTitle } from "../pipeline/render.js";
 import type { ComponentSpec } from "../spec/types.js";
 import { getAttempt, listAttempts, recordAttempt, updateAttempt, updateGeneration, type AttemptTrigger, type Generation } from "../store/generations.js";
+import { originOf, scopeOf } from "./learning-scope.js";
 import type { FlowServices } from "./services.js";
 import { installationGate } from "./spend-gate.js";
 import type { SpendRefusalKind } from "../generate/budget.js";
@@ -94,7 +95,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
   const provider = resolved.provider;
 
   const round = await ctx.step("generate", async (): Promise<GeneratedRound> => {
-    const learned = s.learning.contextFor(spec);
+    const learned = s.learning.contextFor(spec, scopeOf(generation, config));
     const check = new LocalCheck(learned.rules, { componentModule: layout.componentModule });
     const context: GenerationContext = {
       learned: learned.learned,
@@ -135,7 +136,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
         lastAttemptId = stored.id;
         // A mistake the local pass could not repair is an error signature like a CI failure.
         if (!attempt.ok && attempt.kind === "check_failed") {
-          s.learning.recordValidatorFindings(generation.id, spec, check.last.flatMap((c) => c.report.findings));
+          s.learning.recordValidatorFindings(originOf(generation), generation.id, spec, check.last.flatMap((c) => c.report.findings));
         }
       },
     });
@@ -190,6 +191,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
     const attemptNumber = getAttempt(s.db, round.attemptId)?.number ?? 0;
     ctx.dbStep("record-retry-fixes", () =>
       s.learning.recordRetryFixes({
+        origin: originOf(generation),
         generationId: generation.id,
         attemptNumber,
         signatureIds: input.previousSignatureIds ?? [],

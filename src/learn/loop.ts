@@ -28,6 +28,8 @@ import {
 } from "./libraries/index.js";
 import { archiveWeakPatterns, extractPatterns, markUsed, PatternExtractionError, recordMergedPatterns, recordPatternOutcome, retrievePatterns } from "./patterns/index.js";
 import type { PatternCandidate } from "./patterns/index.js";
+import type { LearningOrigin, LearningScope } from "./scope.js";
+import { installationScope } from "./scope.js";
 
 export interface LearningSettings {
   now: () => number;
@@ -68,6 +70,8 @@ export function signatureIdsOf(attempts: { ciFailures: unknown[] | null }[]): nu
 }
 
 export interface CiVerdict {
+  /** The installation and repository of the generation: what the verdict teaches is theirs. */
+  origin: LearningOrigin;
   generationId: number;
   spec: ComponentSpec;
   attempt: AttemptRecord;
@@ -81,6 +85,8 @@ export interface CiVerdict {
 export interface MergeSignal {
   generationId: number;
   spec: ComponentSpec;
+  /** The installation the PR was merged in: its patterns and rules are that installation's. */
+  installationId: number;
   repo: string;
   prNumber: number;
   mergeSha: string;
@@ -186,7 +192,7 @@ async function revertedRules(db: Database, signal: MergeSignal): Promise<number[
   const ids = [...new Set(last ? appliedRuleIds(last.appliedFixes) : [])];
   const out: number[] = [];
   for (const id of ids) {
-    const rule = getRule(db, id);
+    const rule = getRule(db, installationScope(signal.installationId), id);
     if (!rule?.tree || (rule.status !== "trusted" && rule.status !== "candidate")) continue;
     for (const file of signal.generatedFiles) {
       const merged = signal.mergedFiles.get(file.path);
@@ -217,12 +223,15 @@ export class Learning {
     private readonly settings: LearningSettings,
   ) {}
 
-  /** What the next generation of this spec gets from the stores, most decisive first. */
-  contextFor(spec: ComponentSpec): LearnedContext {
+  /**
+   * What the next generation of this spec gets from the stores, most decisive first: the learned knowledge
+   * of `scope` alone (its installation, or one repository of it), with the built-in and curated knowledge.
+   */
+  contextFor(spec: ComponentSpec, scope: LearningScope): LearnedContext {
     const now = this.settings.now();
     const items: LearnedContextItem[] = [];
 
-    for (const note of libraryNotes(this.db, { dependencies: spec.dependencies, airflowMajor: majorOf(spec) })) {
+    for (const note of libraryNotes(this.db, scope, { dependencies: spec.dependencies, airflowMajor: majorOf(spec) })) {
       if (note.alternative === undefined && note.verdict === "unknown") continue;
       items.push({
         kind: "library",
@@ -233,7 +242,7 @@ export class Learning {
       });
     }
 
-    const rules = activeRules(this.db, { autoApplyThreshold: this.settings.autoApplyThreshold ?? 0.7 });
+    const rules = activeRules(this.db, scope, { autoApplyThreshold: this.settings.autoApplyThreshold ?? 0.7 });
     for (const g of rules.guidance.filter((r) => contextFits(r, spec.component_type))) {
       items.push({
         kind: "fix",
@@ -244,9 +253,9 @@ export class Learning {
       });
     }
 
-    const frequent = frequentSignatures(this.db, { componentType: spec.component_type, category: spec.category, limit: 5 });
+    const frequent = frequentSignatures(this.db, scope, { componentType: spec.component_type, category: spec.category, limit: 5 });
     const best = new Map(
-      bestFixes(this.db, { signatureIds: frequent.map((f) => f.signatureId), limit: 20 }).map((b) => [b.signatureId, b]),
+      bestFixes(this.db, scope, { signatureIds: frequent.map((f) => f.signatureId), limit: 20 }).map((b) => [b.signatureId, b]),
     );
     for (const f of frequent) {
       const fix = best.get(f.signatureId);
@@ -262,7 +271,7 @@ export class Learning {
     // A pattern from another category only comes along when it needs no library or one this spec declares:
     // an HTTP client pattern has nothing to teach a file-checksum operator.
     const declared = new Set(spec.dependencies.map((d) => requirementLibrary(d)).filter((l): l is string => l !== undefined));
-    const patterns = retrievePatterns(this.db, {
+    const patterns = retrievePatterns(this.db, scope, {
       componentType: spec.component_type,
       category: spec.category,
       queryText: specQuery(spec),
@@ -277,7 +286,7 @@ export class Learning {
     for (const p of patterns) {
       items.push({ kind: "pattern", title: `${p.kind}: ${p.description}`, body: p.code, reason: p.reason, ref: `pattern:${p.id}` });
     }
-    if (patterns.length > 0) markUsed(this.db, patterns.map((p) => p.id), now);
+    if (patterns.length > 0) markUsed(this.db, scope, patterns.map((p) => p.id), now);
     return { learned: items, rules: rules.autoApply };
   }
 
@@ -297,20 +306,24 @@ export class Learning {
     const now = this.settings.now();
     const outcomes = libraryOutcomesFromCi(verdict.failures, libraries, verdict.passed);
     const meta = { generationId: verdict.generationId, componentType: verdict.spec.component_type, category: verdict.spec.category };
+    // Ids the attempt used came from its own installation's stores; the scope keeps any other id untouched.
+    const own = installationScope(verdict.origin.installationId);
     return this.db.transaction((): number[] => {
-      const signatureIds = verdict.failures.length === 0 ? [] : recordFailures(this.db, verdict.failures, meta, now);
-      resolveFixAttempts(this.db, { generationId: verdict.generationId, passed: verdict.passed, stillFailingSignatureIds: signatureIds }, now);
-      for (const ruleId of appliedRuleIds(verdict.attempt.appliedFixes)) recordRuleOutcome(this.db, ruleId, verdict.passed, now);
+      const signatureIds = verdict.failures.length === 0 ? [] : recordFailures(this.db, verdict.origin, verdict.failures, meta, now);
+      resolveFixAttempts(this.db, own, { generationId: verdict.generationId, passed: verdict.passed, stillFailingSignatureIds: signatureIds }, now);
+      for (const ruleId of appliedRuleIds(verdict.attempt.appliedFixes)) {
+        if (getRule(this.db, own, ruleId) !== null) recordRuleOutcome(this.db, own, ruleId, verdict.passed, now);
+      }
       for (const run of versionedOutcomes(outcomes, verdict.spec.dependencies, majorOf(verdict.spec))) {
-        recordLibraryOutcomes(this.db, run.outcomes, { airflowMajor: run.airflowMajor, generationId: verdict.generationId }, now);
+        recordLibraryOutcomes(this.db, verdict.origin, run.outcomes, { airflowMajor: run.airflowMajor, generationId: verdict.generationId }, now);
       }
       if (verdict.final && !verdict.passed) {
-        recordPatternOutcome(this.db, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
+        recordPatternOutcome(this.db, own, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
       }
       // The patterns a passing attempt's prompt gave the model share its success.
       if (verdict.passed) {
         const used = [...new Set(usedRefs(verdict.attempt.learnedContext, "pattern"))];
-        if (used.length > 0) recordPatternOutcome(this.db, used, true, now);
+        if (used.length > 0) recordPatternOutcome(this.db, own, used, true, now);
       }
       this.archiveWeak();
       return signatureIds;
@@ -322,12 +335,20 @@ export class Learning {
   }
 
   /** Before a retry is generated: the fixes it will try for the previous failures are recorded as pending. */
-  recordRetryFixes(input: { generationId: number; attemptNumber: number; signatureIds: number[]; strategy: string; appliedFixes: unknown[] }): void {
+  recordRetryFixes(input: {
+    origin: LearningOrigin;
+    generationId: number;
+    attemptNumber: number;
+    signatureIds: number[];
+    strategy: string;
+    appliedFixes: unknown[];
+  }): void {
     const now = this.settings.now();
     this.db.transaction(() => {
       for (const signatureId of new Set(input.signatureIds)) {
         recordFixAttempt(
           this.db,
+          input.origin,
           { signatureId, fixKind: "prompt_instruction", fixRef: instructionRef(input.strategy), fixLabel: `retry: ${input.strategy}`, generationId: input.generationId, attemptNumber: input.attemptNumber },
           now,
         );
@@ -337,6 +358,7 @@ export class Learning {
           const learned = learnedRuleId(rule);
           recordFixAttempt(
             this.db,
+            input.origin,
             { signatureId, fixKind: learned === null || learned === undefined ? "fixer" : "learned_rule", fixRef: rule, generationId: input.generationId, attemptNumber: input.attemptNumber },
             now,
           );
@@ -346,10 +368,10 @@ export class Learning {
   }
 
   /** Local validator findings are errors too: they feed the same signatures as CI failures. */
-  recordValidatorFindings(generationId: number, spec: ComponentSpec, findings: Finding[]): number[] {
+  recordValidatorFindings(origin: LearningOrigin, generationId: number, spec: ComponentSpec, findings: Finding[]): number[] {
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length === 0) return [];
-    return recordFailures(this.db, errors, { generationId, componentType: spec.component_type, category: spec.category }, this.settings.now());
+    return recordFailures(this.db, origin, errors, { generationId, componentType: spec.component_type, category: spec.category }, this.settings.now());
   }
 
   /**
@@ -401,13 +423,20 @@ export class Learning {
   recordMerge(study: MergeStudy): MergeLesson {
     const now = this.settings.now();
     const { signal, candidates, lessonFiles, lineCandidates, tree, reverted } = study;
+    const origin: LearningOrigin = { installationId: signal.installationId, repository: signal.repo };
     return this.db.transaction((): MergeLesson => {
-      const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, candidates, now);
-      const saved = saveRuleCandidates(this.db, lineCandidates, now);
+      const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, origin, candidates, now);
+      const saved = saveRuleCandidates(this.db, origin, lineCandidates, now);
       const treeSaved: SavedTreeRule[] = tree.flatMap(({ path, rules }) =>
-        saveTreeRules(this.db, rules, { repo: signal.repo, prNumber: signal.prNumber, commitSha: signal.mergeSha, path }, now, { signatureIds: signal.signatureIds }),
+        saveTreeRules(
+          this.db,
+          rules,
+          { installationId: signal.installationId, repo: signal.repo, prNumber: signal.prNumber, commitSha: signal.mergeSha, path },
+          now,
+          { signatureIds: signal.signatureIds },
+        ),
       );
-      for (const id of reverted) recordRuleReverted(this.db, id, now);
+      for (const id of reverted) recordRuleReverted(this.db, installationScope(signal.installationId), id, now);
       const changed = lessonFiles.some((f) => f.hunks.length > 0 || f.status === "deleted");
       this.archiveWeak();
       return {
@@ -418,10 +447,10 @@ export class Learning {
     })();
   }
 
-  /** A PR closed without merging counts against every pattern its prompts used. */
-  onClosedUnmerged(attempts: AttemptRecord[]): void {
+  /** A PR closed without merging counts against every pattern its prompts used (all of its installation's). */
+  onClosedUnmerged(installationId: number, attempts: AttemptRecord[]): void {
     const ids = [...new Set(attempts.flatMap((a) => usedRefs(a.learnedContext, "pattern")))];
-    if (ids.length > 0) recordPatternOutcome(this.db, ids, false, this.settings.now());
+    if (ids.length > 0) recordPatternOutcome(this.db, installationScope(installationId), ids, false, this.settings.now());
     this.archiveWeak();
   }
 
@@ -439,10 +468,15 @@ export class Learning {
     };
   }
 
-  /** A maintainer's 👍 on the lessons comment trusts its rules at once; a 👎 discards them. */
-  onLessonsVerdict(ruleIds: number[], verdict: "trust" | "discard"): void {
-    if (ruleIds.length === 0) return;
-    if (verdict === "trust") promoteRules(this.db, ruleIds, this.settings.now());
-    else discardRules(this.db, ruleIds, this.settings.now());
+  /**
+   * A maintainer's 👍 on the lessons comment trusts its rules at once; a 👎 discards them. Only the rules of
+   * the comment's own installation are touched: the trust holds there and nowhere else.
+   */
+  onLessonsVerdict(installationId: number, ruleIds: number[], verdict: "trust" | "discard"): void {
+    const scope = installationScope(installationId);
+    const own = ruleIds.filter((id) => getRule(this.db, scope, id) !== null);
+    if (own.length === 0) return;
+    if (verdict === "trust") promoteRules(this.db, scope, own, this.settings.now());
+    else discardRules(this.db, scope, own, this.settings.now());
   }
 }

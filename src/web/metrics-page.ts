@@ -56,42 +56,51 @@ function curveSvg(points: WeekPoint[]): string {
 <polyline points="${coords.join(" ")}" fill="none"/>${dots}${labels}</svg>`;
 }
 
-export function renderMetricsPage(report: StatsReport): string {
+/** One installation's figures: a section of its own, so no number on the page mixes installations. */
+function installationSection(report: StatsReport): string {
   const curve = weeklyCurve(report);
   const total = report.cost.find((c) => c.provider === null);
   const alternatives = report.libraryAlternatives;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>opforge — learning curve</title>
-<style>
-body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:960px;color:#1f2328}
-h1{font-size:1.5rem}h2{font-size:1.1rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}
-svg{width:100%;max-width:640px}svg text{font-size:10px;fill:#57606a}polyline{stroke:#0969da;stroke-width:2}
-circle{fill:#0969da}.axis{stroke:#57606a}.grid{stroke:#d0d7de;stroke-dasharray:4}.empty{color:#57606a}
-.figures{display:flex;gap:2rem}.figures div{font-size:1.6rem}.figures span{display:block;font-size:.8rem;color:#57606a}
-</style></head><body>
-<h1>opforge — learning curve (last ${report.weeks} weeks)</h1>
+  const name = report.installationId === 0 ? "installation 0 (command line)" : `installation ${report.installationId}`;
+  return `<section id="installation-${report.installationId}">
+<h2>${escape(name)}</h2>
 <div class="figures">
 <div>${percent(curve.filter((p) => p.rate !== null).at(-1)?.rate ?? null)}<span>first-attempt success, latest week</span></div>
 <div>${total?.costPerSuccessUsd == null ? "–" : `$${total.costPerSuccessUsd.toFixed(2)}`}<span>cost per successful component</span></div>
 <div>${report.patternLibrarySize}<span>patterns learned</span></div>
 <div>${alternatives.alternatives}<span>library alternatives known</span></div>
 </div>
-<h2>First-attempt success by week</h2>
+<h3>First-attempt success by week</h3>
 ${curveSvg(curve)}
 ${table(
   ["week", "category", "generations", "with a CI verdict", "first-attempt successes", "rate"],
   report.firstAttemptByWeek.map((r) => [r.week, r.category, r.generations, r.decided, r.firstAttemptSuccesses, percent(r.rate)]),
 )}
-<h2>Attempts per generation</h2>
+<h3>Attempts per generation</h3>
 ${table(["attempts", "generations", "share", "succeeded"], report.attempts.map((a) => [a.attempts, a.generations, percent(a.share), a.succeeded]))}
-<h2>Cost</h2>
+<h3>Cost</h3>
 ${table(
   ["provider", "model", "generations", "successful", "total USD", "USD per success", "tokens"],
   report.cost.map((c) => [c.provider ?? "all", c.model ?? "all", c.generations, c.successfulComponents, c.totalCostUsd.toFixed(4), c.costPerSuccessUsd === null ? "–" : c.costPerSuccessUsd.toFixed(4), c.totalTokens]),
 )}
-<h2>Error kinds by week (${escape(report.errorKinds.source)})</h2>
+<h3>Error kinds by week (${escape(report.errorKinds.source)})</h3>
 ${table(["week", "kind", "count"], report.errorKinds.rows.map((r) => [r.week, r.kind, r.count]))}
+</section>`;
+}
+
+export function renderMetricsPage(weeks: number, reports: readonly StatsReport[]): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>opforge — learning curve</title>
+<style>
+body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:960px;color:#1f2328}
+h1{font-size:1.5rem}h2{font-size:1.25rem;margin-top:2.5rem}h3{font-size:1.05rem;margin-top:1.5rem}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}
+svg{width:100%;max-width:640px}svg text{font-size:10px;fill:#57606a}polyline{stroke:#0969da;stroke-width:2}
+circle{fill:#0969da}.axis{stroke:#57606a}.grid{stroke:#d0d7de;stroke-dasharray:4}.empty{color:#57606a}
+.figures{display:flex;gap:2rem}.figures div{font-size:1.6rem}.figures span{display:block;font-size:.8rem;color:#57606a}
+</style></head><body>
+<h1>opforge — learning curve (last ${weeks} weeks)</h1>
+${reports.length === 0 ? '<p class="empty">No installation has generated anything yet.</p>' : reports.map(installationSection).join("\n")}
 </body></html>
 `;
 }

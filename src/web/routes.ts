@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { countJobs } from "../jobs/queue.js";
-import { collectStats } from "../learn/metrics/index.js";
+import { collectStats, collectStatsPerInstallation } from "../learn/metrics/index.js";
 import type { Database } from "../store/database.js";
 import { renderMetricsPage } from "./metrics-page.js";
 
@@ -36,6 +36,8 @@ export function hasBearerToken(req: IncomingMessage, token: string): boolean {
 /**
  * `/healthz` for the container's health check; `/metrics` (HTML) and `/metrics.json` for the learning curve, only to a
  * request carrying the configured bearer token (401 with `WWW-Authenticate: Bearer` otherwise, 404 when none is set).
+ * The figures are per installation: every installation apart (`{ weeks, installations: [report…] }`), or one with
+ * `?installation=ID`; no figure adds up several installations.
  */
 export function webRoutes(db: Database, now: () => number, options: WebRouteOptions = {}): Route {
   const token = options.metricsToken === undefined || options.metricsToken.trim() === "" ? undefined : options.metricsToken.trim();
@@ -53,9 +55,19 @@ export function webRoutes(db: Database, now: () => number, options: WebRouteOpti
     if (!/^\d+$/.test(weeksParam) || weeks < 1 || weeks > 520) {
       return send(res, 400, "text/plain; charset=utf-8", `weeks must be a whole number from 1 to 520, got "${weeksParam}"\n`);
     }
-    const report = collectStats(db, { now: now(), weeks });
+    const installationParam = url.searchParams.get("installation");
+    if (installationParam !== null && !/^\d{1,15}$/.test(installationParam)) {
+      return send(res, 400, "text/plain; charset=utf-8", `installation must be an installation id (a whole number), got "${installationParam}"\n`);
+    }
+    if (installationParam !== null) {
+      const report = collectStats(db, Number(installationParam), { now: now(), weeks });
+      return url.pathname === "/metrics.json"
+        ? send(res, 200, "application/json", JSON.stringify(report))
+        : send(res, 200, "text/html; charset=utf-8", renderMetricsPage(weeks, [report]));
+    }
+    const reports = collectStatsPerInstallation(db, { now: now(), weeks });
     return url.pathname === "/metrics.json"
-      ? send(res, 200, "application/json", JSON.stringify(report))
-      : send(res, 200, "text/html; charset=utf-8", renderMetricsPage(report));
+      ? send(res, 200, "application/json", JSON.stringify({ weeks, installations: reports }))
+      : send(res, 200, "text/html; charset=utf-8", renderMetricsPage(weeks, reports));
   };
 }

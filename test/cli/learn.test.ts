@@ -62,10 +62,23 @@ describe("opforge learn fix and opforge rules", () => {
     expect(opforge(["rules", "trust", "1", "--db", "rules.db"]).out).toBe("rule #1 is now trusted: `requests.get(...)` → `requests.get(..., timeout=30)`\n");
     expect(JSON.parse(opforge(["rules", "list", "--status", "trusted", "--json", "--db", "rules.db"]).out).rules.map((r: { id: number }) => r.id)).toEqual([1]);
     expect(opforge(["rules", "discard", "1", "--db", "rules.db"]).out).toContain("rule #1 is now discarded");
-    expect(opforge(["rules", "show", "9", "--db", "rules.db"])).toMatchObject({ code: 1, err: "opforge rules: no rule #9\n" });
+    expect(opforge(["rules", "show", "9", "--db", "rules.db"])).toMatchObject({ code: 1, err: "opforge rules: no rule #9 in installation 0\n" });
     expect(opforge(["rules", "trust", "x", "--db", "rules.db"]).code).toBe(2);
     expect(opforge(["rules", "list", "--status", "odd", "--db", "rules.db"]).code).toBe(2);
     expect(opforge(["rules", "list", "--db", "missing.db"]).code).toBe(1);
+  });
+
+  it("keeps each installation's rules apart: --installation learns, lists and trusts within one", { timeout: 60_000 }, () => {
+    teach("requests-timeout");
+    expect(opforge(["learn", "fix", "requests-timeout.before.py", "requests-timeout.after.py", "--installation", "5", "--db", "rules.db"]).code).toBe(0);
+    expect(opforge(["rules", "list", "--db", "rules.db"]).out).toBe("no rules learned yet\n");
+    expect(opforge(["rules", "list", "--installation", "6", "--db", "rules.db"]).out).toBe("no rules learned yet\n");
+    expect(opforge(["rules", "list", "--installation", "5", "--db", "rules.db"]).out).toMatch(/^#1 {2}candidate {2}`requests\.get/);
+    // A 👍 given for another installation finds no such rule and changes nothing.
+    expect(opforge(["rules", "trust", "1", "--installation", "6", "--db", "rules.db"])).toMatchObject({ code: 1, err: "opforge rules: no rule #1 in installation 6\n" });
+    expect(opforge(["rules", "list", "--status", "trusted", "--installation", "5", "--db", "rules.db"]).out).toBe("no trusted rules\n");
+    expect(opforge(["rules", "list", "--installation", "five", "--db", "rules.db"])).toMatchObject({ code: 2 });
+    expect(opforge(["rules", "list", "--installation", "five", "--db", "rules.db"]).err).toContain('--installation must be an installation id (a whole number), got "five"');
   });
 
   it("says why nothing was learned (exit 1) and rejects wrong usage (exit 2)", { timeout: 60_000 }, () => {

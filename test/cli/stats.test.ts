@@ -42,10 +42,10 @@ describe("opforge stats", () => {
   it("prints aligned tables of the figures from the default database path", async () => {
     makeDatabase();
     const io = capture();
-    expect(await stats([], io)).toBe(0);
+    expect(await stats(["--installation", "42"], io)).toBe(0);
     expect(io.err()).toBe("");
     const text = io.out();
-    expect(text).toContain("opforge stats: data/opforge.db, 8 ISO weeks since 2026-10-05\n");
+    expect(text).toContain("opforge stats: data/opforge.db, installation 42, 8 ISO weeks since 2026-10-05\n");
     expect(text).toContain(
       [
         "First-attempt success by week and category",
@@ -86,8 +86,8 @@ describe("opforge stats", () => {
   it("limits the window with --weeks and reads --db before OPFORGE_DB", async () => {
     const path = makeDatabase("elsewhere/stats.db");
     const io = capture({ OPFORGE_DB: "missing.db" });
-    expect(await stats(["--db", path, "--weeks", "2"], io)).toBe(0);
-    expect(io.out()).toContain("opforge stats: elsewhere/stats.db, 2 ISO weeks since 2026-11-16");
+    expect(await stats(["--db", path, "--weeks", "2", "--installation", "42"], io)).toBe(0);
+    expect(io.out()).toContain("opforge stats: elsewhere/stats.db, installation 42, 2 ISO weeks since 2026-11-16");
     expect(io.out()).not.toContain("2026-W45");
     expect(io.out()).toContain("2026-W47  database");
   });
@@ -95,8 +95,8 @@ describe("opforge stats", () => {
   it("takes the path from OPFORGE_DB", async () => {
     const path = makeDatabase("env.db");
     const io = capture({ OPFORGE_DB: path });
-    expect(await stats(["--weeks", "1"], io)).toBe(0);
-    expect(io.out()).toContain("opforge stats: env.db, 1 ISO week since 2026-11-23");
+    expect(await stats(["--weeks", "1", "--installation", "42"], io)).toBe(0);
+    expect(io.out()).toContain("opforge stats: env.db, installation 42, 1 ISO week since 2026-11-23");
     expect(io.out()).toContain("(no generations in this window)");
     expect(io.out()).toContain("(no attempts in this window)");
   });
@@ -104,10 +104,11 @@ describe("opforge stats", () => {
   it("prints JSON with --json", async () => {
     makeDatabase();
     const io = capture();
-    expect(await stats(["--json", "--weeks", "8"], io)).toBe(0);
+    expect(await stats(["--json", "--weeks", "8", "--installation", "42"], io)).toBe(0);
     const report = JSON.parse(io.out()) as Record<string, unknown>;
     expect(report).toMatchObject({
       database: "data/opforge.db",
+      installationId: 42,
       sinceIso: "2026-10-05T00:00:00.000Z",
       weeks: 8,
       patternLibrarySize: 0,
@@ -125,6 +126,17 @@ describe("opforge stats", () => {
       firstAttemptSuccesses: 1,
       rate: 0.5,
     });
+  });
+
+  it("reports one installation: another installation's and the command line's figures are apart", async () => {
+    makeDatabase();
+    const other = capture();
+    expect(await stats(["--installation", "43", "--json"], other)).toBe(0);
+    expect(JSON.parse(other.out())).toMatchObject({ installationId: 43, attempts: [], firstAttemptByWeek: [] });
+    const local = capture();
+    expect(await stats([], local)).toBe(0);
+    expect(local.out()).toContain("opforge stats: data/opforge.db, installation 0, 8 ISO weeks since 2026-10-05\n");
+    expect(local.out()).toContain("(no generations in this window)");
   });
 
   it("exits 1 with a clear message for a missing database, and does not create it", async () => {
@@ -160,6 +172,7 @@ describe("opforge stats", () => {
     [["--bogus"], /Unknown option '--bogus'/],
     [["extra"], /extra/],
     [["--db", ""], /--db needs a path/],
+    [["--installation", "acme"], /--installation must be an installation id \(a whole number\), got "acme"/],
   ])("exits 2 on usage error %j", async (argv, message) => {
     const io = capture();
     expect(await stats(argv, io)).toBe(2);

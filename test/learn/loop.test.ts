@@ -19,6 +19,7 @@ import { parseSpecText } from "../../src/spec/index.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { recordAttempt, upsertGenerationForIssue } from "../../src/store/generations.js";
+import { TEST_INSTALLATION, TEST_ORIGIN, TEST_SCOPE } from "../support/learning-scope.js";
 
 const API = "https://api.anthropic.com";
 
@@ -145,7 +146,7 @@ async function generateWith(s: ComponentSpec, replyText: string, issueNumber: nu
     })
     .reply(200, message(replyText));
   const layout = componentLayout(s);
-  const context = learning.contextFor(s);
+  const context = learning.contextFor(s, TEST_SCOPE);
   const check = new LocalCheck(context.rules, { componentModule: layout.componentModule });
   const outcome = await runAttempts(s, { learned: context.learned, componentModule: layout.componentModule }, provider, {
     maxAttempts: 1,
@@ -192,12 +193,13 @@ describe("the learning loop", () => {
     expect(generatedComponent?.content).toContain("response = requests.get(self.url)\n");
 
     // CI passes; a reviewer adds a timeout before merging.
-    await learning.onCiVerdict({ generationId: first.generation.id, spec: ordersSpec, attempt: { number: 1, files: first.files, learnedContext: [], appliedFixes: [] }, passed: true, failures: [], final: false });
+    await learning.onCiVerdict({ origin: TEST_ORIGIN, generationId: first.generation.id, spec: ordersSpec, attempt: { number: 1, files: first.files, learnedContext: [], appliedFixes: [] }, passed: true, failures: [], final: false });
     const merged = new Map(
       first.files.map((f) => [f.path, f.role === "component" ? f.content.replace("requests.get(self.url)", "requests.get(self.url, timeout=30)") : f.content]),
     );
     clock += 3_600_000;
     const lesson = await learning.onMerged({
+      installationId: TEST_INSTALLATION,
       generationId: first.generation.id,
       spec: ordersSpec,
       repo: "acme/pipelines",
@@ -213,12 +215,12 @@ describe("the learning loop", () => {
     expect(lesson.ruleIds.length).toBeGreaterThan(0);
 
     // Below the threshold the rule is only guidance for the model…
-    const before = learning.contextFor(invoicesSpec);
+    const before = learning.contextFor(invoicesSpec, TEST_SCOPE);
     expect(before.rules).toHaveLength(0);
     expect(before.learned.some((i) => i.kind === "fix" && i.body.includes("timeout=30"))).toBe(true);
 
     // …a maintainer's 👍 trusts it at once, and the repair pass applies it to another component.
-    learning.onLessonsVerdict(lesson.ruleIds, "trust");
+    learning.onLessonsVerdict(TEST_INSTALLATION, lesson.ruleIds, "trust");
     clock += 3_600_000;
     const second = await generateWith(invoicesSpec, reply("InvoicesFetchOperator", "invoices_fetch_operator", "endpoint", "reply"), 2);
     const repaired = second.files.find((f) => f.role === "component")?.content ?? "";
@@ -230,6 +232,7 @@ describe("the learning loop", () => {
     const first = await generateWith(ordersSpec, reply("OrdersFetchOperator", "orders_fetch_operator", "url", "response"), 1);
     expect(first.prompt).not.toContain("calls requests.get");
     await learning.onMerged({
+      installationId: TEST_INSTALLATION,
       generationId: first.generation.id,
       spec: ordersSpec,
       repo: "acme/pipelines",
@@ -241,7 +244,7 @@ describe("the learning loop", () => {
       signatureIds: [],
     });
 
-    const similar = learning.contextFor(invoicesSpec).learned.filter((i) => i.kind === "pattern");
+    const similar = learning.contextFor(invoicesSpec, TEST_SCOPE).learned.filter((i) => i.kind === "pattern");
     expect(similar.length).toBeGreaterThan(0);
     const execute = similar.find((p) => p.title.startsWith("execute_shape"));
     expect(execute?.title).toContain("calls requests.get");
@@ -251,13 +254,13 @@ describe("the learning loop", () => {
     expect(similarRun.prompt).toContain("execute() of an operator: calls requests.get");
     expect(similarRun.prompt).toContain("<V1> = requests.get(self.<P1>)");
 
-    const unrelated = learning.contextFor(checksumSpec).learned.filter((i) => i.kind === "pattern");
+    const unrelated = learning.contextFor(checksumSpec, TEST_SCOPE).learned.filter((i) => i.kind === "pattern");
     expect(unrelated.some((p) => `${p.title}\n${p.body}`.includes("requests"))).toBe(false);
     expect(unrelated.some((p) => p.title.startsWith("execute_shape"))).toBe(false);
   });
 
   it("(c) gives a library that failed to import in CI its alternative in the next prompt", async () => {
-    const noteBefore = learning.contextFor(invoicesSpec).learned.find((i) => i.kind === "library" && i.title.startsWith("requests"));
+    const noteBefore = learning.contextFor(invoicesSpec, TEST_SCOPE).learned.find((i) => i.kind === "library" && i.title.startsWith("requests"));
     expect(noteBefore?.body).not.toContain("import failed");
 
     const first = await generateWith(ordersSpec, reply("OrdersFetchOperator", "orders_fetch_operator", "url", "response"), 1);
@@ -278,7 +281,7 @@ describe("the learning loop", () => {
       },
     });
     expect(failures.map((f) => f.exceptionType)).toContain("ModuleNotFoundError");
-    await learning.onCiVerdict({ generationId: first.generation.id, spec: ordersSpec, attempt: { number: 1, files: first.files, learnedContext: [], appliedFixes: [] }, passed: false, failures, final: true });
+    await learning.onCiVerdict({ origin: TEST_ORIGIN, generationId: first.generation.id, spec: ordersSpec, attempt: { number: 1, files: first.files, learnedContext: [], appliedFixes: [] }, passed: false, failures, final: true });
 
     const second = await generateWith(invoicesSpec, reply("InvoicesFetchOperator", "invoices_fetch_operator", "endpoint", "reply"), 2);
     expect(second.prompt).toContain("import failed 1×");
@@ -288,6 +291,7 @@ describe("the learning loop", () => {
   it("archives a learned rule and a pattern that keep failing, so they stop reaching prompts", async () => {
     const first = await generateWith(ordersSpec, reply("OrdersFetchOperator", "orders_fetch_operator", "url", "response"), 1);
     const lesson = await learning.onMerged({
+      installationId: TEST_INSTALLATION,
       generationId: first.generation.id,
       spec: ordersSpec,
       repo: "acme/pipelines",
@@ -300,15 +304,15 @@ describe("the learning loop", () => {
     });
     const ruleId = lesson.ruleIds[0] ?? 0;
     const patternIds = lesson.patternIds;
-    expect(learning.contextFor(invoicesSpec).learned.some((i) => i.ref === `rule:${ruleId}`)).toBe(true);
+    expect(learning.contextFor(invoicesSpec, TEST_SCOPE).learned.some((i) => i.ref === `rule:${ruleId}`)).toBe(true);
 
     for (let i = 0; i < 12; i++) {
-      recordRuleOutcome(db, ruleId, false, clock);
-      recordPatternOutcome(db, patternIds, false, clock);
+      recordRuleOutcome(db, TEST_SCOPE, ruleId, false, clock);
+      recordPatternOutcome(db, TEST_SCOPE, patternIds, false, clock);
     }
     expect(learning.archiveWeak()).toEqual({ patterns: patternIds.length, rules: 1 });
-    expect(getRule(db, ruleId)?.status).toBe("archived");
-    const after = learning.contextFor(invoicesSpec).learned;
+    expect(getRule(db, TEST_SCOPE, ruleId)?.status).toBe("archived");
+    const after = learning.contextFor(invoicesSpec, TEST_SCOPE).learned;
     expect(after.some((i) => i.ref === `rule:${ruleId}`)).toBe(false);
     expect(after.some((i) => i.kind === "pattern")).toBe(false);
     // Archived, not deleted.

@@ -8,6 +8,7 @@ import { repairPython } from "../../src/python/index.js";
 import { parseSpecText } from "../../src/spec/index.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
+import { TEST_INSTALLATION, TEST_ORIGIN, TEST_SCOPE } from "../support/learning-scope.js";
 
 function spec(type: "operator" | "sensor"): ComponentSpec {
   const parsed = parseSpecText(
@@ -44,7 +45,8 @@ afterEach(() => db.close());
 
 function merge(generated: string, merged: string, attempts: MergeSignal["attempts"] = [], prNumber = 5): Promise<ReturnType<Learning["onMerged"]> extends Promise<infer T> ? T : never> {
   return learning.onMerged({
-    generationId: 1,
+    installationId: TEST_INSTALLATION,
+      generationId: 1,
     spec: spec("operator"),
     repo: "acme/pipelines",
     prNumber,
@@ -59,7 +61,7 @@ function merge(generated: string, merged: string, attempts: MergeSignal["attempt
 describe("tree rules in the App's learning loop", () => {
   it("a merge teaches one rule for an edit made in three places with its import, and the lessons comment lists it once", async () => {
     const lesson = await merge(GENERATED, MERGED);
-    const rules = listRules(db);
+    const rules = listRules(db, TEST_SCOPE);
     expect(rules.map((r) => [r.engine, r.before, r.sites])).toEqual([["tree", "datetime.utcnow()", 3]]);
     expect(lesson.ruleIds).toEqual([rules[0]?.id]);
     const comment = lesson.comment ?? "";
@@ -72,10 +74,10 @@ describe("tree rules in the App's learning loop", () => {
 
   it("👍 trusts the rule and the repair pass applies it; a rule learned in execute is offered to operators, not sensors", async () => {
     const lesson = await merge(GENERATED, MERGED);
-    expect(learning.contextFor(spec("operator")).learned.some((i) => i.ref === `rule:${lesson.ruleIds[0]}`)).toBe(true);
-    expect(learning.contextFor(spec("sensor")).learned.some((i) => i.ref === `rule:${lesson.ruleIds[0]}`)).toBe(false);
-    learning.onLessonsVerdict(lesson.ruleIds, "trust");
-    const context = learning.contextFor(spec("sensor"));
+    expect(learning.contextFor(spec("operator"), TEST_SCOPE).learned.some((i) => i.ref === `rule:${lesson.ruleIds[0]}`)).toBe(true);
+    expect(learning.contextFor(spec("sensor"), TEST_SCOPE).learned.some((i) => i.ref === `rule:${lesson.ruleIds[0]}`)).toBe(false);
+    learning.onLessonsVerdict(TEST_INSTALLATION, lesson.ruleIds, "trust");
+    const context = learning.contextFor(spec("sensor"), TEST_SCOPE);
     const out = await repairPython("from datetime import datetime, timedelta\n\n\ndef cutoff():\n    return datetime.utcnow() - timedelta(days=1)\n", {}, context.rules, { builtins: false });
     expect(out.source).toBe("from datetime import datetime, timedelta, timezone\n\n\ndef cutoff():\n    return datetime.now(timezone.utc) - timedelta(days=1)\n");
     expect(contextFits({ context: "def poke" }, "operator")).toBe(false);
@@ -85,25 +87,26 @@ describe("tree rules in the App's learning loop", () => {
   it("a trusted rule whose edits humans revert loses confidence and is archived", async () => {
     const lesson = await merge(GENERATED, MERGED);
     const id = lesson.ruleIds[0] as number;
-    learning.onLessonsVerdict([id], "trust");
+    learning.onLessonsVerdict(TEST_INSTALLATION, [id], "trust");
     const applied = [{ rule: `learned/${id}`, source: "learned", line: 8, description: "" }];
     const attempt = { number: 1, files: [], learnedContext: [], appliedFixes: applied };
     // The PR carried the repaired file; the reviewer put utcnow() back.
     await merge(MERGED, GENERATED, [attempt], 6);
-    expect(getRule(db, id)).toMatchObject({ status: "trusted", reverts: 1 });
+    expect(getRule(db, TEST_SCOPE, id)).toMatchObject({ status: "trusted", reverts: 1 });
     await merge(MERGED, GENERATED, [attempt], 7);
-    expect(getRule(db, id)).toMatchObject({ status: "archived", reverts: 2 });
+    expect(getRule(db, TEST_SCOPE, id)).toMatchObject({ status: "archived", reverts: 2 });
   });
 
   it("credits the patterns a passing attempt's prompt used", async () => {
     const code = "def execute(self, context):\n    return <P1>";
     const [patternId] = upsertPatterns(
       db,
+      TEST_ORIGIN,
       [{ kind: "execute_shape", code, fingerprint: fingerprintOf("execute_shape", code), libraries: [], description: "execute body", text: "execute", role: "component", componentType: "operator", category: "file" }],
       clock,
     );
     const attempt = { number: 1, files: [], learnedContext: [{ kind: "pattern", ref: `pattern:${patternId}` }], appliedFixes: [] };
-    learning.recordCiVerdict({ generationId: 1, spec: spec("operator"), attempt, passed: true, failures: [], final: true }, []);
-    expect(getPattern(db, patternId as number)).toMatchObject({ successes: 1, failures: 0 });
+    learning.recordCiVerdict({ origin: TEST_ORIGIN, generationId: 1, spec: spec("operator"), attempt, passed: true, failures: [], final: true }, []);
+    expect(getPattern(db, TEST_SCOPE, patternId as number)).toMatchObject({ successes: 1, failures: 0 });
   });
 });

@@ -97,7 +97,7 @@ export interface HarnessOptions {
   log?: Logger;
   /** The webhook endpoint's body limit (GitHub's 25 MB when absent). */
   webhookMaxBytes?: number;
-  /** The environment the app reads its settings from (the process's when absent). */
+  /** The app's environment (OPFORGE_METRICS_TOKEN …); the process's when absent. */
   env?: NodeJS.ProcessEnv;
 }
 

@@ -20,11 +20,11 @@ function spec(name: string, category: string): ComponentSpec {
 }
 
 /** A generation created `weeksAgo` whose first attempt passed CI or failed then passed on the second. */
-function generation(db: Database, issue: number, weeksAgo: number, firstPassed: boolean): void {
+function generation(db: Database, issue: number, weeksAgo: number, firstPassed: boolean, installationId = 1, repo = "acme/pipelines"): void {
   const at = NOW - weeksAgo * WEEK;
   const { generation: g } = upsertGenerationForIssue(
     db,
-    { repo: "acme/pipelines", installationId: 1, issueNumber: issue, specFingerprint: `fp${issue}`, spec: spec(`Op${issue}Operator`, "http"), provider: "anthropic", model: "claude-sonnet-5-5" },
+    { repo, installationId, issueNumber: issue, specFingerprint: `fp${issue}`, spec: spec(`Op${issue}Operator`, "http"), provider: "anthropic", model: "claude-sonnet-5-5" },
     at,
   );
   const first = recordAttempt(db, { generationId: g.id, trigger: "initial", strategy: "fresh", costUsd: 0.05, usage: { inputTokens: 1000, outputTokens: 500 } }, at);
@@ -76,13 +76,49 @@ describe("the metrics page", () => {
   });
 
   it("serves the same figures as JSON, and refuses a bad window", async () => {
-    const json = (await (await fetch(`${base}/metrics.json?weeks=4`, auth)).json()) as { weeks: number; attempts: { attempts: number; generations: number }[] };
+    const json = (await (await fetch(`${base}/metrics.json?weeks=4`, auth)).json()) as {
+      weeks: number;
+      installations: { installationId: number; attempts: { attempts: number; generations: number }[] }[];
+    };
     expect(json.weeks).toBe(4);
-    expect(json.attempts).toEqual(expect.arrayContaining([expect.objectContaining({ attempts: 2, generations: 1 })]));
+    expect(json.installations.map((i) => i.installationId)).toEqual([1]);
+    expect(json.installations[0]?.attempts).toEqual(expect.arrayContaining([expect.objectContaining({ attempts: 2, generations: 1 })]));
     const bad = await fetch(`${base}/metrics?weeks=zero`, auth);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('weeks must be a whole number from 1 to 520, got "zero"');
     expect((await fetch(`${base}/elsewhere`)).status).toBe(404);
+  });
+});
+
+describe("metrics per installation", () => {
+  it("reports each installation apart, on the page and as JSON, and one alone with ?installation=ID", async () => {
+    // Installation 2 (another owner): one generation last week whose first attempt failed.
+    generation(db, 1, 1, false, 2, "other-org/warehouse");
+    const json = (await (await fetch(`${base}/metrics.json?weeks=4`, auth)).json()) as {
+      installations: { installationId: number; attempts: { attempts: number; generations: number }[]; cost: { generations: number }[] }[];
+    };
+    const [one, two] = json.installations;
+    expect(json.installations.map((i) => i.installationId)).toEqual([1, 2]);
+    expect(one?.attempts).toEqual([expect.objectContaining({ attempts: 1, generations: 3 }), expect.objectContaining({ attempts: 2, generations: 1 })]);
+    expect(one?.cost[0]).toMatchObject({ generations: 4 });
+    expect(two?.attempts).toEqual([expect.objectContaining({ attempts: 2, generations: 1 })]);
+    expect(two?.cost[0]).toMatchObject({ generations: 1 });
+
+    const alone = (await (await fetch(`${base}/metrics.json?weeks=4&installation=2`, auth)).json()) as { installationId: number; firstAttemptByWeek: { week: string; generations: number; rate: number }[] };
+    expect(alone.installationId).toBe(2);
+    expect(alone.firstAttemptByWeek).toEqual([expect.objectContaining({ week: "2026-W47", generations: 1, rate: 0 })]);
+
+    const html = await (await fetch(`${base}/metrics?weeks=4`, auth)).text();
+    const sectionOf = (id: number): string => html.slice(html.indexOf(`<section id="installation-${id}">`), html.indexOf("</section>", html.indexOf(`<section id="installation-${id}">`)));
+    expect(sectionOf(1)).toContain("<h2>installation 1</h2>");
+    expect(sectionOf(1)).toMatch(/<td>2026-W47<\/td><td>http<\/td><td>2<\/td><td>2<\/td><td>2<\/td><td>100%<\/td>/);
+    expect(sectionOf(2)).toContain("<h2>installation 2</h2>");
+    expect(sectionOf(2)).toMatch(/<td>2026-W47<\/td><td>http<\/td><td>1<\/td><td>1<\/td><td>0<\/td><td>0%<\/td>/);
+    expect(sectionOf(2)).not.toContain("<td>2026-W46</td>");
+
+    const bad = await fetch(`${base}/metrics.json?installation=acme`, auth);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('installation must be an installation id (a whole number), got "acme"');
   });
 });
 

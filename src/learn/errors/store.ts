@@ -4,6 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Database } from "better-sqlite3";
+import type { LearningOrigin, LearningScope } from "../scope.js";
+import { checkOrigin, checkScope, scopeWhere } from "../scope.js";
 import type { CiFailure } from "../../ci/types.js";
 import type { Finding } from "../../python/types.js";
 import type { ComponentType } from "../../spec/types.js";
@@ -90,6 +92,7 @@ export interface BestFixQuery {
   signatureIds?: readonly number[];
   category?: string;
   componentType?: ComponentType;
+  since?: number;
   limit: number;
 }
 
@@ -137,7 +140,7 @@ function parseComponentTypes(text: string, id: number): ComponentType[] {
     throw new Error(`error_signatures.component_types_json of row ${id} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (!Array.isArray(value)) throw new Error(`error_signatures.component_types_json of row ${id} should hold a JSON array`);
-  return value.filter((v): v is ComponentType => COMPONENT_TYPES.includes(v as ComponentType));
+  return value.filter((v): v is ComponentType => COMPONENT_TYPES.includes(v as ComponentType)).sort();
 }
 
 function toSignature(row: SignatureRow): StoredSignature {
@@ -185,10 +188,12 @@ export function instructionRef(text: string): string {
  */
 export function recordFailures(
   db: Database,
+  origin: LearningOrigin,
   failures: readonly RecordableFailure[],
   context: FailureContext,
   now: number,
 ): number[] {
+  checkOrigin(origin, "recordFailures");
   const generationId = context.generationId ?? null;
   if (generationId !== null) requirePositiveInteger(generationId, "recordFailures: context.generationId");
   const componentType = context.componentType ?? null;
@@ -200,17 +205,19 @@ export function recordFailures(
     if (typeof f?.message !== "string") throw new Error(`recordFailures: failures[${i}].message must be a string`);
   });
 
-  const select = db.prepare("SELECT * FROM error_signatures WHERE signature = ?");
+  // One signature row per installation: its counts and dates are that installation's alone.
+  const select = db.prepare("SELECT * FROM error_signatures WHERE installation_id = ? AND signature = ?");
   const insert = db.prepare(
-    `INSERT INTO error_signatures (signature, kind, root_cause, fix_strategy, matched, occurrences, first_seen, last_seen, component_types_json)
-     VALUES (?, ?, ?, ?, ?, 0, ?, ?, '[]')`,
+    `INSERT INTO error_signatures (installation_id, signature, kind, root_cause, fix_strategy, matched, occurrences, first_seen, last_seen,
+                                   component_types_json)
+     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, '[]')`,
   );
   const bump = db.prepare(
     "UPDATE error_signatures SET occurrences = occurrences + 1, last_seen = MAX(last_seen, ?), component_types_json = ? WHERE id = ?",
   );
   const occurrence = db.prepare(
-    `INSERT INTO error_occurrences (signature_id, generation_id, component_type, category, source, seen_at)
-     VALUES (?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO error_occurrences (signature_id, generation_id, component_type, category, source, seen_at, installation_id, repository)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
 
   return db
@@ -219,10 +226,10 @@ export function recordFailures(
       const counted = new Set<number>();
       for (const failure of failures) {
         const classified = errorSignature(failure);
-        let row = select.get(classified.signature) as SignatureRow | undefined;
+        let row = select.get(origin.installationId, classified.signature) as SignatureRow | undefined;
         if (row === undefined) {
-          insert.run(classified.signature, classified.kind, classified.rootCause, classified.fixStrategy, classified.matched, now, now);
-          row = select.get(classified.signature) as SignatureRow;
+          insert.run(origin.installationId, classified.signature, classified.kind, classified.rootCause, classified.fixStrategy, classified.matched, now, now);
+          row = select.get(origin.installationId, classified.signature) as SignatureRow;
         }
         ids.push(row.id);
         if (counted.has(row.id)) continue;
@@ -230,15 +237,30 @@ export function recordFailures(
         const types = parseComponentTypes(row.component_types_json, row.id);
         if (componentType !== null && !types.includes(componentType)) types.push(componentType);
         bump.run(now, JSON.stringify(types.sort()), row.id);
-        occurrence.run(row.id, generationId, componentType, category, isFinding(failure) ? "validator" : "ci", now);
+        occurrence.run(row.id, generationId, componentType, category, isFinding(failure) ? "validator" : "ci", now, origin.installationId, origin.repository);
       }
       return ids;
     })
     .immediate();
 }
 
-export function getSignature(db: Database, id: number): StoredSignature | null {
-  const row = db.prepare("SELECT * FROM error_signatures WHERE id = ?").get(id) as SignatureRow | undefined;
+/**
+ * A signature of the scope's installation, with the counts, dates and component types of the scope's own
+ * occurrences (one repository's, with a repository scope); null when the scope never saw it.
+ */
+export function getSignature(db: Database, scope: LearningScope, id: number): StoredSignature | null {
+  checkScope(scope, "getSignature");
+  const where = scopeWhere(scope, "o");
+  const row = db
+    .prepare(
+      `SELECT s.id, s.signature, s.kind, s.root_cause, s.fix_strategy, s.matched,
+              COUNT(o.id) AS occurrences, MIN(o.seen_at) AS first_seen, MAX(o.seen_at) AS last_seen,
+              json_group_array(DISTINCT o.component_type) FILTER (WHERE o.component_type IS NOT NULL) AS component_types_json
+         FROM error_signatures s JOIN error_occurrences o ON o.signature_id = s.id
+        WHERE s.id = ? AND s.installation_id = ? AND ${where.sql}
+        GROUP BY s.id`,
+    )
+    .get(id, scope.installationId, ...where.params) as SignatureRow | undefined;
   return row === undefined ? null : toSignature(row);
 }
 
@@ -246,7 +268,8 @@ export function getSignature(db: Database, id: number): StoredSignature | null {
  * Notes that a fix was tried against a signature in an attempt. Recording the same fix for the same
  * attempt twice is harmless. Returns the fix attempt's id.
  */
-export function recordFixAttempt(db: Database, input: NewFixAttempt, now: number): number {
+export function recordFixAttempt(db: Database, origin: LearningOrigin, input: NewFixAttempt, now: number): number {
+  checkOrigin(origin, "recordFixAttempt");
   requirePositiveInteger(input.signatureId, "recordFixAttempt: signatureId");
   requirePositiveInteger(input.generationId, "recordFixAttempt: generationId");
   requirePositiveInteger(input.attemptNumber, "recordFixAttempt: attemptNumber");
@@ -258,14 +281,25 @@ export function recordFixAttempt(db: Database, input: NewFixAttempt, now: number
   }
   return db
     .transaction((): number => {
-      if (getSignature(db, input.signatureId) === null) {
+      // Another installation's signature reads as missing: a fix is credited to the installation that tried it.
+      if (db.prepare("SELECT 1 FROM error_signatures WHERE id = ? AND installation_id = ?").get(input.signatureId, origin.installationId) === undefined) {
         throw new Error(`recordFixAttempt: signatureId ${input.signatureId} does not exist`);
       }
       db.prepare(
-        `INSERT INTO fix_attempts (signature_id, fix_kind, fix_ref, fix_label, generation_id, attempt_number, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO fix_attempts (signature_id, fix_kind, fix_ref, fix_label, generation_id, attempt_number, created_at, installation_id, repository)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (signature_id, fix_kind, fix_ref, generation_id, attempt_number) DO NOTHING`,
-      ).run(input.signatureId, input.fixKind, input.fixRef, input.fixLabel ?? null, input.generationId, input.attemptNumber, now);
+      ).run(
+        input.signatureId,
+        input.fixKind,
+        input.fixRef,
+        input.fixLabel ?? null,
+        input.generationId,
+        input.attemptNumber,
+        now,
+        origin.installationId,
+        origin.repository,
+      );
       const row = db
         .prepare(
           `SELECT id FROM fix_attempts WHERE signature_id = ? AND fix_kind = ? AND fix_ref = ? AND generation_id = ? AND attempt_number = ?`,
@@ -280,7 +314,9 @@ export function recordFixAttempt(db: Database, input: NewFixAttempt, now: number
  * Settles every pending fix attempt of a generation with the CI verdict that followed it. Returns what
  * was settled; attempts settled before are left alone, so a redelivered verdict changes nothing.
  */
-export function resolveFixAttempts(db: Database, input: ResolveInput, now: number): ResolvedFixAttempt[] {
+export function resolveFixAttempts(db: Database, scope: LearningScope, input: ResolveInput, now: number): ResolvedFixAttempt[] {
+  checkScope(scope, "resolveFixAttempts");
+  const owner = scopeWhere(scope, "");
   requirePositiveInteger(input.generationId, "resolveFixAttempts: generationId");
   if (typeof input.passed !== "boolean") throw new Error("resolveFixAttempts: passed must be a boolean");
   const stillFailing = input.stillFailingSignatureIds === undefined ? undefined : new Set(input.stillFailingSignatureIds);
@@ -289,9 +325,9 @@ export function resolveFixAttempts(db: Database, input: ResolveInput, now: numbe
       const pending = db
         .prepare(
           `SELECT id, signature_id, fix_kind, fix_ref, attempt_number FROM fix_attempts
-            WHERE generation_id = ? AND outcome = 'pending' ORDER BY id`,
+            WHERE generation_id = ? AND outcome = 'pending' AND ${owner.sql} ORDER BY id`,
         )
-        .all(input.generationId) as { id: number; signature_id: number; fix_kind: FixKind; fix_ref: string; attempt_number: number }[];
+        .all(input.generationId, ...owner.params) as { id: number; signature_id: number; fix_kind: FixKind; fix_ref: string; attempt_number: number }[];
       const settle = db.prepare("UPDATE fix_attempts SET outcome = ?, resolved_at = ? WHERE id = ?");
       return pending.map((row) => {
         const passed = input.passed || (stillFailing !== undefined && !stillFailing.has(row.signature_id));
@@ -332,9 +368,13 @@ function fixSentence(fix: Omit<BestFix, "sentence">): string {
 }
 
 /** Builds `signature_id IN (…)`-style filters over occurrences shared by both queries. */
-function occurrenceFilter(query: { category?: string; componentType?: ComponentType; since?: number }): { sql: string; params: (string | number)[] } {
-  const clauses: string[] = [];
-  const params: (string | number)[] = [];
+function occurrenceFilter(
+  scope: LearningScope,
+  query: { category?: string; componentType?: ComponentType; since?: number },
+): { sql: string; params: (string | number)[] } {
+  const owner = scopeWhere(scope, "o");
+  const clauses: string[] = [owner.sql];
+  const params: (string | number)[] = [...owner.params];
   if (query.category !== undefined) {
     clauses.push("o.category = ?");
     params.push(query.category);
@@ -355,18 +395,20 @@ function occurrenceFilter(query: { category?: string; componentType?: ComponentT
  * with the highest posterior mean. Ties go to the fix tried more often. Signatures without a settled fix
  * are left out. Best first.
  */
-export function bestFixes(db: Database, query: BestFixQuery): BestFix[] {
+export function bestFixes(db: Database, scope: LearningScope, query: BestFixQuery): BestFix[] {
+  checkScope(scope, "bestFixes");
   const limit = requireLimit(query.limit, "bestFixes: limit");
-  const where: string[] = ["f.outcome != 'pending'"];
-  const params: (string | number)[] = [];
+  const owner = scopeWhere(scope, "f");
+  const where: string[] = ["f.outcome != 'pending'", owner.sql];
+  const params: (string | number)[] = [...owner.params];
   if (query.signatureIds !== undefined) {
     query.signatureIds.forEach((id, i) => requirePositiveInteger(id, `bestFixes: signatureIds[${i}]`));
     if (query.signatureIds.length === 0) return [];
     where.push(`f.signature_id IN (${query.signatureIds.map(() => "?").join(", ")})`);
     params.push(...query.signatureIds);
   }
-  const filter = occurrenceFilter(query);
-  if (filter.sql !== "") {
+  if (query.category !== undefined || query.componentType !== undefined || query.since !== undefined) {
+    const filter = occurrenceFilter(scope, query);
     where.push(`f.signature_id IN (SELECT o.signature_id FROM error_occurrences o WHERE ${filter.sql})`);
     params.push(...filter.params);
   }
@@ -425,19 +467,23 @@ function better(a: Omit<BestFix, "sentence">, b: Omit<BestFix, "sentence">): boo
 }
 
 /** The signatures seen most often under the filters ("mistakes seen in this category"), most frequent first. */
-export function frequentSignatures(db: Database, query: FrequentQuery): FrequentSignature[] {
+export function frequentSignatures(db: Database, scope: LearningScope, query: FrequentQuery): FrequentSignature[] {
+  checkScope(scope, "frequentSignatures");
   const limit = requireLimit(query.limit, "frequentSignatures: limit");
-  const filter = occurrenceFilter(query);
+  const filter = occurrenceFilter(scope, query);
+  // Component types from the scope's own occurrences, not the signature row's totals over every installation.
   const rows = db
     .prepare(
-      `SELECT s.*, COUNT(o.id) AS hits, MAX(o.seen_at) AS last_hit
+      `SELECT s.id, s.signature, s.kind, s.root_cause, s.fix_strategy, s.matched, COUNT(o.id) AS hits, MAX(o.seen_at) AS last_hit,
+              (SELECT json_group_array(DISTINCT t.component_type) FROM error_occurrences t
+                WHERE t.signature_id = s.id AND t.component_type IS NOT NULL AND ${scopeWhere(scope, "t").sql}) AS component_types_json
          FROM error_occurrences o JOIN error_signatures s ON s.id = o.signature_id
-        ${filter.sql === "" ? "" : `WHERE ${filter.sql}`}
+        WHERE ${filter.sql}
         GROUP BY s.id
         ORDER BY hits DESC, last_hit DESC, s.id
         LIMIT ?`,
     )
-    .all(...filter.params, limit) as (SignatureRow & { hits: number; last_hit: number })[];
+    .all(...scopeWhere(scope, "t").params, ...filter.params, limit) as (SignatureRow & { hits: number; last_hit: number })[];
   return rows.map((row) => ({
     signatureId: row.id,
     signature: row.signature,

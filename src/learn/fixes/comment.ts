@@ -21,7 +21,8 @@ function lessonLine(saved: SavedRule): string {
     case "created":
       return `**Lesson (rule #${rule.id}, ${rule.status}):** ${rule.description} — ${cite}.`;
     case "merged":
-      return `**Lesson (rule #${rule.id}, ${rule.status}):** ${rule.description} — generalizes rule #${saved.mergedWith ?? "?"} with this change; ${rule.sources.length} sources, first ${cite}.`;
+      // Its other sources may be other repositories of the installation: the comment names only this merge.
+      return `**Lesson (rule #${rule.id}, ${rule.status}):** ${rule.description} — generalizes rule #${saved.mergedWith ?? "?"} with this change; ${rule.sources.length} sources.`;
     case "known":
       return `**Lesson (rule #${rule.id}, ${rule.status}):** already known — ${rule.description} Now seen in ${rule.sources.length} merge${rule.sources.length === 1 ? "" : "s"}.`;
   }

@@ -4,6 +4,8 @@
  */
 import type { Database } from "better-sqlite3";
 import type { RewriteRule } from "../../python/rewrite.js";
+import type { LearningOrigin, LearningScope } from "../scope.js";
+import { checkOrigin, checkScope } from "../scope.js";
 import type { TreeRuleSpec } from "./tree/pattern.js";
 import { specificity } from "./tree/pattern.js";
 import { toTreeRewriteRule } from "./tree/rule.js";
@@ -17,6 +19,8 @@ export type RuleStatus = "candidate" | "trusted" | "discarded" | "archived";
 
 export interface StoredRule {
   id: number;
+  /** The installation that taught the rule (and whose 👍 trusts it); null for a rule of unknown origin. */
+  installationId: number | null;
   before: string;
   after: string;
   context: string;
@@ -83,6 +87,7 @@ export const DEFAULT_AUTO_APPLY_THRESHOLD = 0.7;
 
 interface RuleRow {
   id: number;
+  installation_id: number | null;
   before_pattern: string;
   after_pattern: string;
   context: string;
@@ -113,6 +118,7 @@ function toRule(db: Database, row: RuleRow): StoredRule {
   }[];
   return {
     id: row.id,
+    installationId: row.installation_id,
     before: row.before_pattern,
     after: row.after_pattern,
     context: row.context,
@@ -144,18 +150,40 @@ function toRule(db: Database, row: RuleRow): StoredRule {
   };
 }
 
-export function getRule(db: Database, id: number): StoredRule | null {
-  const row = db.prepare("SELECT * FROM rewrite_rules WHERE id = ?").get(id) as RuleRow | undefined;
+/**
+ * `r.installation_id = ?`, and with a repository scope, rules one of whose sources is that repository.
+ * Rules of unknown origin (installation NULL) match no scope.
+ */
+export function ruleScopeWhere(scope: LearningScope, alias = "rewrite_rules"): { sql: string; params: (string | number)[] } {
+  if (scope.repository === null) return { sql: `${alias}.installation_id = ?`, params: [scope.installationId] };
+  return {
+    sql: `${alias}.installation_id = ? AND EXISTS (SELECT 1 FROM rule_sources rs WHERE rs.rule_id = ${alias}.id AND rs.repo = ?)`,
+    params: [scope.installationId, scope.repository],
+  };
+}
+
+/** The rule with this id if it belongs to the scope, else null. */
+export function getRule(db: Database, scope: LearningScope, id: number): StoredRule | null {
+  checkScope(scope, "getRule");
+  const where = ruleScopeWhere(scope);
+  const row = db.prepare(`SELECT * FROM rewrite_rules WHERE id = ? AND ${where.sql}`).get(id, ...where.params) as RuleRow | undefined;
   return row === undefined ? null : toRule(db, row);
 }
 
-export function listRules(db: Database, filter: { status?: RuleStatus } = {}): StoredRule[] {
+export function listRules(db: Database, scope: LearningScope, filter: { status?: RuleStatus } = {}): StoredRule[] {
+  checkScope(scope, "listRules");
+  const where = ruleScopeWhere(scope);
   const rows = (
     filter.status === undefined
-      ? db.prepare("SELECT * FROM rewrite_rules ORDER BY id").all()
-      : db.prepare("SELECT * FROM rewrite_rules WHERE status = ? ORDER BY id").all(filter.status)
+      ? db.prepare(`SELECT * FROM rewrite_rules WHERE ${where.sql} ORDER BY id`).all(...where.params)
+      : db.prepare(`SELECT * FROM rewrite_rules WHERE ${where.sql} AND status = ? ORDER BY id`).all(...where.params, filter.status)
   ) as RuleRow[];
   return rows.map((row) => toRule(db, row));
+}
+
+/** A rule just written by this module: read back within its own installation. */
+function savedRule(db: Database, installationId: number, id: number): StoredRule {
+  return getRule(db, { installationId, repository: null }, id) as StoredRule;
 }
 
 function addSource(db: Database, ruleId: number, source: RuleSource, now: number): void {
@@ -167,8 +195,11 @@ function addSource(db: Database, ruleId: number, source: RuleSource, now: number
 
 function linkSignatures(db: Database, ruleId: number, signatureIds: readonly number[]): void {
   const link = db.prepare(
-    "INSERT INTO rule_signatures (rule_id, signature_id) SELECT ?, id FROM error_signatures WHERE id = ? ON CONFLICT DO NOTHING",
+    `INSERT INTO rule_signatures (rule_id, signature_id)
+     SELECT r.id, s.id FROM rewrite_rules r JOIN error_signatures s ON s.installation_id = r.installation_id
+      WHERE r.id = ? AND s.id = ? ON CONFLICT DO NOTHING`,
   );
+  // Only signatures of the rule's own installation are linked.
   for (const id of signatureIds) link.run(ruleId, id);
 }
 
@@ -186,17 +217,19 @@ function checkCandidate(c: LearnedRuleCandidate, i: number): void {
 
 function insertRule(
   db: Database,
+  installationId: number,
   fields: { before: string; after: string; context: string; holes: number; description: string; source: RuleSource },
   counts: { successes: number; failures: number; applications: number },
   now: number,
 ): number {
   const info = db
     .prepare(
-      `INSERT INTO rewrite_rules (before_pattern, after_pattern, context, holes, description, source_pr, repo, commit_sha, status,
-         successes, failures, applications, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'candidate', ?, ?, ?, ?, ?)`,
+      `INSERT INTO rewrite_rules (installation_id, before_pattern, after_pattern, context, holes, description, source_pr, repo, commit_sha,
+         status, successes, failures, applications, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate', ?, ?, ?, ?, ?)`,
     )
     .run(
+      installationId,
       fields.before,
       fields.after,
       fields.context,
@@ -214,32 +247,35 @@ function insertRule(
   return Number(info.lastInsertRowid);
 }
 
-function rowsWithStatus(db: Database, statuses: readonly RuleStatus[]): RuleRow[] {
+/** Rules are folded and found again only among the teaching installation's own. */
+function rowsWithStatus(db: Database, installationId: number, statuses: readonly RuleStatus[]): RuleRow[] {
   return db
-    .prepare(`SELECT * FROM rewrite_rules WHERE engine = 'lines' AND status IN (${statuses.map(() => "?").join(", ")}) ORDER BY id DESC`)
-    .all(...statuses) as RuleRow[];
+    .prepare(
+      `SELECT * FROM rewrite_rules WHERE installation_id = ? AND engine = 'lines' AND status IN (${statuses.map(() => "?").join(", ")}) ORDER BY id DESC`,
+    )
+    .all(installationId, ...statuses) as RuleRow[];
 }
 
 function patternsOf(row: RuleRow): { before: string; after: string; context: string } {
   return { before: row.before_pattern, after: row.after_pattern, context: row.context };
 }
 
-function saveOne(db: Database, candidate: LearnedRuleCandidate, now: number): Omit<SavedRule, "candidate"> {
+function saveOne(db: Database, installationId: number, candidate: LearnedRuleCandidate, now: number): Omit<SavedRule, "candidate"> {
   // Already covered, including by a discarded rule: a maintainer's 👎 is not undone by learning it again.
-  const covering = rowsWithStatus(db, ["trusted", "candidate", "discarded"]).find((row) => generalizes(patternsOf(row), candidate));
+  const covering = rowsWithStatus(db, installationId, ["trusted", "candidate", "discarded"]).find((row) => generalizes(patternsOf(row), candidate));
   if (covering) {
     addSource(db, covering.id, candidate.source, now);
     linkSignatures(db, covering.id, candidate.signatureIds);
     db.prepare("UPDATE rewrite_rules SET updated_at = ? WHERE id = ?").run(now, covering.id);
-    return { rule: getRule(db, covering.id) as StoredRule, outcome: "known" };
+    return { rule: savedRule(db, installationId, covering.id), outcome: "known" };
   }
-  for (const row of rowsWithStatus(db, ["trusted", "candidate"])) {
+  for (const row of rowsWithStatus(db, installationId, ["trusted", "candidate"])) {
     const merged = antiUnify(patternsOf(row), candidate);
     if (!merged.ok) continue;
     const existing = toRule(db, row);
     const same = db
-      .prepare("SELECT * FROM rewrite_rules WHERE before_pattern = ? AND after_pattern = ? AND context = ?")
-      .get(merged.before, merged.after, merged.context) as RuleRow | undefined;
+      .prepare("SELECT * FROM rewrite_rules WHERE installation_id = ? AND before_pattern = ? AND after_pattern = ? AND context = ?")
+      .get(installationId, merged.before, merged.after, merged.context) as RuleRow | undefined;
     if (same) {
       // The generalization exists already (folded away earlier): bring it back rather than duplicate it.
       if (same.status === "archived") db.prepare("UPDATE rewrite_rules SET status = 'candidate', merged_into = NULL WHERE id = ?").run(same.id);
@@ -250,10 +286,11 @@ function saveOne(db: Database, candidate: LearnedRuleCandidate, now: number): Om
       if (row.status === "candidate" && row.id !== same.id) {
         db.prepare("UPDATE rewrite_rules SET status = 'archived', merged_into = ?, updated_at = ? WHERE id = ?").run(same.id, now, row.id);
       }
-      return { rule: getRule(db, same.id) as StoredRule, outcome: "merged", mergedWith: row.id };
+      return { rule: savedRule(db, installationId, same.id), outcome: "merged", mergedWith: row.id };
     }
     const id = insertRule(
       db,
+      installationId,
       { ...merged, description: describeChange(merged.before, merged.after, merged.context), source: candidate.source },
       { successes: existing.successes, failures: existing.failures, applications: existing.applications },
       now,
@@ -265,49 +302,54 @@ function saveOne(db: Database, candidate: LearnedRuleCandidate, now: number): Om
     if (row.status === "candidate") {
       db.prepare("UPDATE rewrite_rules SET status = 'archived', merged_into = ?, updated_at = ? WHERE id = ?").run(id, now, row.id);
     }
-    return { rule: getRule(db, id) as StoredRule, outcome: "merged", mergedWith: row.id };
+    return { rule: savedRule(db, installationId, id), outcome: "merged", mergedWith: row.id };
   }
-  const id = insertRule(db, candidate, { successes: 0, failures: 0, applications: 0 }, now);
+  const id = insertRule(db, installationId, candidate, { successes: 0, failures: 0, applications: 0 }, now);
   addSource(db, id, candidate.source, now);
   linkSignatures(db, id, candidate.signatureIds);
-  return { rule: getRule(db, id) as StoredRule, outcome: "created" };
+  return { rule: savedRule(db, installationId, id), outcome: "created" };
 }
 
 /**
  * Stores the candidates a merge taught, in order, each either as a new rule, folded into a more general
- * rule with an existing one, or as one more source of a rule that already covers it.
+ * rule with an existing one, or as one more source of a rule that already covers it. The rules belong to
+ * the installation of `origin`, and fold only with that installation's rules.
  */
-export function saveRuleCandidates(db: Database, candidates: readonly LearnedRuleCandidate[], now: number): SavedRule[] {
+export function saveRuleCandidates(db: Database, origin: LearningOrigin, candidates: readonly LearnedRuleCandidate[], now: number): SavedRule[] {
+  checkOrigin(origin, "saveRuleCandidates");
   candidates.forEach(checkCandidate);
   return db
-    .transaction((): SavedRule[] => candidates.map((candidate) => ({ ...saveOne(db, candidate, now), candidate })))
+    .transaction((): SavedRule[] => candidates.map((candidate) => ({ ...saveOne(db, origin.installationId, candidate, now), candidate })))
     .immediate();
 }
 
-function requireRule(db: Database, id: number, where: string): RuleRow {
+/** The rule, which must exist within the scope: a rule of another installation reads as missing. */
+export function requireRule(db: Database, scope: LearningScope, id: number, where: string): StoredRule {
+  checkScope(scope, where);
   if (!Number.isInteger(id) || id < 1) throw new Error(`${where}: rule id must be a positive integer, got ${JSON.stringify(id)}`);
-  const row = db.prepare("SELECT * FROM rewrite_rules WHERE id = ?").get(id) as RuleRow | undefined;
-  if (row === undefined) throw new Error(`${where}: rewrite rule ${id} does not exist`);
-  return row;
+  const rule = getRule(db, scope, id);
+  if (rule === null) throw new Error(`${where}: rewrite rule ${id} does not exist`);
+  return rule;
 }
 
 /** Counts one use of a rule and whether the CI run after it passed. */
-export function recordRuleOutcome(db: Database, ruleId: number, success: boolean, now: number): StoredRule {
+export function recordRuleOutcome(db: Database, scope: LearningScope, ruleId: number, success: boolean, now: number): StoredRule {
   return db
     .transaction((): StoredRule => {
-      requireRule(db, ruleId, "recordRuleOutcome");
+      requireRule(db, scope, ruleId, "recordRuleOutcome");
       db.prepare(
         `UPDATE rewrite_rules SET successes = successes + ?, failures = failures + ?, applications = applications + 1, updated_at = ?
           WHERE id = ?`,
       ).run(success ? 1 : 0, success ? 0 : 1, now, ruleId);
-      return getRule(db, ruleId) as StoredRule;
+      return getRule(db, scope, ruleId) as StoredRule;
     })
     .immediate();
 }
 
 /**
  * Bounded growth: a candidate rule whose confidence stays below `floor` after `minTrials` outcomes is
- * archived (kept, never applied or offered again). Trusted rules are a maintainer's call and stay.
+ * archived (kept, never applied or offered again). Trusted rules are a maintainer's call and stay. Each
+ * rule is judged by its own record, so this maintenance runs over every installation at once.
  */
 export function archiveWeakRules(db: Database, options: { minTrials: number; floor: number; now: number }): number[] {
   if (!(Number.isInteger(options.minTrials) && options.minTrials >= 1)) throw new Error(`minTrials must be a positive integer, got ${options.minTrials}`);
@@ -325,31 +367,46 @@ export function archiveWeakRules(db: Database, options: { minTrials: number; flo
     .immediate();
 }
 
-function setStatus(db: Database, ruleIds: readonly number[], status: RuleStatus, where: string, now: number): StoredRule[] {
+function setStatus(db: Database, scope: LearningScope, ruleIds: readonly number[], status: RuleStatus, where: string, now: number): StoredRule[] {
   return db
     .transaction((): StoredRule[] => {
-      for (const id of ruleIds) requireRule(db, id, where);
+      for (const id of ruleIds) requireRule(db, scope, id, where);
       const update = db.prepare("UPDATE rewrite_rules SET status = ?, updated_at = ? WHERE id = ?");
       for (const id of ruleIds) update.run(status, now, id);
-      return ruleIds.map((id) => getRule(db, id) as StoredRule);
+      return ruleIds.map((id) => getRule(db, scope, id) as StoredRule);
     })
     .immediate();
 }
 
-/** A maintainer's 👍: the rules are trusted, and applied automatically from now on. */
-export function promoteRules(db: Database, ruleIds: readonly number[], now: number = Date.now()): StoredRule[] {
-  return setStatus(db, ruleIds, "trusted", "promoteRules", now);
+/**
+ * A maintainer's 👍: the rules are trusted, and applied automatically from now on — in the installation of
+ * `scope` alone, since a rule is that installation's own row. A rule outside the scope is refused as missing.
+ */
+export function promoteRules(db: Database, scope: LearningScope, ruleIds: readonly number[], now: number = Date.now()): StoredRule[] {
+  return setStatus(db, scope, ruleIds, "trusted", "promoteRules", now);
 }
 
 /** A maintainer's 👎: the rules are never applied or offered again, even if learned again. */
-export function discardRules(db: Database, ruleIds: readonly number[], now: number = Date.now()): StoredRule[] {
-  return setStatus(db, ruleIds, "discarded", "discardRules", now);
+export function discardRules(db: Database, scope: LearningScope, ruleIds: readonly number[], now: number = Date.now()): StoredRule[] {
+  return setStatus(db, scope, ruleIds, "discarded", "discardRules", now);
 }
 
 /** Where a rule came from, for people: `owner/name#12 (abc1234)`. */
 export function ruleSourceText(rule: Pick<StoredRule, "repo" | "sourcePr" | "commitSha">): string {
   if (rule.repo === null || rule.sourcePr === null) return "unknown source";
   return `${rule.repo}#${rule.sourcePr}${rule.commitSha ? ` (${rule.commitSha.slice(0, 7)})` : ""}`;
+}
+
+/**
+ * The source a reader may be shown: with a repository scope, the first source in that repository, so a
+ * rule another repository of the installation also taught never names that repository.
+ */
+function citedSource(db: Database, scope: LearningScope, row: RuleRow): Pick<StoredRule, "repo" | "sourcePr" | "commitSha"> {
+  if (scope.repository === null || row.repo === scope.repository) return { repo: row.repo, sourcePr: row.source_pr, commitSha: row.commit_sha };
+  const own = db
+    .prepare("SELECT repo, pr_number, commit_sha FROM rule_sources WHERE rule_id = ? AND repo = ? ORDER BY added_at, pr_number LIMIT 1")
+    .get(row.id, scope.repository) as { repo: string; pr_number: number; commit_sha: string } | undefined;
+  return own === undefined ? { repo: null, sourcePr: null, commitSha: null } : { repo: own.repo, sourcePr: own.pr_number, commitSha: own.commit_sha };
 }
 
 /** The rule's confidence: trusted rules count as certain until humans revert them, others by their outcome record. */
@@ -360,15 +417,20 @@ export function confidenceOf(rule: Pick<StoredRule, "status" | "successes" | "fa
 /**
  * Rules for the next generation: trusted rules and candidates whose confidence reaches the threshold are
  * applied by the repairer; the other candidates are offered to the model as guidance. Discarded and
- * archived rules are neither.
+ * archived rules are neither. Only the rules of `scope` take part.
  */
-export function activeRules(db: Database, options: ActiveRulesOptions = {}): ActiveRules {
+export function activeRules(db: Database, scope: LearningScope, options: ActiveRulesOptions = {}): ActiveRules {
+  checkScope(scope, "activeRules");
   const threshold = options.autoApplyThreshold ?? DEFAULT_AUTO_APPLY_THRESHOLD;
   if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) {
     throw new Error(`activeRules: autoApplyThreshold must be a number from 0 to 1, got ${JSON.stringify(threshold)}`);
   }
   const limit = options.guidanceLimit ?? 10;
-  const rules = (db.prepare("SELECT * FROM rewrite_rules WHERE status IN ('trusted', 'candidate') ORDER BY id").all() as RuleRow[]).map((row) => ({
+  const where = ruleScopeWhere(scope);
+  const rows = db
+    .prepare(`SELECT * FROM rewrite_rules WHERE ${where.sql} AND status IN ('trusted', 'candidate') ORDER BY id`)
+    .all(...where.params) as RuleRow[];
+  const rules = rows.map((row) => ({
     row,
     confidence: confidenceOf(row),
   }));
@@ -393,7 +455,7 @@ export function activeRules(db: Database, options: ActiveRulesOptions = {}): Act
       before: r.row.before_pattern,
       after: r.row.after_pattern,
       confidence: r.confidence,
-      source: ruleSourceText({ repo: r.row.repo, sourcePr: r.row.source_pr, commitSha: r.row.commit_sha }),
+      source: ruleSourceText(citedSource(db, scope, r.row)),
       context: r.row.context,
     })),
   };

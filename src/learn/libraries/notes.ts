@@ -6,6 +6,7 @@ import type { AlternativeKind } from "./seed.js";
 import type { CompatibilityScore, Confidence, ScoreOptions } from "./score.js";
 import { compatibilityScore } from "./score.js";
 import type { LibraryAlternative } from "./store.js";
+import type { LearningScope } from "../scope.js";
 import { libraryCounts, listAlternatives, listLibraryNotes } from "./store.js";
 
 export type LibraryVerdict = "compatible" | "incompatible" | "mixed" | "unknown";
@@ -72,7 +73,7 @@ function alternativeText(alt: LibraryAlternative, failed: boolean): string {
  * One note per dependency (apache-airflow itself skipped), in the spec's order. An alternative is attached
  * when the library has failed on this Airflow major, or when a provider hook exists for it.
  */
-export function libraryNotes(db: Database, input: LibraryNotesInput): LibraryPromptNote[] {
+export function libraryNotes(db: Database, scope: LearningScope, input: LibraryNotesInput): LibraryPromptNote[] {
   const majors: AirflowMajor[] = input.airflowMajor === "both" ? ["2", "3"] : [input.airflowMajor];
   if (input.airflowMajor !== "both" && input.airflowMajor !== "2" && input.airflowMajor !== "3") {
     throw new Error(`airflowMajor should be "2", "3" or "both", got ${JSON.stringify(input.airflowMajor)}`);
@@ -87,7 +88,8 @@ export function libraryNotes(db: Database, input: LibraryNotesInput): LibraryPro
     }
     if (library === "apache-airflow" || seen.has(library)) return;
     seen.add(library);
-    const counts = libraryCounts(db, library, majors);
+    // The scope's own CI record; alternatives and pin notes are curated knowledge shared by all.
+    const counts = libraryCounts(db, scope, library, majors);
     const score = compatibilityScore(counts, input.score);
     const verdict = verdictOf(score);
     const failureParts = [

@@ -1,5 +1,7 @@
 /** Reading and writing the library tables of migration 004 (and the outcomes' library version of 006). */
 import type { Database } from "better-sqlite3";
+import type { LearningOrigin, LearningScope } from "../scope.js";
+import { checkOrigin, checkScope, scopeWhere } from "../scope.js";
 import type { AirflowMajor } from "./names.js";
 import { normalizeLibraryName } from "./names.js";
 import type { AlternativeKind } from "./seed.js";
@@ -57,8 +59,9 @@ function checkMajor(value: unknown): asserts value is AirflowMajor {
   if (value !== "2" && value !== "3") throw new Error(`airflowMajor should be "2" or "3", got ${JSON.stringify(value)}`);
 }
 
-/** Stores one observation; `now` is epoch milliseconds from the caller's clock. */
-export function recordLibraryOutcome(db: Database, input: LibraryOutcomeInput, now: number): LibraryOutcome {
+/** Stores one observation of `origin`; `now` is epoch milliseconds from the caller's clock. */
+export function recordLibraryOutcome(db: Database, origin: LearningOrigin, input: LibraryOutcomeInput, now: number): LibraryOutcome {
+  checkOrigin(origin, "recordLibraryOutcome");
   const library = normalizeLibraryName(typeof input.name === "string" ? input.name : "");
   if (library === "" || !/^[a-z0-9]/.test(library)) throw new Error(`library name should be a PyPI name, got ${JSON.stringify(input.name)}`);
   checkMajor(input.airflowMajor);
@@ -68,10 +71,20 @@ export function recordLibraryOutcome(db: Database, input: LibraryOutcomeInput, n
   const libraryVersion = typeof input.libraryVersion === "string" && input.libraryVersion.trim() !== "" ? input.libraryVersion.trim() : null;
   const info = db
     .prepare(
-      `INSERT INTO library_outcomes (library, airflow_major, kind, library_version, generation_id, detail, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO library_outcomes (library, airflow_major, kind, library_version, generation_id, detail, created_at, installation_id, repository)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(library, input.airflowMajor, input.kind, libraryVersion, input.generationId ?? null, input.detail ?? null, now);
+    .run(
+      library,
+      input.airflowMajor,
+      input.kind,
+      libraryVersion,
+      input.generationId ?? null,
+      input.detail ?? null,
+      now,
+      origin.installationId,
+      origin.repository,
+    );
   return {
     id: Number(info.lastInsertRowid),
     library,
@@ -87,6 +100,7 @@ export function recordLibraryOutcome(db: Database, input: LibraryOutcomeInput, n
 /** Records several outcomes of one CI run in one transaction. */
 export function recordLibraryOutcomes(
   db: Database,
+  origin: LearningOrigin,
   outcomes: readonly Omit<LibraryOutcomeInput, "airflowMajor" | "generationId">[],
   context: { airflowMajor: AirflowMajor; generationId?: number },
   now: number,
@@ -95,6 +109,7 @@ export function recordLibraryOutcomes(
     outcomes.map((o) =>
       recordLibraryOutcome(
         db,
+        origin,
         { ...o, airflowMajor: context.airflowMajor, ...(context.generationId === undefined ? {} : { generationId: context.generationId }) },
         now,
       ),
@@ -112,27 +127,41 @@ const KIND_FIELD: Record<LibraryOutcomeKind, keyof OutcomeCounts> = {
 
 /**
  * Counts per outcome kind; `majors` lists the Airflow majors to add up (both, for a spec targeting both).
- * With `libraryVersion`, only the outcomes recorded with that version of the library.
+ * With `libraryVersion`, only the outcomes recorded with that version of the library. Only the scope's
+ * own observations count.
  */
-export function libraryCounts(db: Database, name: string, majors: readonly AirflowMajor[], libraryVersion?: string): OutcomeCounts {
+export function libraryCounts(
+  db: Database,
+  scope: LearningScope,
+  name: string,
+  majors: readonly AirflowMajor[],
+  libraryVersion?: string,
+): OutcomeCounts {
+  checkScope(scope, "libraryCounts");
   const counts = emptyCounts();
   if (majors.length === 0) return counts;
+  const owner = scopeWhere(scope, "");
   const byVersion = libraryVersion === undefined ? "" : " AND library_version = ?";
   const rows = db
     .prepare(
       `SELECT kind, COUNT(*) AS n FROM library_outcomes
-        WHERE library = ? AND airflow_major IN (${majors.map(() => "?").join(", ")})${byVersion} GROUP BY kind`,
+        WHERE ${owner.sql} AND library = ? AND airflow_major IN (${majors.map(() => "?").join(", ")})${byVersion} GROUP BY kind`,
     )
-    .all(normalizeLibraryName(name), ...majors, ...(libraryVersion === undefined ? [] : [libraryVersion])) as { kind: LibraryOutcomeKind; n: number }[];
+    .all(...owner.params, normalizeLibraryName(name), ...majors, ...(libraryVersion === undefined ? [] : [libraryVersion])) as {
+    kind: LibraryOutcomeKind;
+    n: number;
+  }[];
   for (const row of rows) counts[KIND_FIELD[row.kind]] += row.n;
   return counts;
 }
 
 /** Newest first. */
-export function listLibraryOutcomes(db: Database, name: string, limit = 100): LibraryOutcome[] {
+export function listLibraryOutcomes(db: Database, scope: LearningScope, name: string, limit = 100): LibraryOutcome[] {
+  checkScope(scope, "listLibraryOutcomes");
+  const owner = scopeWhere(scope, "");
   const rows = db
-    .prepare("SELECT * FROM library_outcomes WHERE library = ? ORDER BY created_at DESC, id DESC LIMIT ?")
-    .all(normalizeLibraryName(name), limit) as {
+    .prepare(`SELECT * FROM library_outcomes WHERE ${owner.sql} AND library = ? ORDER BY created_at DESC, id DESC LIMIT ?`)
+    .all(...owner.params, normalizeLibraryName(name), limit) as {
     id: number;
     library: string;
     airflow_major: AirflowMajor;
@@ -213,13 +242,15 @@ export interface LibrarySummary {
 }
 
 /** Every library with at least one outcome, per Airflow major, by name. */
-export function listLibrarySummaries(db: Database): LibrarySummary[] {
+export function listLibrarySummaries(db: Database, scope: LearningScope): LibrarySummary[] {
+  checkScope(scope, "listLibrarySummaries");
+  const owner = scopeWhere(scope, "");
   const rows = db
     .prepare(
       `SELECT library, airflow_major, kind, COUNT(*) AS n, MAX(created_at) AS last_at
-         FROM library_outcomes GROUP BY library, airflow_major, kind ORDER BY library, airflow_major`,
+         FROM library_outcomes WHERE ${owner.sql} GROUP BY library, airflow_major, kind ORDER BY library, airflow_major`,
     )
-    .all() as { library: string; airflow_major: AirflowMajor; kind: LibraryOutcomeKind; n: number; last_at: number }[];
+    .all(...owner.params) as { library: string; airflow_major: AirflowMajor; kind: LibraryOutcomeKind; n: number; last_at: number }[];
   const byKey = new Map<string, LibrarySummary>();
   for (const row of rows) {
     const key = `${row.library}\u0000${row.airflow_major}`;
@@ -243,13 +274,15 @@ export interface LibraryVersionSummary {
 }
 
 /** One library's outcomes per Airflow major and library version, by major then version. */
-export function listLibraryVersionSummaries(db: Database, name: string): LibraryVersionSummary[] {
+export function listLibraryVersionSummaries(db: Database, scope: LearningScope, name: string): LibraryVersionSummary[] {
+  checkScope(scope, "listLibraryVersionSummaries");
+  const owner = scopeWhere(scope, "");
   const rows = db
     .prepare(
       `SELECT library, airflow_major, library_version, kind, COUNT(*) AS n FROM library_outcomes
-        WHERE library = ? GROUP BY library, airflow_major, library_version, kind ORDER BY airflow_major, library_version`,
+        WHERE ${owner.sql} AND library = ? GROUP BY library, airflow_major, library_version, kind ORDER BY airflow_major, library_version`,
     )
-    .all(normalizeLibraryName(name)) as { library: string; airflow_major: AirflowMajor; library_version: string | null; kind: LibraryOutcomeKind; n: number }[];
+    .all(...owner.params, normalizeLibraryName(name)) as { library: string; airflow_major: AirflowMajor; library_version: string | null; kind: LibraryOutcomeKind; n: number }[];
   const byKey = new Map<string, LibraryVersionSummary>();
   for (const row of rows) {
     const key = `${row.airflow_major}\u0000${row.library_version ?? ""}`;

@@ -17,8 +17,9 @@ export {
   generationMetrics,
   hasTable,
   knownLibraryAlternatives,
+  metricsInstallations,
   patternLibrarySize,
 } from "./queries.js";
 export type { StatsReport } from "./report.js";
-export { collectStats } from "./report.js";
+export { collectStats, collectStatsPerInstallation } from "./report.js";
 export { isoWeek, isoWeekSql, isoWeekStart, weeksWindowStart } from "./week.js";

@@ -1,6 +1,7 @@
 /**
- * The learning layer's figures, as SQL over the store: every function takes the database and returns
- * typed rows. Tables of other learning stores (patterns, error signatures) are read when they exist.
+ * The learning layer's figures, as SQL over the store: every function takes the database and the
+ * installation whose figures to read (never a mix of installations) and returns typed rows. Tables of
+ * other learning stores (patterns, error signatures) are read when they exist.
  */
 import type { Database } from "better-sqlite3";
 import { isoWeekSql } from "./week.js";
@@ -41,8 +42,10 @@ export interface GenerationMetrics {
   createdAt: number;
 }
 
-function rangeWhere(column: string, range: MetricsRange, params: number[]): string {
-  const parts: string[] = [];
+/** `WHERE <installation> = ? [AND <column> in range]`, pushing the parameters in order. */
+function rangeWhere(column: string, range: MetricsRange, params: number[], installation: { column: string; id: number }): string {
+  const parts: string[] = [`${installation.column} = ?`];
+  params.push(installation.id);
   if (range.since !== undefined) {
     parts.push(`${column} >= ?`);
     params.push(range.since);
@@ -88,10 +91,13 @@ interface GenerationMetricsRow {
 }
 
 /** One row per generation created in the range, oldest first. */
-export function generationMetrics(db: Database, range: MetricsRange = {}): GenerationMetrics[] {
+export function generationMetrics(db: Database, installationId: number, range: MetricsRange = {}): GenerationMetrics[] {
   const params: number[] = [];
   const rows = db
-    .prepare(`SELECT * FROM generation_metrics ${rangeWhere("created_at", range, params)} ORDER BY created_at, generation_id`)
+    .prepare(
+      `SELECT * FROM generation_metrics ${rangeWhere("created_at", range, params, { column: "installation_id", id: installationId })}
+        ORDER BY created_at, generation_id`,
+    )
     .all(...params) as GenerationMetricsRow[];
   return rows.map((r) => ({
     generationId: r.generation_id,
@@ -132,7 +138,7 @@ export interface FirstAttemptWeekRow {
 }
 
 /** First-attempt success rate per ISO week and spec category, oldest week first. */
-export function firstAttemptSuccessByWeek(db: Database, range: MetricsRange = {}): FirstAttemptWeekRow[] {
+export function firstAttemptSuccessByWeek(db: Database, installationId: number, range: MetricsRange = {}): FirstAttemptWeekRow[] {
   const params: number[] = [];
   const rows = db
     .prepare(
@@ -140,7 +146,7 @@ export function firstAttemptSuccessByWeek(db: Database, range: MetricsRange = {}
               COUNT(*) AS generations,
               COUNT(first_attempt_success) AS decided,
               COALESCE(SUM(first_attempt_success), 0) AS successes
-         FROM generations ${rangeWhere("created_at", range, params)}
+         FROM generations ${rangeWhere("created_at", range, params, { column: "installation_id", id: installationId })}
         GROUP BY week, category ORDER BY week, category`,
     )
     .all(...params) as { week: string; category: string; generations: number; decided: number; successes: number }[];
@@ -164,13 +170,13 @@ export interface AttemptsBucket {
 }
 
 /** How many generations needed 1, 2, 3… attempts; generations with no attempt yet are left out. */
-export function attemptsDistribution(db: Database, range: MetricsRange = {}): AttemptsBucket[] {
+export function attemptsDistribution(db: Database, installationId: number, range: MetricsRange = {}): AttemptsBucket[] {
   const params: number[] = [];
-  const where = rangeWhere("created_at", range, params);
+  const where = rangeWhere("created_at", range, params, { column: "installation_id", id: installationId });
   const rows = db
     .prepare(
       `SELECT attempts, COUNT(*) AS generations, SUM(succeeded) AS succeeded
-         FROM generation_metrics ${where ? `${where} AND` : "WHERE"} attempts > 0
+         FROM generation_metrics ${where} AND attempts > 0
         GROUP BY attempts ORDER BY attempts`,
     )
     .all(...params) as { attempts: number; generations: number; succeeded: number }[];
@@ -191,9 +197,9 @@ export interface CostPerSuccessRow {
 }
 
 /** Cost per successful component (merged or CI-passed): the total first, then per provider and model. */
-export function costPerSuccessfulComponent(db: Database, range: MetricsRange = {}): CostPerSuccessRow[] {
+export function costPerSuccessfulComponent(db: Database, installationId: number, range: MetricsRange = {}): CostPerSuccessRow[] {
   const params: number[] = [];
-  const where = rangeWhere("created_at", range, params);
+  const where = rangeWhere("created_at", range, params, { column: "installation_id", id: installationId });
   const select = `COUNT(*) AS generations, COALESCE(SUM(succeeded), 0) AS successes, COALESCE(SUM(cost_usd), 0) AS cost,
                   COALESCE(SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0) AS tokens`;
   type Row = { provider: string | null; model: string | null; generations: number; successes: number; cost: number; tokens: number };
@@ -225,11 +231,11 @@ export interface ErrorKindsOverTime {
 }
 
 /** The error store exists and has recorded CI failures (until it does, the attempts are the better record). */
-function errorStoreHasCiOccurrences(db: Database): boolean {
+function errorStoreHasCiOccurrences(db: Database, installationId: number): boolean {
   if (!hasTable(db, "error_signatures") || !hasTable(db, "error_occurrences")) return false;
   if (!hasColumn(db, "error_occurrences", "seen_at") || !hasColumn(db, "error_signatures", "kind")) return false;
-  const ci = hasColumn(db, "error_occurrences", "source") ? " WHERE source = 'ci'" : "";
-  return db.prepare(`SELECT 1 FROM error_occurrences${ci} LIMIT 1`).get() !== undefined;
+  const ci = hasColumn(db, "error_occurrences", "source") ? " AND source = 'ci'" : "";
+  return db.prepare(`SELECT 1 FROM error_occurrences WHERE installation_id = ?${ci} LIMIT 1`).get(installationId) !== undefined;
 }
 
 /**
@@ -237,11 +243,11 @@ function errorStoreHasCiOccurrences(db: Database): boolean {
  * the classified kind of each CI occurrence is counted; before that, the `kind` of each failure in the
  * attempts' ci_failures_json.
  */
-export function errorKindsOverTime(db: Database, range: MetricsRange = {}): ErrorKindsOverTime {
+export function errorKindsOverTime(db: Database, installationId: number, range: MetricsRange = {}): ErrorKindsOverTime {
   const params: number[] = [];
-  if (errorStoreHasCiOccurrences(db)) {
-    const where = rangeWhere("o.seen_at", range, params);
-    const sourceFilter = hasColumn(db, "error_occurrences", "source") ? `${where ? `${where} AND` : "WHERE"} o.source = 'ci'` : where;
+  if (errorStoreHasCiOccurrences(db, installationId)) {
+    const where = rangeWhere("o.seen_at", range, params, { column: "o.installation_id", id: installationId });
+    const sourceFilter = hasColumn(db, "error_occurrences", "source") ? `${where} AND o.source = 'ci'` : where;
     const rows = db
       .prepare(
         `SELECT ${isoWeekSql("o.seen_at")} AS week, s.kind AS kind, COUNT(*) AS count
@@ -252,12 +258,12 @@ export function errorKindsOverTime(db: Database, range: MetricsRange = {}): Erro
       .all(...params) as ErrorKindWeekRow[];
     return { source: "error_signatures", rows };
   }
-  const where = rangeWhere("a.updated_at", range, params);
+  const where = rangeWhere("a.updated_at", range, params, { column: "g.installation_id", id: installationId });
   const rows = db
     .prepare(
       `SELECT ${isoWeekSql("a.updated_at")} AS week,
               COALESCE(json_extract(f.value, '$.kind'), 'unknown') AS kind, COUNT(*) AS count
-         FROM attempts a, json_each(CASE WHEN json_valid(a.ci_failures_json) AND json_type(a.ci_failures_json) = 'array'
+         FROM attempts a JOIN generations g ON g.id = a.generation_id, json_each(CASE WHEN json_valid(a.ci_failures_json) AND json_type(a.ci_failures_json) = 'array'
                                          THEN a.ci_failures_json ELSE '[]' END) f
          ${where}
         GROUP BY week, kind ORDER BY week, count DESC, kind`,
@@ -266,11 +272,24 @@ export function errorKindsOverTime(db: Database, range: MetricsRange = {}): Erro
   return { source: "ci_failures", rows };
 }
 
-/** Live (not archived) patterns of the pattern library (migration 002's `patterns`); 0 without that store. */
-export function patternLibrarySize(db: Database): number {
+/** Live (not archived) patterns the installation learned; 0 without that store. */
+export function patternLibrarySize(db: Database, installationId: number): number {
   if (!hasTable(db, "patterns")) return 0;
-  const live = hasColumn(db, "patterns", "archived") ? " WHERE archived = 0" : "";
-  return (db.prepare(`SELECT COUNT(*) AS n FROM patterns${live}`).get() as { n: number }).n;
+  const live = hasColumn(db, "patterns", "archived") ? " AND archived = 0" : "";
+  return (db.prepare(`SELECT COUNT(*) AS n FROM patterns WHERE installation_id = ?${live}`).get(installationId) as { n: number }).n;
+}
+
+/** Installations with generations or learned records, in id order: the metrics report each apart. */
+export function metricsInstallations(db: Database): number[] {
+  const rows = db
+    .prepare(
+      `SELECT installation_id FROM generations
+       UNION SELECT installation_id FROM patterns WHERE installation_id IS NOT NULL
+       UNION SELECT installation_id FROM rewrite_rules WHERE installation_id IS NOT NULL
+       ORDER BY installation_id`,
+    )
+    .all() as { installation_id: number }[];
+  return rows.map((r) => r.installation_id);
 }
 
 export interface LibraryAlternativesCount {
@@ -281,7 +300,7 @@ export interface LibraryAlternativesCount {
   stdlibFallbacks: number;
 }
 
-/** Known library alternatives (provider hooks, other packages, stdlib fallbacks). */
+/** Known library alternatives (provider hooks, other packages, stdlib fallbacks): curated, the same for every installation. */
 export function knownLibraryAlternatives(db: Database): LibraryAlternativesCount {
   if (!hasTable(db, "library_alternatives")) return { alternatives: 0, libraries: 0, providerHooks: 0, packages: 0, stdlibFallbacks: 0 };
   const row = db

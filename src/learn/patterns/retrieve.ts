@@ -19,7 +19,9 @@ import type { BetaPosterior, ConfidenceOptions } from "./confidence.js";
 import { betaMean, betaQuantile, posterior, resolveConfidence, sampleBeta } from "./confidence.js";
 import type { PatternRow } from "./store.js";
 import { parseLibraries } from "./store.js";
-import { kindToken, typeCategoryToken, typeToken } from "./scope.js";
+import type { LearningScope } from "../scope.js";
+import { checkScope, scopeWhere } from "../scope.js";
+import { installationToken, kindToken, repositoryToken, typeCategoryToken, typeToken } from "./scope.js";
 import { ftsQuery, MAX_QUERY_TERMS, words } from "./text.js";
 import type { PatternComponentType, PatternKind, RankedPattern } from "./types.js";
 
@@ -73,6 +75,7 @@ const COLUMNS = `p.id, p.kind, p.category, p.successes, p.failures, p.success_we
 const BM25_WEIGHTS = "bm25(patterns_fts, 1.0, 1.0, 0.5, 2.0, 0.0)";
 
 interface Filter {
+  owner: LearningScope;
   componentType: PatternComponentType;
   category: string | undefined;
   kinds: readonly PatternKind[] | undefined;
@@ -85,6 +88,9 @@ function scopeExpression(filter: Filter): string {
       : `scope : "${typeCategoryToken(filter.componentType, filter.category)}"`,
   ];
   if (filter.kinds && filter.kinds.length > 0) parts.push(`scope : (${filter.kinds.map((k) => `"${kindToken(k)}"`).join(" OR ")})`);
+  // The owner is part of the match itself: FTS5 never scores another installation's (or repository's) rows.
+  parts.push(`scope : "${installationToken(filter.owner.installationId)}"`);
+  if (filter.owner.repository !== null) parts.push(`scope : "${repositoryToken(filter.owner.repository)}"`);
   return parts.join(" AND ");
 }
 
@@ -107,11 +113,18 @@ function prepared<Row = CandidateRow>(db: Database, sql: string): Statement<unkn
 
 function fetchByConfidence(db: Database, filter: Filter, limit: number): CandidateRow[] {
   const kinds = filter.kinds && filter.kinds.length > 0 ? filter.kinds : undefined;
+  const owner = scopeWhere(filter.owner, "p");
   const sql = `SELECT ${COLUMNS}, 0.0 AS bm25 FROM patterns p
-     WHERE p.component_type = ? AND p.archived = 0 ${filter.category === undefined ? "" : "AND p.category = ?"}
+     WHERE ${owner.sql} AND p.component_type = ? AND p.archived = 0 ${filter.category === undefined ? "" : "AND p.category = ?"}
            ${kinds ? `AND p.kind IN (${kinds.map(() => "?").join(", ")})` : ""}
      ORDER BY p.successes - p.failures DESC, p.id LIMIT ?`;
-  return prepared(db, sql).all(filter.componentType, ...(filter.category === undefined ? [] : [filter.category]), ...(kinds ?? []), limit);
+  return prepared(db, sql).all(
+    ...owner.params,
+    filter.componentType,
+    ...(filter.category === undefined ? [] : [filter.category]),
+    ...(kinds ?? []),
+    limit,
+  );
 }
 
 /**
@@ -144,9 +157,10 @@ export function selectTerms(
   return (selective.length > 0 ? selective : known.slice(0, 3)).slice(0, options.maxTerms);
 }
 
-function termDocs(db: Database, terms: readonly string[]): { total: number; docs: Map<string, number> } {
-  const sql = `SELECT term, docs FROM pattern_terms WHERE term IN (${["", ...terms].map(() => "?").join(", ")})`;
-  const rows = prepared<{ term: string; docs: number }>(db, sql).all("", ...terms);
+/** Word frequencies over the installation's live patterns: another installation's store never shapes the search. */
+function termDocs(db: Database, installationId: number, terms: readonly string[]): { total: number; docs: Map<string, number> } {
+  const sql = `SELECT term, docs FROM pattern_terms WHERE installation_id = ? AND term IN (${["", ...terms].map(() => "?").join(", ")})`;
+  const rows = prepared<{ term: string; docs: number }>(db, sql).all(installationId, "", ...terms);
   const docs = new Map(rows.map((r) => [r.term, r.docs]));
   return { total: docs.get("") ?? 0, docs };
 }
@@ -164,7 +178,9 @@ function checkOptions(options: RetrieveOptions): void {
   if (!(Number.isInteger(perKind) && perKind >= 1)) throw new Error(`perKind must be a positive integer, got ${perKind}`);
 }
 
-export function retrievePatterns(db: Database, options: RetrieveOptions): RankedPattern[] {
+/** The patterns of `scope` (one installation, or one repository of it) worth showing the model. */
+export function retrievePatterns(db: Database, scope: LearningScope, options: RetrieveOptions): RankedPattern[] {
+  checkScope(scope, "retrievePatterns");
   checkOptions(options);
   const limit = options.limit ?? 10;
   const perKind = options.perKind ?? 1;
@@ -174,7 +190,7 @@ export function retrievePatterns(db: Database, options: RetrieveOptions): Ranked
   const category = options.category?.trim() || undefined;
 
   const kinds = options.kinds && options.kinds.length > 0 ? [...new Set(options.kinds)] : undefined;
-  const { total, docs } = termDocs(db, fts?.terms ?? []);
+  const { total, docs } = termDocs(db, scope.installationId, fts?.terms ?? []);
   const searched = fts
     ? selectTerms(fts.terms, docs, total, {
         pruneFrom: options.pruneFrom ?? 2_000,
@@ -183,7 +199,7 @@ export function retrievePatterns(db: Database, options: RetrieveOptions): Ranked
       })
     : [];
   const pruned = total >= (options.pruneFrom ?? 2_000);
-  const filter: Filter = { componentType: options.componentType, category, kinds };
+  const filter: Filter = { owner: scope, componentType: options.componentType, category, kinds };
   let rows = searched.length > 0 ? fetchByText(db, searched, filter, candidateLimit) : [];
   if (category !== undefined && rows.length < (options.minCategoryMatches ?? limit) && searched.length > 0) {
     // Across all categories a large store matches many more rows: the rarest half of the words suffices to fill up.

@@ -18,6 +18,28 @@ export function kindToken(kind: PatternKind): string {
   return `k${kind.replace(/_/g, "")}`;
 }
 
-export function scopeOf(componentType: PatternComponentType, category: string, kind: PatternKind): string {
-  return `${typeToken(componentType)} ${typeCategoryToken(componentType, category)} ${kindToken(kind)}`;
+export function scopeOf(
+  componentType: PatternComponentType,
+  category: string,
+  kind: PatternKind,
+  owner: { installationId: number | null; repository: string | null },
+): string {
+  return `${typeToken(componentType)} ${typeCategoryToken(componentType, category)} ${kindToken(kind)} ${ownerScopeOf(owner.installationId, owner.repository)}`;
+}
+
+/**
+ * The installation a pattern belongs to, as a token retrieval requires in the FTS match: a search never
+ * scores another installation's rows. `inone` marks a pattern of unknown origin, which no search asks for.
+ */
+export function installationToken(installationId: number | null): string {
+  return installationId === null ? "inone" : `i${installationId}`;
+}
+
+/** The repository a pattern was merged in, for `learning.share: repository`. */
+export function repositoryToken(repository: string | null): string {
+  return repository === null ? "rnone" : `r${createHash("sha256").update(repository.toLowerCase()).digest("hex").slice(0, 16)}`;
+}
+
+export function ownerScopeOf(installationId: number | null, repository: string | null): string {
+  return `${installationToken(installationId)} ${repositoryToken(repository)}`;
 }

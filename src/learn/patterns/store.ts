@@ -7,6 +7,8 @@
 import type { Database } from "better-sqlite3";
 import type { ConfidenceOptions, DecayedCounts } from "./confidence.js";
 import { addObservation, confidenceOf, decayTo, resolveConfidence } from "./confidence.js";
+import type { LearningOrigin, LearningScope } from "../scope.js";
+import { checkOrigin, checkScope, scopeWhere } from "../scope.js";
 import { scopeOf } from "./scope.js";
 import { uniqueWords } from "./text.js";
 import type { PatternCandidate, PatternComponentType, PatternKind, PatternRole } from "./types.js";
@@ -15,6 +17,9 @@ import { PATTERN_KINDS } from "./types.js";
 /** A pattern row as the store returns it. */
 export interface StoredPattern {
   id: number;
+  /** The installation and repository the pattern was merged in; null for a pattern of unknown origin. */
+  installationId: number | null;
+  repository: string | null;
   kind: PatternKind;
   fingerprint: string;
   code: string;
@@ -38,6 +43,8 @@ export interface StoredPattern {
 
 export interface PatternRow {
   id: number;
+  installation_id: number | null;
+  repository: string | null;
   kind: string;
   fingerprint: string;
   code: string;
@@ -81,6 +88,8 @@ export function parseLibraries(json: string): string[] {
 export function rowToPattern(row: PatternRow): StoredPattern {
   return {
     id: row.id,
+    installationId: row.installation_id,
+    repository: row.repository,
     kind: row.kind as PatternKind,
     fingerprint: row.fingerprint,
     code: row.code,
@@ -117,29 +126,36 @@ function checkCandidate(c: PatternCandidate, index: number): void {
 }
 
 /**
- * Inserts candidates not seen before and returns the ids of all of them, in order. A known fingerprint
- * keeps its row and counts; its search text gains the new file's words (up to a cap), and its libraries
- * the new file's libraries, so a pattern is found by the vocabulary of every component it was seen in.
+ * Inserts candidates the repository of `origin` has not merged before and returns the ids of all of them,
+ * in order. A known fingerprint keeps its row and counts; its search text gains the new file's words (up to
+ * a cap), and its libraries the new file's libraries, so a pattern is found by the vocabulary of every
+ * component it was seen in. Patterns are kept per installation and repository: the same shape merged in
+ * another installation is another row.
  */
-export function upsertPatterns(db: Database, candidates: readonly PatternCandidate[], now: number): number[] {
+export function upsertPatterns(db: Database, origin: LearningOrigin, candidates: readonly PatternCandidate[], now: number): number[] {
   checkTime(now);
+  checkOrigin(origin, "upsertPatterns");
   candidates.forEach(checkCandidate);
-  const select = db.prepare<[string], PatternRow>("SELECT * FROM patterns WHERE fingerprint = ?");
-  const insert = db.prepare(
-    `INSERT INTO patterns (kind, fingerprint, code, description, category, component_type, role, libraries, text,
-                           scope, weight_at, created_at, updated_at)
-     VALUES (@kind, @fingerprint, @code, @description, @category, @componentType, @role, @libraries, @text,
-             @scope, @now, @now, @now)`,
+  const select = db.prepare<[number, string, string], PatternRow>(
+    "SELECT * FROM patterns WHERE installation_id = ? AND repository = ? AND fingerprint = ?",
   );
-  const terms = termCounter(db);
+  const insert = db.prepare(
+    `INSERT INTO patterns (installation_id, repository, kind, fingerprint, code, description, category, component_type, role,
+                           libraries, text, scope, weight_at, created_at, updated_at)
+     VALUES (@installationId, @repository, @kind, @fingerprint, @code, @description, @category, @componentType, @role,
+             @libraries, @text, @scope, @now, @now, @now)`,
+  );
+  const terms = termCounter(db, origin.installationId);
   const updateText = db.prepare("UPDATE patterns SET text = ?, libraries = ?, updated_at = ? WHERE id = ?");
   return db.transaction((): number[] => {
     const ids: number[] = [];
     for (const c of candidates) {
-      const existing = select.get(c.fingerprint);
+      const existing = select.get(origin.installationId, origin.repository, c.fingerprint);
       if (!existing) {
         const text = uniqueWords([c.text], MAX_TEXT_WORDS);
         const info = insert.run({
+          installationId: origin.installationId,
+          repository: origin.repository,
           kind: c.kind,
           fingerprint: c.fingerprint,
           code: c.code,
@@ -149,7 +165,7 @@ export function upsertPatterns(db: Database, candidates: readonly PatternCandida
           role: c.role,
           libraries: JSON.stringify([...new Set(c.libraries)].sort()),
           text: text.join(" "),
-          scope: scopeOf(c.componentType, c.category, c.kind),
+          scope: scopeOf(c.componentType, c.category, c.kind, origin),
           now,
         });
         terms.adjust(text, 1);
@@ -172,27 +188,37 @@ export function upsertPatterns(db: Database, candidates: readonly PatternCandida
 }
 
 /**
- * Keeps `pattern_terms` in step with the live patterns' search words: `adjust(words, +1)` for a new
- * pattern (which also counts the pattern itself), `adjust(words, 0)` for words added to a known one,
- * `adjust(words, -1)` for an archived one.
+ * Keeps `pattern_terms` in step with an installation's live patterns' search words: `adjust(words, +1)` for
+ * a new pattern (which also counts the pattern itself), `adjust(words, 0)` for words added to a known one,
+ * `adjust(words, -1)` for an archived one. Counted per installation, so how common a word is in one
+ * installation's store never shapes another's search.
  */
-function termCounter(db: Database): { adjust: (words: readonly string[], pattern: -1 | 0 | 1) => void } {
+function termCounter(db: Database, installationId: number): { adjust: (words: readonly string[], pattern: -1 | 0 | 1) => void } {
   const add = db.prepare(
-    "INSERT INTO pattern_terms (term, docs) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET docs = MAX(0, docs + excluded.docs)",
+    `INSERT INTO pattern_terms (installation_id, term, docs) VALUES (?, ?, ?)
+     ON CONFLICT (installation_id, term) DO UPDATE SET docs = MAX(0, docs + excluded.docs)`,
   );
   return {
     adjust(words, pattern) {
       const delta = pattern === -1 ? -1 : 1;
-      for (const word of new Set(words)) if (word !== "") add.run(word, delta);
-      if (pattern !== 0) add.run("", pattern);
+      for (const word of new Set(words)) if (word !== "") add.run(installationId, word, delta);
+      if (pattern !== 0) add.run(installationId, "", pattern);
     },
   };
 }
 
-function observe(db: Database, ids: readonly number[], success: boolean, now: number, options: StoreOptions): number {
+/** `SELECT * FROM patterns WHERE id = ?` within the scope: an id from another installation finds nothing. */
+function selectInScope(db: Database, scope: LearningScope): (id: number) => PatternRow | undefined {
+  const where = scopeWhere(scope, "");
+  const statement = db.prepare<unknown[], PatternRow>(`SELECT * FROM patterns WHERE id = ? AND ${where.sql}`);
+  return (id) => statement.get(id, ...where.params);
+}
+
+function observe(db: Database, scope: LearningScope, ids: readonly number[], success: boolean, now: number, options: StoreOptions): number {
   checkTime(now);
+  checkScope(scope, "recordPatternOutcome");
   const { halfLifeDays } = resolveConfidence({ halfLifeDays: options.halfLifeDays });
-  const select = db.prepare<[number], PatternRow>("SELECT * FROM patterns WHERE id = ?");
+  const select = selectInScope(db, scope);
   const update = db.prepare(
     `UPDATE patterns SET successes = successes + @s, failures = failures + @f, success_weight = @sw,
             failure_weight = @fw, weight_at = @at, updated_at = @now WHERE id = @id`,
@@ -200,7 +226,7 @@ function observe(db: Database, ids: readonly number[], success: boolean, now: nu
   return db.transaction((): number => {
     let changed = 0;
     for (const id of new Set(ids)) {
-      const row = select.get(id);
+      const row = select(id);
       if (!row) continue;
       const next = addObservation(
         { successWeight: row.success_weight, failureWeight: row.failure_weight, at: row.weight_at },
@@ -219,41 +245,62 @@ function observe(db: Database, ids: readonly number[], success: boolean, now: nu
  * A merged pull request: its code is stored as patterns (new ones inserted) and each distinct pattern in
  * it gains one success. Returns the pattern ids.
  */
-export function recordMergedPatterns(db: Database, candidates: readonly PatternCandidate[], now: number, options: StoreOptions = {}): number[] {
+export function recordMergedPatterns(
+  db: Database,
+  origin: LearningOrigin,
+  candidates: readonly PatternCandidate[],
+  now: number,
+  options: StoreOptions = {},
+): number[] {
   return db.transaction((): number[] => {
-    const ids = upsertPatterns(db, candidates, now);
-    observe(db, ids, true, now, options);
+    const ids = upsertPatterns(db, origin, candidates, now);
+    observe(db, { installationId: origin.installationId, repository: origin.repository }, ids, true, now, options);
     return [...new Set(ids)];
   }).immediate();
 }
 
 /**
  * The outcome of a generation whose prompt used these patterns: a final CI failure or a pull request
- * closed without merging counts one failure against each, a success one success. Unknown ids are
- * skipped; returns how many patterns were updated.
+ * closed without merging counts one failure against each, a success one success. Ids unknown or outside
+ * the scope are skipped; returns how many patterns were updated.
  */
-export function recordPatternOutcome(db: Database, patternIds: readonly number[], success: boolean, now: number, options: StoreOptions = {}): number {
-  return observe(db, patternIds, success, now, options);
+export function recordPatternOutcome(
+  db: Database,
+  scope: LearningScope,
+  patternIds: readonly number[],
+  success: boolean,
+  now: number,
+  options: StoreOptions = {},
+): number {
+  return observe(db, scope, patternIds, success, now, options);
 }
 
 /** The patterns were put in a prompt: one more use each, and the time. */
-export function markUsed(db: Database, ids: readonly number[], now: number): number {
+export function markUsed(db: Database, scope: LearningScope, ids: readonly number[], now: number): number {
   checkTime(now);
-  const update = db.prepare("UPDATE patterns SET uses = uses + 1, last_used_at = ?, updated_at = ? WHERE id = ?");
+  checkScope(scope, "markUsed");
+  const where = scopeWhere(scope, "");
+  const update = db.prepare(`UPDATE patterns SET uses = uses + 1, last_used_at = ?, updated_at = ? WHERE id = ? AND ${where.sql}`);
   return db.transaction((): number => {
     let changed = 0;
-    for (const id of new Set(ids)) changed += update.run(now, now, id).changes;
+    for (const id of new Set(ids)) changed += update.run(now, now, id, ...where.params).changes;
     return changed;
   }).immediate();
 }
 
-export function getPattern(db: Database, id: number): StoredPattern | undefined {
-  const row = db.prepare<[number], PatternRow>("SELECT * FROM patterns WHERE id = ?").get(id);
+export function getPattern(db: Database, scope: LearningScope, id: number): StoredPattern | undefined {
+  checkScope(scope, "getPattern");
+  const row = selectInScope(db, scope)(id);
   return row ? rowToPattern(row) : undefined;
 }
 
-export function getPatternByFingerprint(db: Database, fingerprint: string): StoredPattern | undefined {
-  const row = db.prepare<[string], PatternRow>("SELECT * FROM patterns WHERE fingerprint = ?").get(fingerprint);
+/** The scope's pattern with this fingerprint (with `repository: null`, the oldest of the installation's). */
+export function getPatternByFingerprint(db: Database, scope: LearningScope, fingerprint: string): StoredPattern | undefined {
+  checkScope(scope, "getPatternByFingerprint");
+  const where = scopeWhere(scope, "");
+  const row = db
+    .prepare<unknown[], PatternRow>(`SELECT * FROM patterns WHERE fingerprint = ? AND ${where.sql} ORDER BY id LIMIT 1`)
+    .get(fingerprint, ...where.params);
   return row ? rowToPattern(row) : undefined;
 }
 
@@ -273,6 +320,8 @@ export interface ArchiveOptions extends ConfidenceOptions {
 /**
  * Archives (never deletes) live patterns with at least `minTrials` observations whose decayed lower bound
  * is below `floor`. They leave the search index and are no longer retrieved. Returns the archived ids.
+ * Every row is judged by its own record alone, so this maintenance reads no installation's knowledge
+ * into another's.
  */
 export function archiveWeakPatterns(db: Database, options: ArchiveOptions): number[] {
   const { minTrials, floor, now } = options;
@@ -281,12 +330,11 @@ export function archiveWeakPatterns(db: Database, options: ArchiveOptions): numb
   if (!(floor > 0 && floor < 1)) throw new Error(`floor must be between 0 and 1, got ${floor}`);
   const confidence = resolveConfidence(options);
   const rows = db
-    .prepare<[number], Pick<PatternRow, "id" | "text" | "success_weight" | "failure_weight" | "weight_at">>(
-      "SELECT id, text, success_weight, failure_weight, weight_at FROM patterns WHERE archived = 0 AND successes + failures >= ?",
+    .prepare<[number], Pick<PatternRow, "id" | "installation_id" | "text" | "success_weight" | "failure_weight" | "weight_at">>(
+      "SELECT id, installation_id, text, success_weight, failure_weight, weight_at FROM patterns WHERE archived = 0 AND successes + failures >= ?",
     )
     .all(minTrials);
   const archive = db.prepare("UPDATE patterns SET archived = 1, archived_at = ?, updated_at = ? WHERE id = ? AND archived = 0");
-  const terms = termCounter(db);
   return db.transaction((): number[] => {
     const archived: number[] = [];
     for (const row of rows) {
@@ -298,7 +346,8 @@ export function archiveWeakPatterns(db: Database, options: ArchiveOptions): numb
       // Judged on decayed evidence: a pattern whose record merely faded is uncertain, not weak.
       const trials = decayed(row, now, confidence.halfLifeDays);
       if (trials >= minTrials && lowerBound < floor && archive.run(now, now, row.id).changes === 1) {
-        terms.adjust(row.text.split(" "), -1);
+        // A pattern of unknown origin was never counted (see migration 008).
+        if (row.installation_id !== null) termCounter(db, row.installation_id).adjust(row.text.split(" "), -1);
         archived.push(row.id);
       }
     }

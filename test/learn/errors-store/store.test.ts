@@ -16,6 +16,7 @@ import {
 import type { Finding } from "../../../src/python/types.js";
 import type { Database } from "../../../src/store/database.js";
 import { makeGeneration, openStore } from "./helpers.js";
+import { TEST_ORIGIN, TEST_SCOPE } from "../../support/learning-scope.js";
 
 let db: Database;
 beforeEach(() => {
@@ -59,12 +60,12 @@ describe("recordFailures", () => {
   it("turns failures read from a real CI log into signatures with kind, root cause and fix strategy", () => {
     const failures = logFailures("actions-pytest-typeerror.log");
     const generation = makeGeneration(db, 1);
-    const ids = recordFailures(db, failures, { generationId: generation, componentType: "operator", category: "http" }, T0);
+    const ids = recordFailures(db, TEST_ORIGIN, failures, { generationId: generation, componentType: "operator", category: "http" }, T0);
 
     expect(ids).toHaveLength(failures.length);
     const kwargs = failures.findIndex((f) => f.message.includes("unexpected keyword argument 'task_id'"));
     expect(kwargs).toBeGreaterThanOrEqual(0);
-    const stored = getSignature(db, ids[kwargs]!);
+    const stored = getSignature(db, TEST_SCOPE, ids[kwargs]!);
     expect(stored).toMatchObject({
       signature: "TypeError: <CLS>.__init__() got an unexpected keyword argument 'task_id'",
       kind: "type",
@@ -78,12 +79,12 @@ describe("recordFailures", () => {
   });
 
   it("counts the same mistake in other components under one signature, once per run, and remembers component types", () => {
-    const first = recordFailures(db, [kwargsFailure("S3ReportOperator"), kwargsFailure("S3ReportOperator")], { componentType: "operator", category: "aws" }, T0);
+    const first = recordFailures(db, TEST_ORIGIN, [kwargsFailure("S3ReportOperator"), kwargsFailure("S3ReportOperator")], { componentType: "operator", category: "aws" }, T0);
     expect(first[0]).toBe(first[1]);
-    const second = recordFailures(db, [kwargsFailure("KeyWaitSensor")], { componentType: "sensor", category: "aws" }, T0 + HOUR);
+    const second = recordFailures(db, TEST_ORIGIN, [kwargsFailure("KeyWaitSensor")], { componentType: "sensor", category: "aws" }, T0 + HOUR);
     expect(second[0]).toBe(first[0]);
 
-    const stored = getSignature(db, first[0]!);
+    const stored = getSignature(db, TEST_SCOPE, first[0]!);
     expect(stored?.occurrences).toBe(2);
     expect(stored?.firstSeen).toBe(T0);
     expect(stored?.lastSeen).toBe(T0 + HOUR);
@@ -91,17 +92,17 @@ describe("recordFailures", () => {
   });
 
   it("records validator findings alongside CI failures", () => {
-    const [id] = recordFailures(db, [templateFinding], { componentType: "operator", category: "http" }, T0);
-    const stored = getSignature(db, id!);
+    const [id] = recordFailures(db, TEST_ORIGIN, [templateFinding], { componentType: "operator", category: "http" }, T0);
+    const stored = getSignature(db, TEST_SCOPE, id!);
     expect(stored?.kind).toBe("template_fields");
     expect(stored?.signature).toBe(errorSignature(templateFinding).signature);
   });
 
   it("names the bad field", () => {
-    expect(() => recordFailures(db, [], { generationId: 0 }, T0)).toThrow("context.generationId must be a positive integer");
-    expect(() => recordFailures(db, [{ rule: "x" } as unknown as Finding], {}, T0)).toThrow("failures[0].message must be a string");
+    expect(() => recordFailures(db, TEST_ORIGIN, [], { generationId: 0 }, T0)).toThrow("context.generationId must be a positive integer");
+    expect(() => recordFailures(db, TEST_ORIGIN, [{ rule: "x" } as unknown as Finding], {}, T0)).toThrow("failures[0].message must be a string");
     expect(() =>
-      recordFailures(db, [], { componentType: "dag" as unknown as "operator" }, T0),
+      recordFailures(db, TEST_ORIGIN, [], { componentType: "dag" as unknown as "operator" }, T0),
     ).toThrow("context.componentType must be one of operator, sensor, hook");
   });
 });
@@ -109,46 +110,46 @@ describe("recordFailures", () => {
 describe("frequentSignatures", () => {
   it("ranks signatures by occurrences under the category, component type and time filters", () => {
     const syntax = logFailures("actions-syntax-error.log");
-    recordFailures(db, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
-    recordFailures(db, [kwargsFailure("BOperator")], { componentType: "operator", category: "http" }, T0 + HOUR);
-    recordFailures(db, syntax, { componentType: "operator", category: "http" }, T0 + 2 * HOUR);
-    recordFailures(db, syntax, { componentType: "sensor", category: "database" }, T0 + 3 * HOUR);
-    recordFailures(db, syntax, { componentType: "sensor", category: "database" }, T0 + 4 * HOUR);
+    recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
+    recordFailures(db, TEST_ORIGIN, [kwargsFailure("BOperator")], { componentType: "operator", category: "http" }, T0 + HOUR);
+    recordFailures(db, TEST_ORIGIN, syntax, { componentType: "operator", category: "http" }, T0 + 2 * HOUR);
+    recordFailures(db, TEST_ORIGIN, syntax, { componentType: "sensor", category: "database" }, T0 + 3 * HOUR);
+    recordFailures(db, TEST_ORIGIN, syntax, { componentType: "sensor", category: "database" }, T0 + 4 * HOUR);
 
-    const http = frequentSignatures(db, { category: "http", limit: 5 });
+    const http = frequentSignatures(db, TEST_SCOPE, { category: "http", limit: 5 });
     expect(http.map((s) => [s.signature, s.occurrences])).toEqual([
       ["TypeError: <CLS>.__init__() got an unexpected keyword argument 'task_id'", 2],
       ["SyntaxError: non-default argument follows default argument", 1],
     ]);
-    const sensors = frequentSignatures(db, { componentType: "sensor", limit: 5 });
+    const sensors = frequentSignatures(db, TEST_SCOPE, { componentType: "sensor", limit: 5 });
     expect(sensors.map((s) => [s.kind, s.occurrences, s.lastSeen])).toEqual([["parameter_ordering", 2, T0 + 4 * HOUR]]);
-    const recent = frequentSignatures(db, { since: T0 + 2 * HOUR, limit: 5 });
+    const recent = frequentSignatures(db, TEST_SCOPE, { since: T0 + 2 * HOUR, limit: 5 });
     expect(recent.map((s) => [s.kind, s.occurrences])).toEqual([["parameter_ordering", 3]]);
-    expect(frequentSignatures(db, { limit: 1 })).toHaveLength(1);
-    expect(() => frequentSignatures(db, { limit: -1 })).toThrow("frequentSignatures: limit must be a non-negative integer");
+    expect(frequentSignatures(db, TEST_SCOPE, { limit: 1 })).toHaveLength(1);
+    expect(() => frequentSignatures(db, TEST_SCOPE, { limit: -1 })).toThrow("frequentSignatures: limit must be a non-negative integer");
   });
 });
 
 describe("fix attempts", () => {
   it("stay pending until the next CI verdict, which settles each once", () => {
     const generation = makeGeneration(db, 1);
-    const [sig] = recordFailures(db, [kwargsFailure("AOperator")], { generationId: generation }, T0);
-    const id = recordFixAttempt(db, { signatureId: sig!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0);
-    expect(recordFixAttempt(db, { signatureId: sig!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0)).toBe(id);
-    expect(bestFixes(db, { signatureIds: [sig!], limit: 5 })).toEqual([]);
+    const [sig] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator")], { generationId: generation }, T0);
+    const id = recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0);
+    expect(recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0)).toBe(id);
+    expect(bestFixes(db, TEST_SCOPE, { signatureIds: [sig!], limit: 5 })).toEqual([]);
 
-    const settled = resolveFixAttempts(db, { generationId: generation, passed: true }, T0 + HOUR);
+    const settled = resolveFixAttempts(db, TEST_SCOPE, { generationId: generation, passed: true }, T0 + HOUR);
     expect(settled).toEqual([{ id, signatureId: sig, fixKind: "fixer", fixRef: "fix/init-kwargs", attemptNumber: 2, passed: true }]);
-    expect(resolveFixAttempts(db, { generationId: generation, passed: false }, T0 + 2 * HOUR)).toEqual([]);
-    expect(bestFixes(db, { signatureIds: [sig!], limit: 5 })[0]).toMatchObject({ successes: 1, failures: 0 });
+    expect(resolveFixAttempts(db, TEST_SCOPE, { generationId: generation, passed: false }, T0 + 2 * HOUR)).toEqual([]);
+    expect(bestFixes(db, TEST_SCOPE, { signatureIds: [sig!], limit: 5 })[0]).toMatchObject({ successes: 1, failures: 0 });
   });
 
   it("counts a fix whose error vanished from a run that failed for another reason as a success", () => {
     const generation = makeGeneration(db, 1);
-    const [kwargs, syntax] = recordFailures(db, [kwargsFailure("AOperator"), ...logFailures("actions-syntax-error.log")], { generationId: generation }, T0);
-    recordFixAttempt(db, { signatureId: kwargs!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0);
-    recordFixAttempt(db, { signatureId: syntax!, fixKind: "fixer", fixRef: "fix/param-order", generationId: generation, attemptNumber: 2 }, T0);
-    const settled = resolveFixAttempts(db, { generationId: generation, passed: false, stillFailingSignatureIds: [syntax!] }, T0 + HOUR);
+    const [kwargs, syntax] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator"), ...logFailures("actions-syntax-error.log")], { generationId: generation }, T0);
+    recordFixAttempt(db, TEST_ORIGIN, { signatureId: kwargs!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0);
+    recordFixAttempt(db, TEST_ORIGIN, { signatureId: syntax!, fixKind: "fixer", fixRef: "fix/param-order", generationId: generation, attemptNumber: 2 }, T0);
+    const settled = resolveFixAttempts(db, TEST_SCOPE, { generationId: generation, passed: false, stillFailingSignatureIds: [syntax!] }, T0 + HOUR);
     expect(settled.map((s) => [s.fixRef, s.passed])).toEqual([
       ["fix/init-kwargs", true],
       ["fix/param-order", false],
@@ -157,17 +158,17 @@ describe("fix attempts", () => {
 
   it("refuses unknown signatures and bad fields by name", () => {
     const generation = makeGeneration(db, 1);
-    expect(() => recordFixAttempt(db, { signatureId: 99, fixKind: "fixer", fixRef: "x", generationId: generation, attemptNumber: 1 }, T0)).toThrow(
+    expect(() => recordFixAttempt(db, TEST_ORIGIN, { signatureId: 99, fixKind: "fixer", fixRef: "x", generationId: generation, attemptNumber: 1 }, T0)).toThrow(
       "signatureId 99 does not exist",
     );
-    const [sig] = recordFailures(db, [kwargsFailure("AOperator")], {}, T0);
+    const [sig] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator")], {}, T0);
     expect(() =>
-      recordFixAttempt(db, { signatureId: sig!, fixKind: "magic" as "fixer", fixRef: "x", generationId: generation, attemptNumber: 1 }, T0),
+      recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig!, fixKind: "magic" as "fixer", fixRef: "x", generationId: generation, attemptNumber: 1 }, T0),
     ).toThrow("fixKind must be one of fixer, learned_rule, prompt_instruction");
-    expect(() => recordFixAttempt(db, { signatureId: sig!, fixKind: "fixer", fixRef: " ", generationId: generation, attemptNumber: 1 }, T0)).toThrow(
+    expect(() => recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig!, fixKind: "fixer", fixRef: " ", generationId: generation, attemptNumber: 1 }, T0)).toThrow(
       "fixRef must be a non-empty string",
     );
-    expect(() => recordFixAttempt(db, { signatureId: sig!, fixKind: "fixer", fixRef: "x", generationId: generation, attemptNumber: 0 }, T0)).toThrow(
+    expect(() => recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig!, fixKind: "fixer", fixRef: "x", generationId: generation, attemptNumber: 0 }, T0)).toThrow(
       "attemptNumber must be a positive integer",
     );
   });
@@ -177,12 +178,12 @@ describe("bestFixes", () => {
   /** Tries `fixRef` on `sig` in a fresh generation and settles it with `passed`. */
   function trial(sig: number, fixKind: "fixer" | "learned_rule" | "prompt_instruction", fixRef: string, passed: boolean, issue: number, fixLabel?: string): void {
     const generation = makeGeneration(db, issue);
-    recordFixAttempt(db, { signatureId: sig, fixKind, fixRef, generationId: generation, attemptNumber: 2, ...(fixLabel ? { fixLabel } : {}) }, T0);
-    resolveFixAttempts(db, { generationId: generation, passed }, T0 + HOUR);
+    recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig, fixKind, fixRef, generationId: generation, attemptNumber: 2, ...(fixLabel ? { fixLabel } : {}) }, T0);
+    resolveFixAttempts(db, TEST_SCOPE, { generationId: generation, passed }, T0 + HOUR);
   }
 
   it("picks per signature the fix with the highest posterior mean, not the highest raw rate", () => {
-    const [sig] = recordFailures(db, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
+    const [sig] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
     // 1/1 looks perfect but has posterior mean 2/3; 8/9 has 9/11 ≈ 0.82.
     trial(sig!, "fixer", "fix/lucky", true, 1);
     let issue = 10;
@@ -190,7 +191,7 @@ describe("bestFixes", () => {
     trial(sig!, "learned_rule", "7", false, issue++);
     trial(sig!, "fixer", "fix/bad", false, issue);
 
-    const [best] = bestFixes(db, { signatureIds: [sig!], limit: 5 });
+    const [best] = bestFixes(db, TEST_SCOPE, { signatureIds: [sig!], limit: 5 });
     expect(best).toMatchObject({ fixKind: "learned_rule", fixRef: "7", successes: 8, failures: 1 });
     expect(best?.posteriorMean).toBeCloseTo(9 / 11, 10);
     expect(best?.sentence).toBe(
@@ -199,19 +200,19 @@ describe("bestFixes", () => {
   });
 
   it("filters by category and component type through occurrences, best signature first", () => {
-    const [http] = recordFailures(db, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
-    const [db2] = recordFailures(db, logFailures("actions-syntax-error.log"), { componentType: "sensor", category: "database" }, T0);
+    const [http] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
+    const [db2] = recordFailures(db, TEST_ORIGIN, logFailures("actions-syntax-error.log"), { componentType: "sensor", category: "database" }, T0);
     const text = "Declare __init__(self, *, ..., **kwargs).";
     trial(http!, "prompt_instruction", instructionRef(text), true, 1, text);
     trial(db2!, "fixer", "fix/param-order", true, 2);
     trial(db2!, "fixer", "fix/param-order", true, 3);
 
-    expect(bestFixes(db, { category: "http", limit: 5 }).map((b) => b.signatureId)).toEqual([http]);
-    expect(bestFixes(db, { componentType: "sensor", limit: 5 }).map((b) => b.fixRef)).toEqual(["fix/param-order"]);
-    const all = bestFixes(db, { limit: 5 });
+    expect(bestFixes(db, TEST_SCOPE, { category: "http", limit: 5 }).map((b) => b.signatureId)).toEqual([http]);
+    expect(bestFixes(db, TEST_SCOPE, { componentType: "sensor", limit: 5 }).map((b) => b.fixRef)).toEqual(["fix/param-order"]);
+    const all = bestFixes(db, TEST_SCOPE, { limit: 5 });
     expect(all.map((b) => b.signatureId)).toEqual([db2, http]);
     expect(all[1]?.sentence).toContain(`the prompt instruction "${text}"`);
-    expect(bestFixes(db, { limit: 1 })).toHaveLength(1);
+    expect(bestFixes(db, TEST_SCOPE, { limit: 1 })).toHaveLength(1);
   });
 
   it("uses Beta(1 + s, 1 + f) means", () => {

@@ -22,6 +22,7 @@ import { analyze, applyEdits } from "../../../src/python/index.js";
 import type { Database } from "../../../src/store/database.js";
 import { openStore } from "../errors-store/helpers.js";
 import { mergeInput, ORDER_GENERATED, ORDER_MERGED, WEATHER_GENERATED, WEATHER_MERGED } from "./samples.js";
+import { TEST_ORIGIN, TEST_SCOPE } from "../../support/learning-scope.js";
 
 let db: Database;
 beforeAll(async () => {
@@ -60,12 +61,12 @@ async function learnRequests(className: string, method: string, urlName: string,
 
 describe("saveRuleCandidates", () => {
   it("stores a new rule with its source and linked signatures, and counts a re-learned one as another source", async () => {
-    const [sig] = recordFailures(db, [{ check: "ruff", kind: "lint", ruleCode: "S113", message: "Probable use of requests call without timeout", excerpt: "", fingerprint: "x" }], {}, T0);
+    const [sig] = recordFailures(db, TEST_ORIGIN, [{ check: "ruff", kind: "lint", ruleCode: "S113", message: "Probable use of requests call without timeout", excerpt: "", fingerprint: "x" }], {}, T0);
     const { generated, merged } = requestsOperator("FetchOperator", "get", "url");
     const candidates = await learnFromMerge(mergeInput(generated, merged, { signatureIds: [sig!, 999] }));
     expect(candidates.map((c) => [c.before, c.after])).toEqual([["$1 = requests.get(self.$2)", "$1 = requests.get(self.$2, timeout=30)"]]);
 
-    const [saved] = saveRuleCandidates(db, candidates, T0);
+    const [saved] = saveRuleCandidates(db, TEST_ORIGIN, candidates, T0);
     expect(saved?.outcome).toBe("created");
     expect(saved?.rule).toMatchObject({
       before: "$1 = requests.get(self.$2)",
@@ -84,41 +85,41 @@ describe("saveRuleCandidates", () => {
 
     // The same fix in another repository's operator with other names: already known.
     const again = await learnRequests("PullOperator", "get", "endpoint", 40);
-    const [known] = saveRuleCandidates(db, again, T0 + 1);
+    const [known] = saveRuleCandidates(db, TEST_ORIGIN, again, T0 + 1);
     expect(known?.outcome).toBe("known");
     expect(known?.rule.id).toBe(saved?.rule.id);
     expect(known?.rule.sources.map((s) => s.prNumber)).toEqual([12, 40]);
-    expect(listRules(db)).toHaveLength(1);
+    expect(listRules(db, TEST_SCOPE)).toHaveLength(1);
   });
 
   it("anti-unifies two similar rules into one general rule that tracks both sources", async () => {
-    const [get] = saveRuleCandidates(db, await learnRequests("FetchOperator", "get", "url", 1), T0);
-    const [post] = saveRuleCandidates(db, await learnRequests("SubmitOperator", "post", "endpoint", 2), T0 + 1);
+    const [get] = saveRuleCandidates(db, TEST_ORIGIN, await learnRequests("FetchOperator", "get", "url", 1), T0);
+    const [post] = saveRuleCandidates(db, TEST_ORIGIN, await learnRequests("SubmitOperator", "post", "endpoint", 2), T0 + 1);
     expect(post?.outcome).toBe("merged");
     expect(post?.mergedWith).toBe(get?.rule.id);
     expect(post?.rule.before).toBe("$1 = requests.$2(self.$3)");
     expect(post?.rule.after).toBe("$1 = requests.$2(self.$3, timeout=30)");
     expect(post?.rule.sources.map((s) => s.prNumber)).toEqual([1, 2]);
-    expect(getRule(db, get!.rule.id)).toMatchObject({ status: "archived", mergedInto: post?.rule.id });
+    expect(getRule(db, TEST_SCOPE, get!.rule.id)).toMatchObject({ status: "archived", mergedInto: post?.rule.id });
 
     // The general rule repairs a third method it has never seen.
     const { generated } = requestsOperator("ReplaceOperator", "put", "target");
-    const rule = activeRules(db, { autoApplyThreshold: 0 }).autoApply[0]!;
+    const rule = activeRules(db, TEST_SCOPE, { autoApplyThreshold: 0 }).autoApply[0]!;
     const analysis = await analyze(generated);
     const fixed = applyEdits(generated, rule.find(analysis).flatMap((m) => rule.rewrite(m, analysis)));
     expect(fixed).toContain("response = requests.put(self.target, timeout=30)");
     // And a third learned instance is simply another source of it.
-    const [third] = saveRuleCandidates(db, await learnRequests("DeleteOperator", "delete", "resource", 3), T0 + 2);
+    const [third] = saveRuleCandidates(db, TEST_ORIGIN, await learnRequests("DeleteOperator", "delete", "resource", 3), T0 + 2);
     expect(third?.outcome).toBe("known");
     expect(third?.rule.id).toBe(post?.rule.id);
   });
 
   it("refuses to merge rules that differ in shape, in API names, or that would keep too little context", async () => {
-    const [order] = saveRuleCandidates(db, await learnFromMerge(mergeInput(ORDER_GENERATED, ORDER_MERGED)), T0);
-    const [requests] = saveRuleCandidates(db, await learnRequests("FetchOperator", "get", "url", 2), T0);
+    const [order] = saveRuleCandidates(db, TEST_ORIGIN, await learnFromMerge(mergeInput(ORDER_GENERATED, ORDER_MERGED)), T0);
+    const [requests] = saveRuleCandidates(db, TEST_ORIGIN, await learnRequests("FetchOperator", "get", "url", 2), T0);
     expect(order?.outcome).toBe("created");
     expect(requests?.outcome).toBe("created");
-    expect(listRules(db, { status: "candidate" })).toHaveLength(2);
+    expect(listRules(db, TEST_SCOPE, { status: "candidate" })).toHaveLength(2);
 
     expect(antiUnify(order!.rule, requests!.rule)).toEqual({ ok: false, reason: "they apply in different places (class * vs def execute)" });
     expect(
@@ -143,12 +144,12 @@ describe("saveRuleCandidates", () => {
   });
 
   it("names a malformed candidate", async () => {
-    expect(() => saveRuleCandidates(db, [{ before: "" } as LearnedRuleCandidate], T0)).toThrow("candidates[0].after must be a string");
+    expect(() => saveRuleCandidates(db, TEST_ORIGIN, [{ before: "" } as LearnedRuleCandidate], T0)).toThrow("candidates[0].after must be a string");
     const [good] = await learnRequests("FetchOperator", "get", "url", 1);
-    expect(() => saveRuleCandidates(db, [good!, { ...good!, after: "$1 = requests.get(self.$2, timeout=$3)" }], T0)).toThrow(
+    expect(() => saveRuleCandidates(db, TEST_ORIGIN, [good!, { ...good!, after: "$1 = requests.get(self.$2, timeout=$3)" }], T0)).toThrow(
       "saveRuleCandidates: candidates[1].after uses $3, which its before pattern does not bind",
     );
-    expect(listRules(db)).toEqual([]);
+    expect(listRules(db, TEST_SCOPE)).toEqual([]);
     expect(() => toRewriteRule({ id: 5, ...good!, after: "$1 = $9" })).toThrow("rewrite rule 5: its after pattern uses $9, which its before pattern does not bind");
     expect(learnedRuleId("learned/5")).toBe(5);
     expect(learnedRuleId("fix/param-order")).toBeUndefined();
@@ -157,13 +158,13 @@ describe("saveRuleCandidates", () => {
 
 describe("activeRules", () => {
   async function savedRule(): Promise<number> {
-    const [saved] = saveRuleCandidates(db, await learnRequests("FetchOperator", "get", "url", 7), T0);
+    const [saved] = saveRuleCandidates(db, TEST_ORIGIN, await learnRequests("FetchOperator", "get", "url", 7), T0);
     return saved!.rule.id;
   }
 
   it("offers a new rule as guidance, and applies it once its record passes the threshold", async () => {
     const id = await savedRule();
-    let active = activeRules(db);
+    let active = activeRules(db, TEST_SCOPE);
     expect(active.autoApply).toEqual([]);
     expect(active.guidance).toEqual([
       {
@@ -177,42 +178,42 @@ describe("activeRules", () => {
       },
     ]);
 
-    for (let i = 0; i < 7; i++) recordRuleOutcome(db, id, true, T0 + i);
+    for (let i = 0; i < 7; i++) recordRuleOutcome(db, TEST_SCOPE, id, true, T0 + i);
     expect(ruleConfidence(7, 0)).toBeLessThan(0.7);
-    expect(activeRules(db).autoApply).toEqual([]);
-    recordRuleOutcome(db, id, true, T0 + 8);
+    expect(activeRules(db, TEST_SCOPE).autoApply).toEqual([]);
+    recordRuleOutcome(db, TEST_SCOPE, id, true, T0 + 8);
     expect(ruleConfidence(8, 0)).toBeGreaterThanOrEqual(0.7);
-    active = activeRules(db);
+    active = activeRules(db, TEST_SCOPE);
     expect(active.autoApply.map((r) => [r.id, r.source])).toEqual([[`learned/${id}`, "learned"]]);
     expect(active.guidance).toEqual([]);
 
     // A failure pulls it back under the default threshold, but not under a lower one.
-    const rule = recordRuleOutcome(db, id, false, T0 + 10);
+    const rule = recordRuleOutcome(db, TEST_SCOPE, id, false, T0 + 10);
     expect(rule).toMatchObject({ successes: 8, failures: 1, applications: 9 });
-    expect(activeRules(db).autoApply).toEqual([]);
-    expect(activeRules(db, { autoApplyThreshold: 0.5 }).autoApply).toHaveLength(1);
+    expect(activeRules(db, TEST_SCOPE).autoApply).toEqual([]);
+    expect(activeRules(db, TEST_SCOPE, { autoApplyThreshold: 0.5 }).autoApply).toHaveLength(1);
   });
 
   it("applies a rule a maintainer trusted at once, and never offers a discarded one", async () => {
     const id = await savedRule();
-    expect(promoteRules(db, [id], T0)[0]?.status).toBe("trusted");
-    expect(activeRules(db).autoApply.map((r) => r.id)).toEqual([`learned/${id}`]);
+    expect(promoteRules(db, TEST_SCOPE, [id], T0)[0]?.status).toBe("trusted");
+    expect(activeRules(db, TEST_SCOPE).autoApply.map((r) => r.id)).toEqual([`learned/${id}`]);
 
-    expect(discardRules(db, [id], T0)[0]?.status).toBe("discarded");
-    expect(activeRules(db)).toEqual({ autoApply: [], guidance: [] });
+    expect(discardRules(db, TEST_SCOPE, [id], T0)[0]?.status).toBe("discarded");
+    expect(activeRules(db, TEST_SCOPE)).toEqual({ autoApply: [], guidance: [] });
     // Learning it again does not bring it back.
-    const [again] = saveRuleCandidates(db, await learnRequests("PullOperator", "get", "endpoint", 8), T0 + 1);
+    const [again] = saveRuleCandidates(db, TEST_ORIGIN, await learnRequests("PullOperator", "get", "endpoint", 8), T0 + 1);
     expect(again?.outcome).toBe("known");
     expect(again?.rule.status).toBe("discarded");
-    expect(activeRules(db)).toEqual({ autoApply: [], guidance: [] });
+    expect(activeRules(db, TEST_SCOPE)).toEqual({ autoApply: [], guidance: [] });
   });
 
   it("names bad ids and thresholds", async () => {
     const id = await savedRule();
-    expect(() => promoteRules(db, [id, 404], T0)).toThrow("promoteRules: rewrite rule 404 does not exist");
-    expect(getRule(db, id)?.status).toBe("candidate");
-    expect(() => recordRuleOutcome(db, 0, true, T0)).toThrow("recordRuleOutcome: rule id must be a positive integer, got 0");
-    expect(() => activeRules(db, { autoApplyThreshold: 1.5 })).toThrow("activeRules: autoApplyThreshold must be a number from 0 to 1, got 1.5");
+    expect(() => promoteRules(db, TEST_SCOPE, [id, 404], T0)).toThrow("promoteRules: rewrite rule 404 does not exist");
+    expect(getRule(db, TEST_SCOPE, id)?.status).toBe("candidate");
+    expect(() => recordRuleOutcome(db, TEST_SCOPE, 0, true, T0)).toThrow("recordRuleOutcome: rule id must be a positive integer, got 0");
+    expect(() => activeRules(db, TEST_SCOPE, { autoApplyThreshold: 1.5 })).toThrow("activeRules: autoApplyThreshold must be a number from 0 to 1, got 1.5");
   });
 });
 
@@ -230,7 +231,7 @@ describe("ruleConfidence", () => {
 describe("renderLessonsComment", () => {
   it("shows each change as a diff with the lesson drawn and asks for a verdict", async () => {
     const lessons = await analyzeMerge(mergeInput(WEATHER_GENERATED, WEATHER_MERGED, { prNumber: 31, mergeSha: "c0ffee1234" }));
-    const saved = saveRuleCandidates(db, lessons.candidates, T0);
+    const saved = saveRuleCandidates(db, TEST_ORIGIN, lessons.candidates, T0);
     const comment = renderLessonsComment(saved, lessons.files);
     const ids = saved.map((s) => s.rule.id);
     expect(comment).toBe(

@@ -5,6 +5,7 @@ import type { TreeRuleOrigin } from "../../../src/learn/fixes/tree/index.js";
 import { repairPython } from "../../../src/python/index.js";
 import type { Database } from "../../../src/store/database.js";
 import { openStore } from "../errors-store/helpers.js";
+import { TEST_SCOPE } from "../../support/learning-scope.js";
 
 let db: Database;
 beforeEach(() => {
@@ -13,7 +14,7 @@ beforeEach(() => {
 afterEach(() => db.close());
 
 const T0 = Date.UTC(2026, 10, 2);
-const origin = (pr: number): TreeRuleOrigin => ({ repo: "acme/pipelines", prNumber: pr, commitSha: `${pr}`.padStart(7, "a"), path: "plugins/ops.py" });
+const origin = (pr: number): TreeRuleOrigin => ({ installationId: TEST_SCOPE.installationId, repo: "acme/pipelines", prNumber: pr, commitSha: `${pr}`.padStart(7, "a"), path: "plugins/ops.py" });
 
 const op = (body: string): string => `from airflow.models import BaseOperator\n\n\nclass Op(BaseOperator):\n    def execute(self, context):\n        ${body}\n`;
 
@@ -26,10 +27,10 @@ describe("tree rules in the store", () => {
     const [second] = saveTreeRules(db, again.rules, origin(2), T0 + 1);
     expect(second?.outcome).toBe("known");
     expect(second?.rule.sources.map((s) => s.prNumber)).toEqual([1, 2]);
-    expect(activeRules(db).autoApply).toEqual([]);
-    expect(activeRules(db).guidance.map((g) => [g.ruleId, g.context])).toEqual([[first?.rule.id, "def execute"]]);
-    promoteRules(db, [first?.rule.id ?? 0], T0 + 2);
-    const out = await repairPython(op("print(1)"), {}, activeRules(db).autoApply, { builtins: false });
+    expect(activeRules(db, TEST_SCOPE).autoApply).toEqual([]);
+    expect(activeRules(db, TEST_SCOPE).guidance.map((g) => [g.ruleId, g.context])).toEqual([[first?.rule.id, "def execute"]]);
+    promoteRules(db, TEST_SCOPE, [first?.rule.id ?? 0], T0 + 2);
+    const out = await repairPython(op("print(1)"), {}, activeRules(db, TEST_SCOPE).autoApply, { builtins: false });
     expect(out.source).toBe(op("self.log.info(1)"));
     expect(out.applied.map((a) => a.rule)).toEqual([`learned/${first?.rule.id}`]);
   });
@@ -41,7 +42,7 @@ describe("tree rules in the store", () => {
     const [merged] = saveTreeRules(db, two.rules, origin(2), T0 + 1);
     expect(merged?.outcome).toBe("merged");
     expect(merged?.rule.before).toBe("print(_, ...)  [inside a method]");
-    expect(getRule(db, merged?.mergedWith ?? 0)?.status).toBe("archived");
+    expect(getRule(db, TEST_SCOPE, merged?.mergedWith ?? 0)?.status).toBe("archived");
     const post = await learnTreeRules(
       "import requests\n" + op("return requests.post(self.url)"),
       "import requests\n" + op("return requests.post(self.url, timeout=30)"),
@@ -49,7 +50,7 @@ describe("tree rules in the store", () => {
     const get = await learnTreeRules("import requests\n" + op("return requests.get(self.url)"), "import requests\n" + op("return requests.get(self.url, timeout=30)"));
     saveTreeRules(db, post.rules, origin(3), T0 + 2);
     expect(saveTreeRules(db, get.rules, origin(4), T0 + 3)[0]?.outcome).toBe("created");
-    expect(listRules(db).filter((r) => r.status !== "archived").map((r) => r.before)).toEqual(
+    expect(listRules(db, TEST_SCOPE).filter((r) => r.status !== "archived").map((r) => r.before)).toEqual(
       expect.arrayContaining(["requests.post(...)", "requests.get(...)"]),
     );
   });
@@ -59,8 +60,8 @@ describe("tree rules in the store", () => {
     const [saved] = saveTreeRules(db, lesson.rules, origin(1), T0, { trust: true });
     const id = saved?.rule.id ?? 0;
     expect(saved?.rule.status).toBe("trusted");
-    expect(recordRuleReverted(db, id, T0 + 1)).toMatchObject({ status: "trusted", reverts: 1, failures: 1 });
-    expect(recordRuleReverted(db, id, T0 + 2)).toMatchObject({ status: "archived", reverts: 2 });
-    expect(activeRules(db).autoApply).toEqual([]);
+    expect(recordRuleReverted(db, TEST_SCOPE, id, T0 + 1)).toMatchObject({ status: "trusted", reverts: 1, failures: 1 });
+    expect(recordRuleReverted(db, TEST_SCOPE, id, T0 + 2)).toMatchObject({ status: "archived", reverts: 2 });
+    expect(activeRules(db, TEST_SCOPE).autoApply).toEqual([]);
   });
 });

@@ -21,6 +21,7 @@ import { migrations } from "../../../src/store/migrations/index.js";
 import { upsertGenerationForIssue } from "../../../src/store/generations.js";
 import { sampleSpec } from "../../store/helpers.js";
 import { openTestDatabase } from "../metrics/test-db.js";
+import { TEST_ORIGIN, TEST_SCOPE } from "../../support/learning-scope.js";
 
 let db: Database;
 beforeEach(() => {
@@ -65,14 +66,20 @@ describe("constraint-backed library versions in the store", () => {
     try {
       const path = join(dir, "opforge.db");
       const old = openDatabase(path, { migrations: migrations.slice(0, 5) });
-      old.prepare("INSERT INTO library_outcomes (library, airflow_major, kind, created_at) VALUES ('pandas', '2', 'import_ok', ?)").run(T0);
+      // Tied to a generation of the test installation, so migration 008 can tell whose observation it was.
+      const { generation } = upsertGenerationForIssue(
+        old,
+        { repo: TEST_ORIGIN.repository, installationId: TEST_ORIGIN.installationId, issueNumber: 1, specFingerprint: "fp", spec: sampleSpec(), provider: "anthropic", model: "m" },
+        T0,
+      );
+      old.prepare("INSERT INTO library_outcomes (library, airflow_major, kind, generation_id, created_at) VALUES ('pandas', '2', 'import_ok', ?, ?)").run(generation.id, T0);
       old.close();
       const upgraded = openDatabase(path);
       try {
         expect(upgraded.pragma("user_version", { simple: true })).toBe(migrations.length);
-        expect(listLibraryOutcomes(upgraded, "pandas").map((o) => o.libraryVersion)).toEqual([null]);
-        recordLibraryOutcome(upgraded, { name: "pandas", airflowMajor: "2", kind: "import_ok", libraryVersion: "2.1.4" }, T0 + 1);
-        expect(listLibraryVersionSummaries(upgraded, "pandas").map((s) => [s.libraryVersion, s.counts.importOk])).toEqual([
+        expect(listLibraryOutcomes(upgraded, TEST_SCOPE, "pandas").map((o) => o.libraryVersion)).toEqual([null]);
+        recordLibraryOutcome(upgraded, TEST_ORIGIN, { name: "pandas", airflowMajor: "2", kind: "import_ok", libraryVersion: "2.1.4" }, T0 + 1);
+        expect(listLibraryVersionSummaries(upgraded, TEST_SCOPE, "pandas").map((s) => [s.libraryVersion, s.counts.importOk])).toEqual([
           [null, 1],
           ["2.1.4", 1],
         ]);
@@ -129,7 +136,7 @@ describe("CI outcomes per library version and Airflow major", () => {
       { repo: "acme/pipelines", installationId: 1, issueNumber: 7, specFingerprint: `fp-${airflowVersion}`, spec, provider: "anthropic", model: "m" },
       T0,
     );
-    return { generationId: generation.id, spec, attempt: { number: 1, files: [], learnedContext: [], appliedFixes: [] }, passed: true, failures: [], final: true };
+    return { origin: TEST_ORIGIN, generationId: generation.id, spec, attempt: { number: 1, files: [], learnedContext: [], appliedFixes: [] }, passed: true, failures: [], final: true };
   }
 
   it("records a both spec's run once for Airflow 2 and once for 3, each with the constrained version", () => {
@@ -138,25 +145,25 @@ describe("CI outcomes per library version and Airflow major", () => {
     const kb = airflowConstraints();
     const pandas2 = kb.pinForMajor("pandas", "2")!.version;
     const pandas3 = kb.pinForMajor("pandas", "3")!.version;
-    expect(listLibraryVersionSummaries(db, "pandas")).toEqual([
+    expect(listLibraryVersionSummaries(db, TEST_SCOPE, "pandas")).toEqual([
       { library: "pandas", airflowMajor: "2", libraryVersion: pandas2, counts: { importOk: 1, importFailed: 0, execOk: 1, execFailed: 0, conflict: 0 } },
       { library: "pandas", airflowMajor: "3", libraryVersion: pandas3, counts: { importOk: 1, importFailed: 0, execOk: 1, execFailed: 0, conflict: 0 } },
     ]);
     // The spec's own pin wins over the constraints.
-    expect(listLibraryVersionSummaries(db, "requests").map((s) => [s.airflowMajor, s.libraryVersion])).toEqual([
+    expect(listLibraryVersionSummaries(db, TEST_SCOPE, "requests").map((s) => [s.airflowMajor, s.libraryVersion])).toEqual([
       ["2", "2.31.0"],
       ["3", "2.31.0"],
     ]);
-    expect(libraryCounts(db, "pandas", ["2", "3"]).execOk).toBe(2);
-    expect(libraryCounts(db, "pandas", ["2"], pandas2).execOk).toBe(1);
-    expect(libraryCounts(db, "pandas", ["2"], "0.0.1").execOk).toBe(0);
+    expect(libraryCounts(db, TEST_SCOPE, "pandas", ["2", "3"]).execOk).toBe(2);
+    expect(libraryCounts(db, TEST_SCOPE, "pandas", ["2"], pandas2).execOk).toBe(1);
+    expect(libraryCounts(db, TEST_SCOPE, "pandas", ["2"], "0.0.1").execOk).toBe(0);
   });
 
   it("records a 2 spec's run on major 2 only, without a version when the spec excludes the constrained one", () => {
     const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
     expect(libraryOutcomesFromCi([], ["pandas"], true).map((o) => o.kind)).toEqual(["import_ok", "exec_ok"]);
     learning.recordCiVerdict(verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
-    expect(listLibraryOutcomes(db, "pandas").map((o) => [o.airflowMajor, o.kind, o.libraryVersion])).toEqual([
+    expect(listLibraryOutcomes(db, TEST_SCOPE, "pandas").map((o) => [o.airflowMajor, o.kind, o.libraryVersion])).toEqual([
       ["2", "exec_ok", null],
       ["2", "import_ok", null],
     ]);

@@ -14,6 +14,7 @@ import { selectTerms } from "../../../src/learn/patterns/retrieve.js";
 import type { RetrieveOptions } from "../../../src/learn/patterns/index.js";
 import { candidate, DAY, memoryDb, T0 } from "./helpers.js";
 import { FILE_SENSOR, REDIS_HOOK, S3_OPERATOR, WEATHER_OPERATOR } from "./sources.js";
+import { TEST_ORIGIN, TEST_SCOPE } from "../../support/learning-scope.js";
 
 let db: Database;
 beforeEach(() => {
@@ -24,8 +25,8 @@ afterEach(() => {
 });
 
 function observe(id: number, successes: number, failures: number, now = T0): void {
-  for (let i = 0; i < successes; i++) recordPatternOutcome(db, [id], true, now);
-  for (let i = 0; i < failures; i++) recordPatternOutcome(db, [id], false, now);
+  for (let i = 0; i < successes; i++) recordPatternOutcome(db, TEST_SCOPE, [id], true, now);
+  for (let i = 0; i < failures; i++) recordPatternOutcome(db, TEST_SCOPE, [id], false, now);
 }
 
 const base = (overrides: Partial<RetrieveOptions> = {}): RetrieveOptions => ({
@@ -38,15 +39,16 @@ const base = (overrides: Partial<RetrieveOptions> = {}): RetrieveOptions => ({
 
 describe("retrievePatterns on extracted components", () => {
   beforeEach(async () => {
-    recordMergedPatterns(db, await extractPatterns(WEATHER_OPERATOR, { role: "component", componentType: "operator", category: "http" }), T0);
-    recordMergedPatterns(db, await extractPatterns(S3_OPERATOR, { role: "component", componentType: "operator", category: "storage" }), T0);
-    recordMergedPatterns(db, await extractPatterns(FILE_SENSOR, { role: "component", componentType: "sensor", category: "filesystem" }), T0);
-    recordMergedPatterns(db, await extractPatterns(REDIS_HOOK, { role: "component", componentType: "hook", category: "cache" }), T0);
+    recordMergedPatterns(db, TEST_ORIGIN, await extractPatterns(WEATHER_OPERATOR, { role: "component", componentType: "operator", category: "http" }), T0);
+    recordMergedPatterns(db, TEST_ORIGIN, await extractPatterns(S3_OPERATOR, { role: "component", componentType: "operator", category: "storage" }), T0);
+    recordMergedPatterns(db, TEST_ORIGIN, await extractPatterns(FILE_SENSOR, { role: "component", componentType: "sensor", category: "filesystem" }), T0);
+    recordMergedPatterns(db, TEST_ORIGIN, await extractPatterns(REDIS_HOOK, { role: "component", componentType: "hook", category: "cache" }), T0);
   });
 
   it("an HTTP-ish spec ranks the HTTP operator's patterns over the S3 ones", () => {
     const ranked = retrievePatterns(
       db,
+      TEST_SCOPE,
       base({ queryText: "Call a REST API over HTTP with requests and return the JSON response", random: seededRandom(3) }),
     );
     const execute = ranked.find((p) => p.kind === "execute_shape");
@@ -59,49 +61,49 @@ describe("retrievePatterns on extracted components", () => {
   });
 
   it("an S3 spec ranks the S3 operator first", () => {
-    const ranked = retrievePatterns(db, base({ queryText: "Copy an object between S3 buckets with boto3" }));
+    const ranked = retrievePatterns(db, TEST_SCOPE, base({ queryText: "Copy an object between S3 buckets with boto3" }));
     expect(ranked.find((p) => p.kind === "execute_shape")?.code).toContain("boto3.client");
   });
 
   it("returns at most one pattern per kind unless asked, and only of the component type", () => {
-    const ranked = retrievePatterns(db, base({ queryText: "operator execute log connection requests boto3" }));
+    const ranked = retrievePatterns(db, TEST_SCOPE, base({ queryText: "operator execute log connection requests boto3" }));
     const kinds = ranked.map((p) => p.kind);
     expect(new Set(kinds).size).toBe(kinds.length);
     expect(kinds).not.toContain("poke_shape");
     expect(kinds).not.toContain("hook_shape");
-    const two = retrievePatterns(db, base({ queryText: "operator execute log connection requests boto3", perKind: 2, kinds: ["execute_shape"] }));
+    const two = retrievePatterns(db, TEST_SCOPE, base({ queryText: "operator execute log connection requests boto3", perKind: 2, kinds: ["execute_shape"] }));
     expect(two.map((p) => p.kind)).toEqual(["execute_shape", "execute_shape"]);
-    const sensor = retrievePatterns(db, base({ componentType: "sensor", queryText: "Wait until a marker file exists at a path" }));
+    const sensor = retrievePatterns(db, TEST_SCOPE, base({ componentType: "sensor", queryText: "Wait until a marker file exists at a path" }));
     expect(sensor.map((p) => p.kind)).toContain("poke_shape");
     expect(sensor.every((p) => p.category === "filesystem")).toBe(true);
   });
 
   it("limits the number of results", () => {
-    expect(retrievePatterns(db, base({ queryText: "requests http operator", limit: 2 }))).toHaveLength(2);
+    expect(retrievePatterns(db, TEST_SCOPE, base({ queryText: "requests http operator", limit: 2 }))).toHaveLength(2);
   });
 
   it("filters by category and widens to all categories when it has too few", () => {
-    const onlyHttp = retrievePatterns(db, base({ queryText: "requests boto3 operator", category: "http", minCategoryMatches: 1 }));
+    const onlyHttp = retrievePatterns(db, TEST_SCOPE, base({ queryText: "requests boto3 operator", category: "http", minCategoryMatches: 1 }));
     expect(onlyHttp.length).toBeGreaterThan(0);
     expect(onlyHttp.every((p) => p.category === "http")).toBe(true);
 
-    const widened = retrievePatterns(db, base({ queryText: "boto3 s3 bucket", category: "http", perKind: 3 }));
+    const widened = retrievePatterns(db, TEST_SCOPE, base({ queryText: "boto3 s3 bucket", category: "http", perKind: 3 }));
     const other = widened.find((p) => p.category === "storage");
     expect(other?.reason).toContain("from category 'storage'");
   });
 
   it("never returns archived patterns", () => {
-    const before = retrievePatterns(db, base({ queryText: "boto3 s3", kinds: ["execute_shape"] }));
+    const before = retrievePatterns(db, TEST_SCOPE, base({ queryText: "boto3 s3", kinds: ["execute_shape"] }));
     const s3 = before.find((p) => p.code.includes("boto3"));
     expect(s3).toBeDefined();
     observe(s3?.id as number, 0, 12);
     expect(archiveWeakPatterns(db, { minTrials: 5, floor: 0.2, now: T0 })).toEqual([s3?.id]);
-    const after = retrievePatterns(db, base({ queryText: "boto3 s3", kinds: ["execute_shape"], perKind: 5 }));
+    const after = retrievePatterns(db, TEST_SCOPE, base({ queryText: "boto3 s3", kinds: ["execute_shape"], perKind: 5 }));
     expect(after.map((p) => p.id)).not.toContain(s3?.id);
   });
 
   it("ranks by confidence when the query has no searchable words", () => {
-    const ranked = retrievePatterns(db, base({ queryText: "  ¿? " }));
+    const ranked = retrievePatterns(db, TEST_SCOPE, base({ queryText: "  ¿? " }));
     expect(ranked.length).toBeGreaterThan(0);
     expect(ranked.every((p) => p.bm25 === 0)).toBe(true);
   });
@@ -109,7 +111,7 @@ describe("retrievePatterns on extracted components", () => {
 
 describe("query safety", () => {
   beforeEach(() => {
-    upsertPatterns(db, [candidate("a", "http requests get json")], T0);
+    upsertPatterns(db, TEST_ORIGIN, [candidate("a", "http requests get json")], T0);
   });
 
   it("quotes every word and drops FTS5 syntax", () => {
@@ -127,15 +129,15 @@ describe("query safety", () => {
 
   it("hostile text is searched as words, never as syntax", () => {
     for (const text of ['"unbalanced', "NEAR(", "text: *", "a) OR (b", "'; DROP TABLE patterns; --", "http*"]) {
-      expect(() => retrievePatterns(db, base({ queryText: text }))).not.toThrow();
+      expect(() => retrievePatterns(db, TEST_SCOPE, base({ queryText: text }))).not.toThrow();
     }
-    expect(retrievePatterns(db, base({ queryText: 'http" OR "x' }))).toHaveLength(1);
+    expect(retrievePatterns(db, TEST_SCOPE, base({ queryText: 'http" OR "x' }))).toHaveLength(1);
   });
 
   it("names bad options", () => {
-    expect(() => retrievePatterns(db, base({ componentType: "dag" as never }))).toThrow(/componentType must be/);
-    expect(() => retrievePatterns(db, base({ limit: 0 }))).toThrow(/limit must be a positive integer/);
-    expect(() => retrievePatterns(db, base({ now: Number.NaN }))).toThrow(/now must be epoch milliseconds/);
+    expect(() => retrievePatterns(db, TEST_SCOPE, base({ componentType: "dag" as never }))).toThrow(/componentType must be/);
+    expect(() => retrievePatterns(db, TEST_SCOPE, base({ limit: 0 }))).toThrow(/limit must be a positive integer/);
+    expect(() => retrievePatterns(db, TEST_SCOPE, base({ now: Number.NaN }))).toThrow(/now must be epoch milliseconds/);
   });
 });
 
@@ -144,7 +146,7 @@ describe("Thompson sampling among near-equal patterns", () => {
   const text = "http requests get json response api";
 
   function setup(established: [number, number], challenger: [number, number]): { est: number; chal: number } {
-    const [est, chal] = upsertPatterns(db, [candidate(code("a"), text), candidate(code("b"), text)], T0);
+    const [est, chal] = upsertPatterns(db, TEST_ORIGIN, [candidate(code("a"), text), candidate(code("b"), text)], T0);
     observe(est as number, ...established);
     observe(chal as number, ...challenger);
     return { est: est as number, chal: chal as number };
@@ -153,7 +155,7 @@ describe("Thompson sampling among near-equal patterns", () => {
   function winsOf(id: number, runs: number, seed0 = 1): number {
     let wins = 0;
     for (let seed = seed0; seed < seed0 + runs; seed++) {
-      const [top] = retrievePatterns(db, base({ queryText: "http api requests", random: seededRandom(seed) }));
+      const [top] = retrievePatterns(db, TEST_SCOPE, base({ queryText: "http api requests", random: seededRandom(seed) }));
       if (top?.id === id) wins++;
     }
     return wins;
@@ -162,13 +164,13 @@ describe("Thompson sampling among near-equal patterns", () => {
   it("is deterministic for a seeded random source", () => {
     setup([8, 1], [1, 0]);
     const picks = (seed: number) =>
-      Array.from({ length: 20 }, (_, i) => retrievePatterns(db, base({ queryText: "http", random: seededRandom(seed * 100 + i) }))[0]?.id);
+      Array.from({ length: 20 }, (_, i) => retrievePatterns(db, TEST_SCOPE, base({ queryText: "http", random: seededRandom(seed * 100 + i) }))[0]?.id);
     expect(picks(5)).toEqual(picks(5));
   });
 
   it("a new pattern with few observations sometimes wins over an established near-equal one", () => {
     const { est, chal } = setup([8, 1], [1, 0]);
-    const ranked = retrievePatterns(db, base({ queryText: "http api requests", perKind: 2 }));
+    const ranked = retrievePatterns(db, TEST_SCOPE, base({ queryText: "http api requests", perKind: 2 }));
     // By lower bound the established pattern ranks first…
     expect(ranked.map((p) => p.id)).toContain(est);
     const lb = new Map(ranked.map((p) => [p.id, p.lowerBound]));
@@ -177,7 +179,7 @@ describe("Thompson sampling among near-equal patterns", () => {
     const wins = winsOf(chal, 400);
     expect(wins).toBeGreaterThan(20);
     expect(wins).toBeLessThan(380);
-    const explored = Array.from({ length: 50 }, (_, s) => retrievePatterns(db, base({ queryText: "http", random: seededRandom(s) }))[0]).find(
+    const explored = Array.from({ length: 50 }, (_, s) => retrievePatterns(db, TEST_SCOPE, base({ queryText: "http", random: seededRandom(s) }))[0]).find(
       (p) => p?.id === chal,
     );
     expect(explored?.reason).toContain("picked over a better-established pattern to try it");
@@ -189,13 +191,13 @@ describe("Thompson sampling among near-equal patterns", () => {
   });
 
   it("old successes fade: a recent record outranks a larger one from two years ago", () => {
-    const [old, recent] = upsertPatterns(db, [candidate(code("a"), text), candidate(code("b"), text)], T0);
+    const [old, recent] = upsertPatterns(db, TEST_ORIGIN, [candidate(code("a"), text), candidate(code("b"), text)], T0);
     observe(old as number, 10, 0, T0);
     observe(recent as number, 3, 0, T0 + 729 * DAY);
     const now = T0 + 730 * DAY;
-    const ranked = retrievePatterns(db, base({ queryText: "http", now, perKind: 2 }));
+    const ranked = retrievePatterns(db, TEST_SCOPE, base({ queryText: "http", now, perKind: 2 }));
     expect(ranked.map((p) => p.id)).toEqual([recent, old]);
-    const atT0 = retrievePatterns(db, base({ queryText: "http", now: T0 + 729 * DAY, perKind: 2, halfLifeDays: 10_000 }));
+    const atT0 = retrievePatterns(db, TEST_SCOPE, base({ queryText: "http", now: T0 + 729 * DAY, perKind: 2, halfLifeDays: 10_000 }));
     expect(atT0.map((p) => p.id)).toEqual([old, recent]);
   });
 
@@ -235,10 +237,11 @@ describe("word selection in large stores", () => {
   });
 
   it("ranks the HTTP operator first with pruning on", async () => {
-    recordMergedPatterns(db, await extractPatterns(WEATHER_OPERATOR, { role: "component", componentType: "operator", category: "http" }), T0);
-    recordMergedPatterns(db, await extractPatterns(S3_OPERATOR, { role: "component", componentType: "operator", category: "storage" }), T0);
+    recordMergedPatterns(db, TEST_ORIGIN, await extractPatterns(WEATHER_OPERATOR, { role: "component", componentType: "operator", category: "http" }), T0);
+    recordMergedPatterns(db, TEST_ORIGIN, await extractPatterns(S3_OPERATOR, { role: "component", componentType: "operator", category: "storage" }), T0);
     const ranked = retrievePatterns(
       db,
+      TEST_SCOPE,
       base({ queryText: "Call a REST API over HTTP with requests and return the JSON response", pruneFrom: 1, maxDocShare: 0.5 }),
     );
     expect(ranked.find((p) => p.kind === "execute_shape")?.code).toContain("requests.get");
