@@ -24,6 +24,19 @@ function harness(): AppHarness {
   return app;
 }
 
+/**
+ * Issue #7 → PR; a reviewer adds a timeout to the generated operator and merges. Returns the PR and the
+ * pull_request.closed delivery that says so (example 0; patched installation, number, merged, merge_commit_sha, head).
+ */
+async function mergeWithReviewerEdit(a: AppHarness): Promise<{ prNumber: number; closed: ReturnType<typeof pullRequestClosed> }> {
+  const { prNumber, headSha } = await openHealthCheckPr(a);
+  const generated = a.fake.filesAt(a.repo, headSha).get(COMPONENT) ?? "";
+  const edited = generated.replace("super().__init__(**kwargs)", "super().__init__(**kwargs)\n        self.reviewed_timeout = 30");
+  const mergeSha = a.fake.mergePull(a.repo, prNumber, { [COMPONENT]: edited });
+  const pull = a.repo.pulls.get(prNumber);
+  return { prNumber, closed: pullRequestClosed({ prNumber, merged: true, mergeSha, headRef: BRANCH, headSha: pull?.headSha ?? "" }) };
+}
+
 describe("the end of an opforge PR", () => {
   it("merged: the generation is marked merged and the files are read at the merge commit, with the reviewer's edits", async () => {
     const a = harness();
@@ -63,11 +76,7 @@ describe("the end of an opforge PR", () => {
 
   it("a worker that loses its lease while learning writes nothing; the run that takes over counts the merge once", async () => {
     const a = harness();
-    const { prNumber, headSha } = await openHealthCheckPr(a);
-    const generated = a.fake.filesAt(a.repo, headSha).get(COMPONENT) ?? "";
-    const edited = generated.replace("super().__init__(**kwargs)", "super().__init__(**kwargs)\n        self.reviewed_timeout = 30");
-    const mergeSha = a.fake.mergePull(a.repo, prNumber, { [COMPONENT]: edited });
-    const pull = a.repo.pulls.get(prNumber);
+    const { prNumber, closed } = await mergeWithReviewerEdit(a);
     // While the first run works out the lessons, its lease passes to another worker (it stalled past expiry);
     // that one dies too, and the job runs a third time from its recorded steps.
     const study = Learning.prototype.studyMerge;
@@ -82,8 +91,7 @@ describe("the end of an opforge PR", () => {
       return result;
     });
     try {
-      // pull_request.closed example 0; patched installation, pull_request.number/merged/merge_commit_sha/head.ref/head.sha.
-      await a.receive("pull_request", pullRequestClosed({ prNumber, merged: true, mergeSha, headRef: BRANCH, headSha: pull?.headSha ?? "" }));
+      await a.receive("pull_request", closed);
       await a.drain({ retries: true });
       expect(stolen).toBe(true);
       expect(spy).toHaveBeenCalledTimes(2);
@@ -132,13 +140,8 @@ describe("the end of an opforge PR", () => {
 
   it("a maintainer's 👍 on the lessons comment trusts its rules; a stranger's reaction does not count", async () => {
     const a = harness();
-    const { prNumber, headSha } = await openHealthCheckPr(a);
-    const generated = a.fake.filesAt(a.repo, headSha).get(COMPONENT) ?? "";
-    const edited = generated.replace("super().__init__(**kwargs)", "super().__init__(**kwargs)\n        self.reviewed_timeout = 30");
-    const mergeSha = a.fake.mergePull(a.repo, prNumber, { [COMPONENT]: edited });
-    const pull = a.repo.pulls.get(prNumber);
-    // pull_request.closed example 0; patched installation, pull_request.number/merged/merge_commit_sha/head.ref/head.sha.
-    await a.receive("pull_request", pullRequestClosed({ prNumber, merged: true, mergeSha, headRef: BRANCH, headSha: pull?.headSha ?? "" }));
+    const { prNumber, closed } = await mergeWithReviewerEdit(a);
+    await a.receive("pull_request", closed);
     await a.drain();
     const lessons = [...a.repo.comments.values()].find((c) => c.issueNumber === prNumber);
     const ruleIds = listRules(a.db, { installationId: INSTALLATION_ID, repository: null }).map((r) => r.id);
@@ -166,13 +169,8 @@ describe("the end of an opforge PR", () => {
     app = await startApp({ env: { ...process.env, OPFORGE_LESSONS_CHECK_MS: "60000" } });
     const a = app;
     {
-      const { prNumber, headSha } = await openHealthCheckPr(a);
-      const generated = a.fake.filesAt(a.repo, headSha).get(COMPONENT) ?? "";
-      const edited = generated.replace("super().__init__(**kwargs)", "super().__init__(**kwargs)\n        self.reviewed_timeout = 30");
-      const mergeSha = a.fake.mergePull(a.repo, prNumber, { [COMPONENT]: edited });
-      const pull = a.repo.pulls.get(prNumber);
-      // pull_request.closed example 0; patched installation, pull_request.number/merged/merge_commit_sha/head.ref/head.sha.
-      await a.receive("pull_request", pullRequestClosed({ prNumber, merged: true, mergeSha, headRef: BRANCH, headSha: pull?.headSha ?? "" }));
+      const { prNumber, closed } = await mergeWithReviewerEdit(a);
+      await a.receive("pull_request", closed);
       const mergedAt = a.clock.now();
       await a.drain();
       const look = listJobs(a.db, { type: "lessons-verdict" });
