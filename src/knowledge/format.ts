@@ -5,6 +5,8 @@
  * Layout:
  *   data/index.json          KbIndex: the versions (with their git refs and commits), every shard and the
  *                            modules it holds, and the package prefixes the KB covers completely.
+ *   data/index.sha256        SHA-256 of index.json as the builder wrote it (after checking it), so that a
+ *                            reader need not check it again.
  *   data/<shard>.json.gz     KbShard: the modules of one shard ("core" = airflow.* outside providers and the
  *                            SDK, "sdk" = airflow.sdk, or one provider such as "amazon", "common.sql").
  *   data/constraints.json.gz KbConstraints: library pins of each version's constraints file.

@@ -369,7 +369,18 @@ let defaultKb: KnowledgeBase | null | undefined;
 /** Opens a KB directory; throws with the path when its index is missing or malformed. */
 export function openKnowledgeBase(dir: string): KnowledgeBase {
   const path = join(dir, "index.json");
-  const parsed = kbIndexSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  const bytes = readFileSync(path);
+  const digestPath = join(dir, "index.sha256");
+  if (existsSync(digestPath)) {
+    // The builder checked the index against kbIndexSchema before writing it and its digest: a match vouches
+    // for it, at a fraction of the cost of checking its thousands of module names again on every run.
+    const digest = readFileSync(digestPath, "utf8").trim();
+    if (createHash("sha256").update(bytes).digest("hex") !== digest) {
+      throw new Error(`knowledge base index ${path} does not match ${digestPath}: it was changed after it was built (rebuild the KB with npm run kb:build)`);
+    }
+    return new KnowledgeBase(JSON.parse(bytes.toString("utf8")) as KbIndex, dir);
+  }
+  const parsed = kbIndexSchema.safeParse(JSON.parse(bytes.toString("utf8")));
   if (!parsed.success) throw new Error(`knowledge base index ${path} is malformed: ${parsed.error.issues[0]?.message ?? "unknown"}`);
   return new KnowledgeBase(parsed.data, dir);
 }

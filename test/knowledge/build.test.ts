@@ -132,9 +132,9 @@ describe("index", () => {
 
   it("writes the files atomically and replaces stale shards, leaving constraints it did not build", () => {
     const files = readdirSync(outDir).sort();
-    expect(files).toEqual(["NOTICE.md", "acme.json.gz", "constraints.json.gz", "core.json.gz", "index.json", "sdk.json.gz"]);
+    expect(files).toEqual(["NOTICE.md", "acme.json.gz", "constraints.json.gz", "core.json.gz", "index.json", "index.sha256", "sdk.json.gz"]);
     expect(readFileSync(join(outDir, "constraints.json.gz"), "utf8")).toBe("kept");
-    expect(result.files.map((f) => f.name).sort()).toEqual(["NOTICE.md", "acme.json.gz", "core.json.gz", "index.json", "sdk.json.gz"]);
+    expect(result.files.map((f) => f.name).sort()).toEqual(["NOTICE.md", "acme.json.gz", "core.json.gz", "index.json", "index.sha256", "sdk.json.gz"]);
     const notice = readFileSync(join(outDir, "NOTICE.md"), "utf8");
     expect(notice).toContain("Apache License, Version 2.0");
     expect(notice).toContain(`ref \`v1\`, commit \`${commits[0]}\``);
@@ -165,8 +165,20 @@ describe("shard digests", () => {
     expect(() => openKnowledgeBase(dir).module("airflow.providers.acme.hooks.acme")).toThrow(`knowledge base shard ${path} does not match its digest in index.json`);
   });
 
+  it("an index changed after it was built is refused; without its digest file the index is checked against the schema", () => {
+    const dir = copyOfKb();
+    const indexPath = join(dir, "index.json");
+    writeFileSync(indexPath, JSON.stringify({ ...index, complete: [...index.complete, "airflow.providers.other"] }));
+    expect(() => openKnowledgeBase(dir)).toThrow(`knowledge base index ${indexPath} does not match ${join(dir, "index.sha256")}`);
+    rmSync(join(dir, "index.sha256"));
+    expect(openKnowledgeBase(dir).covers("airflow.providers.other.hooks.x")).toBe(true);
+    writeFileSync(indexPath, JSON.stringify({ ...index, versions: "all" }));
+    expect(() => openKnowledgeBase(dir)).toThrow(`knowledge base index ${indexPath} is malformed`);
+  });
+
   it("without digests (a KB built before them) each module is checked against the schema as it is read", () => {
     const dir = copyOfKb();
+    rmSync(join(dir, "index.sha256"));
     const indexPath = join(dir, "index.json");
     const withoutDigests = { ...index, digests: undefined };
     writeFileSync(indexPath, JSON.stringify(withoutDigests));

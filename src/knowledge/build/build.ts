@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import type { KbConstraints, KbIndex, KbModule, KbNameVariant, KbShard, KbVersion } from "../format.js";
-import { KB_FORMAT_VERSION, kbShardSchema } from "../format.js";
+import { KB_FORMAT_VERSION, kbIndexSchema, kbShardSchema } from "../format.js";
 import { encodeConstraints } from "./constraints.js";
 import type { RawBinding, RawModule } from "./extract.js";
 import { extractModule } from "./extract.js";
@@ -165,7 +165,14 @@ export async function buildKnowledgeBase(options: BuildOptions): Promise<BuildRe
     digests,
   };
 
-  const files: OutputFile[] = [{ name: "index.json", content: Buffer.from(JSON.stringify(index)) }, ...shardFiles];
+  const indexBytes = Buffer.from(JSON.stringify(index));
+  // The index is checked here too; its digest beside it lets a reader skip checking it again.
+  kbIndexSchema.parse(index);
+  const files: OutputFile[] = [
+    { name: "index.json", content: indexBytes },
+    { name: "index.sha256", content: Buffer.from(`${createHash("sha256").update(indexBytes).digest("hex")}\n`) },
+    ...shardFiles,
+  ];
   const constraints = options.constraints ? await options.constraints(gitDir) : undefined;
   if (constraints) files.push({ name: "constraints.json.gz", content: encodeConstraints(constraints) });
   files.push({ name: "NOTICE.md", content: Buffer.from(notice(kbVersions, [...providerPrefixes].length, constraints, options.source)) });
