@@ -15,6 +15,7 @@ import { useNockChecks } from "./helpers.js";
  */
 const CONFIG = "max_attempts: 2\n";
 const SCOPE = { installationId: INSTALLATION_ID, repository: null };
+/** Another installation of the app: it taught nothing, so reads scoped to it must find none of this one's records. */
 const OTHER_SCOPE = { installationId: 5_151, repository: null };
 const USAGE = { input_tokens: 1_500, output_tokens: 900, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
 
@@ -135,6 +136,7 @@ function harness(): AppHarness {
 async function openPr(a: AppHarness, number: number, body: string, files: { role: "component" | "test" | "dag"; content: string }[], prompts: CapturedMessage[]) {
   a.fake.addIssue(a.repo, { number, body, labels: ["generate-operator"] });
   expectMessage(filesReply(files), USAGE, prompts);
+  // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
   await a.receive("issues", issueLabeled({ issueNumber: number, body }));
   await a.drain();
   const pull = [...a.repo.pulls.values()].find((p) => p.head.startsWith(`opforge/${number}-`));
