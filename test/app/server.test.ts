@@ -88,11 +88,13 @@ describe("npm start (src/server.ts)", () => {
     });
     expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ status: "ok", jobs: { queued: 0 } });
     // The metrics answer only to the configured bearer token, loopback or not.
-    const anonymous = await fetch(`${base}/metrics.json`);
+    const anonymous = await fetch(`${base}/metrics`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await fetch(`${base}/metrics.json`, { headers: { authorization: "Bearer server-metrics-token" } })).status).toBe(200);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: "Bearer server-metrics-token" } })).status).toBe(200);
+    // Without sign-in settings the dashboard says how to enable it.
+    expect(await (await fetch(`${base}/dashboard`)).text()).toContain("The dashboard is not enabled");
 
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
     const body = JSON.stringify(issueLabeled({ issueNumber: 7, body: BROKEN_ISSUE }));
@@ -109,6 +111,8 @@ describe("npm start (src/server.ts)", () => {
       body,
     });
     expect(res.status).toBe(200);
+    const scraped = await (await fetch(`${base}/metrics`, { headers: { authorization: "Bearer server-metrics-token" } })).text();
+    expect(scraped).toMatch(/^opforge_webhooks_received_total\{event="issues"\} 1$/m);
     // Issue 10, items 2 and 3: opforge's endpoint answers before Probot's — a signed `null` is a short 400,
     // a body declared above 25 MB is refused unread.
     const signedNull = await fetch(`${base}/api/github/webhooks`, {
