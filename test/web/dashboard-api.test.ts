@@ -175,6 +175,21 @@ describe("access to the dashboard", () => {
     expect((await fetch(`${base}/dashboard`, { headers: { cookie } })).status).toBe(200);
   });
 
+  it("marks the cookie Secure behind an https proxy, where the https origin is the one forms must come from", async () => {
+    const httpsOrigin = base.replace(/^http:/, "https:");
+    const login = (origin: string) =>
+      fetch(`${base}/dashboard/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin, "x-forwarded-proto": "https" },
+        body: new URLSearchParams({ token: TOKEN }).toString(),
+      });
+    expect((await login(base)).status).toBe(403);
+    const res = await login(httpsOrigin);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("set-cookie")).toMatch(/; HttpOnly; SameSite=Lax; Secure$/);
+  });
+
   it("refuses a session cookie that was altered", async () => {
     const cookie = await signIn();
     const [name, value = ""] = cookie.split("=");
