@@ -27,13 +27,20 @@ function spec(name: string): ComponentSpec {
 let issue = 0;
 
 /** One spec → PR → CI → merge story: `attempts` tries, the last one green when `merged`. */
-function story(db: Database, who: { id: number; repo: string }, at: number, attempts: number, merged: boolean, name: string): void {
+function story(db: Database, who: { id: number; repo: string }, at: number, attempts: number, merged: boolean, name: string, opensPr = true): void {
   issue += 1;
   const { generation } = upsertGenerationForIssue(
     db,
     { repo: who.repo, installationId: who.id, issueNumber: issue, specFingerprint: `fp${issue}`, spec: spec(name), provider: "anthropic", model: "claude-sonnet-5-5" },
     at,
   );
+  if (!opensPr) {
+    // The model's files never passed validation: a spec that got no PR.
+    const attempt = recordAttempt(db, { generationId: generation.id, trigger: "initial", strategy: "fresh", costUsd: 0.05, usage: { inputTokens: 8_000, outputTokens: 2_000 } }, at + 3_600_000);
+    updateAttempt(db, attempt.id, { outcome: "failed_generation" }, at + 3_600_000);
+    updateGeneration(db, generation.id, { status: "failed", finalOutcome: "failed_generation" }, at + 2 * 3_600_000);
+    return;
+  }
   for (let n = 1; n <= attempts; n++) {
     const attempt = recordAttempt(
       db,
@@ -98,6 +105,7 @@ export function seedDashboard(db: Database): Seeded {
       const firstTry = i < Math.round((specs * (7 - week)) / 8);
       story(db, ACME, at + i * 3_600_000, firstTry ? 1 : 2 + (i % 2), i !== specs - 1 || week < 2, `Acme${week}x${i}Operator`);
     }
+    if (week % 3 === 0) story(db, ACME, at + 12 * 3_600_000, 1, false, `Acme${week}InvalidOperator`, false);
   }
   // OTHER: a few of its own, with names that must stay on its side.
   for (let week = 3; week >= 0; week--) story(db, OTHER, SEED_NOW - week * WEEK - DAY, 2, true, `GlobexSecret${week}Operator`);

@@ -18,6 +18,11 @@ const DASHBOARD_JS = `"use strict";
   if (!source || typeof uPlot === "undefined") return;
   var d = JSON.parse(source.textContent);
   var colors = ["#0969da", "#8250df", "#1a7f37", "#bf3989"];
+  function short(v) {
+    if (v == null) return "";
+    var a = Math.abs(v);
+    return a >= 1e6 ? +(v / 1e6).toFixed(1) + "M" : a >= 1e3 ? +(v / 1e3).toFixed(1) + "k" : String(+v.toFixed(2));
+  }
   var specs = {
     funnel: [["specs", d.funnel.specs], ["PRs", d.funnel.prs], ["CI green", d.funnel.ciGreen], ["merged", d.funnel.merged]],
     firstAttempt: [["first-attempt success", d.firstAttempt]],
@@ -28,11 +33,12 @@ const DASHBOARD_JS = `"use strict";
   document.querySelectorAll(".chart").forEach(function (el) {
     var spec = specs[el.getAttribute("data-chart")];
     if (!spec) return;
-    var series = [{}].concat(spec.map(function (s, i) {
+    var series = [{ label: "week" }].concat(spec.map(function (s, i) {
       return { label: s[0], stroke: colors[i % colors.length], width: 2, points: { show: true, size: 5 }, spanGaps: false };
     }));
     var data = [d.x].concat(spec.map(function (s) { return s[1]; }));
-    new uPlot({ width: Math.max(280, el.clientWidth || 440), height: 220, series: series, scales: { x: { time: true } } }, data, el);
+    var y = { size: 56, values: function (u, ticks) { return ticks.map(short); } };
+    new uPlot({ width: Math.max(280, el.clientWidth || 440), height: 220, series: series, scales: { x: { time: true } }, axes: [{}, y], legend: { live: false } }, data, el);
   });
 })();
 `;
