@@ -62,7 +62,10 @@ export function decodeSession(value: string | undefined, secret: string, now: nu
   return parsed.data;
 }
 
-/** Whether the session may see the installation. */
-export function canSee(session: Session, installationId: number): boolean {
-  return session.installations === "all" || session.installations.some((i) => i.id === installationId);
+/** Who is looking, as far as what they may see goes: a session, or the dashboard token on the API. */
+export type Viewer = Pick<Session, "installations">;
+
+/** Whether the viewer may see the installation. */
+export function canSee(viewer: Viewer, installationId: number): boolean {
+  return viewer.installations === "all" || viewer.installations.some((i) => i.id === installationId);
 }

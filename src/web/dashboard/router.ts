@@ -3,22 +3,22 @@
  * installations GitHub lists for them; the dashboard token sees every installation. Every POST carries the
  * session's CSRF token and must come from the dashboard's own origin.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { collectStats, metricsInstallations } from "../../learn/metrics/index.js";
 import type { Database } from "../../store/database.js";
-import { authorizeUrl, exchangeCode, userWithInstallations } from "../auth/github-oauth.js";
-import { canSee, decodeSession, encodeSession, newSession, SESSION_COOKIE, SESSION_TTL_MS, type Session } from "../auth/session.js";
-import { cookie, readCookies, readForm, redirect, send, type Route } from "../http.js";
+import { sameText } from "../auth/compare.js";
+import { fromOwnOrigin, originOf } from "../auth/origin.js";
+import { canSee, decodeSession, encodeSession, newSession, SESSION_COOKIE, SESSION_TTL_MS, type Session, type Viewer } from "../auth/session.js";
+import { cookie, escapeHtml, readCookies, readForm, redirect, send, type Route } from "../http.js";
 import { hasBearerToken } from "../routes.js";
 import { dashboardAsset } from "./assets.js";
 import { missingSettings, type DashboardConfig } from "./config.js";
+import { githubSignIn } from "./github-sign-in.js";
 import { installationOverview, requeueJob, setRuleVerdict, type ActionResult, type Actor } from "./overview.js";
 import { installationPage, installationsPage, loginPage, notConfiguredPage, page } from "./pages.js";
+import { html, json } from "./respond.js";
 
-const OAUTH_COOKIE = "opforge_oauth_state";
-const OAUTH_TTL_MS = 10 * 60_000;
 const DEFAULT_WEEKS = 12;
 
 export interface DashboardLog {
@@ -28,7 +28,6 @@ export interface DashboardLog {
 
 const csrfForm = z.object({ csrf: z.string().min(1).max(200) });
 const tokenForm = z.object({ token: z.string().min(1).max(1000) });
-const callbackQuery = z.object({ code: z.string().min(1).max(1000), state: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) });
 
 const INSTALLATION = /^\/dashboard\/installations\/(\d{1,15})$/;
 const RULE_ACTION = /^\/dashboard\/installations\/(\d{1,15})\/rules\/(\d{1,15})\/(trust|discard)$/;
@@ -36,43 +35,16 @@ const JOB_ACTION = /^\/dashboard\/installations\/(\d{1,15})\/jobs\/(\d{1,15})\/r
 const API_INSTALLATION = /^\/api\/installations\/(\d{1,15})(\/stats)?$/;
 const DONE = /^(trust_rule|discard_rule|requeue_job):(\d{1,15})$/;
 
-const sameText = (a: string, b: string): boolean => {
-  const x = createHmac("sha256", "compare").update(a).digest();
-  const y = createHmac("sha256", "compare").update(b).digest();
-  return timingSafeEqual(x, y);
-};
-
-function json(res: ServerResponse, status: number, body: unknown): true {
-  return send(res, status, "application/json", `${JSON.stringify(body)}\n`);
-}
-
-function html(res: ServerResponse, status: number, body: string): true {
-  // Scripts only from the dashboard itself: an injected inline script would not run even if escaping failed.
-  return send(res, status, "text/html; charset=utf-8", body, {
-    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-  });
-}
-
 export function dashboardRoutes(db: Database, now: () => number, config: DashboardConfig, log?: DashboardLog): Route {
   const missing = missingSettings(config);
   const secret = config.sessionSecret;
 
-  /** The dashboard's origin: the configured public URL, else what the request (and a TLS-terminating proxy) says. */
-  const originOf = (req: IncomingMessage): string => {
-    if (config.publicUrl !== undefined) return config.publicUrl.origin;
-    const forwarded = req.headers["x-forwarded-proto"];
-    const https = (typeof forwarded === "string" && forwarded.split(",")[0]?.trim() === "https") || ("encrypted" in req.socket && req.socket.encrypted === true);
-    return `${https ? "https" : "http"}://${req.headers.host ?? "localhost"}`;
-  };
-  const secure = (req: IncomingMessage): boolean => originOf(req).startsWith("https:");
-
-  /** A POST from a page of another site carries its own Origin (or Referer); one with neither is refused too. */
-  const sameOrigin = (req: IncomingMessage): boolean => {
-    const given = req.headers.origin ?? (typeof req.headers.referer === "string" ? safeOrigin(req.headers.referer) : undefined);
-    return given !== undefined && given === originOf(req);
-  };
+  const secure = (req: IncomingMessage): boolean => originOf(req, config.publicUrl).startsWith("https:");
+  const login = { github: config.github !== undefined, token: config.dashboardToken !== undefined };
+  const signIn =
+    config.github === undefined || secret === undefined
+      ? undefined
+      : githubSignIn({ github: config.github, secret, publicUrl: config.publicUrl, now, loginPage: (error) => loginPage({ ...login, error }), ...(log === undefined ? {} : { log }) });
 
   const sessionOf = (req: IncomingMessage): Session | null => (secret === undefined ? null : decodeSession(readCookies(req).get(SESSION_COOKIE), secret, now()));
 
@@ -80,7 +52,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     cookie(SESSION_COOKIE, value, { maxAgeSeconds: Math.floor(maxAgeMs / 1000), secure: secure(req) });
 
   /** Installations a session may see, with the account name to show. */
-  const visibleInstallations = (session: Session): { id: number; account: string }[] => {
+  const visibleInstallations = (session: Viewer): { id: number; account: string }[] => {
     if (session.installations !== "all") return session.installations;
     const ids = new Set(metricsInstallations(db));
     for (const r of db.prepare("SELECT DISTINCT json_extract(payload_json, '$.installationId') AS id FROM jobs WHERE json_valid(payload_json)").all() as { id: unknown }[]) {
@@ -108,10 +80,8 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
 
   const api = (req: IncomingMessage, res: ServerResponse, url: URL): true => {
     if (missing.length > 0 && config.dashboardToken === undefined) return json(res, 404, { error: "the dashboard is not enabled", missing });
-    const session: Session | null =
-      config.dashboardToken !== undefined && hasBearerToken(req, config.dashboardToken)
-        ? { user: "token", via: "token", installations: "all", csrf: "-".repeat(32), expiresAt: now() + 1 }
-        : sessionOf(req);
+    // The dashboard token as a bearer token sees what a token session sees: every installation.
+    const session: Viewer | null = config.dashboardToken !== undefined && hasBearerToken(req, config.dashboardToken) ? { installations: "all" } : sessionOf(req);
     if (session === null) return send(res, 401, "application/json", '{"error":"sign in, or send the dashboard token as a bearer token"}\n', { "www-authenticate": 'Bearer realm="opforge dashboard"' });
     const weeks = weeksOf(url);
     if (typeof weeks === "string") return json(res, 400, { error: weeks });
@@ -152,7 +122,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
   const post = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
     if (!url.pathname.startsWith("/dashboard")) return false;
     if (missing.length > 0 || secret === undefined) return html(res, 404, notConfiguredPage(missing));
-    if (!sameOrigin(req)) return html(res, 403, page({ title: "Refused" }, "<h1>Refused</h1><p>Forms are accepted only from this dashboard's own pages.</p>"));
+    if (!fromOwnOrigin(req, config.publicUrl)) return html(res, 403, page({ title: "Refused" }, "<h1>Refused</h1><p>Forms are accepted only from this dashboard's own pages.</p>"));
     if (url.pathname === "/dashboard/login") {
       return run(res, async () => {
         const form = await readForm(req);
@@ -201,40 +171,10 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     }
     if (url.pathname !== "/dashboard" && !url.pathname.startsWith("/dashboard/")) return false;
     if (missing.length > 0 || secret === undefined) return html(res, 200, notConfiguredPage(missing));
-    const login = { github: config.github !== undefined, token: config.dashboardToken !== undefined };
-
     if (url.pathname === "/dashboard/login") return html(res, 200, loginPage(login));
-    if (url.pathname === "/dashboard/login/github") {
-      if (config.github === undefined) return html(res, 404, loginPage({ ...login, error: "Signing in with GitHub is not configured." }));
-      const state = randomBytes(18).toString("base64url");
-      const expires = now() + OAUTH_TTL_MS;
-      const value = `${state}.${expires}.${createHmac("sha256", secret).update(`oauth.${state}.${expires}`).digest("base64url")}`;
-      return redirect(res, authorizeUrl(config.github, state, `${originOf(req)}/dashboard/oauth/callback`), {
-        "set-cookie": cookie(OAUTH_COOKIE, value, { maxAgeSeconds: OAUTH_TTL_MS / 1000, secure: secure(req), path: "/dashboard/oauth" }),
-      });
-    }
-    if (url.pathname === "/dashboard/oauth/callback") {
-      const github = config.github;
-      if (github === undefined) return html(res, 404, loginPage({ ...login, error: "Signing in with GitHub is not configured." }));
-      const query = callbackQuery.safeParse(Object.fromEntries(url.searchParams));
-      const [state, expires, mac] = (readCookies(req).get(OAUTH_COOKIE) ?? "").split(".");
-      const expected = createHmac("sha256", secret).update(`oauth.${state}.${expires}`).digest("base64url");
-      const stateOk = query.success && state !== undefined && mac !== undefined && sameText(mac, expected) && Number(expires) > now() && sameText(state, query.data.state);
-      if (!query.success || !stateOk) return html(res, 400, loginPage({ ...login, error: "The sign-in could not be verified (it expired or did not start here). Try again." }));
-      return run(res, async () => {
-        const redirectUri = `${originOf(req)}/dashboard/oauth/callback`;
-        const token = await exchangeCode(github, query.data.code, redirectUri);
-        const user = token.ok ? await userWithInstallations(github, token.value) : token;
-        if (!user.ok) {
-          log?.warn({ reason: user.reason }, "dashboard sign-in with GitHub failed");
-          html(res, 502, loginPage({ ...login, error: user.reason }));
-          return;
-        }
-        const session = newSession({ user: user.value.login, via: "github", installations: user.value.installations }, now());
-        redirect(res, "/dashboard", {
-          "set-cookie": [sessionCookie(req, encodeSession(session, secret), SESSION_TTL_MS), cookie(OAUTH_COOKIE, "", { maxAgeSeconds: 0, secure: secure(req), path: "/dashboard/oauth" })],
-        });
-      });
+    if (url.pathname === "/dashboard/login/github" || url.pathname === "/dashboard/oauth/callback") {
+      if (signIn === undefined) return html(res, 404, loginPage({ ...login, error: "Signing in with GitHub is not configured." }));
+      return url.pathname === "/dashboard/login/github" ? signIn.start(req, res) : run(res, () => signIn.callback(req, res, url));
     }
 
     const session = sessionOf(req);
@@ -245,7 +185,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     const id = Number(match[1]);
     if (!canSee(session, id)) return html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1><p>No installation with that id is yours to see.</p>"));
     const weeks = weeksOf(url);
-    if (typeof weeks === "string") return html(res, 400, page({ title: "Bad request", session }, `<h1>Bad request</h1><p>${weeks.replace(/[<>&"]/g, "")}</p>`));
+    if (typeof weeks === "string") return html(res, 400, page({ title: "Bad request", session }, `<h1>Bad request</h1><p>${escapeHtml(weeks)}</p>`));
     const done = DONE.exec(url.searchParams.get("done") ?? "");
     const notice = done === null ? undefined : { ok: true, text: `${done[1] === "requeue_job" ? "Job" : "Rule"} ${done[2]} ${done[1] === "trust_rule" ? "trusted" : done[1] === "discard_rule" ? "discarded" : "requeued"}.` };
     return html(res, 200, installationPage(session, accountOf(session, id), installationOverview(db, id, { now: now(), weeks }), notice));
@@ -264,14 +204,6 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     if (req.method === "POST") return post(req, res, url);
     return false;
   };
-}
-
-function safeOrigin(value: string): string | undefined {
-  try {
-    return new URL(value).origin;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The account an installation's repositories belong to, as its generations and jobs name it. */
