@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { appPrivateKey } from "../support/app-harness.js";
+import { appPrivateKey, INSTALLATION_ID } from "../support/app-harness.js";
 import { issueLabeled } from "../support/events.js";
 import { FakeGitHub } from "../support/fake-github.js";
 import { BROKEN_ISSUE } from "./specs.js";
@@ -66,6 +66,8 @@ describe("npm start (src/server.ts)", () => {
         OPFORGE_POLL_MS: "20",
         OPFORGE_BOT_LOGIN: "opforge[bot]",
         OPFORGE_METRICS_TOKEN: "server-metrics-token",
+        OPFORGE_SESSION_SECRET: "server-test-session-secret-0123456789abcdef",
+        OPFORGE_DASHBOARD_TOKEN: "server-dashboard-token",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -93,8 +95,13 @@ describe("npm start (src/server.ts)", () => {
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: "Bearer server-metrics-token" } })).status).toBe(200);
-    // Without sign-in settings the dashboard says how to enable it.
-    expect(await (await fetch(`${base}/dashboard`)).text()).toContain("The dashboard is not enabled");
+    // The dashboard asks for a sign-in, and its assets (uPlot included) are served by the app itself.
+    const dashboard = await fetch(`${base}/dashboard`, { redirect: "manual" });
+    expect([dashboard.status, dashboard.headers.get("location")]).toEqual([303, "/dashboard/login"]);
+    expect(await (await fetch(`${base}/dashboard/login`)).text()).toContain("Dashboard token");
+    const uplot = await fetch(`${base}/dashboard/assets/uPlot.iife.min.js`);
+    expect([uplot.status, uplot.headers.get("content-type")]).toEqual([200, "text/javascript; charset=utf-8"]);
+    expect(await uplot.text()).toContain("uPlot");
 
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
     const body = JSON.stringify(issueLabeled({ issueNumber: 7, body: BROKEN_ISSUE }));
@@ -135,6 +142,9 @@ describe("npm start (src/server.ts)", () => {
     expect(oversized).toBe(413);
 
     await until("the spec findings and label", () => repo.issues.get(7)?.labels.includes("opforge:spec-invalid") === true);
+    // The installation the webhook came from is listed to the dashboard token.
+    const listed = (await (await fetch(`${base}/api/installations`, { headers: { authorization: "Bearer server-dashboard-token" } })).json()) as { installations: { id: number }[] };
+    expect(listed.installations.map((i) => i.id)).toEqual([INSTALLATION_ID]);
     expect([...repo.comments.values()].map((c) => c.body.split("\n")[0])).toEqual(["<!-- opforge:spec-findings -->"]);
     expect(fake.unexpected).toEqual([]);
 
