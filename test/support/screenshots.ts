@@ -27,7 +27,7 @@ try {
   mkdirSync(DOCS, { recursive: true });
   const page = await chromium.context.newPage();
   await page.goto(`${dashboard.base}/dashboard/login`);
-  await page.screenshot({ path: join(DOCS, "dashboard-login.png") });
+  await page.screenshot({ path: join(DOCS, "dashboard-login.png"), clip: { x: 0, y: 0, width: 640, height: 240 } });
   await page.getByRole("link", { name: "Sign in with GitHub" }).click();
   await page.waitForURL(`${dashboard.base}/dashboard`);
   await page.getByRole("link", { name: ACME.owner }).click();
