@@ -1,6 +1,8 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { authorizeUrl, exchangeCode, githubBases, userWithInstallations, type GitHubOAuthConfig } from "../../src/web/auth/github-oauth.js";
+import { decodeSession } from "../../src/web/auth/session.js";
+import { MAX_SESSION_COOKIE, sessionCookieValue } from "../../src/web/dashboard/github-sign-in.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { startDashboard, type RunningDashboard } from "../support/dashboard-server.js";
 import { startFakeGitHubOAuth, type FakeGitHubOAuth } from "../support/fake-github-oauth.js";
@@ -102,5 +104,21 @@ describe("the sign-in callback", () => {
     expect(res.status).toBe(502);
     expect(await res.text()).toContain("GitHub refused the sign-in: The code passed is incorrect or expired.");
     expect(res.headers.get("set-cookie")).toBeNull();
+  });
+});
+
+describe("the session of a user with many installations", () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => ({ id: 10_000_000 + i, account: `an-organisation-with-a-long-name-${i}` }));
+  const secret = "many-installations-session-secret-0123456789";
+
+  it("keeps the account names while they fit, then only the ids, and refuses what a cookie cannot hold", () => {
+    const few = sessionCookieValue("alice", many(5), secret, 0);
+    expect(decodeSession(few, secret, 1)?.installations).toEqual(many(5));
+    const lots = sessionCookieValue("alice", many(150), secret, 0);
+    expect(lots?.length).toBeLessThanOrEqual(MAX_SESSION_COOKIE);
+    const ids = decodeSession(lots, secret, 1)?.installations;
+    expect(ids !== "all" && ids?.map((i) => i.id)).toEqual(many(150).map((i) => i.id));
+    expect(ids !== "all" && ids?.every((i) => i.account === "")).toBe(true);
+    expect(sessionCookieValue("alice", many(600), secret, 0)).toBeUndefined();
   });
 });

@@ -17,14 +17,22 @@ const sessionSchema = z.object({
   /** GitHub login, or `token` for the shared dashboard token. */
   user: z.string().min(1).max(100),
   via: z.enum(["github", "token"]),
-  /** The installations a GitHub user may see; `all` for the dashboard token. */
-  installations: z.union([z.literal("all"), z.array(installationSchema).max(1000)]),
+  /**
+   * The installations a GitHub user may see; `all` for the dashboard token. A bare id is an installation whose
+   * account name was left out to keep the cookie small.
+   */
+  installations: z.union([
+    z.literal("all"),
+    z.array(z.union([installationSchema, z.number().int().nonnegative().transform((id) => ({ id, account: "" }))])).max(1000),
+  ]),
   /** The per-session token every form carries, checked on each POST. */
   csrf: z.string().regex(/^[A-Za-z0-9_-]{32,64}$/),
   expiresAt: z.number().int(),
 });
 
-export type Session = z.infer<typeof sessionSchema>;
+export type Session = z.output<typeof sessionSchema>;
+/** What a cookie holds: a session, possibly with bare installation ids. */
+export type SessionFields = z.input<typeof sessionSchema>;
 export type SessionInstallation = z.infer<typeof installationSchema>;
 
 const mac = (secret: string, data: string): Buffer => createHmac("sha256", secret).update(data, "utf8").digest();
@@ -33,12 +41,12 @@ export function newCsrfToken(): string {
   return randomBytes(24).toString("base64url");
 }
 
-export function newSession(fields: Omit<Session, "csrf" | "expiresAt">, now: number): Session {
+export function newSession<T extends Omit<SessionFields, "csrf" | "expiresAt">>(fields: T, now: number): T & Pick<Session, "csrf" | "expiresAt"> {
   return { ...fields, csrf: newCsrfToken(), expiresAt: now + SESSION_TTL_MS };
 }
 
 /** `payload.signature`, both base64url. */
-export function encodeSession(session: Session, secret: string): string {
+export function encodeSession(session: SessionFields, secret: string): string {
   const payload = Buffer.from(JSON.stringify(session), "utf8").toString("base64url");
   return `${payload}.${mac(secret, payload).toString("base64url")}`;
 }

@@ -31,6 +31,20 @@ export interface GitHubSignIn {
   callback(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
 }
 
+/** Browsers drop cookies over 4096 bytes (name and attributes included); the session's value stays under this. */
+export const MAX_SESSION_COOKIE = 3_800;
+
+/**
+ * The session cookie's value: with the account names while they fit, else with the ids alone (pages then name
+ * the accounts from the database); undefined when even the ids do not fit.
+ */
+export function sessionCookieValue(login: string, installations: readonly { id: number; account: string }[], secret: string, now: number): string | undefined {
+  const named = encodeSession(newSession({ user: login, via: "github" as const, installations: [...installations] }, now), secret);
+  if (named.length <= MAX_SESSION_COOKIE) return named;
+  const bare = encodeSession(newSession({ user: login, via: "github" as const, installations: installations.map((i) => i.id) }, now), secret);
+  return bare.length <= MAX_SESSION_COOKIE ? bare : undefined;
+}
+
 export function githubSignIn(options: GitHubSignInOptions): GitHubSignIn {
   const secure = (req: IncomingMessage): boolean => originOf(req, options.publicUrl).startsWith("https:");
   const redirectUri = (req: IncomingMessage): string => `${originOf(req, options.publicUrl)}${CALLBACK_PATH}`;
@@ -56,12 +70,13 @@ export function githubSignIn(options: GitHubSignInOptions): GitHubSignIn {
         html(res, 502, options.loginPage(user.reason));
         return;
       }
-      const session = newSession({ user: user.value.login, via: "github", installations: user.value.installations }, options.now());
+      const value = sessionCookieValue(user.value.login, user.value.installations, options.secret, options.now());
+      if (value === undefined) {
+        html(res, 413, options.loginPage(`You can access ${user.value.installations.length} installations of this app, more than a sign-in can hold; use the dashboard token (OPFORGE_DASHBOARD_TOKEN) instead.`));
+        return;
+      }
       redirect(res, "/dashboard", {
-        "set-cookie": [
-          cookie(SESSION_COOKIE, encodeSession(session, options.secret), { maxAgeSeconds: SESSION_TTL_MS / 1000, secure: secure(req) }),
-          stateCookie(req, "", 0),
-        ],
+        "set-cookie": [cookie(SESSION_COOKIE, value, { maxAgeSeconds: SESSION_TTL_MS / 1000, secure: secure(req) }), stateCookie(req, "", 0)],
       });
     },
   };

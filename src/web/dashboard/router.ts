@@ -51,18 +51,21 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
   const sessionCookie = (req: IncomingMessage, value: string, maxAgeMs: number): string =>
     cookie(SESSION_COOKIE, value, { maxAgeSeconds: Math.floor(maxAgeMs / 1000), secure: secure(req) });
 
+  /** The account name GitHub gave at sign-in, else (token sessions, or names left out of a full cookie) the database's. */
+  const accountOf = (session: Viewer, id: number): string => {
+    const given = session.installations === "all" ? undefined : session.installations.find((i) => i.id === id)?.account;
+    return given === undefined || given === "" ? accountName(db, id) : given;
+  };
+
   /** Installations a session may see, with the account name to show. */
   const visibleInstallations = (session: Viewer): { id: number; account: string }[] => {
-    if (session.installations !== "all") return session.installations;
+    if (session.installations !== "all") return session.installations.map((i) => ({ id: i.id, account: accountOf(session, i.id) }));
     const ids = new Set(metricsInstallations(db));
     for (const r of db.prepare("SELECT DISTINCT json_extract(payload_json, '$.installationId') AS id FROM jobs WHERE json_valid(payload_json)").all() as { id: unknown }[]) {
       if (typeof r.id === "number" && Number.isInteger(r.id)) ids.add(r.id);
     }
     return [...ids].sort((a, b) => a - b).map((id) => ({ id, account: accountName(db, id) }));
   };
-
-  const accountOf = (session: Session, id: number): string =>
-    (session.installations === "all" ? undefined : session.installations.find((i) => i.id === id)?.account) ?? accountName(db, id);
 
   const weeksOf = (url: URL): number | string => {
     const given = url.searchParams.get("weeks") ?? String(DEFAULT_WEEKS);
