@@ -72,15 +72,17 @@ export function createOpsMetrics(db: Database, now: () => number, options: { pro
   });
 
   type UsageRow = { provider: string; model: string; calls: number; input: number; output: number; cache_read: number; cache_write: number; cost: number };
+  // Three gauges read the same totals; one scrape reads them once (render clears the copy around each scrape).
+  let usageOfScrape: UsageRow[] | undefined;
   const usage = (): UsageRow[] =>
-    db
+    (usageOfScrape ??= db
       .prepare(
         `SELECT g.provider, g.model, COUNT(*) AS calls, SUM(a.input_tokens) AS input, SUM(a.output_tokens) AS output,
                 SUM(a.cache_read_tokens) AS cache_read, SUM(a.cache_write_tokens) AS cache_write, SUM(a.cost_usd) AS cost
            FROM attempts a JOIN generations g ON g.id = a.generation_id
           GROUP BY g.provider, g.model`,
       )
-      .all() as UsageRow[];
+      .all() as UsageRow[]);
 
   new Gauge({
     name: "opforge_model_calls",
@@ -138,6 +140,13 @@ export function createOpsMetrics(db: Database, now: () => number, options: { pro
   return {
     registry,
     webhookReceived: (event) => webhooks.inc({ event: eventLabel(event) }),
-    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    render: async () => {
+      usageOfScrape = undefined;
+      try {
+        return { contentType: registry.contentType, body: await registry.metrics() };
+      } finally {
+        usageOfScrape = undefined;
+      }
+    },
   };
 }

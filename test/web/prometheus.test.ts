@@ -106,6 +106,13 @@ describe("/metrics in Prometheus' text format", () => {
     expect(sample(families, "opforge_ci_verdicts", { conclusion: "success", attributed_to_base: "false" })).toBe(1);
     expect(families.get("opforge_process_cpu_seconds_total")?.type).toBe("counter");
 
+    // The next scrape reads the database again.
+    const generationId = (db.prepare("SELECT id FROM generations").get() as { id: number }).id;
+    recordAttempt(db, { generationId, trigger: "manual_retry", strategy: "fresh", costUsd: 0.25, usage: { inputTokens: 10, outputTokens: 5 } }, NOW);
+    const again = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+    expect(sample(again, "opforge_model_calls", model)).toBe(3);
+    expect(sample(again, "opforge_model_cost_usd", model)).toBeCloseTo(1, 10);
+
     // Operational figures only: no repository, account, component or error text.
     for (const secret of ["acme-secret", "pipelines", "SecretThing", "boom"]) expect(text).not.toContain(secret);
   });
