@@ -30,6 +30,7 @@ try {
   await page.screenshot({ path: join(DOCS, "dashboard-login.png"), clip: { x: 0, y: 0, width: 640, height: 240 } });
   await page.getByRole("link", { name: "Sign in with GitHub" }).click();
   await page.waitForURL(`${dashboard.base}/dashboard`);
+  await page.screenshot({ path: join(DOCS, "dashboard-installations.png"), clip: { x: 0, y: 0, width: 1280, height: 220 } });
   await page.getByRole("link", { name: ACME.owner }).click();
   await page.waitForFunction(() => document.querySelectorAll(".chart canvas").length === 5);
   await page.waitForTimeout(300);

@@ -76,6 +76,9 @@ describe("the dashboard in a browser", () => {
     await expect.poll(() => page.locator("header .who span").textContent()).toBe("alice");
     const links = await page.locator("ul.installations a").allTextContents();
     expect(links).toEqual([ACME.owner]);
+    // Weeks 0 to 3 of the seed: 5 + 5 + 4 + 4 specs with PRs and two without; 16 merged; 4 + 4 + 3 + 2 first
+    // attempts passed of 20 decided; one dead job.
+    expect(await page.locator("ul.installations .summary").textContent()).toBe("20 specs, 16 merged, first-attempt success 65% in the last 4 weeks; 1 dead job");
 
     const cookies = await chromium.context.cookies();
     const session = cookies.find((c) => c.name === "opforge_session");

@@ -53,6 +53,8 @@ table{border-collapse:collapse;margin:.5rem 0;background:#fff}td,th{border:1px s
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1rem}figure{margin:0}figcaption{font-weight:600;margin-bottom:.3rem}
 .chart{min-height:240px}.muted,.empty{color:#57606a}.notice{padding:.5rem 1rem;border-radius:6px}.ok{background:#dafbe1}.bad{background:#ffebe9}
 form.inline{display:inline}button,.button{font:inherit;padding:.25rem .8rem;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa;cursor:pointer;color:#1f2328;text-decoration:none}
+ul.installations{list-style:none;padding:0}ul.installations li{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;margin:.5rem 0}
+ul.installations a{font-weight:600;font-size:1.05rem}.summary{display:block;color:#57606a}
 .token-login{display:flex;gap:.6rem;align-items:end}.status-trusted{color:#1a7f37;font-weight:600}.status-discarded{color:#cf222e}
 pre{margin:.2rem 0;padding:.3rem;background:#f6f8fa;font-size:12px;white-space:pre-wrap}
 svg{width:100%;max-width:640px}svg text{font-size:10px;fill:#57606a}polyline{stroke:#0969da;stroke-width:2}circle{fill:#0969da}.axis{stroke:#57606a}.grid{stroke:#d0d7de;stroke-dasharray:4}

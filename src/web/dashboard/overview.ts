@@ -170,3 +170,27 @@ export function requeueJob(db: Database, installationId: number, jobId: number, 
     return { ok: true, message: `job ${jobId} requeued` };
   })();
 }
+
+export interface InstallationSummary {
+  id: number;
+  account: string;
+  /** Over the last four weeks. */
+  specs: number;
+  merged: number;
+  firstAttemptRate: number | null;
+  deadJobs: number;
+}
+
+/** The line of the installations list: the last four weeks at a glance, and whether jobs need attention. */
+export function installationSummary(db: Database, installation: { id: number; account: string }, now: number): InstallationSummary {
+  const weeks = weeklyFigures(db, installation.id, { now, weeks: 4 });
+  const decided = weeks.reduce((n, w) => n + w.decided, 0);
+  const dead = db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'dead' AND ${OWN_JOB}`).get(installation.id) as { n: number };
+  return {
+    ...installation,
+    specs: weeks.reduce((n, w) => n + w.specs, 0),
+    merged: weeks.reduce((n, w) => n + w.merged, 0),
+    firstAttemptRate: decided === 0 ? null : weeks.reduce((n, w) => n + w.firstAttemptSuccesses, 0) / decided,
+    deadJobs: dead.n,
+  };
+}

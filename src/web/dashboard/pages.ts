@@ -2,7 +2,7 @@
 import { escapeHtml as escape } from "../http.js";
 import type { Session } from "../auth/session.js";
 import { installationSection, percent, table } from "./learning-curve.js";
-import type { InstallationOverview, LibraryView, RuleView } from "./overview.js";
+import type { InstallationOverview, InstallationSummary, LibraryView, RuleView } from "./overview.js";
 
 const iso = (ms: number | null): string => (ms === null ? "–" : new Date(ms).toISOString().slice(0, 16).replace("T", " "));
 const usd = (value: number): string => `$${value.toFixed(2)}`;
@@ -65,11 +65,14 @@ ${missing.length === 0 ? "" : `<p>Missing now: ${missing.map((m) => `<code>${esc
   );
 }
 
-export function installationsPage(session: Session, installations: readonly { id: number; account: string }[]): string {
+export function installationsPage(session: Session, installations: readonly InstallationSummary[]): string {
   const list = installations.length === 0
     ? `<p class="empty">${session.via === "github" ? "You have no access to an installation of this app." : "No installation has used opforge yet."}</p>`
     : `<ul class="installations">${installations
-        .map((i) => `<li><a href="/dashboard/installations/${i.id}">${escape(i.account)}</a> <span class="muted">installation ${i.id}</span></li>`)
+        .map(
+          (i) => `<li><a href="/dashboard/installations/${i.id}">${escape(i.account)}</a> <span class="muted">installation ${i.id}</span>
+<span class="summary">${i.specs} specs, ${i.merged} merged, first-attempt success ${percent(i.firstAttemptRate)} in the last 4 weeks${i.deadJobs > 0 ? `; <strong>${i.deadJobs} dead ${i.deadJobs === 1 ? "job" : "jobs"}</strong>` : ""}</span></li>`,
+        )
         .join("")}</ul>`;
   return page({ title: "Installations", session }, `<h1>Installations</h1>${list}`);
 }

@@ -15,7 +15,7 @@ import { hasBearerToken } from "../routes.js";
 import { dashboardAsset } from "./assets.js";
 import { missingSettings, type DashboardConfig } from "./config.js";
 import { githubSignIn } from "./github-sign-in.js";
-import { installationOverview, requeueJob, setRuleVerdict, type ActionResult, type Actor } from "./overview.js";
+import { installationOverview, installationSummary, requeueJob, setRuleVerdict, type ActionResult, type Actor } from "./overview.js";
 import { installationPage, installationsPage, loginPage, notConfiguredPage, page } from "./pages.js";
 import { html, json } from "./respond.js";
 
@@ -182,7 +182,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
 
     const session = sessionOf(req);
     if (session === null) return redirect(res, "/dashboard/login");
-    if (url.pathname === "/dashboard" || url.pathname === "/dashboard/") return html(res, 200, installationsPage(session, visibleInstallations(session)));
+    if (url.pathname === "/dashboard" || url.pathname === "/dashboard/") return html(res, 200, installationsPage(session, visibleInstallations(session).map((i) => installationSummary(db, i, now()))));
     const match = INSTALLATION.exec(url.pathname);
     if (match === null) return html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1>"));
     const id = Number(match[1]);
