@@ -15,6 +15,9 @@ import { registerIssueHandlers } from "./handlers/issues.js";
 import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
 import type { JobLogger, Worker } from "./jobs/worker.js";
 import type { Database } from "./store/database.js";
+import { dashboardConfigFromEnv } from "./web/dashboard/config.js";
+import { dashboardRoutes } from "./web/dashboard/router.js";
+import { createOpsMetrics } from "./web/prometheus.js";
 import { webRoutes } from "./web/routes.js";
 import { DEFAULT_WEBHOOK_PATH, webhookEndpoint } from "./web/webhook.js";
 
@@ -63,13 +66,17 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     const env = options.env ?? process.env;
     registerSecretsFromEnv(env);
     const metricsToken = env.OPFORGE_METRICS_TOKEN;
-    addHandler(webRoutes(options.db, now, metricsToken === undefined ? {} : { metricsToken }));
+    const metrics = createOpsMetrics(options.db, now);
+    addHandler(webRoutes(options.db, metrics, metricsToken === undefined ? {} : { metricsToken }));
+    // Read once at start: a malformed OPFORGE_PUBLIC_URL stops the app naming the setting.
+    addHandler(dashboardRoutes(options.db, now, dashboardConfigFromEnv(env), redactingLogger(app.log)));
     // Ahead of Probot's own endpoint where the app is served through createNodeMiddleware (src/server.ts).
     addHandler(
       webhookEndpoint({
         secret: env.WEBHOOK_SECRET || "development",
         path: env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH,
         ...(options.webhookMaxBytes === undefined ? {} : { maxBytes: options.webhookMaxBytes }),
+        onVerified: (event) => metrics.webhookReceived(event),
         receive: (event) => app.receive(event as unknown as Parameters<Probot["receive"]>[0]),
         log: redactingLogger(app.log),
       }),

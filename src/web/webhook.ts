@@ -16,6 +16,8 @@ export interface WebhookEndpointOptions {
   maxBytes?: number;
   /** GitHub waits 10 s: a delivery still being handled after this is answered 202. */
   answerWithinMs?: number;
+  /** Called once per delivery whose signature and payload passed, before the handlers run (the webhook counter). */
+  onVerified?: (event: string) => void;
   log?: { error(obj: Record<string, unknown>, msg?: string): void; warn(obj: Record<string, unknown>, msg?: string): void };
 }
 
@@ -115,6 +117,7 @@ export function webhookEndpoint(options: WebhookEndpointOptions): (req: Incoming
     }
     const checked = checkWebhookPayload(name, payload);
     if (!checked.ok) return refuse(400, checked.reason);
+    options.onVerified?.(name);
 
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<"late">((resolve) => {

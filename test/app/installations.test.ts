@@ -23,7 +23,7 @@ const FILES = modelFiles(HEALTH_CHECK_ISSUE, "operators.health_check_operator");
 const USAGE = { input_tokens: 1_000, output_tokens: 500, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
 const COMPONENT = "plugins/operators/health_check_operator.py";
 const HUMAN_FIX = "self.reviewed_timeout = 30";
-const METRICS_TOKEN = "installations-metrics-token";
+const DASHBOARD_TOKEN = "installations-dashboard-token";
 
 type Payload = Record<string, unknown>;
 
@@ -54,11 +54,11 @@ function pullFor(repo: FakeRepo, branch: string): { number: number; body: string
   return { number: pull.number, body: pull.body, headSha: repo.refs.get(branch) ?? "" };
 }
 
-/** GET /metrics.json through the app's own route, with the bearer token. */
+/** GET /api/… through the app's own routes, with the dashboard token as a bearer token. */
 function metricsJson(app: AppHarness, path: string): unknown {
   let body = "";
   let status = 0;
-  const req = { method: "GET", url: path, headers: { authorization: `Bearer ${METRICS_TOKEN}` } } as unknown as IncomingMessage;
+  const req = { method: "GET", url: path, headers: { authorization: `Bearer ${DASHBOARD_TOKEN}` } } as unknown as IncomingMessage;
   const res = {
     writeHead(code: number) {
       status = code;
@@ -79,7 +79,7 @@ useNockChecks(() => app);
 beforeEach(async () => {
   app = await startApp({
     config: CONFIG,
-    env: { OPFORGE_METRICS_TOKEN: METRICS_TOKEN },
+    env: { OPFORGE_DASHBOARD_TOKEN: DASHBOARD_TOKEN },
     providerFor: (config) => anthropicProvider({ apiKey: "sk-ant-test", maxRetries: 0, ...(config.model === undefined ? {} : { model: config.model }) }),
   });
 });
@@ -154,7 +154,7 @@ describe("two installations of different owners", () => {
     expect(a.fake.filesAt(a.repo, again.headSha).get(COMPONENT)).toContain(HUMAN_FIX);
 
     // 5. The metrics report each installation apart.
-    const all = metricsJson(a, "/metrics.json?weeks=2") as { installations: StatsReport[] };
+    const all = metricsJson(a, "/api/stats?weeks=2") as { installations: StatsReport[] };
     const byId = new Map(all.installations.map((r) => [r.installationId, r]));
     expect([...byId.keys()]).toEqual([INSTALLATION_ID, OTHER_INSTALLATION]);
     expect(byId.get(INSTALLATION_ID)?.cost[0]).toMatchObject({ generations: 2, successfulComponents: 1 });
@@ -162,7 +162,7 @@ describe("two installations of different owners", () => {
     expect(byId.get(OTHER_INSTALLATION)?.cost[0]).toMatchObject({ generations: 1, successfulComponents: 0 });
     expect(byId.get(OTHER_INSTALLATION)?.patternLibrarySize).toBe(0);
     expect(byId.get(OTHER_INSTALLATION)?.errorKinds.rows).toEqual([]);
-    const alone = metricsJson(a, `/metrics.json?weeks=2&installation=${OTHER_INSTALLATION}`) as StatsReport;
+    const alone = metricsJson(a, `/api/installations/${OTHER_INSTALLATION}/stats?weeks=2`) as StatsReport;
     expect(alone).toMatchObject({ installationId: OTHER_INSTALLATION, attempts: [{ attempts: 1, generations: 1 }] });
   });
 });

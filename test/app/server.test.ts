@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { appPrivateKey } from "../support/app-harness.js";
+import { appPrivateKey, INSTALLATION_ID } from "../support/app-harness.js";
 import { issueLabeled } from "../support/events.js";
 import { FakeGitHub } from "../support/fake-github.js";
 import { BROKEN_ISSUE } from "./specs.js";
@@ -66,6 +66,8 @@ describe("npm start (src/server.ts)", () => {
         OPFORGE_POLL_MS: "20",
         OPFORGE_BOT_LOGIN: "opforge[bot]",
         OPFORGE_METRICS_TOKEN: "server-metrics-token",
+        OPFORGE_SESSION_SECRET: "server-test-session-secret-0123456789abcdef",
+        OPFORGE_DASHBOARD_TOKEN: "server-dashboard-token",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -88,11 +90,18 @@ describe("npm start (src/server.ts)", () => {
     });
     expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ status: "ok", jobs: { queued: 0 } });
     // The metrics answer only to the configured bearer token, loopback or not.
-    const anonymous = await fetch(`${base}/metrics.json`);
+    const anonymous = await fetch(`${base}/metrics`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await fetch(`${base}/metrics.json`, { headers: { authorization: "Bearer server-metrics-token" } })).status).toBe(200);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: "Bearer server-metrics-token" } })).status).toBe(200);
+    // The dashboard asks for a sign-in, and its assets (uPlot included) are served by the app itself.
+    const dashboard = await fetch(`${base}/dashboard`, { redirect: "manual" });
+    expect([dashboard.status, dashboard.headers.get("location")]).toEqual([303, "/dashboard/login"]);
+    expect(await (await fetch(`${base}/dashboard/login`)).text()).toContain("Dashboard token");
+    const uplot = await fetch(`${base}/dashboard/assets/uPlot.iife.min.js`);
+    expect([uplot.status, uplot.headers.get("content-type")]).toEqual([200, "text/javascript; charset=utf-8"]);
+    expect(await uplot.text()).toContain("uPlot");
 
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
     const body = JSON.stringify(issueLabeled({ issueNumber: 7, body: BROKEN_ISSUE }));
@@ -109,6 +118,8 @@ describe("npm start (src/server.ts)", () => {
       body,
     });
     expect(res.status).toBe(200);
+    const scraped = await (await fetch(`${base}/metrics`, { headers: { authorization: "Bearer server-metrics-token" } })).text();
+    expect(scraped).toMatch(/^opforge_webhooks_received_total\{event="issues"\} 1$/m);
     // Issue 10, items 2 and 3: opforge's endpoint answers before Probot's — a signed `null` is a short 400,
     // a body declared above 25 MB is refused unread.
     const signedNull = await fetch(`${base}/api/github/webhooks`, {
@@ -131,6 +142,9 @@ describe("npm start (src/server.ts)", () => {
     expect(oversized).toBe(413);
 
     await until("the spec findings and label", () => repo.issues.get(7)?.labels.includes("opforge:spec-invalid") === true);
+    // The installation the webhook came from is listed to the dashboard token.
+    const listed = (await (await fetch(`${base}/api/installations`, { headers: { authorization: "Bearer server-dashboard-token" } })).json()) as { installations: { id: number }[] };
+    expect(listed.installations.map((i) => i.id)).toEqual([INSTALLATION_ID]);
     expect([...repo.comments.values()].map((c) => c.body.split("\n")[0])).toEqual(["<!-- opforge:spec-findings -->"]);
     expect(fake.unexpected).toEqual([]);
 

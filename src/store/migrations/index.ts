@@ -7,6 +7,7 @@ import { migration006 } from "./006_library_versions.js";
 import { migration007 } from "./007_tree_rules.js";
 import { migration008 } from "./008_installation_scope.js";
 import { migration009 } from "./009_spend_reservations.js";
+import { migration010 } from "./010_dashboard_audit.js";
 import type { Migration } from "./types.js";
 
 export type { Migration } from "./types.js";
@@ -15,4 +16,4 @@ export type { Migration } from "./types.js";
  * Every migration, oldest first. A schema change is a new file `NNN_name.ts` plus one line here; files
  * already listed are never edited once released, since databases in the field have applied them.
  */
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010];

@@ -1,16 +1,12 @@
-import type { StatsReport } from "../learn/metrics/index.js";
+/** The learning-curve section of the dashboard: first-attempt success by week and the figures behind it. */
+import type { StatsReport } from "../../learn/metrics/index.js";
+import { escapeHtml as escape } from "../http.js";
 
-/** The metrics page: the learning curve and the figures behind it, as one self-contained HTML document. */
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
-}
-
-function percent(rate: number | null): string {
+export function percent(rate: number | null): string {
   return rate === null ? "–" : `${Math.round(rate * 100)}%`;
 }
 
-function table(head: string[], rows: (string | number)[][]): string {
+export function table(head: string[], rows: (string | number)[][]): string {
   if (rows.length === 0) return "<p class=\"empty\">No data yet.</p>";
   const th = head.map((h) => `<th>${escape(h)}</th>`).join("");
   const tr = rows.map((r) => `<tr>${r.map((c) => `<td>${escape(String(c))}</td>`).join("")}</tr>`).join("\n");
@@ -57,13 +53,12 @@ function curveSvg(points: WeekPoint[]): string {
 }
 
 /** One installation's figures: a section of its own, so no number on the page mixes installations. */
-function installationSection(report: StatsReport): string {
+export function installationSection(report: StatsReport): string {
   const curve = weeklyCurve(report);
   const total = report.cost.find((c) => c.provider === null);
   const alternatives = report.libraryAlternatives;
-  const name = report.installationId === 0 ? "installation 0 (command line)" : `installation ${report.installationId}`;
-  return `<section id="installation-${report.installationId}">
-<h2>${escape(name)}</h2>
+  return `<section id="learning-curve">
+<h2>Learning curve (last ${report.weeks} weeks)</h2>
 <div class="figures">
 <div>${percent(curve.filter((p) => p.rate !== null).at(-1)?.rate ?? null)}<span>first-attempt success, latest week</span></div>
 <div>${total?.costPerSuccessUsd == null ? "–" : `$${total.costPerSuccessUsd.toFixed(2)}`}<span>cost per successful component</span></div>
@@ -86,21 +81,4 @@ ${table(
 <h3>Error kinds by week (${escape(report.errorKinds.source)})</h3>
 ${table(["week", "kind", "count"], report.errorKinds.rows.map((r) => [r.week, r.kind, r.count]))}
 </section>`;
-}
-
-export function renderMetricsPage(weeks: number, reports: readonly StatsReport[]): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>opforge — learning curve</title>
-<style>
-body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:960px;color:#1f2328}
-h1{font-size:1.5rem}h2{font-size:1.25rem;margin-top:2.5rem}h3{font-size:1.05rem;margin-top:1.5rem}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}
-svg{width:100%;max-width:640px}svg text{font-size:10px;fill:#57606a}polyline{stroke:#0969da;stroke-width:2}
-circle{fill:#0969da}.axis{stroke:#57606a}.grid{stroke:#d0d7de;stroke-dasharray:4}.empty{color:#57606a}
-.figures{display:flex;gap:2rem}.figures div{font-size:1.6rem}.figures span{display:block;font-size:.8rem;color:#57606a}
-</style></head><body>
-<h1>opforge — learning curve (last ${weeks} weeks)</h1>
-${reports.length === 0 ? '<p class="empty">No installation has generated anything yet.</p>' : reports.map(installationSection).join("\n")}
-</body></html>
-`;
 }
