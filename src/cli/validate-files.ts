@@ -233,17 +233,7 @@ function finding(rule: string, category: Finding["category"], line: number, colu
 
 /** A function that checks one file after another; it keeps a cache of directory listings between files. */
 export async function createChecker(settings: CheckSettings): Promise<(file: FileJob) => Promise<FileOutcome>> {
-  const [{ repairPython, validatePython }, { loadGrammar }, { defaultKnowledgeBase }] = await Promise.all([
-    import("../python/index.js"),
-    import("../python/parser.js"),
-    import("../knowledge/kb.js"),
-  ]);
-  // The grammar's WebAssembly compiles on V8's background threads while this thread reads the knowledge
-  // base's index and common shards, which the first component file needs anyway: for a single file that
-  // overlap is a good part of the run.
-  const grammar = loadGrammar();
-  if (settings.base.knowledgeBase === undefined) defaultKnowledgeBase()?.preloadCommonShards();
-  await grammar;
+  const { repairPython, validatePython } = await import("../python/index.js");
   const learned = settings.fix && settings.learned?.length ? await (await import("../learn/fixes/engine-rules.js")).engineRules(settings.learned) : [];
   const directories = new Map<string, string[]>();
   const { decodeSource, encodeSource } = await import("../python/encoding.js");

@@ -202,14 +202,6 @@ export class KnowledgeBase {
     return loaded;
   }
 
-  /**
-   * Reads the shards Airflow components always touch (`core` for the base classes, `sdk` for Airflow 3's),
-   * so that a caller can do it while something else waits (the grammar compiling on V8's threads).
-   */
-  preloadCommonShards(): void {
-    for (const shard of ["core", "sdk"]) if (Object.hasOwn(this.index.shards, shard)) this.loadShard(shard);
-  }
-
   /** Variants of a module's name that hold in any version of `mask`. */
   nameVariants(module: string, name: string, mask: number): KbNameVariant[] {
     const entry = this.module(module);
