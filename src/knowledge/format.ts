@@ -7,8 +7,9 @@
  *                            modules it holds, and the package prefixes the KB covers completely.
  *   data/index.sha256        SHA-256 of index.json as the builder wrote it (after checking it), so that a
  *                            reader need not check it again.
- *   data/<shard>.json.gz     KbShard: the modules of one shard ("core" = airflow.* outside providers and the
- *                            SDK, "sdk" = airflow.sdk, or one provider such as "amazon", "common.sql").
+ *   data/<shard>.json.gz     KbShard: the modules of one shard ("core" = the airflow package, "core.<sub>" =
+ *                            airflow.<sub>.* outside providers and the SDK, "sdk" = airflow.sdk, or one
+ *                            provider such as "amazon", "common.sql").
  *   data/constraints.json.gz KbConstraints: library pins of each version's constraints file.
  *   data/NOTICE.md           where the facts come from (Apache-2.0, the refs).
  *

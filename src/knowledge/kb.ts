@@ -106,7 +106,7 @@ export class KnowledgeBase {
   /** Modules of Airflow itself (core and Task SDK) and, for a provider module, of the same provider. */
   *neighbourModuleNames(module: string): IterableIterator<string> {
     const own = this.shardOf.get(module) ?? (this.isProviderModule(module) ? this.providerShard(module) : undefined);
-    for (const [m, shard] of this.shardOf) if (shard === "core" || shard === "sdk" || shard === own) yield m;
+    for (const [m, shard] of this.shardOf) if (isCoreShard(shard) || shard === "sdk" || shard === own) yield m;
   }
 
   /** The shard of the provider a module path belongs to, judged by its longest listed package. */
@@ -155,7 +155,7 @@ export class KnowledgeBase {
     return module.startsWith("airflow.providers.");
   }
 
-  /** The shard holding a module ("core", "sdk", or a provider such as "amazon", "common.sql"). */
+  /** The shard holding a module ("core" or "core.<subpackage>", "sdk", or a provider such as "amazon", "common.sql"). */
   shardName(module: string): string | undefined {
     return this.shardOf.get(module);
   }
@@ -354,6 +354,11 @@ export class KnowledgeBase {
     }
     return MISSING;
   }
+}
+
+/** Airflow's own modules outside the SDK: `core` (the `airflow` package) and one shard per subpackage (`core.models`). */
+function isCoreShard(shard: string): boolean {
+  return shard === "core" || shard.startsWith("core.");
 }
 
 let defaultKb: KnowledgeBase | null | undefined;

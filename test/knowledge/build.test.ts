@@ -86,7 +86,7 @@ describe("index", () => {
     ]);
   });
 
-  it("shards core, the SDK and each provider; skipped trees and namespace packages are not modules", () => {
+  it("shards core by subpackage, the SDK and each provider; skipped trees and namespace packages are not modules", () => {
     expect(index.shards).toEqual({
       acme: [
         "airflow.providers.acme",
@@ -95,25 +95,13 @@ describe("index", () => {
         "airflow.providers.acme.operators",
         "airflow.providers.acme.operators.acme",
       ],
-      core: [
-        "airflow",
-        "airflow.example_dags",
-        "airflow.exceptions",
-        "airflow.hooks",
-        "airflow.hooks.base",
-        "airflow.hooks.base_hook",
-        "airflow.models",
-        "airflow.models.baseoperator",
-        "airflow.models.dag",
-        "airflow.operators",
-        "airflow.operators.new",
-        "airflow.operators.old",
-        "airflow.utils",
-        "airflow.utils.compat",
-        "airflow.utils.deprecation_tools",
-        "airflow.utils.helpers",
-        "airflow.utils.lazy",
-      ],
+      core: ["airflow"],
+      "core.example_dags": ["airflow.example_dags"],
+      "core.exceptions": ["airflow.exceptions"],
+      "core.hooks": ["airflow.hooks", "airflow.hooks.base", "airflow.hooks.base_hook"],
+      "core.models": ["airflow.models", "airflow.models.baseoperator", "airflow.models.dag"],
+      "core.operators": ["airflow.operators", "airflow.operators.new", "airflow.operators.old"],
+      "core.utils": ["airflow.utils", "airflow.utils.compat", "airflow.utils.deprecation_tools", "airflow.utils.helpers", "airflow.utils.lazy"],
       sdk: ["airflow.sdk", "airflow.sdk.definitions", "airflow.sdk.definitions.baseoperator"],
     });
   });
@@ -132,9 +120,23 @@ describe("index", () => {
 
   it("writes the files atomically and replaces stale shards, leaving constraints it did not build", () => {
     const files = readdirSync(outDir).sort();
-    expect(files).toEqual(["NOTICE.md", "acme.json.gz", "constraints.json.gz", "core.json.gz", "index.json", "index.sha256", "sdk.json.gz"]);
+    expect(files).toEqual([
+      "NOTICE.md",
+      "acme.json.gz",
+      "constraints.json.gz",
+      "core.example_dags.json.gz",
+      "core.exceptions.json.gz",
+      "core.hooks.json.gz",
+      "core.json.gz",
+      "core.models.json.gz",
+      "core.operators.json.gz",
+      "core.utils.json.gz",
+      "index.json",
+      "index.sha256",
+      "sdk.json.gz",
+    ]);
     expect(readFileSync(join(outDir, "constraints.json.gz"), "utf8")).toBe("kept");
-    expect(result.files.map((f) => f.name).sort()).toEqual(["NOTICE.md", "acme.json.gz", "core.json.gz", "index.json", "index.sha256", "sdk.json.gz"]);
+    expect(result.files.map((f) => f.name).sort()).toEqual(files.filter((f) => f !== "constraints.json.gz"));
     const notice = readFileSync(join(outDir, "NOTICE.md"), "utf8");
     expect(notice).toContain("Apache License, Version 2.0");
     expect(notice).toContain(`ref \`v1\`, commit \`${commits[0]}\``);
