@@ -12,7 +12,9 @@ import type { SchemaMigration } from "./types.js";
  * scope tokens (`toperator`, `s<hash>`) match exactly. Weights follow bm25(patterns_fts, 1, 1, 0.5, 2, 0):
  * libraries A, description and text B, category C, scope D — query with
  * `ts_rank_cd('{0, 0.25, 0.5, 1}', search_vector, query)` (the array lists D, C, B, A) for the same ratios.
- * `ts_rank_cd` is not BM25: compare rank order, not scores, across dialects.
+ * `ts_rank_cd` is not BM25: compare rank order, not scores, across dialects. The index has no pending list
+ * (`fastupdate = off`): with one, rows written since the last vacuum make the planner price the index so high
+ * that it scans the table instead; patterns are written once per merged PR and searched on every generation.
  */
 export const migration002: SchemaMigration = {
   name: "002_patterns",
@@ -83,7 +85,7 @@ export const migration002: SchemaMigration = {
           || setweight(to_tsvector('simple'::regconfig, category), 'C')
           || setweight(to_tsvector('simple'::regconfig, scope), 'D')
         ) STORED`.execute(db);
-      await sql`CREATE INDEX patterns_search ON patterns USING GIN (search_vector) WHERE archived = 0`.execute(db);
+      await sql`CREATE INDEX patterns_search ON patterns USING GIN (search_vector) WITH (fastupdate = off) WHERE archived = 0`.execute(db);
     }
 
     let terms = db.schema
