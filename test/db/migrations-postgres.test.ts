@@ -199,6 +199,14 @@ describe("Kysely migrations on PostgreSQL", () => {
   });
 });
 
+describe("numbers from PostgreSQL", () => {
+  it("parse BIGINT and NUMERIC results to numbers, and refuse a BIGINT a number cannot hold", async () => {
+    const sums = await sql<{ total: number; count: number }>`SELECT SUM(x) AS total, COUNT(*) AS count FROM (VALUES (2::bigint), (3::bigint)) v(x)`.execute(db);
+    expect(sums.rows).toEqual([{ total: 5, count: 2 }]);
+    await expect(sql`SELECT 9007199254740993::bigint AS big`.execute(db)).rejects.toThrow(/BIGINT 9007199254740993 does not fit a JavaScript number/);
+  });
+});
+
 describe("pattern full text on PostgreSQL", () => {
   it("ranks by the weighted columns, ignores scope for rank but filters by it, and leaves archived patterns out", async () => {
     const now = Date.now();

@@ -75,6 +75,24 @@ describe("Kysely migrations on SQLite", () => {
     expect(schemaOf(path, kyselyTables).tables.jobs).not.toEqual(schemaOf(changed).tables.jobs);
   });
 
+  it("the comparison sees a changed CHECK, default or index condition", () => {
+    const a = new BetterSqlite3(":memory:");
+    const b = new BetterSqlite3(":memory:");
+    try {
+      a.exec("CREATE TABLE t (x INTEGER NOT NULL DEFAULT 0 CHECK (x IN (0, 1))); CREATE INDEX t_x ON t (x) WHERE x = 1");
+      b.exec('CREATE TABLE "t" ("x" integer not null default 0 check (x in (0, 1))); create index "t_x" on "t" ("x") where x = 1');
+      expect(sqliteSchema(a)).toEqual(sqliteSchema(b));
+      b.exec("DROP TABLE t; CREATE TABLE t (x INTEGER NOT NULL DEFAULT 0 CHECK (x IN (0, 2))); CREATE INDEX t_x ON t (x) WHERE x = 1");
+      expect(sqliteSchema(a).tables.t?.checks).not.toEqual(sqliteSchema(b).tables.t?.checks);
+      b.exec("DROP TABLE t; CREATE TABLE t (x INTEGER NOT NULL DEFAULT 1 CHECK (x IN (0, 1))); CREATE INDEX t_x ON t (x) WHERE x = 0");
+      expect(sqliteSchema(a).tables.t).not.toEqual(sqliteSchema(b).tables.t);
+      expect(sqliteSchema(a).indexes.t_x).not.toEqual(sqliteSchema(b).indexes.t_x);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it("the TypeScript table types list exactly the migrated columns", async () => {
     const { path } = await kyselyFile("kysely.db");
     const db = new BetterSqlite3(path, { readonly: true });
