@@ -1,11 +1,13 @@
 import { sql } from "kysely";
+import type { Kysely } from "kysely";
+import type { Tables } from "../schema.js";
+import { seedLibraryRows } from "../seed.js";
 import { columnTypes, notNull, rowId } from "./types.js";
 import type { SchemaMigration } from "./types.js";
 
 /**
  * Mirrors src/store/migrations/004_libraries_metrics.ts: the library store and the per-generation metrics
- * view. The curated alternatives that migration seeds (seedLibraries) are data, not schema: they are not
- * written here, since the seed is synchronous better-sqlite3 code.
+ * view. Like that migration, it seeds the curated alternatives and notes (src/db/seed.ts).
  */
 export const migration004: SchemaMigration = {
   name: "004_libraries_metrics",
@@ -115,5 +117,8 @@ export const migration004: SchemaMigration = {
               FROM attempts
              GROUP BY generation_id
           ) a ON a.generation_id = g.id`.execute(db);
+    // Every database starts with the curated alternatives. The tables exist from here on, so the typed
+    // writer of src/db/seed.ts can write them; seedLibraryRows refreshes them later.
+    await seedLibraryRows(db as Kysely<Tables>);
   },
 };

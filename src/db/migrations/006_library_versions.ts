@@ -1,10 +1,13 @@
 import { sql } from "kysely";
+import type { Kysely } from "kysely";
+import type { Tables } from "../schema.js";
+import { seedConstraintPins } from "../seed.js";
 import { columnTypes, notNull } from "./types.js";
 import type { SchemaMigration } from "./types.js";
 
 /**
  * Mirrors src/store/migrations/006_library_versions.ts: Airflow's constraint pins and the library version
- * of each CI observation. The pins that migration seeds (seedConstraintVersions) are data and not written here.
+ * of each CI observation. Like that migration, it seeds the pins of the committed constraints data (src/db/seed.ts).
  */
 export const migration006: SchemaMigration = {
   name: "006_library_versions",
@@ -32,5 +35,6 @@ export const migration006: SchemaMigration = {
       .on("library_outcomes")
       .columns(["library", "library_version", "airflow_major"])
       .execute();
+    await seedConstraintPins(db as Kysely<Tables>);
   },
 };
