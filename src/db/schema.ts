@@ -102,6 +102,9 @@ export interface JobsTable {
 
 export interface PatternsTable {
   id: Generated<number>;
+  /** The installation and repository the pattern was merged in; NULL: origin unknown (kept, never retrieved). */
+  installation_id: number | null;
+  repository: string | null;
   kind:
     | "import_block"
     | "init_signature"
@@ -136,12 +139,14 @@ export interface PatternsTable {
 }
 
 export interface PatternTermsTable {
+  installation_id: number;
   term: string;
   docs: number;
 }
 
 export interface ErrorSignaturesTable {
   id: Generated<number>;
+  installation_id: number | null;
   signature: string;
   kind: string;
   root_cause: string;
@@ -161,6 +166,9 @@ export interface ErrorOccurrencesTable {
   category: string | null;
   source: "ci" | "validator";
   seen_at: number;
+  /** From the generation; NULL for a row recorded without one, which no scope reads. */
+  installation_id: number | null;
+  repository: string | null;
 }
 
 export interface FixAttemptsTable {
@@ -174,10 +182,14 @@ export interface FixAttemptsTable {
   outcome: Generated<"pending" | "passed" | "failed">;
   created_at: number;
   resolved_at: number | null;
+  installation_id: number | null;
+  repository: string | null;
 }
 
 export interface RewriteRulesTable {
   id: Generated<number>;
+  /** NULL: sources from several installations or of unknown origin; such a rule is used nowhere. */
+  installation_id: number | null;
   before_pattern: string;
   after_pattern: string;
   context: Generated<string>;
@@ -224,6 +236,8 @@ export interface LibraryOutcomesTable {
   detail: string | null;
   created_at: number;
   library_version: string | null;
+  installation_id: number | null;
+  repository: string | null;
 }
 
 export interface LibraryAlternativesTable {
@@ -275,6 +289,7 @@ export interface MonthlySpendView {
 
 export interface GenerationMetricsView {
   generation_id: number;
+  installation_id: number;
   repo: string;
   spec_fingerprint: string;
   category: string;
@@ -338,21 +353,21 @@ export const tableColumns = columnsOf({
   ci_results: ["id", "generation_id", "head_sha", "fingerprints_hash", "conclusion", "failures_json", "attributed_to_base", "retry_triggered", "created_at"],
   webhook_deliveries: ["delivery_id", "event", "received_at"],
   jobs: ["id", "type", "payload_json", "dedupe_key", "status", "attempts", "max_attempts", "run_after", "lease_owner", "lease_expires_at", "last_error", "steps_json", "created_at", "updated_at", "priority"],
-  patterns: ["id", "kind", "fingerprint", "code", "description", "category", "component_type", "role", "libraries", "text", "scope", "successes", "failures", "success_weight", "failure_weight", "weight_at", "uses", "last_used_at", "created_at", "updated_at", "archived", "archived_at"],
-  pattern_terms: ["term", "docs"],
-  error_signatures: ["id", "signature", "kind", "root_cause", "fix_strategy", "matched", "occurrences", "first_seen", "last_seen", "component_types_json"],
-  error_occurrences: ["id", "signature_id", "generation_id", "component_type", "category", "source", "seen_at"],
-  fix_attempts: ["id", "signature_id", "fix_kind", "fix_ref", "fix_label", "generation_id", "attempt_number", "outcome", "created_at", "resolved_at"],
-  rewrite_rules: ["id", "before_pattern", "after_pattern", "context", "holes", "description", "source_pr", "repo", "commit_sha", "status", "successes", "failures", "applications", "merged_into", "created_at", "updated_at", "engine", "tree_json", "sites", "reverts"],
+  patterns: ["id", "installation_id", "repository", "kind", "fingerprint", "code", "description", "category", "component_type", "role", "libraries", "text", "scope", "successes", "failures", "success_weight", "failure_weight", "weight_at", "uses", "last_used_at", "created_at", "updated_at", "archived", "archived_at"],
+  pattern_terms: ["installation_id", "term", "docs"],
+  error_signatures: ["id", "installation_id", "signature", "kind", "root_cause", "fix_strategy", "matched", "occurrences", "first_seen", "last_seen", "component_types_json"],
+  error_occurrences: ["id", "signature_id", "generation_id", "component_type", "category", "source", "seen_at", "installation_id", "repository"],
+  fix_attempts: ["id", "signature_id", "fix_kind", "fix_ref", "fix_label", "generation_id", "attempt_number", "outcome", "created_at", "resolved_at", "installation_id", "repository"],
+  rewrite_rules: ["id", "installation_id", "before_pattern", "after_pattern", "context", "holes", "description", "source_pr", "repo", "commit_sha", "status", "successes", "failures", "applications", "merged_into", "created_at", "updated_at", "engine", "tree_json", "sites", "reverts"],
   rule_sources: ["rule_id", "repo", "pr_number", "commit_sha", "path", "added_at", "author", "committed_at"],
   rule_signatures: ["rule_id", "signature_id"],
-  library_outcomes: ["id", "library", "airflow_major", "kind", "generation_id", "detail", "created_at", "library_version"],
+  library_outcomes: ["id", "library", "airflow_major", "kind", "generation_id", "detail", "created_at", "library_version", "installation_id", "repository"],
   library_alternatives: ["id", "library", "airflow_major", "kind", "name", "rank", "package", "import_line", "snippet", "note", "source", "curated"],
   library_notes: ["library", "airflow_major", "note", "source", "curated"],
   library_constraint_pins: ["library", "airflow_version", "airflow_major", "version", "source"],
   spend_reservations: ["id", "installation_id", "amount_usd", "created_at", "expires_at"],
   monthly_spend: ["installation_id", "month", "cost_usd", "attempts"],
-  generation_metrics: ["generation_id", "repo", "spec_fingerprint", "category", "component_type", "airflow_version", "provider", "model", "status", "final_outcome", "attempts", "first_attempt_success", "succeeded", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "duration_ms", "context_items", "context_used", "created_at", "updated_at"],
+  generation_metrics: ["generation_id", "installation_id", "repo", "spec_fingerprint", "category", "component_type", "airflow_version", "provider", "model", "status", "final_outcome", "attempts", "first_attempt_success", "succeeded", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "duration_ms", "context_items", "context_used", "created_at", "updated_at"],
 });
 
 /** The views among `Tables`; everything else is a table. */

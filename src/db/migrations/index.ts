@@ -5,7 +5,7 @@ import { migration004 } from "./004_libraries_metrics.js";
 import { migration005 } from "./005_job_priority.js";
 import { migration006 } from "./006_library_versions.js";
 import { migration007 } from "./007_tree_rules.js";
-import { migration008 } from "./008_reserved.js";
+import { migration008 } from "./008_installation_scope.js";
 import { migration009 } from "./009_spend_reservations.js";
 import type { SchemaMigration } from "./types.js";
 
