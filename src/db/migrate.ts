@@ -26,9 +26,10 @@ export interface MigrateOptions {
 }
 
 /**
- * Brings the database up to the newest migration and returns the names applied. Kysely runs the pending
- * migrations in one transaction under a lock (an advisory lock on PostgreSQL), so replicas starting at once
- * apply each step once and a failed step leaves nothing half done.
+ * Brings the database up to the newest migration and returns the names applied. On PostgreSQL Kysely runs the
+ * pending migrations in one transaction under an advisory lock, so replicas starting at once apply each step
+ * once and a failed step leaves nothing half done. On SQLite Kysely runs each step outside a transaction (its
+ * adapter declares no transactional DDL): a step that moves data (008) opens its own.
  *
  * On SQLite the file may have been made by the existing store (src/store/database.ts), which counts its
  * migrations in `PRAGMA user_version`: those steps are recorded as applied instead of run again, and after
