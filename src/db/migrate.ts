@@ -40,7 +40,14 @@ export async function migrateToLatest<T>(database: Kysely<T>, dialect: DialectNa
   const db = database as unknown as Kysely<unknown>;
   const list = options.migrations ?? schemaMigrations;
   if (dialect === "sqlite") await adoptStoreVersion(db, list);
-  const migrator = new Migrator({ db, provider: new SchemaMigrationProvider(list, dialect) });
+  // Kysely looks for its bookkeeping tables in every schema it can see unless told one: another schema of the
+  // same database that holds them (another deployment, a test's) would stop it creating this schema's own.
+  const migrationTableSchema = dialect === "postgres" ? await currentSchema(db) : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: new SchemaMigrationProvider(list, dialect),
+    ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
@@ -72,6 +79,14 @@ async function adoptStoreVersion(db: Kysely<unknown>, list: readonly SchemaMigra
       await sql`INSERT INTO ${sql.table(MIGRATION_TABLE)} (name, timestamp) VALUES (${m.name}, ${timestamp})`.execute(trx);
     }
   });
+}
+
+/** The schema unqualified names resolve to (the first of search_path that exists). */
+async function currentSchema(db: Kysely<unknown>): Promise<string> {
+  const result = await sql<{ schema: string | null }>`SELECT current_schema() AS schema`.execute(db);
+  const schema = result.rows[0]?.schema;
+  if (schema === null || schema === undefined) throw new Error("no schema of search_path exists on PostgreSQL; create one before migrating");
+  return schema;
 }
 
 async function sqliteUserVersion(db: Kysely<unknown>): Promise<number> {

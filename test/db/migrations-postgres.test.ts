@@ -184,6 +184,32 @@ describe("Kysely migrations on PostgreSQL", () => {
     expect(await pgColumns()).toEqual(before);
   });
 
+  it("keep their bookkeeping in the current schema: a second schema of the same database migrates on its own", async () => {
+    // Kysely looks for its tables in every schema; without a schema of their own the second would find the first's.
+    const other = `${pgTest.schema}_second`;
+    await sql`CREATE SCHEMA ${sql.id(other)}`.execute(db);
+    const url = new URL(pgTest.url);
+    url.searchParams.set("options", `-c search_path=${other}`);
+    const second = createDb({ dialect: "postgres", url: url.toString() });
+    try {
+      expect(await migrateToLatest(second, "postgres")).toEqual(schemaMigrations.map((m) => m.name));
+      expect(await migrateToLatest(second, "postgres")).toEqual([]);
+      const bookkeeping = await sql<{ table_schema: string; table_name: string }>`
+        SELECT table_schema, table_name FROM information_schema.tables
+         WHERE table_name LIKE 'kysely_migration%' AND table_schema IN (${pgTest.schema}, ${other})
+         ORDER BY table_schema, table_name`.execute(db);
+      expect(bookkeeping.rows).toEqual([
+        { table_schema: pgTest.schema, table_name: "kysely_migration" },
+        { table_schema: pgTest.schema, table_name: "kysely_migration_lock" },
+        { table_schema: other, table_name: "kysely_migration" },
+        { table_schema: other, table_name: "kysely_migration_lock" },
+      ]);
+    } finally {
+      await second.destroy();
+      await sql`DROP SCHEMA ${sql.id(other)} CASCADE`.execute(db);
+    }
+  });
+
   it("read BIGINT columns back as numbers, milliseconds and GitHub ids beyond 2^31 included", async () => {
     const now = Date.now();
     const row = await db
