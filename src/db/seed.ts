@@ -1,0 +1,131 @@
+/**
+ * The curated rows the SQLite store's migrations 004 and 006 write (seedLibraries, seedConstraintVersions in
+ * src/learn/libraries), written through Kysely so a PostgreSQL database starts with the same knowledge. The
+ * same data modules feed both; a test compares the rows each writes, so the two writers cannot drift.
+ */
+import type { Kysely, Transaction } from "kysely";
+import type { AirflowConstraints } from "../knowledge/constraints.js";
+import { airflowConstraints } from "../knowledge/constraints.js";
+import { normalizeLibraryName } from "../learn/libraries/names.js";
+import { SEED_LIBRARIES, STDLIB_FALLBACKS } from "../learn/libraries/seed.js";
+import type { Tables } from "./schema.js";
+
+export interface LibrarySeedResult {
+  alternatives: number;
+  notes: number;
+}
+
+export interface ConstraintSeedResult {
+  inserted: number;
+  removed: number;
+}
+
+/** Rows per INSERT: under PostgreSQL's 65,535 and SQLite's 32,766 bound parameters at 12 columns a row. */
+const BATCH = 1_000;
+
+/** Runs `work` in a transaction, or in the caller's (a migration already runs in one; Kysely does not nest them). */
+async function inTransaction<T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute((trx: Transaction<Tables>) => work(trx));
+}
+
+function batches<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += BATCH) out.push(rows.slice(i, i + BATCH));
+  return out;
+}
+
+/**
+ * Replaces the curated library alternatives and notes (curated = 1); rows people added (curated = 0) stay and
+ * win over a curated row with the same key. Running it twice changes nothing.
+ */
+export async function seedLibraryRows(db: Kysely<Tables>): Promise<LibrarySeedResult> {
+  return inTransaction(db, async (trx) => {
+    await trx.deleteFrom("library_alternatives").where("curated", "=", 1).execute();
+    await trx.deleteFrom("library_notes").where("curated", "=", 1).execute();
+    const alternatives = SEED_LIBRARIES.flatMap((entry) =>
+      entry.alternatives.map((alt, rank) => ({
+        library: normalizeLibraryName(entry.library),
+        airflow_major: entry.airflowMajor ?? null,
+        kind: alt.kind,
+        name: alt.name,
+        rank,
+        package: alt.package ?? null,
+        import_line: alt.importLine ?? null,
+        snippet: alt.kind === "stdlib" ? (STDLIB_FALLBACKS.find((f) => f.name === alt.name)?.snippet ?? null) : null,
+        note: alt.note ?? null,
+        source: alt.source ?? null,
+        curated: 1 as const,
+      })),
+    );
+    const notes = SEED_LIBRARIES.flatMap((entry) =>
+      (entry.notes ?? []).map((n) => ({
+        library: normalizeLibraryName(entry.library),
+        airflow_major: entry.airflowMajor ?? null,
+        note: n.note,
+        source: n.source,
+        curated: 1 as const,
+      })),
+    );
+    let alternativesWritten = 0;
+    for (const rows of batches(alternatives)) {
+      const result = await trx
+        .insertInto("library_alternatives")
+        .values(rows)
+        .onConflict((oc) => oc.columns(["library", "kind", "name"]).doNothing())
+        .executeTakeFirst();
+      alternativesWritten += Number(result.numInsertedOrUpdatedRows ?? 0n);
+    }
+    let notesWritten = 0;
+    for (const rows of batches(notes)) {
+      const result = await trx
+        .insertInto("library_notes")
+        .values(rows)
+        .onConflict((oc) => oc.columns(["library", "note"]).doNothing())
+        .executeTakeFirst();
+      notesWritten += Number(result.numInsertedOrUpdatedRows ?? 0n);
+    }
+    return { alternatives: alternativesWritten, notes: notesWritten };
+  });
+}
+
+/**
+ * Makes `library_constraint_pins` hold exactly the pins of `constraints`: rows that changed or are gone are
+ * deleted, new ones inserted. Running it again with the same data changes nothing.
+ */
+export async function seedConstraintPins(
+  db: Kysely<Tables>,
+  constraints: AirflowConstraints = airflowConstraints(),
+): Promise<ConstraintSeedResult> {
+  return inTransaction(db, async (trx) => {
+    const wanted = new Map(constraints.allPins().map((p) => [`${p.library}\u0000${p.airflow}`, p]));
+    const stored = await trx.selectFrom("library_constraint_pins").selectAll().execute();
+    let removed = 0;
+    for (const row of stored) {
+      const key = `${row.library}\u0000${row.airflow_version}`;
+      const pin = wanted.get(key);
+      if (pin !== undefined && pin.version === row.version && pin.source === row.source && pin.major === row.airflow_major) {
+        wanted.delete(key);
+        continue;
+      }
+      const result = await trx
+        .deleteFrom("library_constraint_pins")
+        .where("library", "=", row.library)
+        .where("airflow_version", "=", row.airflow_version)
+        .executeTakeFirst();
+      removed += Number(result.numDeletedRows);
+    }
+    const rows = [...wanted.values()].map((p) => ({
+      library: p.library,
+      airflow_version: p.airflow,
+      airflow_major: p.major,
+      version: p.version,
+      source: p.source,
+    }));
+    let inserted = 0;
+    for (const batch of batches(rows)) {
+      const result = await trx.insertInto("library_constraint_pins").values(batch).executeTakeFirst();
+      inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+    }
+    return { inserted, removed };
+  });
+}
