@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -7,27 +6,17 @@ import { installationGate } from "../../src/flows/spend-gate.js";
 import { runAttempts } from "../../src/generate/attempts.js";
 import { perRunGate } from "../../src/generate/budget.js";
 import { DEFAULT_PRICES, priceTableFromEnv } from "../../src/generate/prices.js";
-import { anthropicProvider } from "../../src/generate/providers/anthropic.js";
 import { openAiCompatibleProvider } from "../../src/generate/providers/openai-compatible.js";
 import { scaffoldProvider } from "../../src/generate/providers/scaffold.js";
 import { openDatabase } from "../../src/store/database.js";
 import { tempDir } from "../store/helpers.js";
-import { weatherSpec } from "./helpers.js";
+import { ANTHROPIC_API, messagesReply, type MessagesUsage, recordedReply, testAnthropic, weatherSpec } from "./helpers.js";
 
-const API = "https://api.anthropic.com";
+const API = ANTHROPIC_API;
 const OLLAMA = "http://localhost:11434";
-const reply = (name: string): string => readFileSync(new URL(`../fixtures/replies/${name}`, import.meta.url), "utf8");
-const message = (text: string, usage = { input_tokens: 3000, output_tokens: 2000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }) => ({
-  id: "msg_01",
-  type: "message",
-  role: "assistant",
-  model: "claude-sonnet-5-5",
-  content: [{ type: "text", text }],
-  stop_reason: "end_turn",
-  stop_sequence: null,
-  usage,
-});
-const anthropic = () => anthropicProvider({ apiKey: "sk-ant-test", baseURL: API, maxRetries: 0 });
+const reply = recordedReply;
+const message = (text: string, usage: MessagesUsage = { input_tokens: 3000, output_tokens: 2000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }) => messagesReply(text, usage);
+const anthropic = testAnthropic;
 const ollama = () => openAiCompatibleProvider({ baseURL: `${OLLAMA}/v1`, model: "qwen2.5-coder:14b", maxRetries: 0 });
 const RUN_WORDS = { limitName: "the run's budget (--budget-usd)", raiseHint: "raise --budget-usd", disableHint: "run without --budget-usd" };
 // The weather spec's first prompt with claude-sonnet-5-5: about 1 400 prompt tokens at the cache-write rate

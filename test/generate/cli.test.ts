@@ -6,11 +6,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { generateCommand } from "../../src/cli/generate.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { SCAFFOLD_HEADER } from "../../src/generate/scaffold/index.js";
-import { hasPython, newestKbVersion, pyCompileErrors } from "./helpers.js";
+import { ANTHROPIC_API, hasPython, messagesReply, newestKbVersion, pyCompileErrors, recordedReply } from "./helpers.js";
 
 const EXAMPLE = new URL("../../examples/specs/http_operator.yaml", import.meta.url).pathname;
-const API = "https://api.anthropic.com";
-const reply = (name: string): string => readFileSync(new URL(`../fixtures/replies/${name}`, import.meta.url), "utf8");
+const API = ANTHROPIC_API;
+const reply = recordedReply;
 
 let dir: string;
 function capture(env: NodeJS.ProcessEnv = {}): CliIo & { out: () => string; err: () => string } {
@@ -46,16 +46,7 @@ inputs:
     default: {}
 `;
 
-const message = (text: string) => ({
-  id: "msg_01",
-  type: "message",
-  role: "assistant",
-  model: "claude-sonnet-5-5",
-  content: [{ type: "text", text }],
-  stop_reason: "end_turn",
-  stop_sequence: null,
-  usage: { input_tokens: 2000, output_tokens: 1500, cache_creation_input_tokens: 1600, cache_read_input_tokens: 0 },
-});
+const message = (text: string) => messagesReply(text, { input_tokens: 2000, output_tokens: 1500, cache_creation_input_tokens: 1600, cache_read_input_tokens: 0 });
 
 beforeAll(() => nock.disableNetConnect());
 afterAll(() => nock.enableNetConnect());

@@ -1,28 +1,17 @@
-import { readFileSync } from "node:fs";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runAttempts } from "../../src/generate/attempts.js";
 import { generate } from "../../src/generate/generate.js";
 import { DEFAULT_PRICES } from "../../src/generate/prices.js";
-import { anthropicProvider } from "../../src/generate/providers/anthropic.js";
 import { scaffoldProvider } from "../../src/generate/providers/scaffold.js";
 import { SCAFFOLD_HEADER } from "../../src/generate/scaffold/index.js";
 import type { AttemptResult, GeneratedFile, ModelProvider } from "../../src/generate/types.js";
-import { exampleSpec, hasPython, pyCompileErrors, weatherSpec } from "./helpers.js";
+import { ANTHROPIC_API, exampleSpec, hasPython, messagesReply, pyCompileErrors, recordedReply, testAnthropic, weatherSpec } from "./helpers.js";
 
-const API = "https://api.anthropic.com";
-const reply = (name: string): string => readFileSync(new URL(`../fixtures/replies/${name}`, import.meta.url), "utf8");
-const message = (text: string) => ({
-  id: "msg_01",
-  type: "message",
-  role: "assistant",
-  model: "claude-sonnet-5-5",
-  content: [{ type: "text", text }],
-  stop_reason: "end_turn",
-  stop_sequence: null,
-  usage: { input_tokens: 1000, output_tokens: 1000, cache_creation_input_tokens: 0, cache_read_input_tokens: 2000 },
-});
-const anthropic = () => anthropicProvider({ apiKey: "sk-ant-test", baseURL: API, maxRetries: 0 });
+const API = ANTHROPIC_API;
+const reply = recordedReply;
+const message = (text: string) => messagesReply(text, { input_tokens: 1000, output_tokens: 1000, cache_creation_input_tokens: 0, cache_read_input_tokens: 2000 });
+const anthropic = testAnthropic;
 
 beforeAll(() => nock.disableNetConnect());
 afterAll(() => nock.enableNetConnect());

@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { anthropicProvider } from "../../src/generate/providers/anthropic.js";
+import type { ModelProvider } from "../../src/generate/types.js";
 import { defaultKnowledgeBase } from "../../src/knowledge/kb.js";
 import { parseSpecFile } from "../../src/spec/index.js";
 import type { ComponentSpec, SpecParam } from "../../src/spec/types.js";
@@ -143,4 +145,38 @@ export function pyAstProblems(files: { path: string; content: string }[]): strin
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Where the Anthropic provider of these tests sends its requests (nock answers there). */
+export const ANTHROPIC_API = "https://api.anthropic.com";
+
+/** A recorded model reply from test/fixtures/replies. */
+export function recordedReply(name: string): string {
+  return readFileSync(new URL(`../fixtures/replies/${name}`, import.meta.url), "utf8");
+}
+
+export interface MessagesUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+/** A Messages API response body as the API sends it: one text block, `end_turn`, and the usage given. */
+export function messagesReply(text: string, usage: MessagesUsage) {
+  return {
+    id: "msg_01",
+    type: "message",
+    role: "assistant",
+    model: "claude-sonnet-5-5",
+    content: [{ type: "text", text }],
+    stop_reason: "end_turn",
+    stop_sequence: null,
+    usage,
+  };
+}
+
+/** The real Anthropic provider pointed at ANTHROPIC_API, without the SDK's own retries. */
+export function testAnthropic(): ModelProvider {
+  return anthropicProvider({ apiKey: "sk-ant-test", baseURL: ANTHROPIC_API, maxRetries: 0 });
 }
