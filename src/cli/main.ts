@@ -33,6 +33,10 @@ const commands: Record<string, CommandEntry> = {
     summary: "jobs list [--state S] | jobs requeue ID: the durable job queue, for operators",
     load: async () => (await import("./jobs.js")).jobsCommand,
   },
+  db: {
+    summary: "db migrate | db copy --from FILE --to URL: bring a database to the newest schema, move SQLite into PostgreSQL",
+    load: async () => (await import("./db.js")).dbCommand,
+  },
   spec: {
     summary: "spec check <spec.yaml>: print what is wrong with a component spec",
     load: async () => (await import("./spec-check.js")).specCommand,

@@ -27,7 +27,7 @@ const EXAMPLE_URL = "postgres://opforge:secret@db.example:5432/opforge";
  * The URL is checked here rather than on first connect so a typo stops the process at start. Messages show
  * the scheme and the problem, never the URL itself: it usually carries a password.
  */
-const postgresUrl = z.string().superRefine((value, ctx) => {
+export const postgresUrl = z.string().superRefine((value, ctx) => {
   let url: URL;
   try {
     url = new URL(value);
@@ -63,4 +63,20 @@ export function readDatabaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig {
     return { dialect: "postgres", url: parsed.data };
   }
   return { dialect: "sqlite", path: present(env.OPFORGE_DB) ?? DEFAULT_SQLITE_PATH };
+}
+
+/**
+ * The URL as it may be printed: the password replaced by `***`. Text that is not a URL is returned as is
+ * (a SQLite path carries no password).
+ */
+export function redactUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value;
+  }
+  if (url.password === "") return value;
+  url.password = "***";
+  return url.toString();
 }
