@@ -11,7 +11,7 @@
 // Anything that goes wrong makes the caller fall back to tsx.
 import { randomBytes } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -28,7 +28,9 @@ const ENTRIES = {
 };
 
 /** What a build depends on besides the sources esbuild reports reading. */
-const EXTRA_INPUTS = ["package.json", "tsconfig.json", relative(ROOT, fileURLToPath(import.meta.url))];
+// package-lock.json stands for the packages bundled in (zod's functional build): npm rewrites it whenever one of
+// them changes, so their own files need not be checked one by one on every run.
+const EXTRA_INPUTS = ["package.json", "package-lock.json", "tsconfig.json", relative(ROOT, fileURLToPath(import.meta.url))];
 
 /** Builds other than the current one are removed once this old (a process may still be loading from one). */
 const STALE_MS = 60 * 60 * 1000;
@@ -129,7 +131,10 @@ async function build(cache) {
       define: { OPFORGE_COMPILED_VALIDATE_WORKER: JSON.stringify(pathToFileURL(join(dir, "validate-worker.mjs")).href) },
     });
     if (result.errors.length > 0 || result.warnings.length > 0) throw new Error("compiling gave diagnostics");
-    const paths = [...new Set([...Object.keys(result.metafile.inputs).map((p) => relative(ROOT, resolve(ROOT, p))), ...EXTRA_INPUTS])].sort();
+    const sources = Object.keys(result.metafile.inputs)
+      .map((p) => relative(ROOT, resolve(ROOT, p)))
+      .filter((p) => !p.startsWith(`node_modules${sep}`));
+    const paths = [...new Set([...sources, ...EXTRA_INPUTS])].sort();
     const inputs = paths.map((path) => [path, ...fingerprint(path)]);
     writeFileSync(join(dir, "manifest.json"), `${JSON.stringify({ format: FORMAT, root: ROOT, inputs }, null, 1)}\n`);
     // A source saved while compiling may or may not be in this build: use it this once, but do not publish it.
