@@ -6,8 +6,8 @@
 import type { Kysely, Transaction } from "kysely";
 import type { AirflowConstraints } from "../knowledge/constraints.js";
 import { airflowConstraints } from "../knowledge/constraints.js";
-import { normalizeLibraryName } from "../learn/libraries/names.js";
-import { SEED_LIBRARIES, STDLIB_FALLBACKS } from "../learn/libraries/seed.js";
+import { constraintPinChanges } from "../learn/libraries/constraints.js";
+import { curatedLibraryRows } from "../learn/libraries/seed.js";
 import type { Tables } from "./schema.js";
 
 export interface LibrarySeedResult {
@@ -42,30 +42,9 @@ export async function seedLibraryRows(db: Kysely<Tables>): Promise<LibrarySeedRe
   return inTransaction(db, async (trx) => {
     await trx.deleteFrom("library_alternatives").where("curated", "=", 1).execute();
     await trx.deleteFrom("library_notes").where("curated", "=", 1).execute();
-    const alternatives = SEED_LIBRARIES.flatMap((entry) =>
-      entry.alternatives.map((alt, rank) => ({
-        library: normalizeLibraryName(entry.library),
-        airflow_major: entry.airflowMajor ?? null,
-        kind: alt.kind,
-        name: alt.name,
-        rank,
-        package: alt.package ?? null,
-        import_line: alt.importLine ?? null,
-        snippet: alt.kind === "stdlib" ? (STDLIB_FALLBACKS.find((f) => f.name === alt.name)?.snippet ?? null) : null,
-        note: alt.note ?? null,
-        source: alt.source ?? null,
-        curated: 1 as const,
-      })),
-    );
-    const notes = SEED_LIBRARIES.flatMap((entry) =>
-      (entry.notes ?? []).map((n) => ({
-        library: normalizeLibraryName(entry.library),
-        airflow_major: entry.airflowMajor ?? null,
-        note: n.note,
-        source: n.source,
-        curated: 1 as const,
-      })),
-    );
+    const curated = curatedLibraryRows();
+    const alternatives = curated.alternatives.map((row) => ({ ...row, curated: 1 as const }));
+    const notes = curated.notes.map((row) => ({ ...row, curated: 1 as const }));
     let alternativesWritten = 0;
     for (const rows of batches(alternatives)) {
       const result = await trx
@@ -97,16 +76,10 @@ export async function seedConstraintPins(
   constraints: AirflowConstraints = airflowConstraints(),
 ): Promise<ConstraintSeedResult> {
   return inTransaction(db, async (trx) => {
-    const wanted = new Map(constraints.allPins().map((p) => [`${p.library}\u0000${p.airflow}`, p]));
     const stored = await trx.selectFrom("library_constraint_pins").selectAll().execute();
+    const changes = constraintPinChanges(stored, constraints);
     let removed = 0;
-    for (const row of stored) {
-      const key = `${row.library}\u0000${row.airflow_version}`;
-      const pin = wanted.get(key);
-      if (pin !== undefined && pin.version === row.version && pin.source === row.source && pin.major === row.airflow_major) {
-        wanted.delete(key);
-        continue;
-      }
+    for (const row of changes.remove) {
       const result = await trx
         .deleteFrom("library_constraint_pins")
         .where("library", "=", row.library)
@@ -114,7 +87,7 @@ export async function seedConstraintPins(
         .executeTakeFirst();
       removed += Number(result.numDeletedRows);
     }
-    const rows = [...wanted.values()].map((p) => ({
+    const rows = changes.insert.map((p) => ({
       library: p.library,
       airflow_version: p.airflow,
       airflow_major: p.major,

@@ -4,7 +4,7 @@
  * library is recorded under.
  */
 import type { Database } from "better-sqlite3";
-import type { AirflowConstraints } from "../../knowledge/constraints.js";
+import type { AirflowConstraints, LibraryPin } from "../../knowledge/constraints.js";
 import { airflowConstraints, compareAirflowVersions } from "../../knowledge/constraints.js";
 import { exactPin, specifiersAllow } from "../../spec/dependency-pins.js";
 import { parseRequirement } from "../../spec/pep508.js";
@@ -32,32 +32,43 @@ export interface ConstraintSeedResult {
  */
 export function seedConstraintVersions(db: Database, constraints: AirflowConstraints = airflowConstraints()): ConstraintSeedResult {
   return db.transaction((): ConstraintSeedResult => {
-    const wanted = new Map(constraints.allPins().map((p) => [`${p.library}\u0000${p.airflow}`, p]));
-    const stored = db.prepare("SELECT library, airflow_version, airflow_major, version, source FROM library_constraint_pins").all() as {
-      library: string;
-      airflow_version: string;
-      airflow_major: string;
-      version: string;
-      source: string;
-    }[];
+    const stored = db.prepare("SELECT library, airflow_version, airflow_major, version, source FROM library_constraint_pins").all() as StoredPin[];
+    const changes = constraintPinChanges(stored, constraints);
     const remove = db.prepare("DELETE FROM library_constraint_pins WHERE library = ? AND airflow_version = ?");
     let removed = 0;
-    for (const row of stored) {
-      const key = `${row.library}\u0000${row.airflow_version}`;
-      const pin = wanted.get(key);
-      if (pin !== undefined && pin.version === row.version && pin.source === row.source && pin.major === row.airflow_major) {
-        wanted.delete(key);
-      } else {
-        removed += remove.run(row.library, row.airflow_version).changes;
-      }
-    }
+    for (const row of changes.remove) removed += remove.run(row.library, row.airflow_version).changes;
     const insert = db.prepare(
       "INSERT INTO library_constraint_pins (library, airflow_version, airflow_major, version, source) VALUES (?, ?, ?, ?, ?)",
     );
     let inserted = 0;
-    for (const pin of wanted.values()) inserted += insert.run(pin.library, pin.airflow, pin.major, pin.version, pin.source).changes;
+    for (const pin of changes.insert) inserted += insert.run(pin.library, pin.airflow, pin.major, pin.version, pin.source).changes;
     return { inserted, removed };
   })();
+}
+
+/** A `library_constraint_pins` row as stored. */
+export interface StoredPin {
+  library: string;
+  airflow_version: string;
+  airflow_major: string;
+  version: string;
+  source: string;
+}
+
+/**
+ * What makes the stored pins exactly those of `constraints`: stored rows that changed or are gone (to delete),
+ * and pins not stored as they are (to insert). Shared by the SQLite store and the Kysely layer.
+ */
+export function constraintPinChanges(stored: readonly StoredPin[], constraints: AirflowConstraints): { remove: StoredPin[]; insert: LibraryPin[] } {
+  const wanted = new Map(constraints.allPins().map((p) => [`${p.library}\u0000${p.airflow}`, p]));
+  const remove: StoredPin[] = [];
+  for (const row of stored) {
+    const key = `${row.library}\u0000${row.airflow_version}`;
+    const pin = wanted.get(key);
+    if (pin !== undefined && pin.version === row.version && pin.source === row.source && pin.major === row.airflow_major) wanted.delete(key);
+    else remove.push(row);
+  }
+  return { remove, insert: [...wanted.values()] };
 }
 
 /** The constraint-backed versions of a library for the given Airflow majors, by Airflow version. */

@@ -279,6 +279,54 @@ export interface SeedResult {
   notes: number;
 }
 
+/** A curated `library_alternatives` row, as every writer of it stores it. */
+export interface CuratedAlternativeRow {
+  library: string;
+  airflow_major: AirflowMajor | null;
+  kind: AlternativeKind;
+  name: string;
+  rank: number;
+  package: string | null;
+  import_line: string | null;
+  snippet: string | null;
+  note: string | null;
+  source: string | null;
+}
+
+/** A curated `library_notes` row. */
+export interface CuratedNoteRow {
+  library: string;
+  airflow_major: AirflowMajor | null;
+  note: string;
+  source: string;
+}
+
+/** The rows SEED_LIBRARIES stands for: what the SQLite store and the Kysely layer both write. */
+export function curatedLibraryRows(): { alternatives: CuratedAlternativeRow[]; notes: CuratedNoteRow[] } {
+  const alternatives: CuratedAlternativeRow[] = [];
+  const notes: CuratedNoteRow[] = [];
+  for (const entry of SEED_LIBRARIES) {
+    const library = normalizeLibraryName(entry.library);
+    const airflowMajor = entry.airflowMajor ?? null;
+    entry.alternatives.forEach((alt, rank) => {
+      alternatives.push({
+        library,
+        airflow_major: airflowMajor,
+        kind: alt.kind,
+        name: alt.name,
+        rank,
+        package: alt.package ?? null,
+        import_line: alt.importLine ?? null,
+        snippet: alt.kind === "stdlib" ? (STDLIB_FALLBACKS.find((f) => f.name === alt.name)?.snippet ?? null) : null,
+        note: alt.note ?? null,
+        source: alt.source ?? null,
+      });
+    });
+    for (const n of entry.notes ?? []) notes.push({ library, airflow_major: airflowMajor, note: n.note, source: n.source });
+  }
+  return { alternatives, notes };
+}
+
 /**
  * Writes the curated rows, replacing earlier curated ones, in one transaction; rows people added
  * (curated = 0) stay and win over a curated row with the same key. Running it twice changes nothing.
@@ -293,30 +341,14 @@ export function seedLibraries(db: Database): SeedResult {
        ON CONFLICT (library, kind, name) DO NOTHING`,
     );
     const insertNote = db.prepare(
-      `INSERT INTO library_notes (library, airflow_major, note, source, curated) VALUES (?, ?, ?, ?, 1)
+      `INSERT INTO library_notes (library, airflow_major, note, source, curated) VALUES (@library, @airflow_major, @note, @source, 1)
        ON CONFLICT (library, note) DO NOTHING`,
     );
+    const rows = curatedLibraryRows();
     let alternatives = 0;
     let notes = 0;
-    for (const entry of SEED_LIBRARIES) {
-      const library = normalizeLibraryName(entry.library);
-      entry.alternatives.forEach((alt, rank) => {
-        const snippet = alt.kind === "stdlib" ? (STDLIB_FALLBACKS.find((f) => f.name === alt.name)?.snippet ?? null) : null;
-        alternatives += insertAlternative.run({
-          library,
-          airflow_major: entry.airflowMajor ?? null,
-          kind: alt.kind,
-          name: alt.name,
-          rank,
-          package: alt.package ?? null,
-          import_line: alt.importLine ?? null,
-          snippet,
-          note: alt.note ?? null,
-          source: alt.source ?? null,
-        }).changes;
-      });
-      for (const n of entry.notes ?? []) notes += insertNote.run(library, entry.airflowMajor ?? null, n.note, n.source).changes;
-    }
+    for (const row of rows.alternatives) alternatives += insertAlternative.run(row).changes;
+    for (const row of rows.notes) notes += insertNote.run(row).changes;
     return { alternatives, notes };
   })();
 }
