@@ -1,9 +1,10 @@
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
-import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { failureFingerprint } from "../../src/ci/fingerprint.js";
 import { actionsJobId, failsOnBase, readBaseFailures, readCiFailures, readFailures, summarizeChecks, type CheckRunInfo } from "../../src/ci/read.js";
 import { fixtureJson, fixtureText } from "./fixtures.js";
+import { useNock } from "../support/nock.js";
 
 const API = "https://api.github.com";
 const REPO_PATH = "/repos/acme/airflow-ops";
@@ -38,17 +39,7 @@ function mockChecks(suites: SuitesPage, runs: RunsPage): void {
     .reply(200, runs);
 }
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 describe("summarizeChecks", () => {
   it("reports failure with the failed runs, ignoring opforge's own suite and an app suite that never reported", async () => {

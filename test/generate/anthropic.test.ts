@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import nock from "nock";
-import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generate } from "../../src/generate/generate.js";
 import { DEFAULT_PRICES } from "../../src/generate/prices.js";
 import { anthropicProvider } from "../../src/generate/providers/anthropic.js";
 import { ProviderConfigError } from "../../src/generate/providers/errors.js";
 import { STATIC_SYSTEM_TEXT } from "../../src/generate/prompt/index.js";
 import { weatherSpec } from "./helpers.js";
+import { useNock } from "../support/nock.js";
 
 const API = "https://api.anthropic.com";
 const reply = (name: string): string => readFileSync(new URL(`../fixtures/replies/${name}`, import.meta.url), "utf8");
@@ -40,13 +41,7 @@ const provider = (maxRetries = 2) =>
 let clock = 0;
 const now = () => (clock += 250);
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+useNock();
 
 describe("anthropic provider", () => {
   it("sends the cached system blocks, model, max_tokens and Bearer auth; records usage and cost", async () => {

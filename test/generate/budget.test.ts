@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { repoConfigSchema } from "../../src/config/repo-config.js";
 import { installationGate } from "../../src/flows/spend-gate.js";
 import { runAttempts } from "../../src/generate/attempts.js";
@@ -11,6 +11,7 @@ import { scaffoldProvider } from "../../src/generate/providers/scaffold.js";
 import { openDatabase } from "../../src/store/database.js";
 import { tempDir } from "../store/helpers.js";
 import { ANTHROPIC_API, messagesReply, type MessagesUsage, recordedReply, testAnthropic, weatherSpec } from "./helpers.js";
+import { useNock } from "../support/nock.js";
 
 const API = ANTHROPIC_API;
 const OLLAMA = "http://localhost:11434";
@@ -23,13 +24,7 @@ const RUN_WORDS = { limitName: "the run's budget (--budget-usd)", raiseHint: "ra
 // plus 8 192 output tokens at $10 per million, $0.0876.
 const WORST_CASE = 0.0876;
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+useNock();
 
 describe("the money limit", () => {
   it("a budget smaller than the next call's worst case stops it before anything is sent", async () => {

@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { generateCommand } from "../../src/cli/generate.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { SCAFFOLD_HEADER } from "../../src/generate/scaffold/index.js";
 import { ANTHROPIC_API, hasPython, messagesReply, newestKbVersion, pyCompileErrors, recordedReply } from "./helpers.js";
+import { useNock } from "../support/nock.js";
 
 const EXAMPLE = new URL("../../examples/specs/http_operator.yaml", import.meta.url).pathname;
 const API = ANTHROPIC_API;
@@ -48,16 +49,12 @@ inputs:
 
 const message = (text: string) => messagesReply(text, { input_tokens: 2000, output_tokens: 1500, cache_creation_input_tokens: 1600, cache_read_input_tokens: 0 });
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
+useNock();
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "opforge-generate-cli-"));
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
 });
 
 describe("opforge generate", () => {

@@ -1,5 +1,5 @@
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runAttempts } from "../../src/generate/attempts.js";
 import { applyEdits, parseEdits } from "../../src/generate/edits.js";
 import { generate } from "../../src/generate/generate.js";
@@ -7,6 +7,7 @@ import { parseReply } from "../../src/generate/parse.js";
 import { DEFAULT_PRICES } from "../../src/generate/prices.js";
 import type { GeneratedFile, RetryContext } from "../../src/generate/types.js";
 import { ANTHROPIC_API, messagesReply, recordedReply, testAnthropic, weatherSpec } from "./helpers.js";
+import { useNock } from "../support/nock.js";
 
 const API = ANTHROPIC_API;
 const reply = recordedReply;
@@ -36,13 +37,7 @@ const retry = (previousFiles: GeneratedFile[]): RetryContext => ({
   failures: ["test (3.11): AssertionError: AirflowException not raised for a 404 answer"],
 });
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+useNock();
 
 describe("the edit format", () => {
   it("applied to the recorded files, the recorded edit reply gives exactly the recorded whole-file reply", () => {

@@ -1,5 +1,5 @@
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runAttempts } from "../../src/generate/attempts.js";
 import { generate } from "../../src/generate/generate.js";
 import { DEFAULT_PRICES } from "../../src/generate/prices.js";
@@ -7,19 +7,14 @@ import { scaffoldProvider } from "../../src/generate/providers/scaffold.js";
 import { SCAFFOLD_HEADER } from "../../src/generate/scaffold/index.js";
 import type { AttemptResult, GeneratedFile, ModelProvider } from "../../src/generate/types.js";
 import { ANTHROPIC_API, exampleSpec, hasPython, messagesReply, pyCompileErrors, recordedReply, testAnthropic, weatherSpec } from "./helpers.js";
+import { useNock } from "../support/nock.js";
 
 const API = ANTHROPIC_API;
 const reply = recordedReply;
 const message = (text: string) => messagesReply(text, { input_tokens: 1000, output_tokens: 1000, cache_creation_input_tokens: 0, cache_read_input_tokens: 2000 });
 const anthropic = testAnthropic;
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+useNock();
 
 describe("generate", () => {
   it("with the scaffold provider returns labeled, compiling files at no cost", async () => {

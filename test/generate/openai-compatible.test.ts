@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generate } from "../../src/generate/generate.js";
 import { DEFAULT_PRICES, priceTableFromEnv } from "../../src/generate/prices.js";
 import { openAiCompatibleProvider } from "../../src/generate/providers/openai-compatible.js";
 import { weatherSpec } from "./helpers.js";
+import { useNock } from "../support/nock.js";
 
 const BASE = "http://localhost:11434";
 const reply = (name: string): string => readFileSync(new URL(`../fixtures/replies/${name}`, import.meta.url), "utf8");
@@ -35,13 +36,7 @@ function makeProvider(opts: { apiKey?: string; maxRetries?: number; timeoutMs?: 
   return { provider, waits };
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+useNock();
 
 describe("openai-compatible provider", () => {
   it("posts system and user messages with model and max_tokens, without auth when no key is set", async () => {

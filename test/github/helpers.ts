@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
-import { afterEach, beforeEach, expect } from "vitest";
 
 export const API = "https://api.github.com";
 export const OWNER = "octo-org";
@@ -68,27 +67,7 @@ export function makeOctokit(): Octokit {
   return new Octokit({ auth: "ghs_testinstallationtoken", request: { retries: 0 }, log: silentLog });
 }
 
-/** Requests that reached nock without a matching interceptor; a test asserting "no HTTP call" checks it stays empty. */
-export const unmatchedRequests: string[] = [];
-const recordUnmatched = (req: { method?: string; path?: string }) => unmatchedRequests.push(`${req.method} ${req.path}`);
-
-/** Blocks real network access and fails any test that leaves an interceptor unused. */
-export function useNock(): void {
-  beforeEach(() => {
-    nock.disableNetConnect();
-    unmatchedRequests.length = 0;
-    nock.emitter.on("no match", recordUnmatched);
-  });
-  afterEach(() => {
-    nock.emitter.removeListener("no match", recordUnmatched);
-    const pending = nock.pendingMocks();
-    const done = nock.isDone();
-    nock.cleanAll();
-    nock.enableNetConnect();
-    expect(pending, "interceptors left unused").toEqual([]);
-    expect(done).toBe(true);
-  });
-}
+export { unmatchedRequests, useNock } from "../support/nock.js";
 
 /** Interceptor scope for the repository under test; every body sent is checked by the test that set it up. */
 export function github(): nock.Scope {

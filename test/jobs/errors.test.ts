@@ -3,18 +3,13 @@ import type { AddressInfo } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { describeError, isTransientError, PermanentJobError, retryAfterMs, TransientJobError } from "../../src/jobs/errors.js";
+import { useNock } from "../support/nock.js";
 
 // Errors come from the real clients answering real wire responses, so the classifier is tested against
 // the shapes Octokit and the Anthropic SDK actually throw.
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 const NOW = Date.UTC(2026, 10, 25, 1, 0, 0);
 
