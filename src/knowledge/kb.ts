@@ -78,7 +78,7 @@ export class KnowledgeBase {
   private readonly initCache = new Map<string, Lookup<{ sig: ParsedSignature; owner: string }>>();
   private readonly memberCache = new Map<string, Lookup<Map<string, string>>>();
   // The KB never changes once open, so answers are kept: a run over many files asks the same questions again and again.
-  private readonly splitCache = new Map<string, { module: string; rest: string[] } | undefined>();
+  private readonly splitCache = new Map<string, { module: string; rest: readonly string[] } | undefined>();
   private readonly resolveCache = new Map<string, Lookup<{ qualified: string; variant: KbNameVariant }>>();
   private readonly mroCache = new Map<string, Lookup<ClassAt[]>>();
 
@@ -212,19 +212,16 @@ export class KnowledgeBase {
    * Splits a dotted path into the longest KB module prefix and the rest (`airflow.models.BaseOperator` →
    * `airflow.models` + `BaseOperator`).
    */
-  splitQualified(path: string): { module: string; rest: string[] } | undefined {
-    if (this.splitCache.has(path)) {
-      const cached = this.splitCache.get(path);
-      return cached && { module: cached.module, rest: [...cached.rest] };
-    }
-    let found: { module: string; rest: string[] } | undefined;
+  splitQualified(path: string): { module: string; rest: readonly string[] } | undefined {
+    if (this.splitCache.has(path)) return this.splitCache.get(path);
+    let found: { module: string; rest: readonly string[] } | undefined;
     const parts = path.split(".");
     for (let i = parts.length; i > 0 && !found; i--) {
       const module = parts.slice(0, i).join(".");
       if (this.shardOf.has(module)) found = { module, rest: parts.slice(i) };
     }
     this.splitCache.set(path, found);
-    return found && { module: found.module, rest: [...found.rest] };
+    return found;
   }
 
   /**
