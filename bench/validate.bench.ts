@@ -157,17 +157,13 @@ function oneFile(): void {
   try {
     writeFileSync(join(dir, "one.py"), generatedComponent(200));
     const bin = join(ROOT, "bin", "opforge.js");
-    const series = {
-      opforge: { label: "opforge validate one.py", run: () => timeProcess(process.execPath, [bin, "validate", "one.py"], dir), times: [] as number[] },
-      python: { label: "python3 -m py_compile one.py", run: () => timeProcess("python3", ["-m", "py_compile", "one.py"], dir), times: [] as number[] },
-      interpreter: { label: `${interpreter} -m py_compile one.py`, run: () => timeProcess(interpreter, ["-m", "py_compile", "one.py"], dir), times: [] as number[] },
-    };
-    for (const s of Object.values(series)) s.run();
-    for (let i = 0; i < ONE_FILE_RUNS; i++) for (const s of Object.values(series)) s.times.push(s.run());
-    console.log(`one file: ${ONE_FILE_RUNS} runs each in turn, whole processes`);
-    for (const s of Object.values(series)) console.log(`  ${s.label}: ${spread(s.times)}`);
-    const ratio = (base: number[]) => (median(series.opforge.times) / median(base)).toFixed(2);
-    console.log(`  ratio of medians opforge / python3 -m py_compile: ${ratio(series.python.times)}× (against the interpreter itself: ${ratio(series.interpreter.times)}×)`);
+    const times = runInTurn(`one file: ${ONE_FILE_RUNS} runs each in turn, whole processes`, ONE_FILE_RUNS, {
+      opforge: { label: "opforge validate one.py", run: () => timeProcess(process.execPath, [bin, "validate", "one.py"], dir) },
+      python: { label: "python3 -m py_compile one.py", run: () => timeProcess("python3", ["-m", "py_compile", "one.py"], dir) },
+      interpreter: { label: `${interpreter} -m py_compile one.py`, run: () => timeProcess(interpreter, ["-m", "py_compile", "one.py"], dir) },
+    });
+    const ratio = (base: number[]) => (median(times.opforge) / median(base)).toFixed(2);
+    console.log(`  ratio of medians opforge / python3 -m py_compile: ${ratio(times.python)}× (against the interpreter itself: ${ratio(times.interpreter)}×)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -243,20 +239,29 @@ function sideBySide(): void {
 
 function measure(root: string, files: string[], pythonVersion: string): void {
   const bin = join(ROOT, "bin", "opforge.js");
-  const series = {
-    python: { label: `python3 ast.parse (${pythonVersion})`, run: () => timeProcess("python3", ["-c", PARSE_ONLY, ...files], root), times: [] as number[] },
-    opforge: { label: "opforge validate", run: () => timeProcess(process.execPath, [bin, "validate", "--airflow", "both", ...files], root), times: [] as number[] },
+  const times = runInTurn(`side by side: ${files.length} files under ${root}/providers, ${PROCESS_RUNS} runs each in turn, whole processes`, PROCESS_RUNS, {
+    python: { label: `python3 ast.parse (${pythonVersion})`, run: () => timeProcess("python3", ["-c", PARSE_ONLY, ...files], root) },
+    opforge: { label: "opforge validate", run: () => timeProcess(process.execPath, [bin, "validate", "--airflow", "both", ...files], root) },
     oneThread: {
       label: "opforge validate, one thread",
       run: () => timeProcess(process.execPath, [bin, "validate", "--airflow", "both", ...files], root, { ...process.env, OPFORGE_VALIDATE_WORKERS: "0" }),
-      times: [] as number[],
     },
-  };
-  // A first round, not counted: warms the disk cache and (re)compiles opforge's cached copy when sources changed.
-  for (const s of Object.values(series)) s.run();
-  for (let i = 0; i < PROCESS_RUNS; i++) for (const s of Object.values(series)) s.times.push(s.run());
-  console.log(`side by side: ${files.length} files under ${root}/providers, ${PROCESS_RUNS} runs each in turn, whole processes`);
-  for (const s of Object.values(series)) console.log(`  ${s.label}: ${spread(s.times)}`);
-  const ratio = (s: number[]) => (median(s) / median(series.python.times)).toFixed(2);
-  console.log(`  ratio of medians opforge / python3: ${ratio(series.opforge.times)}× (one thread: ${ratio(series.oneThread.times)}×)`);
+  });
+  const ratio = (s: number[]) => (median(s) / median(times.python)).toFixed(2);
+  console.log(`  ratio of medians opforge / python3: ${ratio(times.opforge)}× (one thread: ${ratio(times.oneThread)}×)`);
+}
+
+/**
+ * Runs each series in turn (a, b, c, a, b, c, …) `runs` times, so that a change in the machine's speed touches
+ * all alike, after a first round that is not counted (it warms the disk cache and recompiles opforge's cached
+ * copy when sources changed); prints the heading and each series' spread, and returns each series' times.
+ */
+function runInTurn<K extends string>(heading: string, runs: number, series: Record<K, { label: string; run: () => number }>): Record<K, number[]> {
+  const entries = Object.entries(series) as [K, { label: string; run: () => number }][];
+  const times = Object.fromEntries(entries.map(([key]) => [key, [] as number[]])) as Record<K, number[]>;
+  for (const [, s] of entries) s.run();
+  for (let i = 0; i < runs; i++) for (const [key, s] of entries) times[key].push(s.run());
+  console.log(heading);
+  for (const [key, s] of entries) console.log(`  ${s.label}: ${spread(times[key])}`);
+  return times;
 }
