@@ -1,7 +1,10 @@
+import type { Kysely } from "kysely";
 import type { ApplicationFunction, Probot } from "probot";
 import { readLessonsCheckMs } from "./config/app-env.js";
 import { redactDeep, registerSecretsFromEnv } from "./config/redact.js";
 import type { RepoConfig } from "./config/repo-config.js";
+import { kyselyOverStore } from "./db/over-store.js";
+import type { Tables } from "./db/schema.js";
 import { createFlowWorker } from "./flows/index.js";
 import type { FlowServices } from "./flows/services.js";
 import { Learning } from "./learn/loop.js";
@@ -23,6 +26,8 @@ import { DEFAULT_WEBHOOK_PATH, webhookEndpoint } from "./web/webhook.js";
 
 export interface OpforgeAppOptions {
   db: Database;
+  /** The database through Kysely; by default a view of `db`'s own connection. */
+  kysely?: Kysely<Tables>;
   now?: () => number;
   env?: NodeJS.ProcessEnv;
   providerFor?: (config: RepoConfig) => ModelProvider;
@@ -57,7 +62,8 @@ function appIdFrom(env: NodeJS.ProcessEnv): number | undefined {
 export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
   return (app: Probot, { addHandler }) => {
     const now = options.now ?? Date.now;
-    const handlerServices = { db: options.db, now };
+    const kysely = options.kysely ?? kyselyOverStore(options.db);
+    const handlerServices = { db: options.db, kysely, now };
     registerIssueHandlers(app, handlerServices);
     registerCheckHandlers(app, handlerServices);
     registerCommentHandlers(app, handlerServices);
@@ -85,6 +91,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     const appId = appIdFrom(env);
     const flowServices: FlowServices = {
       db: options.db,
+      kysely,
       now,
       // Read once at start: a malformed OPFORGE_PRICES stops the app with the field it names, not a job later.
       prices: priceTableFromEnv(env),

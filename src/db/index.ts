@@ -9,6 +9,9 @@ import type { Tables } from "./schema.js";
 export { DatabaseConfigError, DEFAULT_SQLITE_PATH, readDatabaseConfig } from "./config.js";
 export type { DatabaseConfig } from "./config.js";
 export { createDb } from "./kysely.js";
+export { dialectOf } from "./dialect.js";
+export type { Dialect } from "./dialect.js";
+export { kyselyOverStore } from "./over-store.js";
 export { migrateToLatest } from "./migrate.js";
 export type { Tables } from "./schema.js";
 

@@ -4,11 +4,18 @@ import type { GenerationContext, ModelProvider } from "../generate/types.js";
 import type { GitHubClient } from "../github/client.js";
 import type { JobLogger } from "../jobs/worker.js";
 import type { Learning } from "../learn/loop.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../db/schema.js";
 import type { Database } from "../store/database.js";
 
 /** Everything a flow needs from the outside world; tests pass their own. */
 export interface FlowServices {
   db: Database;
+  /**
+   * The same database through Kysely, on SQLite or PostgreSQL. Modules that moved onto it read and write
+   * here; on SQLite it shares `db`'s connection (src/db/over-store.ts).
+   */
+  kysely: Kysely<Tables>;
   now: () => number;
   octokitFor: (installationId: number) => Promise<GitHubClient>;
   providerFor: (config: RepoConfig) => ModelProvider;

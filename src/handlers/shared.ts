@@ -1,4 +1,6 @@
+import type { Kysely } from "kysely";
 import type { Context } from "probot";
+import type { Tables } from "../db/schema.js";
 import type { JobPayloads, JobType, RepoRef } from "../flows/job-types.js";
 import { enqueue } from "../jobs/queue.js";
 import type { Database } from "../store/database.js";
@@ -8,6 +10,8 @@ import { checkWebhookPayload } from "./payloads.js";
 /** What the webhook handlers need: they record and enqueue, nothing slower. */
 export interface HandlerServices {
   db: Database;
+  /** The same database through Kysely (see FlowServices.kysely). */
+  kysely: Kysely<Tables>;
   now: () => number;
 }
 
