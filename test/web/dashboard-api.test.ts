@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { recordAttempt, updateAttempt, updateGeneration, upsertGenerationForIssue } from "../../src/store/generations.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
@@ -53,7 +54,7 @@ beforeEach(async () => {
   generation(db, 2, 2, true);
   generation(db, 3, 1, true);
   generation(db, 4, 1, true);
-  server = serve(dashboardRoutes(db, () => NOW, { dashboardToken: TOKEN, sessionSecret: SECRET }));
+  server = serve(dashboardRoutes({ kysely: kyselyOverStore(db), store: db }, () => NOW, { dashboardToken: TOKEN, sessionSecret: SECRET }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -200,7 +201,7 @@ describe("access to the dashboard", () => {
   });
 
   it("says how to enable sign-in when none is configured", async () => {
-    const other = serve(dashboardRoutes(db, () => NOW, {}));
+    const other = serve(dashboardRoutes({ kysely: kyselyOverStore(db), store: db }, () => NOW, {}));
     await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
     const otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
     try {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue } from "../../src/jobs/queue.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
 import { recordCiResult } from "../../src/store/ci-results.js";
@@ -53,7 +54,7 @@ let metrics: OpsMetrics;
 let servers: Server[] = [];
 
 async function serve(options: { metricsToken?: string }): Promise<string> {
-  const route = webRoutes(db, metrics, options);
+  const route = webRoutes(kyselyOverStore(db), metrics, options);
   const server = createServer((req, res) => {
     if (!route(req, res)) res.writeHead(404).end();
   });
@@ -65,7 +66,7 @@ async function serve(options: { metricsToken?: string }): Promise<string> {
 beforeEach(() => {
   db = openDatabase(":memory:");
   seed(db);
-  metrics = createOpsMetrics(db, () => NOW);
+  metrics = createOpsMetrics(kyselyOverStore(db), () => NOW);
 });
 afterEach(async () => {
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
@@ -119,7 +120,7 @@ describe("/metrics in Prometheus' text format", () => {
 
   it("keeps the figures of the database across a restart, while the webhook counter starts again", async () => {
     metrics.webhookReceived("issues");
-    const restarted = createOpsMetrics(db, () => NOW + 1000, { processMetrics: false });
+    const restarted = createOpsMetrics(kyselyOverStore(db), () => NOW + 1000, { processMetrics: false });
     const families = parsePrometheusText((await restarted.render()).body);
     expect(sample(families, "opforge_model_calls", { provider: "anthropic", model: "claude-sonnet-5-5" })).toBe(2);
     expect(sample(families, "opforge_webhooks_received_total", { event: "issues" })).toBeUndefined();

@@ -1,7 +1,7 @@
-import type { Database } from "../../../src/store/database.js";
-import { recordAttempt, updateAttempt, updateGeneration, upsertGenerationForIssue } from "../../../src/store/generations.js";
-import type { AttemptOutcome, NewAttempt } from "../../../src/store/generations.js";
+import type { Kysely } from "kysely";
 import type { CiFailure } from "../../../src/ci/types.js";
+import type { Tables } from "../../../src/db/schema.js";
+import type { AttemptOutcome } from "../../../src/store/generations.js";
 import { sampleSpec } from "../../store/helpers.js";
 
 export const HOUR = 60 * 60 * 1000;
@@ -66,63 +66,83 @@ interface GenerationPlan {
   final?: { at: number; status: "merged" | "succeeded" | "failed"; finalOutcome?: string };
 }
 
-/** Drives the store the way the flows do: generation, attempts (validated, then the CI verdict), final status. */
-export function fillGeneration(db: Database, plan: GenerationPlan): number {
-  const { generation } = upsertGenerationForIssue(
-    db,
-    {
+/**
+ * Writes the rows the flows leave behind (through the store on SQLite), on either dialect: the generation,
+ * its attempts numbered in order (a CI verdict recorded an hour after the attempt unless `ciAt` says), the
+ * first attempt's outcome as the generation's first-attempt flag, and the final status.
+ */
+export async function fillGeneration(db: Kysely<Tables>, plan: GenerationPlan): Promise<number> {
+  const spec = sampleSpec({ category: plan.category });
+  const { id } = await db
+    .insertInto("generations")
+    .values({
       repo: "acme/pipelines",
-      installationId: 42,
-      issueNumber: plan.issue,
-      specFingerprint: `fp-${plan.issue}`,
-      spec: sampleSpec({ category: plan.category }),
+      installation_id: 42,
+      issue_number: plan.issue,
+      spec_fingerprint: `fp-${plan.issue}`,
+      spec_json: JSON.stringify(spec),
+      component_name: spec.name,
+      component_type: spec.component_type,
+      category: plan.category,
+      airflow_version: spec.airflow_version,
       provider: plan.provider ?? "anthropic",
       model: plan.model ?? "claude-sonnet-4-5",
-    },
-    plan.at,
-  );
-  plan.attempts.forEach((a, i) => {
+      status: "queued",
+      created_at: plan.at,
+      updated_at: plan.at,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  for (const [i, a] of plan.attempts.entries()) {
     const ciVerdict = a.outcome === "ci_passed" || a.outcome === "ci_failed";
-    const input: NewAttempt = {
-      generationId: generation.id,
-      trigger: i === 0 ? "initial" : "ci_retry",
-      strategy: i === 0 ? "fresh" : "patch",
-      usage: { inputTokens: a.tokens[0], outputTokens: a.tokens[1] },
-      costUsd: a.costUsd,
-      durationMs: a.durationMs,
-      outcome: ciVerdict ? "validated" : a.outcome,
-      ...(a.learned === undefined ? {} : { learnedContext: a.learned }),
-      ...(ciVerdict ? { commitSha: `sha-${plan.issue}-${i + 1}` } : {}),
-    };
-    const stored = recordAttempt(db, input, a.at);
-    if (ciVerdict) {
-      updateAttempt(db, stored.id, { outcome: a.outcome, ...(a.ciFailures === undefined ? {} : { ciFailures: a.ciFailures }) }, a.ciAt ?? a.at + HOUR);
-    }
-  });
-  if (plan.final) {
-    updateGeneration(
-      db,
-      generation.id,
-      { status: plan.final.status, ...(plan.final.finalOutcome === undefined ? {} : { finalOutcome: plan.final.finalOutcome }) },
-      plan.final.at,
-    );
+    await db
+      .insertInto("attempts")
+      .values({
+        generation_id: id,
+        number: i + 1,
+        trigger: i === 0 ? "initial" : "ci_retry",
+        strategy: i === 0 ? "fresh" : "patch",
+        input_tokens: a.tokens[0],
+        output_tokens: a.tokens[1],
+        cost_usd: a.costUsd,
+        duration_ms: a.durationMs,
+        outcome: a.outcome,
+        learned_context_json: a.learned === undefined ? null : JSON.stringify(a.learned),
+        commit_sha: ciVerdict ? `sha-${plan.issue}-${i + 1}` : null,
+        ci_failures_json: a.ciFailures === undefined ? null : JSON.stringify(a.ciFailures),
+        created_at: a.at,
+        updated_at: ciVerdict ? (a.ciAt ?? a.at + HOUR) : a.at,
+      })
+      .execute();
   }
-  return generation.id;
+  const first = plan.attempts[0]?.outcome;
+  await db
+    .updateTable("generations")
+    .set({
+      attempts_count: plan.attempts.length,
+      first_attempt_success: first === "ci_passed" ? 1 : first === "ci_failed" || first === "failed_generation" ? 0 : null,
+      ...(plan.final === undefined
+        ? {}
+        : { status: plan.final.status, final_outcome: plan.final.finalOutcome ?? null, updated_at: plan.final.at }),
+    })
+    .where("id", "=", id)
+    .execute();
+  return id;
 }
 
 const learned = [{ kind: "pattern", title: "HttpHook run", reason: "same category" }, { kind: "library", title: "requests", reason: "dependency" }];
 
 /** Six generations over W40–W47 (see the metrics tests for what each stands for). */
-export function fillHistory(db: Database): Record<string, number> {
+export async function fillHistory(db: Kysely<Tables>): Promise<Record<string, number>> {
   return {
-    merged: fillGeneration(db, {
+    merged: await fillGeneration(db, {
       issue: 1,
       at: W45,
       category: "http",
       attempts: [{ at: W45 + HOUR, outcome: "ci_passed", costUsd: 0.1, tokens: [1000, 500], durationMs: 20_000, learned }],
       final: { at: W45 + DAY, status: "merged", finalOutcome: "merged" },
     }),
-    retried: fillGeneration(db, {
+    retried: await fillGeneration(db, {
       issue: 2,
       at: W45 + 2 * DAY,
       category: "http",
@@ -132,7 +152,7 @@ export function fillHistory(db: Database): Record<string, number> {
       ],
       final: { at: W45 + 3 * DAY + HOUR, status: "succeeded" },
     }),
-    failed: fillGeneration(db, {
+    failed: await fillGeneration(db, {
       issue: 3,
       at: W46,
       category: "database",
@@ -143,7 +163,7 @@ export function fillHistory(db: Database): Record<string, number> {
       ],
       final: { at: W46 + DAY, status: "failed", finalOutcome: "ci_failed" },
     }),
-    otherModel: fillGeneration(db, {
+    otherModel: await fillGeneration(db, {
       issue: 4,
       at: W47,
       category: "database",
@@ -152,8 +172,8 @@ export function fillHistory(db: Database): Record<string, number> {
       attempts: [{ at: W47 + HOUR, outcome: "ci_passed", costUsd: 0.02, tokens: [3000, 1500], durationMs: 40_000 }],
       final: { at: W47 + 2 * HOUR, status: "succeeded" },
     }),
-    queued: fillGeneration(db, { issue: 5, at: W47 + DAY, category: "http", attempts: [] }),
-    old: fillGeneration(db, {
+    queued: await fillGeneration(db, { issue: 5, at: W47 + DAY, category: "http", attempts: [] }),
+    old: await fillGeneration(db, {
       issue: 6,
       at: W40,
       category: "http",
