@@ -1,5 +1,4 @@
 /** ISO 8601 weeks (Monday to Sunday, week 1 holds the year's first Thursday), in TypeScript and in SQL. */
-
 import { sql, type Expression, type RawBuilder } from "kysely";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
