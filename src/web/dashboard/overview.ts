@@ -112,7 +112,8 @@ function libraries(db: Database, installationId: number): LibraryView[] {
 
 const PENDING: JobStatus[] = ["queued", "failed", "running"];
 
-async function queue(db: Kysely<Tables>, installationId: number): Promise<QueueView> {
+/** The installation's jobs: counts per state, what is still to run, and the dead jobs (newest first, at most 50). */
+export async function installationQueue(db: Kysely<Tables>, installationId: number): Promise<QueueView> {
   const own = db.selectFrom("jobs").where(jobOfInstallation(db, installationId));
   const counts: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, dead: 0 };
   for (const r of await own.select((eb) => ["status", eb.fn.countAll<number>().as("n")]).groupBy("status").execute()) counts[r.status] = r.n;
@@ -141,7 +142,7 @@ export function installationOverview(db: DashboardDb, installationId: number, op
     signatures: await topSignatures(trx, installationId, { now: options.now, limit: 15 }),
     rules: listRules(store, installationScope(installationId)).filter((r) => r.mergedInto === null).map(ruleView),
     libraries: libraries(store, installationId),
-    queue: await queue(trx, installationId),
+    queue: await installationQueue(trx, installationId),
     stats: await statsOf(trx, installationId, options),
     audit: listActions(store, installationId),
   }));

@@ -3,16 +3,16 @@ import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import type { Tables } from "../../../src/db/schema.js";
 import { jobInstallations, newestJobPayload } from "../../../src/learn/metrics/job-payload.js";
 import { monthSpend, topSignatures, weeklyFigures } from "../../../src/learn/metrics/weekly.js";
-import { installationSummary } from "../../../src/web/dashboard/overview.js";
+import { installationQueue, installationSummary } from "../../../src/web/dashboard/overview.js";
 import { describeBackends, openBackend, type TestBackend } from "../../support/backends.js";
 import { DAY, fillHistory, NOW } from "./fill.js";
 
 const INSTALLATION = 42;
 
-async function job(db: Kysely<Tables>, type: string, payload: unknown, status: Tables["jobs"]["status"] = "succeeded"): Promise<number> {
+async function job(db: Kysely<Tables>, type: string, payload: unknown, status: Tables["jobs"]["status"] = "succeeded", createdAt = NOW): Promise<number> {
   const row = await db
     .insertInto("jobs")
-    .values({ type, payload_json: JSON.stringify(payload), dedupe_key: null, status, max_attempts: 3, run_after: 0, lease_owner: null, lease_expires_at: null, last_error: null, created_at: NOW, updated_at: NOW })
+    .values({ type, payload_json: JSON.stringify(payload), dedupe_key: null, status, max_attempts: 3, run_after: 0, lease_owner: null, lease_expires_at: null, last_error: status === "dead" ? "boom" : null, created_at: createdAt, updated_at: createdAt })
     .returning("id")
     .executeTakeFirstOrThrow();
   return row.id;
@@ -138,5 +138,22 @@ describeBackends("the dashboard's weekly figures", (kind) => {
       firstAttemptRate: 2 / 4,
       deadJobs: 1,
     });
+  });
+
+  it("shows the installation's queue: counts per state, the oldest job to run and its dead jobs, newest first", async () => {
+    const own = { installationId: INSTALLATION };
+    await job(db, "generate", own, "succeeded", NOW - 3 * DAY);
+    await job(db, "generate", own, "failed", NOW - 2 * DAY);
+    await job(db, "ci-result", own, "queued", NOW - DAY);
+    const olderDead = await job(db, "feedback", own, "dead", NOW - 5 * DAY);
+    const newerDead = await job(db, "generate", own, "dead", NOW - 4 * DAY);
+    await job(db, "generate", { installationId: 43 }, "queued", NOW - 9 * DAY);
+    const queue = await installationQueue(db, INSTALLATION);
+    expect(queue).toMatchObject({ counts: { queued: 1, running: 0, succeeded: 1, failed: 1, dead: 2 }, depth: 2, oldestPendingAt: NOW - 2 * DAY });
+    expect(queue.dead).toEqual([
+      { id: newerDead, type: "generate", state: "dead", attempts: 0, lastError: "boom", createdAt: NOW - 4 * DAY, updatedAt: NOW - 4 * DAY },
+      { id: olderDead, type: "feedback", state: "dead", attempts: 0, lastError: "boom", createdAt: NOW - 5 * DAY, updatedAt: NOW - 5 * DAY },
+    ]);
+    expect(await installationQueue(db, 44)).toEqual({ counts: { queued: 0, running: 0, succeeded: 0, failed: 0, dead: 0 }, depth: 0, oldestPendingAt: null, dead: [] });
   });
 });
