@@ -46,9 +46,9 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     return;
   }
   const provider = resolved.provider;
-  const recorded = ctx.dbStep("record-generation", (db) => {
+  const recorded = await ctx.dbStep("record-generation", async () => {
     const r = upsertGenerationForIssue(
-      db,
+      s.db,
       {
         repo: `${p.owner}/${p.repo}`,
         installationId: p.installationId,
