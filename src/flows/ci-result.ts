@@ -62,12 +62,12 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
 
   if (summary.state === "success") {
     // Recording and its consequences commit together, so a rerun of this job never half-applies them.
-    await ctx.dbStep("record-success", async () => {
+    await ctx.dbStep("record-success", async (trx) => {
       const recorded = recordCiResult(s.db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
       if (!recorded.inserted) return false;
       if (attempt !== null) {
         updateAttempt(s.db, attempt.id, { outcome: "ci_passed" }, s.now());
-        s.learning.recordCiVerdict({ origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries);
+        await s.learning.recordCiVerdict({ origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries, trx);
       }
       const committed = listAttempts(s.db, generation.id).filter((a) => a.commitSha !== null);
       updateGeneration(
@@ -104,7 +104,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   // generation state, the claimed retry), in one transaction that is also this job's step: when posting the
   // comment fails and the job runs again, the verdict is still posted and the retry still queued. The retry is
   // queued only after the comment, so it cannot move the PR's head before this job has said why.
-  const verdict = await ctx.dbStep("record-verdict", async () => {
+  const verdict = await ctx.dbStep("record-verdict", async (trx) => {
     const recorded = recordCiResult(
       s.db,
       {
@@ -131,9 +131,10 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     const willRetry = stop === null && claimRetry(s.db, recorded.result.id);
     if (attempt !== null) {
       // Each failure keeps the error signature it was learned under, so the next attempt's fixes can be credited.
-      const signatureIds = s.learning.recordCiVerdict(
+      const signatureIds = await s.learning.recordCiVerdict(
         { origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: false, failures: ours, final: !willRetry },
         libraries,
+        trx,
       );
       const stored = ours.map((f, i) => (signatureIds[i] === undefined ? f : { ...f, signatureId: signatureIds[i] }));
       updateAttempt(s.db, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());

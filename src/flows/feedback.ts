@@ -20,9 +20,9 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
   if (generation === null) return;
   const attempts = listAttempts(s.db, generation.id);
   if (!p.merged) {
-    await ctx.dbStep("record-closed", async () => {
+    await ctx.dbStep("record-closed", async (trx) => {
       updateGeneration(s.db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
-      s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf));
+      await s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf), trx);
     });
     return;
   }
@@ -52,7 +52,7 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     attempts: attempts.map(attemptRecordOf),
     signatureIds: signatureIdsOf(attempts),
   });
-  const lesson = await ctx.dbStep("learn", async () => s.learning.recordMerge(study));
+  const lesson = await ctx.dbStep("learn", (trx) => s.learning.recordMerge(study, trx));
   if (lesson.comment === null) return;
   const comment = await ctx.step("lessons-comment", () =>
     createComment(octokit, {

@@ -47,7 +47,7 @@ export async function runLessonsVerdictJob(job: Job, ctx: JobContext, s: FlowSer
     if (!canTriggerRetry(permission)) continue;
     const verdict = reaction.content === "+1" ? "trust" : "discard";
     // The trust is the installation's own: its rules alone are touched, and apply nowhere else.
-    await ctx.dbStep("verdict", async () => s.learning.onLessonsVerdict(p.installationId, p.ruleIds, verdict));
+    await ctx.dbStep("verdict", (trx) => s.learning.onLessonsVerdict(p.installationId, p.ruleIds, verdict, trx));
     ctx.log.info({ pr: p.prNumber, rules: p.ruleIds, verdict, by: user.login }, "lessons judged by a maintainer");
     return;
   }

@@ -139,9 +139,9 @@ describe("CI outcomes per library version and Airflow major", () => {
     return { origin: TEST_ORIGIN, generationId: generation.id, spec, attempt: { number: 1, files: [], learnedContext: [], appliedFixes: [] }, passed: true, failures: [], final: true };
   }
 
-  it("records a both spec's run once for Airflow 2 and once for 3, each with the constrained version", () => {
+  it("records a both spec's run once for Airflow 2 and once for 3, each with the constrained version", async () => {
     const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
-    learning.recordCiVerdict(verdictFor("both", ["pandas", "requests==2.31.0"]), ["pandas", "requests"]);
+    await learning.recordCiVerdict(verdictFor("both", ["pandas", "requests==2.31.0"]), ["pandas", "requests"]);
     const kb = airflowConstraints();
     const pandas2 = kb.pinForMajor("pandas", "2")!.version;
     const pandas3 = kb.pinForMajor("pandas", "3")!.version;
@@ -159,10 +159,10 @@ describe("CI outcomes per library version and Airflow major", () => {
     expect(libraryCounts(db, TEST_SCOPE, "pandas", ["2"], "0.0.1").execOk).toBe(0);
   });
 
-  it("records a 2 spec's run on major 2 only, without a version when the spec excludes the constrained one", () => {
+  it("records a 2 spec's run on major 2 only, without a version when the spec excludes the constrained one", async () => {
     const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
     expect(libraryOutcomesFromCi([], ["pandas"], true).map((o) => o.kind)).toEqual(["import_ok", "exec_ok"]);
-    learning.recordCiVerdict(verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
+    await learning.recordCiVerdict(verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
     expect(listLibraryOutcomes(db, TEST_SCOPE, "pandas").map((o) => [o.airflowMajor, o.kind, o.libraryVersion])).toEqual([
       ["2", "exec_ok", null],
       ["2", "import_ok", null],
