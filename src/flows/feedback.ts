@@ -7,6 +7,7 @@ import { MARKERS } from "../pipeline/markers.js";
 import { getGenerationByPr, listAttempts, updateGeneration } from "../store/generations.js";
 import type { JobPayloads } from "./job-types.js";
 import { LESSONS_FIRST_LOOK_MS } from "./lessons-verdict.js";
+import { kyselyStep } from "./db-step.js";
 import type { FlowServices } from "./services.js";
 
 /**
@@ -16,12 +17,12 @@ import type { FlowServices } from "./services.js";
  */
 export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices): Promise<void> {
   const p = job.payload as JobPayloads["feedback"];
-  const generation = getGenerationByPr(s.db, `${p.owner}/${p.repo}`, p.prNumber);
+  const generation = await getGenerationByPr(s.kysely, `${p.owner}/${p.repo}`, p.prNumber);
   if (generation === null) return;
-  const attempts = listAttempts(s.db, generation.id);
+  const attempts = await listAttempts(s.kysely, generation.id);
   if (!p.merged) {
-    ctx.dbStep("record-closed", (db) => {
-      updateGeneration(db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
+    await kyselyStep(ctx, job, s.kysely, "record-closed", async (db) => {
+      await updateGeneration(db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
       s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf));
     });
     return;
@@ -35,8 +36,8 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     return [...files.entries()];
   });
   const mergedFiles = new Map(merged);
-  ctx.dbStep("record-merged", (db) => {
-    updateGeneration(db, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
+  await kyselyStep(ctx, job, s.kysely, "record-merged", async (db) => {
+    await updateGeneration(db, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
   });
   // Worked out first, then written in the same transaction that records the step: a crash on either side
   // of the write leaves the merge counted exactly once (a rerun finds the step and writes nothing).
