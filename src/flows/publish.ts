@@ -104,9 +104,9 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
       ...(s.generation ?? {}),
       ...(input.retry === undefined ? {} : { retry: input.retry }),
     };
-    updateGeneration(s.db, generation.id, { status: "generating", provider: provider.name, model: provider.model }, s.now());
+    await updateGeneration(s.kysely, generation.id, { status: "generating", provider: provider.name, model: provider.model }, s.now());
     let lastAttemptId: number | null = null;
-    const gate = installationGate(s.db, generation.installationId, config, s.now);
+    const gate = installationGate(s.kysely, generation.installationId, config, s.now);
     const outcome = await runAttempts(spec, context, provider, {
       maxAttempts: input.localAttempts,
       check: check.check,
@@ -114,8 +114,8 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
       ...(s.prices === undefined ? {} : { prices: s.prices }),
       onAttempt: async (attempt) => {
         const files = attempt.ok ? placeFiles(attempt.files, layout) : placeFiles(attempt.files ?? [], layout);
-        const stored = recordAttempt(
-          s.db,
+        const stored = await recordAttempt(
+          s.kysely,
           {
             generationId: generation.id,
             trigger: input.trigger,
@@ -183,12 +183,12 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
       allowedPaths: Object.values(layout.paths),
     }),
   );
-  updateAttempt(s.db, round.attemptId, { commitSha: commit.commitSha }, s.now());
+  await updateAttempt(s.kysely, round.attemptId, { commitSha: commit.commitSha }, s.now());
   // Known as opforge's head from the moment it is pushed: CI may finish before the PR step does (a push
   // workflow, or this process dying here), and its completion events must find the generation.
-  updateGeneration(s.db, generation.id, { branch, headSha: commit.commitSha }, s.now());
+  await updateGeneration(s.kysely, generation.id, { branch, headSha: commit.commitSha }, s.now());
   if (input.retry !== undefined && (input.previousSignatureIds?.length ?? 0) > 0) {
-    const attemptNumber = getAttempt(s.db, round.attemptId)?.number ?? 0;
+    const attemptNumber = (await getAttempt(s.kysely, round.attemptId))?.number ?? 0;
     await ctx.dbStep("record-retry-fixes", (trx) =>
       s.learning.recordRetryFixes(
         {
@@ -204,7 +204,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
     );
   }
 
-  const attempts = listAttempts(s.db, generation.id);
+  const attempts = await listAttempts(s.kysely, generation.id);
   const summary = buildPrSummary({
     spec,
     issueNumber: generation.issueNumber,
@@ -226,8 +226,8 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
       body: renderPrBody(summary),
     }),
   );
-  updateGeneration(
-    s.db,
+  await updateGeneration(
+    s.kysely,
     generation.id,
     { status: "ci_running", prNumber: pr.number, branch, headSha: commit.commitSha },
     s.now(),

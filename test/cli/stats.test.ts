@@ -28,10 +28,10 @@ function capture(env: NodeJS.ProcessEnv = {}): CliIo & { out: () => string; err:
 
 const stats = createStatsCommand({ now: () => NOW });
 
-function makeDatabase(relative = "data/opforge.db"): string {
+async function makeDatabase(relative = "data/opforge.db"): Promise<string> {
   const db = openTestDatabase(join(dir, relative));
   try {
-    fillHistory(db);
+    await fillHistory(db);
   } finally {
     db.close();
   }
@@ -40,7 +40,7 @@ function makeDatabase(relative = "data/opforge.db"): string {
 
 describe("opforge stats", () => {
   it("prints aligned tables of the figures from the default database path", async () => {
-    makeDatabase();
+    await makeDatabase();
     const io = capture();
     expect(await stats(["--installation", "42"], io)).toBe(0);
     expect(io.err()).toBe("");
@@ -84,7 +84,7 @@ describe("opforge stats", () => {
   });
 
   it("limits the window with --weeks and reads --db before OPFORGE_DB", async () => {
-    const path = makeDatabase("elsewhere/stats.db");
+    const path = await makeDatabase("elsewhere/stats.db");
     const io = capture({ OPFORGE_DB: "missing.db" });
     expect(await stats(["--db", path, "--weeks", "2", "--installation", "42"], io)).toBe(0);
     expect(io.out()).toContain("opforge stats: elsewhere/stats.db, installation 42, 2 ISO weeks since 2026-11-16");
@@ -93,7 +93,7 @@ describe("opforge stats", () => {
   });
 
   it("takes the path from OPFORGE_DB", async () => {
-    const path = makeDatabase("env.db");
+    const path = await makeDatabase("env.db");
     const io = capture({ OPFORGE_DB: path });
     expect(await stats(["--weeks", "1", "--installation", "42"], io)).toBe(0);
     expect(io.out()).toContain("opforge stats: env.db, installation 42, 1 ISO week since 2026-11-23");
@@ -102,7 +102,7 @@ describe("opforge stats", () => {
   });
 
   it("prints JSON with --json", async () => {
-    makeDatabase();
+    await makeDatabase();
     const io = capture();
     expect(await stats(["--json", "--weeks", "8", "--installation", "42"], io)).toBe(0);
     const report = JSON.parse(io.out()) as Record<string, unknown>;
@@ -129,7 +129,7 @@ describe("opforge stats", () => {
   });
 
   it("reports one installation: another installation's and the command line's figures are apart", async () => {
-    makeDatabase();
+    await makeDatabase();
     const other = capture();
     expect(await stats(["--installation", "43", "--json"], other)).toBe(0);
     expect(JSON.parse(other.out())).toMatchObject({ installationId: 43, attempts: [], firstAttemptByWeek: [] });

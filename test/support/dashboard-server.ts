@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import type { Database } from "../../src/store/database.js";
 import type { DashboardConfig } from "../../src/web/dashboard/config.js";
 import { dashboardRoutes } from "../../src/web/dashboard/router.js";
@@ -17,7 +18,7 @@ export interface RunningDashboard {
 }
 
 export async function startDashboard(db: Database, now: () => number, config: DashboardConfig): Promise<RunningDashboard> {
-  const routes = [webRoutes(db, createOpsMetrics(db, now, { processMetrics: false })), dashboardRoutes(db, now, config)];
+  const routes = [webRoutes(db, createOpsMetrics(db, now, { processMetrics: false })), dashboardRoutes(db, kyselyOverStore(db), now, config)];
   const server: Server = createServer((req, res) => {
     if (!routes.some((route) => route(req, res))) res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   });

@@ -11,6 +11,8 @@ import { monthSpend, topSignatures, weeklyFigures, type MonthSpend, type Signatu
 import { installationScope } from "../../learn/scope.js";
 import { listActions, recordAction, type AuditEntry } from "../../store/audit.js";
 import type { Database } from "../../store/database.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../../db/schema.js";
 
 export interface RuleView {
   id: number;
@@ -119,9 +121,10 @@ function queue(db: Database, installationId: number): QueueView {
   };
 }
 
-export function installationOverview(db: Database, installationId: number, options: { now: number; weeks: number }): InstallationOverview {
-  return db.transaction(
-    (): InstallationOverview => ({
+export async function installationOverview(db: Database, kysely: Kysely<Tables>, installationId: number, options: { now: number; weeks: number }): Promise<InstallationOverview> {
+  // One read transaction on the shared connection: the synchronous reads below run inside it too.
+  return kysely.transaction().execute(
+    async (trx): Promise<InstallationOverview> => ({
       installationId,
       generatedAt: options.now,
       weeks: weeklyFigures(db, installationId, options),
@@ -131,9 +134,9 @@ export function installationOverview(db: Database, installationId: number, optio
       libraries: libraries(db, installationId),
       queue: queue(db, installationId),
       stats: collectStats(db, installationId, options),
-      audit: listActions(db, installationId),
+      audit: await listActions(trx, installationId),
     }),
-  )();
+  );
 }
 
 export interface Actor {
@@ -144,8 +147,8 @@ export interface Actor {
 export type ActionResult = { ok: true; message: string } | { ok: false; status: number; message: string };
 
 /** Trusts or discards one of the installation's rules and records who did it, in one transaction. */
-export function setRuleVerdict(db: Database, installationId: number, ruleId: number, verdict: "trust" | "discard", actor: Actor, now: number): ActionResult {
-  return db.transaction((): ActionResult => {
+export async function setRuleVerdict(db: Database, kysely: Kysely<Tables>, installationId: number, ruleId: number, verdict: "trust" | "discard", actor: Actor, now: number): Promise<ActionResult> {
+  return kysely.transaction().execute(async (trx): Promise<ActionResult> => {
     const scope = installationScope(installationId);
     try {
       if (verdict === "trust") promoteRules(db, scope, [ruleId], now);
@@ -154,21 +157,21 @@ export function setRuleVerdict(db: Database, installationId: number, ruleId: num
       // The store refuses a rule outside the scope as missing; say no more than that.
       return { ok: false, status: 404, message: `rule ${ruleId} is not one of this installation's rules` };
     }
-    recordAction(db, { installationId, actor: actor.user, via: actor.via, action: verdict === "trust" ? "trust_rule" : "discard_rule", targetId: ruleId, createdAt: now });
+    await recordAction(trx, { installationId, actor: actor.user, via: actor.via, action: verdict === "trust" ? "trust_rule" : "discard_rule", targetId: ruleId, createdAt: now });
     return { ok: true, message: `rule ${ruleId} ${verdict === "trust" ? "trusted" : "discarded"}` };
-  })();
+  });
 }
 
 /** Puts one of the installation's dead jobs back in the queue and records who did it. */
-export function requeueJob(db: Database, installationId: number, jobId: number, actor: Actor, now: number): ActionResult {
-  return db.transaction((): ActionResult => {
+export async function requeueJob(db: Database, kysely: Kysely<Tables>, installationId: number, jobId: number, actor: Actor, now: number): Promise<ActionResult> {
+  return kysely.transaction().execute(async (trx): Promise<ActionResult> => {
     const job = getJob(db, jobId);
     const owner = job !== null && typeof job.payload === "object" && job.payload !== null ? (job.payload as { installationId?: unknown }).installationId : undefined;
     if (job === null || owner !== installationId) return { ok: false, status: 404, message: `job ${jobId} is not one of this installation's jobs` };
     if (!requeueDead(db, jobId, now)) return { ok: false, status: 409, message: `job ${jobId} is not dead, or the same work is already queued` };
-    recordAction(db, { installationId, actor: actor.user, via: actor.via, action: "requeue_job", targetId: jobId, createdAt: now });
+    await recordAction(trx, { installationId, actor: actor.user, via: actor.via, action: "requeue_job", targetId: jobId, createdAt: now });
     return { ok: true, message: `job ${jobId} requeued` };
-  })();
+  });
 }
 
 export interface InstallationSummary {

@@ -1,3 +1,4 @@
+import { kyselyOverStore } from "../../../src/db/over-store.js";
 import type { Database } from "../../../src/store/database.js";
 import { recordAttempt, updateAttempt, updateGeneration, upsertGenerationForIssue } from "../../../src/store/generations.js";
 import type { AttemptOutcome, NewAttempt } from "../../../src/store/generations.js";
@@ -67,9 +68,10 @@ interface GenerationPlan {
 }
 
 /** Drives the store the way the flows do: generation, attempts (validated, then the CI verdict), final status. */
-export function fillGeneration(db: Database, plan: GenerationPlan): number {
-  const { generation } = upsertGenerationForIssue(
-    db,
+export async function fillGeneration(db: Database, plan: GenerationPlan): Promise<number> {
+  const kysely = kyselyOverStore(db);
+  const { generation } = await upsertGenerationForIssue(
+    kysely,
     {
       repo: "acme/pipelines",
       installationId: 42,
@@ -81,7 +83,7 @@ export function fillGeneration(db: Database, plan: GenerationPlan): number {
     },
     plan.at,
   );
-  plan.attempts.forEach((a, i) => {
+  for (const [i, a] of plan.attempts.entries()) {
     const ciVerdict = a.outcome === "ci_passed" || a.outcome === "ci_failed";
     const input: NewAttempt = {
       generationId: generation.id,
@@ -94,14 +96,14 @@ export function fillGeneration(db: Database, plan: GenerationPlan): number {
       ...(a.learned === undefined ? {} : { learnedContext: a.learned }),
       ...(ciVerdict ? { commitSha: `sha-${plan.issue}-${i + 1}` } : {}),
     };
-    const stored = recordAttempt(db, input, a.at);
+    const stored = await recordAttempt(kysely, input, a.at);
     if (ciVerdict) {
-      updateAttempt(db, stored.id, { outcome: a.outcome, ...(a.ciFailures === undefined ? {} : { ciFailures: a.ciFailures }) }, a.ciAt ?? a.at + HOUR);
+      await updateAttempt(kysely, stored.id, { outcome: a.outcome, ...(a.ciFailures === undefined ? {} : { ciFailures: a.ciFailures }) }, a.ciAt ?? a.at + HOUR);
     }
-  });
+  }
   if (plan.final) {
-    updateGeneration(
-      db,
+    await updateGeneration(
+      kysely,
       generation.id,
       { status: plan.final.status, ...(plan.final.finalOutcome === undefined ? {} : { finalOutcome: plan.final.finalOutcome }) },
       plan.final.at,
@@ -113,16 +115,16 @@ export function fillGeneration(db: Database, plan: GenerationPlan): number {
 const learned = [{ kind: "pattern", title: "HttpHook run", reason: "same category" }, { kind: "library", title: "requests", reason: "dependency" }];
 
 /** Six generations over W40–W47 (see the metrics tests for what each stands for). */
-export function fillHistory(db: Database): Record<string, number> {
+export async function fillHistory(db: Database): Promise<Record<string, number>> {
   return {
-    merged: fillGeneration(db, {
+    merged: await fillGeneration(db, {
       issue: 1,
       at: W45,
       category: "http",
       attempts: [{ at: W45 + HOUR, outcome: "ci_passed", costUsd: 0.1, tokens: [1000, 500], durationMs: 20_000, learned }],
       final: { at: W45 + DAY, status: "merged", finalOutcome: "merged" },
     }),
-    retried: fillGeneration(db, {
+    retried: await fillGeneration(db, {
       issue: 2,
       at: W45 + 2 * DAY,
       category: "http",
@@ -132,7 +134,7 @@ export function fillHistory(db: Database): Record<string, number> {
       ],
       final: { at: W45 + 3 * DAY + HOUR, status: "succeeded" },
     }),
-    failed: fillGeneration(db, {
+    failed: await fillGeneration(db, {
       issue: 3,
       at: W46,
       category: "database",
@@ -143,7 +145,7 @@ export function fillHistory(db: Database): Record<string, number> {
       ],
       final: { at: W46 + DAY, status: "failed", finalOutcome: "ci_failed" },
     }),
-    otherModel: fillGeneration(db, {
+    otherModel: await fillGeneration(db, {
       issue: 4,
       at: W47,
       category: "database",
@@ -152,8 +154,8 @@ export function fillHistory(db: Database): Record<string, number> {
       attempts: [{ at: W47 + HOUR, outcome: "ci_passed", costUsd: 0.02, tokens: [3000, 1500], durationMs: 40_000 }],
       final: { at: W47 + 2 * HOUR, status: "succeeded" },
     }),
-    queued: fillGeneration(db, { issue: 5, at: W47 + DAY, category: "http", attempts: [] }),
-    old: fillGeneration(db, {
+    queued: await fillGeneration(db, { issue: 5, at: W47 + DAY, category: "http", attempts: [] }),
+    old: await fillGeneration(db, {
       issue: 6,
       at: W40,
       category: "http",

@@ -25,9 +25,9 @@ const INSTALLATION = 42;
 
 let db: Database;
 let ids: Record<string, number>;
-beforeEach(() => {
+beforeEach(async () => {
   db = openTestDatabase();
-  ids = fillHistory(db);
+  ids = await fillHistory(db);
 });
 afterEach(() => db.close());
 
@@ -160,12 +160,12 @@ function fillHistoryAt(at: number, issue: number): void {
 }
 
 describe("without the error store", () => {
-  it("derives error kinds per week from the attempts' CI failures", () => {
+  it("derives error kinds per week from the attempts' CI failures", async () => {
     const bare = openDatabase(":memory:", {
       migrations: [migration001, { version: 2, name: "none", up() {} }, { version: 3, name: "none", up() {} }, migration004],
     });
     try {
-      fillHistory(bare);
+      await fillHistory(bare);
       const result = errorKindsOverTime(bare, INSTALLATION, { since });
       expect(result).toEqual({
         source: "ci_failures",
@@ -185,13 +185,13 @@ describe("without the error store", () => {
 });
 
 describe("migration 004", () => {
-  it("upgrades a database that already holds generations, seeding the alternatives once", () => {
+  it("upgrades a database that already holds generations, seeding the alternatives once", async () => {
     const { dir, cleanup } = tempDir("opforge-004-");
     const path = join(dir, "opforge.db");
     try {
       const before = testMigrations().filter((m) => m.version < 4);
       const old = openDatabase(path, { migrations: before });
-      const id = fillGeneration(old, {
+      const id = await fillGeneration(old, {
         issue: 9,
         at: W45,
         category: "http",
