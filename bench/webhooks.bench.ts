@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import nock from "nock";
+import { kyselyOverStore } from "../src/db/over-store.js";
 import { opforgeApp } from "../src/index.js";
 import { scaffoldProvider } from "../src/generate/providers/index.js";
 import { countJobs, enqueue } from "../src/jobs/queue.js";
@@ -41,7 +42,8 @@ function headSha(i: number): string {
   return (i + 1).toString(16).padStart(40, "a");
 }
 
-function preload(db: Database): void {
+async function preload(db: Database): Promise<void> {
+  const kysely = kyselyOverStore(db);
   const parsed = specFromIssueBody(HEALTH_CHECK_ISSUE);
   if (!parsed.ok) throw new Error("bench spec is invalid");
   const now = Date.now();
@@ -49,12 +51,12 @@ function preload(db: Database): void {
     enqueue(db, { type: "generate", payload: { installationId: 1, owner: "acme", repo: `repo-${i % 50}`, issueNumber: i } }, now);
   }
   for (let i = 0; i < GENERATIONS; i++) {
-    const { generation } = upsertGenerationForIssue(
-      db,
+    const { generation } = await upsertGenerationForIssue(
+      kysely,
       { repo: `${OWNER}/${REPO}`, installationId: 4242, issueNumber: 10_000 + i, specFingerprint: `fp-${i}`, spec: parsed.spec, provider: "scaffold", model: "scaffold" },
       now,
     );
-    updateGeneration(db, generation.id, { status: "ci_running", prNumber: 20_000 + i, branch: `opforge/${10_000 + i}-health_check_operator`, headSha: headSha(i) }, now);
+    await updateGeneration(kysely, generation.id, { status: "ci_running", prNumber: 20_000 + i, branch: `opforge/${10_000 + i}-health_check_operator`, headSha: headSha(i) }, now);
   }
 }
 
@@ -65,7 +67,7 @@ async function round(latencyMs: number): Promise<void> {
   fake.intercept({ latencyMs });
   fake.addRepo(OWNER, REPO, { defaultBranch: "master", files: { "README.md": "# Hello-World\n" } });
   try {
-    preload(db);
+    await preload(db);
     const probot = probotFor();
     await probot.load(opforgeApp({ db, startWorker: false, providerFor: () => scaffoldProvider() }), {
       cwd: process.cwd(),

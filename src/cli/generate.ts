@@ -13,6 +13,7 @@ import { formatFindings, parseSpecFile } from "../spec/index.js";
 import { Learning, type LearnedContext } from "../learn/loop.js";
 import { openDatabase, type Database } from "../store/database.js";
 import { openLocalRecord, type LocalRecord } from "./local-record.js";
+import { kyselyOverStore } from "../db/over-store.js";
 import type { ComponentSpec } from "../spec/types.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { WriteFilesError, writeFilesTogether } from "./write-together.js";
@@ -228,10 +229,10 @@ export const generateCommand: CliCommand = async (argv, io) => {
     const dbPath = resolve(io.cwd, options.dbPath || io.env.OPFORGE_DB || "data/opforge.db");
     try {
       db = openDatabase(dbPath);
-      record = openLocalRecord(db, dbPath, spec, provider);
+      record = await openLocalRecord(kyselyOverStore(db), dbPath, spec, provider);
       // What earlier generations taught goes into this one too (prompt context and learned repairs).
       // Local runs are recorded under the command line's own installation (0) and read only its knowledge.
-      learned = new Learning(db, { now: Date.now, random: Math.random }).contextFor(spec, { installationId: LOCAL_INSTALLATION_ID, repository: null });
+      learned = await new Learning(db, { now: Date.now, random: Math.random }).contextFor(spec, { installationId: LOCAL_INSTALLATION_ID, repository: null });
     } catch (error) {
       db?.close();
       io.stderr(`opforge generate: cannot use the database ${displayPath(io, dbPath)}: ${(error as Error).message}\n`);
@@ -251,19 +252,19 @@ export const generateCommand: CliCommand = async (argv, io) => {
       prices,
       check: check.check,
       ...(gate === undefined ? {} : { gate }),
-      onAttempt: (attempt, index) => {
-        record?.attempt(attempt, placeFiles(attempt.ok ? attempt.files : (attempt.files ?? []), layout), check.last);
+      onAttempt: async (attempt, index) => {
+        await record?.attempt(attempt, placeFiles(attempt.ok ? attempt.files : (attempt.files ?? []), layout), check.last);
         say(attemptLine(attempt, index));
         for (const line of checkLines(check.last, layout.paths)) say(line);
       },
     });
   } catch (error) {
-    record?.close("generation_failed");
+    await record?.close("generation_failed");
     db?.close();
     throw error;
   }
-  const finish = (result: "written" | "generation_failed" | "write_failed"): void => {
-    record?.close(result);
+  const finish = async (result: "written" | "generation_failed" | "write_failed"): Promise<void> => {
+    await record?.close(result);
     db?.close();
   };
 
@@ -276,7 +277,7 @@ export const generateCommand: CliCommand = async (argv, io) => {
   if (!outcome.final) {
     say(`tokens: ${tokens(total)}`);
     say(`cost: ${costText}`);
-    finish("generation_failed");
+    await finish("generation_failed");
     io.stderr(
       outcome.refused !== undefined
         ? `opforge generate: ${outcome.refused.reason}\nno files written\n`
@@ -299,14 +300,14 @@ export const generateCommand: CliCommand = async (argv, io) => {
   try {
     written = writeFilesTogether(outDir, placeFiles(outcome.final.files, layout), (p) => displayPath(io, p));
   } catch (error) {
-    finish("write_failed");
+    await finish("write_failed");
     if (!(error instanceof WriteFilesError)) throw error;
     say(`tokens: ${tokens(total)}`);
     say(`cost: ${costText}`);
     io.stderr(`opforge generate: ${error.message}; no files written\n`);
     return EXIT_INVALID_INPUT;
   }
-  finish("written");
+  await finish("written");
   say(outcome.final.scaffold ? "files written (scaffold: complete the TODOs):" : "files written:");
   for (const target of written) say(`  ${displayPath(io, target)}`);
   say(`tokens: ${tokens(total)}`);

@@ -3,7 +3,8 @@ import { LOCAL_INSTALLATION_ID } from "../learn/scope.js";
 import type { FileCheck } from "../pipeline/local-check.js";
 import { specFingerprint } from "../spec/index.js";
 import type { ComponentSpec } from "../spec/types.js";
-import type { Database } from "../store/database.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../db/schema.js";
 import { recordAttempt, updateGeneration, upsertGenerationForIssue } from "../store/generations.js";
 
 /**
@@ -13,19 +14,24 @@ import { recordAttempt, updateGeneration, upsertGenerationForIssue } from "../st
  */
 export interface LocalRecord {
   description: string;
-  attempt(result: AttemptResult, files: { path: string; content: string }[], checks: FileCheck[]): void;
+  attempt(result: AttemptResult, files: { path: string; content: string }[], checks: FileCheck[]): Promise<void>;
   /** The run's outcome, recorded once the files are written (or could not be). */
-  close(outcome: "written" | "generation_failed" | "write_failed"): void;
+  close(outcome: "written" | "generation_failed" | "write_failed"): Promise<void>;
 }
 
 export const LOCAL_REPO_OWNER = "local";
 
 /** Records into `db`, which the caller owns and closes. */
-export function openLocalRecord(db: Database, path: string, spec: ComponentSpec, provider: ModelProvider, now: () => number = Date.now): LocalRecord {
+export async function openLocalRecord(db: Kysely<Tables>, path: string, spec: ComponentSpec, provider: ModelProvider, now: () => number = Date.now): Promise<LocalRecord> {
   const fingerprint = specFingerprint(spec);
   const repo = `${LOCAL_REPO_OWNER}/${fingerprint.slice(0, 16)}`;
-  const { run } = db.prepare("SELECT COALESCE(MAX(issue_number), 0) + 1 AS run FROM generations WHERE repo = ?").get(repo) as { run: number };
-  const { generation } = upsertGenerationForIssue(
+  const { last } = await db
+    .selectFrom("generations")
+    .select((eb) => eb.fn.max("issue_number").as("last"))
+    .where("repo", "=", repo)
+    .executeTakeFirstOrThrow();
+  const run = Number(last ?? 0) + 1;
+  const { generation } = await upsertGenerationForIssue(
     db,
     {
       repo,
@@ -38,13 +44,13 @@ export function openLocalRecord(db: Database, path: string, spec: ComponentSpec,
     },
     now(),
   );
-  updateGeneration(db, generation.id, { status: "generating" }, now());
+  await updateGeneration(db, generation.id, { status: "generating" }, now());
   let count = 0;
   return {
     description: `${path} (generation ${generation.id})`,
-    attempt(result, files, checks) {
+    async attempt(result, files, checks) {
       count += 1;
-      recordAttempt(
+      await recordAttempt(
         db,
         {
           generationId: generation.id,
@@ -69,8 +75,8 @@ export function openLocalRecord(db: Database, path: string, spec: ComponentSpec,
         now(),
       );
     },
-    close(outcome) {
-      updateGeneration(
+    async close(outcome) {
+      await updateGeneration(
         db,
         generation.id,
         { status: outcome === "written" ? "succeeded" : "failed", finalOutcome: outcome === "written" ? "written_locally" : outcome },

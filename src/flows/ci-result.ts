@@ -34,7 +34,7 @@ import type { FlowServices } from "./services.js";
 export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices): Promise<void> {
   const p = job.payload as JobPayloads["ci-result"];
   const repoFull = `${p.owner}/${p.repo}`;
-  const generation = getGenerationByHeadSha(s.db, repoFull, p.headSha);
+  const generation = await getGenerationByHeadSha(s.kysely, repoFull, p.headSha);
   if (generation === null || generation.headSha !== p.headSha) return;
   if (generation.prNumber === null) {
     if (generation.status === "failed") return; // no PR will come for this commit
@@ -56,21 +56,21 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     scheduleSilentSuiteRecheck(s, p, summary);
     return;
   }
-  const attempt = getAttemptByCommitSha(s.db, generation.id, p.headSha);
+  const attempt = await getAttemptByCommitSha(s.kysely, generation.id, p.headSha);
 
   const libraries = attempt === null ? [] : await s.learning.librariesOf(attempt.files);
 
   if (summary.state === "success") {
     // Recording and its consequences commit together, so a rerun of this job never half-applies them.
-    ctx.dbStep("record-success", (db) => {
-      const recorded = recordCiResult(db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
+    await ctx.dbStep("record-success", async (db) => {
+      const recorded = await recordCiResult(db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
       if (!recorded.inserted) return false;
       if (attempt !== null) {
-        updateAttempt(db, attempt.id, { outcome: "ci_passed" }, s.now());
-        s.learning.recordCiVerdict({ origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries);
+        await updateAttempt(db, attempt.id, { outcome: "ci_passed" }, s.now());
+        await s.learning.recordCiVerdict({ origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries, db);
       }
-      const committed = listAttempts(db, generation.id).filter((a) => a.commitSha !== null);
-      updateGeneration(
+      const committed = (await listAttempts(db, generation.id)).filter((a) => a.commitSha !== null);
+      await updateGeneration(
         db,
         generation.id,
         { status: "succeeded", ...(generation.firstAttemptSuccess === null ? { firstAttemptSuccess: committed.length <= 1 } : {}) },
@@ -93,7 +93,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   const onBaseFingerprints = (await readBaseFailures(octokit, { ...coords, baseSha, checkName: failedChecks })).fingerprints;
   const preExisting = failures.filter((f) => onBaseFingerprints.has(f.fingerprint));
   const ours = failures.filter((f) => !onBaseFingerprints.has(f.fingerprint));
-  const earlier = listCiResults(s.db, generation.id).filter((r) => r.headSha !== p.headSha);
+  const earlier = (await listCiResults(s.kysely, generation.id)).filter((r) => r.headSha !== p.headSha);
   const seenBefore = new Set(earlier.flatMap((r) => (r.failures as CiFailure[]).map((f) => f.fingerprint)));
   const recurring = ours.filter((f) => seenBefore.has(f.fingerprint));
   const configResult = await loadRepoConfig(octokit, p.owner, p.repo, pr.data.base.ref);
@@ -104,8 +104,8 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   // generation state, the claimed retry), in one transaction that is also this job's step: when posting the
   // comment fails and the job runs again, the verdict is still posted and the retry still queued. The retry is
   // queued only after the comment, so it cannot move the PR's head before this job has said why.
-  const verdict = ctx.dbStep("record-verdict", (db) => {
-    const recorded = recordCiResult(
+  const verdict = await ctx.dbStep("record-verdict", async (db) => {
+    const recorded = await recordCiResult(
       db,
       {
         generationId: generation.id,
@@ -119,27 +119,28 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     );
     if (!recorded.inserted) return null;
     if (generation.firstAttemptSuccess === null && ours.length > 0) {
-      updateGeneration(db, generation.id, { firstAttemptSuccess: false }, s.now());
+      await updateGeneration(db, generation.id, { firstAttemptSuccess: false }, s.now());
     }
-    const committedAttempts = listAttempts(db, generation.id).filter((a) => a.commitSha !== null).length;
+    const committedAttempts = (await listAttempts(db, generation.id)).filter((a) => a.commitSha !== null).length;
     const stop =
       ours.length === 0
         ? "base"
         : recurring.length > 0
           ? "recurring"
-          : retryStopReason({ config, committedAttempts, spentUsd: monthlySpendUsd(db, p.installationId, s.now()) });
-    const willRetry = stop === null && claimRetry(db, recorded.result.id);
+          : retryStopReason({ config, committedAttempts, spentUsd: await monthlySpendUsd(db, p.installationId, s.now()) });
+    const willRetry = stop === null && (await claimRetry(db, recorded.result.id));
     if (attempt !== null) {
       // Each failure keeps the error signature it was learned under, so the next attempt's fixes can be credited.
-      const signatureIds = s.learning.recordCiVerdict(
+      const signatureIds = await s.learning.recordCiVerdict(
         { origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: false, failures: ours, final: !willRetry },
         libraries,
+        db,
       );
       const stored = ours.map((f, i) => (signatureIds[i] === undefined ? f : { ...f, signatureId: signatureIds[i] }));
-      updateAttempt(db, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());
+      await updateAttempt(db, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());
     }
     if (ours.length > 0 && !willRetry) {
-      updateGeneration(db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
+      await updateGeneration(db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
     }
     return {
       willRetry,
@@ -157,9 +158,9 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     }),
   );
   if (verdict.willRetry) {
-    ctx.dbStep("queue-retry", (db) =>
+    await ctx.dbStep("queue-retry", async () =>
       enqueue(
-        db,
+        s.db,
         { type: "retry", payload: { ...p, prNumber, trigger: "ci_retry" } satisfies JobPayloads["retry"], dedupeKey: `retry-ci:${repoFull}@${p.headSha}` },
         s.now(),
       ).job.id,

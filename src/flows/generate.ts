@@ -46,8 +46,8 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     return;
   }
   const provider = resolved.provider;
-  const recorded = ctx.dbStep("record-generation", (db) => {
-    const r = upsertGenerationForIssue(
+  const recorded = await ctx.dbStep("record-generation", async (db) => {
+    const r = await upsertGenerationForIssue(
       db,
       {
         repo: `${p.owner}/${p.repo}`,
@@ -62,12 +62,12 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     );
     return { id: r.generation.id, created: r.created, specChanged: r.specChanged, prNumber: r.generation.prNumber };
   });
-  const generation = getGeneration(s.db, recorded.id);
+  const generation = await getGeneration(s.kysely, recorded.id);
   if (generation === null) throw new Error(`generation ${recorded.id} vanished`);
 
   const status = (name: string, state: StatusState) =>
     ctx.step(`status-${name}`, async () => {
-      const current = getGeneration(s.db, generation.id);
+      const current = await getGeneration(s.kysely, generation.id);
       const result = await upsertComment(octokit, {
         ...coords,
         issueNumber: p.issueNumber,
@@ -76,7 +76,7 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
         ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
         ...(current?.statusCommentId == null ? {} : { commentId: current.statusCommentId }),
       });
-      updateGeneration(s.db, generation.id, { statusCommentId: result.id }, s.now());
+      await updateGeneration(s.kysely, generation.id, { statusCommentId: result.id }, s.now());
       return result.id;
     });
 
@@ -110,10 +110,10 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
   // A quick answer when nothing is left; the exact check, counting calls in flight, is made before each
   // model call. The scaffold costs nothing, so no budget stops it.
   const limit = p.config.budget_usd;
-  const spent = monthlySpendUsd(s.db, p.installationId, s.now());
+  const spent = await monthlySpendUsd(s.kysely, p.installationId, s.now());
   if (limit !== null && provider.name !== "scaffold" && spent >= limit) {
     const reason = `The monthly budget of ${formatUsd(limit)} is used up (${formatUsd(spent)} spent); raise \`budget_usd\` in .github/opforge.yml or wait for next month.`;
-    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "budget_exhausted" }, s.now());
+    await updateGeneration(s.kysely, generation.id, { status: "failed", finalOutcome: "budget_exhausted" }, s.now());
     await status("budget", { state: "failed", reason });
     return;
   }
@@ -134,13 +134,13 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     // A failure the worker will not retry would otherwise leave the status comment at "generating" for good.
     if (isTransientError(error) && job.attempts < job.maxAttempts) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "error" }, s.now());
+    await updateGeneration(s.kysely, generation.id, { status: "failed", finalOutcome: "error" }, s.now());
     await status("error", { state: "failed", reason: `opforge could not finish: ${message}` }).catch(() => undefined);
     throw error;
   }
   if (!result.ok) {
     const outcome = result.refused === "budget" ? "budget_exhausted" : result.refused === "price_unknown" ? "price_unknown" : "generation_failed";
-    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: outcome }, s.now());
+    await updateGeneration(s.kysely, generation.id, { status: "failed", finalOutcome: outcome }, s.now());
     await status("failed", { state: "failed", reason: result.reason });
     return;
   }

@@ -95,7 +95,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
   const provider = resolved.provider;
 
   const round = await ctx.step("generate", async (): Promise<GeneratedRound> => {
-    const learned = s.learning.contextFor(spec, scopeOf(generation, config));
+    const learned = await s.learning.contextFor(spec, scopeOf(generation, config));
     const check = new LocalCheck(learned.rules, { componentModule: layout.componentModule });
     const context: GenerationContext = {
       learned: learned.learned,
@@ -104,18 +104,18 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
       ...(s.generation ?? {}),
       ...(input.retry === undefined ? {} : { retry: input.retry }),
     };
-    updateGeneration(s.db, generation.id, { status: "generating", provider: provider.name, model: provider.model }, s.now());
+    await updateGeneration(s.kysely, generation.id, { status: "generating", provider: provider.name, model: provider.model }, s.now());
     let lastAttemptId: number | null = null;
-    const gate = installationGate(s.db, generation.installationId, config, s.now);
+    const gate = installationGate(s.kysely, generation.installationId, config, s.now);
     const outcome = await runAttempts(spec, context, provider, {
       maxAttempts: input.localAttempts,
       check: check.check,
       ...(gate === undefined ? {} : { gate }),
       ...(s.prices === undefined ? {} : { prices: s.prices }),
-      onAttempt: (attempt) => {
+      onAttempt: async (attempt) => {
         const files = attempt.ok ? placeFiles(attempt.files, layout) : placeFiles(attempt.files ?? [], layout);
-        const stored = recordAttempt(
-          s.db,
+        const stored = await recordAttempt(
+          s.kysely,
           {
             generationId: generation.id,
             trigger: input.trigger,
@@ -136,7 +136,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
         lastAttemptId = stored.id;
         // A mistake the local pass could not repair is an error signature like a CI failure.
         if (!attempt.ok && attempt.kind === "check_failed") {
-          s.learning.recordValidatorFindings(originOf(generation), generation.id, spec, check.last.flatMap((c) => c.report.findings));
+          await s.learning.recordValidatorFindings(originOf(generation), generation.id, spec, check.last.flatMap((c) => c.report.findings));
         }
       },
     });
@@ -183,25 +183,28 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
       allowedPaths: Object.values(layout.paths),
     }),
   );
-  updateAttempt(s.db, round.attemptId, { commitSha: commit.commitSha }, s.now());
+  await updateAttempt(s.kysely, round.attemptId, { commitSha: commit.commitSha }, s.now());
   // Known as opforge's head from the moment it is pushed: CI may finish before the PR step does (a push
   // workflow, or this process dying here), and its completion events must find the generation.
-  updateGeneration(s.db, generation.id, { branch, headSha: commit.commitSha }, s.now());
+  await updateGeneration(s.kysely, generation.id, { branch, headSha: commit.commitSha }, s.now());
   if (input.retry !== undefined && (input.previousSignatureIds?.length ?? 0) > 0) {
-    const attemptNumber = getAttempt(s.db, round.attemptId)?.number ?? 0;
-    ctx.dbStep("record-retry-fixes", () =>
-      s.learning.recordRetryFixes({
+    const attemptNumber = (await getAttempt(s.kysely, round.attemptId))?.number ?? 0;
+    await ctx.dbStep("record-retry-fixes", (trx) =>
+      s.learning.recordRetryFixes(
+        {
         origin: originOf(generation),
         generationId: generation.id,
         attemptNumber,
         signatureIds: input.previousSignatureIds ?? [],
         strategy: input.retry?.strategy ?? "regenerate",
         appliedFixes: round.checks.flatMap((c) => c.applied),
-      }),
+        },
+        trx,
+      ),
     );
   }
 
-  const attempts = listAttempts(s.db, generation.id);
+  const attempts = await listAttempts(s.kysely, generation.id);
   const summary = buildPrSummary({
     spec,
     issueNumber: generation.issueNumber,
@@ -223,8 +226,8 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
       body: renderPrBody(summary),
     }),
   );
-  updateGeneration(
-    s.db,
+  await updateGeneration(
+    s.kysely,
     generation.id,
     { status: "ci_running", prNumber: pr.number, branch, headSha: commit.commitSha },
     s.now(),

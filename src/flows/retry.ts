@@ -42,7 +42,7 @@ export function describeChanges(before: { path: string; content: string }[], aft
  */
 export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): Promise<void> {
   const p = job.payload as JobPayloads["retry"];
-  const generation = getGenerationByPr(s.db, `${p.owner}/${p.repo}`, p.prNumber);
+  const generation = await getGenerationByPr(s.kysely, `${p.owner}/${p.repo}`, p.prNumber);
   if (generation === null) return;
   const octokit = await s.octokitFor(p.installationId);
   const coords = { owner: p.owner, repo: p.repo };
@@ -88,7 +88,7 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
   }
   const configResult = await loadRepoConfig(octokit, p.owner, p.repo, pr.baseRef);
   const config = configResult.ok ? configResult.config : null;
-  const attempts = listAttempts(s.db, generation.id);
+  const attempts = await listAttempts(s.kysely, generation.id);
   const committed = attempts.filter((a) => a.commitSha !== null);
   // max_attempts and the budget bound every retry, asked for or not: spend stays predictable. auto_retry only
   // concerns retries nobody asked for, and this one was queued by CI handling that already checked it.
@@ -96,7 +96,7 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
   const stop = retryStopReason({
     config: limits,
     committedAttempts: committed.length,
-    spentUsd: monthlySpendUsd(s.db, p.installationId, s.now()),
+    spentUsd: await monthlySpendUsd(s.kysely, p.installationId, s.now()),
   });
   if (stop !== null || config === null) {
     await say("stopped", `⛔ **opforge** will not retry: ${STOP_WORDS[stop ?? "config_invalid"] ?? stop}`);
@@ -104,7 +104,7 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
   }
 
   // The commit CI judged, not a local try that never left the worker.
-  const previous = committed.at(-1) ?? getLatestAttempt(s.db, generation.id);
+  const previous = committed.at(-1) ?? (await getLatestAttempt(s.kysely, generation.id));
   const previousFiles = (previous?.files ?? []).map((f) => ({ ...f }));
   const failures = ((previous?.ciFailures ?? []) as CiFailure[]).map((f) => {
     const where = f.file === undefined ? "" : ` (${f.file}${f.line === undefined ? "" : `:${f.line}`})`;
@@ -132,15 +132,15 @@ export async function runRetryJob(job: Job, ctx: JobContext, s: FlowServices): P
   if (!result.ok) {
     // The PR keeps its previous commit, whose CI already failed: the generation is not running any more.
     if (result.refused !== undefined) {
-      updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: result.refused === "budget" ? "budget_exhausted" : "price_unknown" }, s.now());
+      await updateGeneration(s.kysely, generation.id, { status: "failed", finalOutcome: result.refused === "budget" ? "budget_exhausted" : "price_unknown" }, s.now());
       await say("budget", `⛔ **opforge** will not retry: ${result.reason}`);
       return;
     }
-    updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: "generation_failed" }, s.now());
+    await updateGeneration(s.kysely, generation.id, { status: "failed", finalOutcome: "generation_failed" }, s.now());
     await say("failed", `❌ **opforge** retry ${number} produced nothing usable: ${result.reason}`);
     return;
   }
-  updateGeneration(s.db, generation.id, { status: "ci_running" }, s.now());
+  await updateGeneration(s.kysely, generation.id, { status: "ci_running" }, s.now());
   const changes = describeChanges(previousFiles, result.files);
   await say(
     "done",

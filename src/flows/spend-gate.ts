@@ -1,6 +1,7 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import type { SpendGate } from "../generate/budget.js";
-import type { Database } from "../store/database.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../db/schema.js";
 import { releaseSpendReservation, reserveSpend, settleSpendReservation } from "../store/spend.js";
 
 /**
@@ -19,13 +20,13 @@ export const BUDGET_WORDS = {
  * The installation's monthly budget as a gate: every process and job of the installation reserves against
  * the same rows, so calls in flight anywhere count. None when the repository turned the budget off.
  */
-export function installationGate(db: Database, installationId: number, config: RepoConfig, now: () => number): SpendGate | undefined {
+export function installationGate(db: Kysely<Tables>, installationId: number, config: RepoConfig, now: () => number): SpendGate | undefined {
   const limitUsd = config.budget_usd;
   if (limitUsd === null) return undefined;
   return {
     ...BUDGET_WORDS,
-    reserve(usd) {
-      const reserved = reserveSpend(db, { installationId, amountUsd: usd, limitUsd, now: now(), ttlMs: RESERVATION_TTL_MS });
+    async reserve(usd) {
+      const reserved = await reserveSpend(db, { installationId, amountUsd: usd, limitUsd, now: now(), ttlMs: RESERVATION_TTL_MS });
       if (!reserved.ok) return reserved;
       return {
         ok: true,

@@ -36,8 +36,8 @@ function trackingGate(gate: SpendGate | undefined, holds: SpendHold[]): SpendGat
     limitName: gate.limitName,
     raiseHint: gate.raiseHint,
     disableHint: gate.disableHint,
-    reserve(usd) {
-      const decision = gate.reserve(usd);
+    async reserve(usd) {
+      const decision = await gate.reserve(usd);
       if (decision.ok) holds.push(decision.hold);
       return decision;
     },
@@ -68,7 +68,7 @@ export async function runAttempts(
     } finally {
       // Recorded (or failed to be): either way this run no longer holds the money; a record that failed
       // leaves the cost uncounted, which the job's failure reports.
-      for (const hold of holds.splice(0)) hold.release();
+      for (const hold of holds.splice(0)) await hold.release();
     }
   };
   for (let index = 0; index < maxAttempts; index++) {
@@ -76,7 +76,7 @@ export async function runAttempts(
     try {
       result = await generate(spec, current, provider, { ...options, ...(gate === undefined ? {} : { gate }) });
     } catch (error) {
-      for (const hold of holds.splice(0)) hold.release();
+      for (const hold of holds.splice(0)) await hold.release();
       if (error instanceof SpendRefusedError) return { ok: false, attempts, refused: { kind: error.kind, reason: error.message } };
       throw error;
     }
@@ -86,7 +86,7 @@ export async function runAttempts(
         checked = await options.check(result.files, spec);
       } catch (error) {
         // The attempt will not be recorded: its hold must not wait for its expiry to stop counting.
-        for (const hold of holds.splice(0)) hold.release();
+        for (const hold of holds.splice(0)) await hold.release();
         throw error;
       }
       if (checked.ok) {

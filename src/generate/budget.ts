@@ -7,9 +7,9 @@
 /** Held money for one call in flight. */
 export interface SpendHold {
   /** The call is over: it cost `usd` (what its usage says, also for a failed call; 0 when it reported none). */
-  settle(usd: number): void;
+  settle(usd: number): void | Promise<void>;
   /** The settled cost is now counted elsewhere (the attempt record), or the call was never made. */
-  release(): void;
+  release(): void | Promise<void>;
 }
 
 export type SpendDecision =
@@ -23,8 +23,11 @@ export interface SpendGate {
   raiseHint: string;
   /** How to run without this limit, for models with no price. */
   disableHint: string;
-  /** Checks that `usd` more fits under the limit, counting calls in flight, and holds it; holds nothing when refused. */
-  reserve(usd: number): SpendDecision;
+  /**
+   * Checks that `usd` more fits under the limit, counting calls in flight, and holds it; holds nothing when
+   * refused. A gate kept in a database answers asynchronously, one kept in memory may answer at once.
+   */
+  reserve(usd: number): SpendDecision | Promise<SpendDecision>;
 }
 
 export type SpendRefusalKind = "budget" | "price_unknown";

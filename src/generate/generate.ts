@@ -89,7 +89,7 @@ export async function generate(
     const price = findPrice(provider.model, prices);
     if (price === undefined) throw unpricedRefusal(options.gate, provider.model);
     const estimate = worstCaseCostUsd(built.prompt, price);
-    const decision = options.gate.reserve(estimate);
+    const decision = await options.gate.reserve(estimate);
     if (!decision.ok) throw budgetRefusal(options.gate, provider.model, estimate, decision);
     hold = decision.hold;
   }
@@ -112,7 +112,7 @@ export async function generate(
     // Tokens a failed call reports as used are billed, so they are charged like a reply's.
     const usage = error instanceof ProviderError && error.usage !== undefined ? error.usage : { ...NO_USAGE };
     const cost = priceOf(usage, provider.model);
-    hold?.settle(cost.usd);
+    await hold?.settle(cost.usd);
     return {
       ok: false,
       kind: "provider_error",
@@ -128,7 +128,7 @@ export async function generate(
   }
   const durationMs = now() - started;
   const cost = priceOf(reply.usage, reply.model);
-  hold?.settle(cost.usd);
+  await hold?.settle(cost.usd);
   const common = {
     usage: reply.usage,
     costUsd: cost.usd,

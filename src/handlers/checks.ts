@@ -39,7 +39,7 @@ export function registerCheckHandlers(app: Probot, services: HandlerServices): v
     if (ref === null) return;
     const { headSha, eventKey, ownCheck } = facts(context);
     if (ownCheck) return;
-    const generation = getGenerationByHeadSha(services.db, `${ref.owner}/${ref.repo}`, headSha);
+    const generation = await getGenerationByHeadSha(services.kysely, `${ref.owner}/${ref.repo}`, headSha);
     if (generation === null) return;
     enqueueOnce(services, context, "ci-result", { ...ref, headSha }, `ci:${ref.owner}/${ref.repo}@${headSha}:${eventKey}`);
   });

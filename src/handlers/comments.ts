@@ -22,7 +22,7 @@ export function registerCommentHandlers(app: Probot, services: HandlerServices):
     if (isBot(payload.comment.user) || isBot(payload.sender)) return;
     const command = parseRetryCommand(payload.comment.body);
     if (command === null) return;
-    const generation = getGenerationByPr(services.db, `${ref.owner}/${ref.repo}`, payload.issue.number);
+    const generation = await getGenerationByPr(services.kysely, `${ref.owner}/${ref.repo}`, payload.issue.number);
     if (generation === null) return;
     enqueueOnce(
       services,

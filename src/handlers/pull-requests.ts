@@ -9,7 +9,7 @@ export function registerPullRequestHandlers(app: Probot, services: HandlerServic
     const { payload } = context;
     const ref = repoRef(context);
     if (ref === null) return;
-    const generation = getGenerationByPr(services.db, `${ref.owner}/${ref.repo}`, payload.pull_request.number);
+    const generation = await getGenerationByPr(services.kysely, `${ref.owner}/${ref.repo}`, payload.pull_request.number);
     if (generation === null) return;
     enqueueOnce(
       services,

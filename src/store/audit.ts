@@ -1,5 +1,6 @@
 /** The dashboard's audit trail: who trusted or discarded a rule, or requeued a job, and when. */
-import type { Database } from "./database.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../db/schema.js";
 
 export type AuditAction = "trust_rule" | "discard_rule" | "requeue_job";
 
@@ -14,19 +15,30 @@ export interface AuditEntry {
   createdAt: number;
 }
 
-export function recordAction(db: Database, entry: Omit<AuditEntry, "id">): void {
-  db.prepare(
-    "INSERT INTO dashboard_actions (installation_id, actor, via, action, target_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-  ).run(entry.installationId, entry.actor, entry.via, entry.action, entry.targetId, entry.createdAt);
+export async function recordAction(db: Kysely<Tables>, entry: Omit<AuditEntry, "id">): Promise<void> {
+  await db
+    .insertInto("dashboard_actions")
+    .values({
+      installation_id: entry.installationId,
+      actor: entry.actor,
+      via: entry.via,
+      action: entry.action,
+      target_id: entry.targetId,
+      created_at: entry.createdAt,
+    })
+    .execute();
 }
 
 /** The installation's actions, newest first. */
-export function listActions(db: Database, installationId: number, limit = 50): AuditEntry[] {
-  const rows = db
-    .prepare("SELECT * FROM dashboard_actions WHERE installation_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
-    .all(installationId, limit) as {
-    id: number; installation_id: number; actor: string; via: AuditEntry["via"]; action: AuditAction; target_id: number; created_at: number;
-  }[];
+export async function listActions(db: Kysely<Tables>, installationId: number, limit = 50): Promise<AuditEntry[]> {
+  const rows = await db
+    .selectFrom("dashboard_actions")
+    .selectAll()
+    .where("installation_id", "=", installationId)
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({
     id: r.id, installationId: r.installation_id, actor: r.actor, via: r.via, action: r.action, targetId: r.target_id, createdAt: r.created_at,
   }));

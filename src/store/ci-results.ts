@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Database } from "better-sqlite3";
+import type { Kysely, Selectable } from "kysely";
+import type { CiResultsTable, Tables } from "../db/schema.js";
 import { parseJsonArrayColumn, toJsonColumn } from "./json.js";
 
 export interface CiResult {
@@ -25,17 +26,7 @@ export interface NewCiResult {
   attributedToBase?: boolean;
 }
 
-interface CiResultRow {
-  id: number;
-  generation_id: number;
-  head_sha: string;
-  fingerprints_hash: string;
-  conclusion: string;
-  failures_json: string;
-  attributed_to_base: number;
-  retry_triggered: number;
-  created_at: number;
-}
+type CiResultRow = Selectable<CiResultsTable>;
 
 function toCiResult(row: CiResultRow): CiResult {
   return {
@@ -66,43 +57,48 @@ export interface RecordCiResultOutcome {
   inserted: boolean;
 }
 
-export function recordCiResult(db: Database, input: NewCiResult, now: number): RecordCiResultOutcome {
-  return db
-    .transaction((): RecordCiResultOutcome => {
-      const info = db
-        .prepare(
-          `INSERT INTO ci_results (generation_id, head_sha, fingerprints_hash, conclusion, failures_json,
-             attributed_to_base, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (head_sha, fingerprints_hash) DO NOTHING`,
-        )
-        .run(
-          input.generationId,
-          input.headSha,
-          input.fingerprintsHash,
-          input.conclusion,
-          toJsonColumn(input.failures ?? [], "ci result failures"),
-          input.attributedToBase ? 1 : 0,
-          now,
-        );
-      const result = getCiResult(db, input.headSha, input.fingerprintsHash);
-      if (result === null) throw new Error(`ci result for ${input.headSha} vanished after insert`);
-      return { result, inserted: info.changes === 1 };
+/**
+ * One row per (head sha, failing set): a second report of the same failures inserts nothing and hands back
+ * the stored row. One statement decides, so two reports at once (two processes) still make one row.
+ */
+export async function recordCiResult(db: Kysely<Tables>, input: NewCiResult, now: number): Promise<RecordCiResultOutcome> {
+  const inserted = await db
+    .insertInto("ci_results")
+    .values({
+      generation_id: input.generationId,
+      head_sha: input.headSha,
+      fingerprints_hash: input.fingerprintsHash,
+      conclusion: input.conclusion,
+      failures_json: toJsonColumn(input.failures ?? [], "ci result failures"),
+      attributed_to_base: input.attributedToBase ? 1 : 0,
+      created_at: now,
     })
-    .immediate();
+    .onConflict((oc) => oc.columns(["head_sha", "fingerprints_hash"]).doNothing())
+    .executeTakeFirst();
+  const result = await getCiResult(db, input.headSha, input.fingerprintsHash);
+  if (result === null) throw new Error(`ci result for ${input.headSha} vanished after insert`);
+  return { result, inserted: Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1 };
 }
 
-export function getCiResult(db: Database, headSha: string, hash: string): CiResult | null {
-  const row = db
-    .prepare("SELECT * FROM ci_results WHERE head_sha = ? AND fingerprints_hash = ?")
-    .get(headSha, hash) as CiResultRow | undefined;
+export async function getCiResult(db: Kysely<Tables>, headSha: string, hash: string): Promise<CiResult | null> {
+  const row = await db
+    .selectFrom("ci_results")
+    .selectAll()
+    .where("head_sha", "=", headSha)
+    .where("fingerprints_hash", "=", hash)
+    .executeTakeFirst();
   return row === undefined ? null : toCiResult(row);
 }
 
 /** Oldest first. */
-export function listCiResults(db: Database, generationId: number): CiResult[] {
-  const rows = db
-    .prepare("SELECT * FROM ci_results WHERE generation_id = ? ORDER BY created_at, id")
-    .all(generationId) as CiResultRow[];
+export async function listCiResults(db: Kysely<Tables>, generationId: number): Promise<CiResult[]> {
+  const rows = await db
+    .selectFrom("ci_results")
+    .selectAll()
+    .where("generation_id", "=", generationId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
   return rows.map(toCiResult);
 }
 
@@ -110,16 +106,21 @@ export function listCiResults(db: Database, generationId: number): CiResult[] {
  * Claims the right to trigger a retry for this CI result. Only the first caller gets true; every later
  * caller (another check run of the same SHA, a redelivered webhook) gets false and must not retry.
  */
-export function claimRetry(db: Database, ciResultId: number): boolean {
-  return (
-    db.prepare("UPDATE ci_results SET retry_triggered = 1 WHERE id = ? AND retry_triggered = 0").run(ciResultId)
-      .changes === 1
-  );
+export async function claimRetry(db: Kysely<Tables>, ciResultId: number): Promise<boolean> {
+  const claimed = await db
+    .updateTable("ci_results")
+    .set({ retry_triggered: 1 })
+    .where("id", "=", ciResultId)
+    .where("retry_triggered", "=", 0)
+    .executeTakeFirst();
+  return Number(claimed.numUpdatedRows) === 1;
 }
 
-export function setAttributedToBase(db: Database, ciResultId: number, attributed: boolean): void {
-  const info = db
-    .prepare("UPDATE ci_results SET attributed_to_base = ? WHERE id = ?")
-    .run(attributed ? 1 : 0, ciResultId);
-  if (info.changes === 0) throw new Error(`ci result ${ciResultId} does not exist`);
+export async function setAttributedToBase(db: Kysely<Tables>, ciResultId: number, attributed: boolean): Promise<void> {
+  const result = await db
+    .updateTable("ci_results")
+    .set({ attributed_to_base: attributed ? 1 : 0 })
+    .where("id", "=", ciResultId)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new Error(`ci result ${ciResultId} does not exist`);
 }

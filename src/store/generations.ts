@@ -1,4 +1,5 @@
-import type { Database } from "better-sqlite3";
+import type { Kysely, Selectable, Updateable } from "kysely";
+import type { AttemptsTable, GenerationsTable, Tables } from "../db/schema.js";
 import { redact } from "../config/redact.js";
 import type { ComponentSpec, ComponentType } from "../spec/types.js";
 import {
@@ -10,6 +11,8 @@ import {
   toJsonColumn,
   toNullableJsonColumn,
 } from "./json.js";
+import { inTransaction } from "./transaction.js";
+import { dialectOf } from "../db/dialect.js";
 
 export type GenerationStatus =
   | "queued"
@@ -131,55 +134,8 @@ export interface NewAttempt {
 
 export type AttemptPatch = Partial<Omit<NewAttempt, "generationId" | "trigger">>;
 
-interface GenerationRow {
-  id: number;
-  repo: string;
-  installation_id: number;
-  issue_number: number;
-  spec_fingerprint: string;
-  spec_json: string;
-  component_name: string;
-  component_type: ComponentType;
-  category: string;
-  airflow_version: string;
-  provider: string;
-  model: string;
-  status: GenerationStatus;
-  pr_number: number | null;
-  branch: string | null;
-  head_sha: string | null;
-  status_comment_id: number | null;
-  attempts_count: number;
-  first_attempt_success: number | null;
-  final_outcome: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface AttemptRow {
-  id: number;
-  generation_id: number;
-  number: number;
-  trigger: AttemptTrigger;
-  strategy: string;
-  files_json: string;
-  validation_report_json: string | null;
-  applied_fixes_json: string;
-  learned_context_json: string | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  cost_usd: number;
-  duration_ms: number | null;
-  commit_sha: string | null;
-  outcome: AttemptOutcome;
-  failure_reason: string | null;
-  ci_failures_json: string | null;
-  reply_mode: "files" | "edits" | null;
-  created_at: number;
-  updated_at: number;
-}
+type GenerationRow = Selectable<GenerationsTable>;
+type AttemptRow = Selectable<AttemptsTable>;
 
 function toGeneration(row: GenerationRow): Generation {
   const spec = parseJsonObjectColumn(row.spec_json, "generations", "spec_json", row.id);
@@ -276,71 +232,74 @@ export interface UpsertGenerationResult {
 /**
  * One generation per (repo, issue). A repeated call (label re-added, issue edited) refreshes the spec and
  * provider fields and leaves status, PR and attempts alone: the caller decides what a changed spec means.
+ *
+ * The insert comes first: it either creates the row or, finding it, takes the write lock (SQLite) before the
+ * existing row is read and locked (PostgreSQL), so two calls at once for one issue see one creation.
  */
-export function upsertGenerationForIssue(db: Database, input: GenerationForIssue, now: number): UpsertGenerationResult {
+export async function upsertGenerationForIssue(db: Kysely<Tables>, input: GenerationForIssue, now: number): Promise<UpsertGenerationResult> {
   checkRepo(input.repo);
   checkSpec(input.spec);
-  return db
-    .transaction((): UpsertGenerationResult => {
-      const before = getGenerationByIssue(db, input.repo, input.issueNumber);
-      const params = {
-        repo: input.repo,
-        installation_id: input.installationId,
-        issue_number: input.issueNumber,
-        spec_fingerprint: input.specFingerprint,
-        spec_json: toJsonColumn(input.spec, "generation spec"),
-        component_name: input.spec.name,
-        component_type: input.spec.component_type,
-        category: input.spec.category,
-        airflow_version: input.spec.airflow_version,
-        provider: input.provider,
-        model: input.model,
-        now,
-      };
-      db.prepare(
-        `INSERT INTO generations (repo, installation_id, issue_number, spec_fingerprint, spec_json, component_name,
-           component_type, category, airflow_version, provider, model, status, created_at, updated_at)
-         VALUES (@repo, @installation_id, @issue_number, @spec_fingerprint, @spec_json, @component_name,
-           @component_type, @category, @airflow_version, @provider, @model, 'queued', @now, @now)
-         ON CONFLICT (repo, issue_number) DO UPDATE SET
-           installation_id = excluded.installation_id,
-           spec_fingerprint = excluded.spec_fingerprint,
-           spec_json = excluded.spec_json,
-           component_name = excluded.component_name,
-           component_type = excluded.component_type,
-           category = excluded.category,
-           airflow_version = excluded.airflow_version,
-           provider = excluded.provider,
-           model = excluded.model,
-           updated_at = excluded.updated_at`,
-      ).run(params);
-      const generation = getGenerationByIssue(db, input.repo, input.issueNumber);
-      if (generation === null) throw new Error(`generation for ${input.repo}#${input.issueNumber} vanished after upsert`);
-      return {
-        generation,
-        created: before === null,
-        specChanged: before !== null && before.specFingerprint !== input.specFingerprint,
-      };
-    })
-    .immediate();
+  const fields = {
+    installation_id: input.installationId,
+    spec_fingerprint: input.specFingerprint,
+    spec_json: toJsonColumn(input.spec, "generation spec"),
+    component_name: input.spec.name,
+    component_type: input.spec.component_type,
+    category: input.spec.category,
+    airflow_version: input.spec.airflow_version,
+    provider: input.provider,
+    model: input.model,
+    updated_at: now,
+  };
+  return inTransaction(db, async (trx): Promise<UpsertGenerationResult> => {
+    const inserted = await trx
+      .insertInto("generations")
+      .values({ ...fields, repo: input.repo, issue_number: input.issueNumber, status: "queued", created_at: now })
+      .onConflict((oc) => oc.columns(["repo", "issue_number"]).doNothing())
+      .executeTakeFirst();
+    const created = Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+    let specChanged = false;
+    if (!created) {
+      const before = await selectGenerations(trx, forUpdate(trx))
+        .where("repo", "=", input.repo)
+        .where("issue_number", "=", input.issueNumber)
+        .executeTakeFirst();
+      specChanged = before !== undefined && before.spec_fingerprint !== input.specFingerprint;
+      await trx.updateTable("generations").set(fields).where("repo", "=", input.repo).where("issue_number", "=", input.issueNumber).execute();
+    }
+    const generation = await getGenerationByIssue(trx, input.repo, input.issueNumber);
+    if (generation === null) throw new Error(`generation for ${input.repo}#${input.issueNumber} vanished after upsert`);
+    return { generation, created, specChanged };
+  });
 }
 
-export function getGeneration(db: Database, id: number): Generation | null {
-  const row = db.prepare("SELECT * FROM generations WHERE id = ?").get(id) as GenerationRow | undefined;
+/** PostgreSQL locks rows read with FOR UPDATE; SQLite has no such clause (its one writer holds the file). */
+function forUpdate(db: Kysely<Tables>): boolean {
+  return dialectOf(db) === "postgres";
+}
+
+function selectGenerations(db: Kysely<Tables>, lock = false) {
+  const query = db.selectFrom("generations").selectAll();
+  return lock ? query.forUpdate() : query;
+}
+
+export async function getGeneration(db: Kysely<Tables>, id: number): Promise<Generation | null> {
+  const row = await selectGenerations(db).where("id", "=", id).executeTakeFirst();
   return row === undefined ? null : toGeneration(row);
 }
 
-export function getGenerationByIssue(db: Database, repo: string, issueNumber: number): Generation | null {
-  const row = db
-    .prepare("SELECT * FROM generations WHERE repo = ? AND issue_number = ?")
-    .get(repo, issueNumber) as GenerationRow | undefined;
+export async function getGenerationByIssue(db: Kysely<Tables>, repo: string, issueNumber: number): Promise<Generation | null> {
+  const row = await selectGenerations(db).where("repo", "=", repo).where("issue_number", "=", issueNumber).executeTakeFirst();
   return row === undefined ? null : toGeneration(row);
 }
 
-export function getGenerationByPr(db: Database, repo: string, prNumber: number): Generation | null {
-  const row = db
-    .prepare("SELECT * FROM generations WHERE repo = ? AND pr_number = ? ORDER BY id DESC LIMIT 1")
-    .get(repo, prNumber) as GenerationRow | undefined;
+export async function getGenerationByPr(db: Kysely<Tables>, repo: string, prNumber: number): Promise<Generation | null> {
+  const row = await selectGenerations(db)
+    .where("repo", "=", repo)
+    .where("pr_number", "=", prNumber)
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
   return row === undefined ? null : toGeneration(row);
 }
 
@@ -348,16 +307,18 @@ export function getGenerationByPr(db: Database, repo: string, prNumber: number):
  * The generation whose PR head is `headSha`; falls back to any attempt that committed that SHA, so a CI
  * result for an older push of the same PR is still attributed.
  */
-export function getGenerationByHeadSha(db: Database, repo: string, headSha: string): Generation | null {
-  const row = (db
-    .prepare("SELECT * FROM generations WHERE repo = ? AND head_sha = ? ORDER BY id DESC LIMIT 1")
-    .get(repo, headSha) ??
-    db
-      .prepare(
-        `SELECT g.* FROM generations g JOIN attempts a ON a.generation_id = g.id
-          WHERE g.repo = ? AND a.commit_sha = ? ORDER BY a.id DESC LIMIT 1`,
-      )
-      .get(repo, headSha)) as GenerationRow | undefined;
+export async function getGenerationByHeadSha(db: Kysely<Tables>, repo: string, headSha: string): Promise<Generation | null> {
+  const row =
+    (await selectGenerations(db).where("repo", "=", repo).where("head_sha", "=", headSha).orderBy("id", "desc").limit(1).executeTakeFirst()) ??
+    (await db
+      .selectFrom("generations as g")
+      .innerJoin("attempts as a", "a.generation_id", "g.id")
+      .selectAll("g")
+      .where("g.repo", "=", repo)
+      .where("a.commit_sha", "=", headSha)
+      .orderBy("a.id", "desc")
+      .limit(1)
+      .executeTakeFirst());
   return row === undefined ? null : toGeneration(row);
 }
 
@@ -370,58 +331,61 @@ export interface ListGenerationsOptions {
 }
 
 /** Newest first. */
-export function listGenerations(db: Database, options: ListGenerationsOptions = {}): Generation[] {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  if (options.repo !== undefined) {
-    where.push("repo = ?");
-    params.push(options.repo);
-  }
-  if (options.installationId !== undefined) {
-    where.push("installation_id = ?");
-    params.push(options.installationId);
-  }
-  if (options.status !== undefined) {
-    where.push("status = ?");
-    params.push(options.status);
-  }
-  const sql = `SELECT * FROM generations ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-               ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`;
-  const rows = db.prepare(sql).all(...params, options.limit ?? 100, options.offset ?? 0) as GenerationRow[];
+export async function listGenerations(db: Kysely<Tables>, options: ListGenerationsOptions = {}): Promise<Generation[]> {
+  let query = selectGenerations(db);
+  if (options.repo !== undefined) query = query.where("repo", "=", options.repo);
+  if (options.installationId !== undefined) query = query.where("installation_id", "=", options.installationId);
+  if (options.status !== undefined) query = query.where("status", "=", options.status);
+  const rows = await query
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(options.limit ?? 100)
+    .offset(options.offset ?? 0)
+    .execute();
   return rows.map(toGeneration);
 }
 
-const generationColumns: Record<keyof GenerationPatch, string> = {
-  status: "status",
-  prNumber: "pr_number",
-  branch: "branch",
-  headSha: "head_sha",
-  statusCommentId: "status_comment_id",
-  firstAttemptSuccess: "first_attempt_success",
-  finalOutcome: "final_outcome",
-  provider: "provider",
-  model: "model",
+type GenerationUpdate = Updateable<GenerationsTable>;
+
+/** How each patch field is written: its column and its stored value. */
+const generationColumns: { [K in keyof GenerationPatch]-?: (value: Exclude<GenerationPatch[K], undefined>) => GenerationUpdate } = {
+  status: (v) => ({ status: v }),
+  prNumber: (v) => ({ pr_number: v }),
+  branch: (v) => ({ branch: v }),
+  headSha: (v) => ({ head_sha: v }),
+  statusCommentId: (v) => ({ status_comment_id: v }),
+  firstAttemptSuccess: (v) => ({ first_attempt_success: v === null ? null : toFlag(v) }),
+  finalOutcome: (v) => ({ final_outcome: v }),
+  provider: (v) => ({ provider: v }),
+  model: (v) => ({ model: v }),
 };
 
-export function updateGeneration(db: Database, id: number, patch: GenerationPatch, now: number): Generation {
-  const sets: string[] = [];
-  const values: (string | number | null)[] = [];
-  for (const [key, value] of Object.entries(patch) as [keyof GenerationPatch, unknown][]) {
-    const column = generationColumns[key];
+function generationUpdate(patch: GenerationPatch): GenerationUpdate {
+  let update: GenerationUpdate = {};
+  for (const [key, value] of Object.entries(patch) as [keyof GenerationPatch, never][]) {
+    const column = generationColumns[key] as ((value: never) => GenerationUpdate) | undefined;
     if (column === undefined) throw new Error(`updateGeneration: unknown field "${String(key)}"`);
     if (value === undefined) continue;
-    sets.push(`${column} = ?`);
-    values.push(typeof value === "boolean" ? toFlag(value) : (value as string | number | null));
+    update = { ...update, ...column(value) };
   }
-  sets.push("updated_at = ?");
-  values.push(now);
-  const info = db.prepare(`UPDATE generations SET ${sets.join(", ")} WHERE id = ?`).run(...values, id);
-  if (info.changes === 0) throw new Error(`generation ${id} does not exist`);
-  return getGeneration(db, id) as Generation;
+  return update;
 }
 
-function attemptParams(a: AttemptPatch): Record<string, string | number | null> {
-  const out: Record<string, string | number | null> = {};
+export async function updateGeneration(db: Kysely<Tables>, id: number, patch: GenerationPatch, now: number): Promise<Generation> {
+  const update = generationUpdate(patch);
+  const result = await db
+    .updateTable("generations")
+    .set({ ...update, updated_at: now })
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new Error(`generation ${id} does not exist`);
+  return (await getGeneration(db, id)) as Generation;
+}
+
+type AttemptColumns = Omit<Updateable<AttemptsTable>, "id" | "generation_id" | "number" | "trigger" | "created_at" | "updated_at">;
+
+function attemptParams(a: AttemptPatch): AttemptColumns {
+  const out: AttemptColumns = {};
   if (a.strategy !== undefined) out.strategy = a.strategy;
   if (a.files !== undefined) out.files_json = toJsonColumn(a.files, "attempt files");
   if (a.validationReport !== undefined)
@@ -459,85 +423,113 @@ function firstAttemptFlag(outcome: AttemptOutcome): boolean | null {
 }
 
 /**
+ * Takes the generation's row for the rest of the transaction, or says it does not exist. A write that
+ * changes nothing: on PostgreSQL it locks the row, on SQLite it takes the write lock before anything is read
+ * (as BEGIN IMMEDIATE did), so two attempts recorded at once are numbered one after the other.
+ */
+async function lockGeneration(trx: Kysely<Tables>, id: number): Promise<boolean> {
+  const touched = await trx
+    .updateTable("generations")
+    .set((eb) => ({ updated_at: eb.ref("updated_at") }))
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return Number(touched.numUpdatedRows) === 1;
+}
+
+/**
  * Stores a new attempt, numbered after the generation's last one, and bumps the generation's attempt count,
  * in one transaction. Call it before the effect the attempt leads to (commit, PR), so a crash after the
  * effect still finds the attempt.
  */
-export function recordAttempt(db: Database, input: NewAttempt, now: number): Attempt {
+export async function recordAttempt(db: Kysely<Tables>, input: NewAttempt, now: number): Promise<Attempt> {
   checkFiles(input.files);
   if (typeof input.strategy !== "string" || input.strategy === "") throw new Error("attempt strategy is required");
   const params = attemptParams(input);
-  return db
-    .transaction((): Attempt => {
-      const gen = db.prepare("SELECT id FROM generations WHERE id = ?").get(input.generationId);
-      if (gen === undefined) throw new Error(`generation ${input.generationId} does not exist`);
-      const { next } = db
-        .prepare("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM attempts WHERE generation_id = ?")
-        .get(input.generationId) as { next: number };
-      const columns = ["generation_id", "number", "trigger", "outcome", "created_at", "updated_at", ...Object.keys(params)];
-      const values = [input.generationId, next, input.trigger, input.outcome ?? "pending", now, now, ...Object.values(params)];
-      const info = db
-        .prepare(`INSERT INTO attempts (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
-        .run(...values);
-      const flag = next === 1 ? firstAttemptFlag(input.outcome ?? "pending") : null;
-      db.prepare(
-        `UPDATE generations SET attempts_count = ?, updated_at = ?,
-           first_attempt_success = COALESCE(?, first_attempt_success) WHERE id = ?`,
-      ).run(next, now, flag === null ? null : toFlag(flag), input.generationId);
-      return getAttempt(db, Number(info.lastInsertRowid)) as Attempt;
-    })
-    .immediate();
+  return inTransaction(db, async (trx): Promise<Attempt> => {
+    if (!(await lockGeneration(trx, input.generationId))) throw new Error(`generation ${input.generationId} does not exist`);
+    const { last } = await trx
+      .selectFrom("attempts")
+      .select((eb) => eb.fn.max("number").as("last"))
+      .where("generation_id", "=", input.generationId)
+      .executeTakeFirstOrThrow();
+    const next = Number(last ?? 0) + 1;
+    const { id } = await trx
+      .insertInto("attempts")
+      .values({
+        strategy: input.strategy,
+        ...params,
+        generation_id: input.generationId,
+        number: next,
+        trigger: input.trigger,
+        outcome: input.outcome ?? "pending",
+        created_at: now,
+        updated_at: now,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const flag = next === 1 ? firstAttemptFlag(input.outcome ?? "pending") : null;
+    await trx
+      .updateTable("generations")
+      .set((eb) => ({
+        attempts_count: next,
+        updated_at: now,
+        first_attempt_success: flag === null ? eb.ref("first_attempt_success") : toFlag(flag),
+      }))
+      .where("id", "=", input.generationId)
+      .execute();
+    return (await getAttempt(trx, id)) as Attempt;
+  });
 }
 
-export function updateAttempt(db: Database, id: number, patch: AttemptPatch, now: number): Attempt {
+export async function updateAttempt(db: Kysely<Tables>, id: number, patch: AttemptPatch, now: number): Promise<Attempt> {
   checkFiles(patch.files);
   const params = attemptParams(patch);
-  return db
-    .transaction((): Attempt => {
-      const columns = Object.keys(params);
-      const info = db
-        .prepare(
-          `UPDATE attempts SET ${[...columns.map((c) => `${c} = ?`), "updated_at = ?"].join(", ")} WHERE id = ?`,
-        )
-        .run(...Object.values(params), now, id);
-      if (info.changes === 0) throw new Error(`attempt ${id} does not exist`);
-      const attempt = getAttempt(db, id) as Attempt;
-      const flag = attempt.number === 1 && patch.outcome !== undefined ? firstAttemptFlag(patch.outcome) : null;
-      if (flag !== null) {
-        db.prepare("UPDATE generations SET first_attempt_success = ?, updated_at = ? WHERE id = ?").run(
-          toFlag(flag),
-          now,
-          attempt.generationId,
-        );
-      }
-      return attempt;
-    })
-    .immediate();
+  return inTransaction(db, async (trx): Promise<Attempt> => {
+    const result = await trx
+      .updateTable("attempts")
+      .set({ ...params, updated_at: now })
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw new Error(`attempt ${id} does not exist`);
+    const attempt = (await getAttempt(trx, id)) as Attempt;
+    const flag = attempt.number === 1 && patch.outcome !== undefined ? firstAttemptFlag(patch.outcome) : null;
+    if (flag !== null) {
+      await trx
+        .updateTable("generations")
+        .set({ first_attempt_success: toFlag(flag), updated_at: now })
+        .where("id", "=", attempt.generationId)
+        .execute();
+    }
+    return attempt;
+  });
 }
 
-export function getAttempt(db: Database, id: number): Attempt | null {
-  const row = db.prepare("SELECT * FROM attempts WHERE id = ?").get(id) as AttemptRow | undefined;
+function selectAttempts(db: Kysely<Tables>) {
+  return db.selectFrom("attempts").selectAll();
+}
+
+export async function getAttempt(db: Kysely<Tables>, id: number): Promise<Attempt | null> {
+  const row = await selectAttempts(db).where("id", "=", id).executeTakeFirst();
   return row === undefined ? null : toAttempt(row);
 }
 
 /** Oldest first. */
-export function listAttempts(db: Database, generationId: number): Attempt[] {
-  const rows = db
-    .prepare("SELECT * FROM attempts WHERE generation_id = ? ORDER BY number")
-    .all(generationId) as AttemptRow[];
+export async function listAttempts(db: Kysely<Tables>, generationId: number): Promise<Attempt[]> {
+  const rows = await selectAttempts(db).where("generation_id", "=", generationId).orderBy("number").execute();
   return rows.map(toAttempt);
 }
 
-export function getLatestAttempt(db: Database, generationId: number): Attempt | null {
-  const row = db
-    .prepare("SELECT * FROM attempts WHERE generation_id = ? ORDER BY number DESC LIMIT 1")
-    .get(generationId) as AttemptRow | undefined;
+export async function getLatestAttempt(db: Kysely<Tables>, generationId: number): Promise<Attempt | null> {
+  const row = await selectAttempts(db).where("generation_id", "=", generationId).orderBy("number", "desc").limit(1).executeTakeFirst();
   return row === undefined ? null : toAttempt(row);
 }
 
-export function getAttemptByCommitSha(db: Database, generationId: number, commitSha: string): Attempt | null {
-  const row = db
-    .prepare("SELECT * FROM attempts WHERE generation_id = ? AND commit_sha = ? ORDER BY number DESC LIMIT 1")
-    .get(generationId, commitSha) as AttemptRow | undefined;
+export async function getAttemptByCommitSha(db: Kysely<Tables>, generationId: number, commitSha: string): Promise<Attempt | null> {
+  const row = await selectAttempts(db)
+    .where("generation_id", "=", generationId)
+    .where("commit_sha", "=", commitSha)
+    .orderBy("number", "desc")
+    .limit(1)
+    .executeTakeFirst();
   return row === undefined ? null : toAttempt(row);
 }

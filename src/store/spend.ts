@@ -1,4 +1,7 @@
-import type { Database } from "better-sqlite3";
+import { sql, type Kysely } from "kysely";
+import { dialectOf } from "../db/dialect.js";
+import type { Tables } from "../db/schema.js";
+import { inTransaction } from "./transaction.js";
 
 /** Start (inclusive) and end (exclusive) of the UTC calendar month holding `now`, in epoch ms. */
 export function utcMonthRange(now: number): { start: number; end: number } {
@@ -9,16 +12,17 @@ export function utcMonthRange(now: number): { start: number; end: number } {
 }
 
 /** Model spend of one installation in the UTC calendar month holding `now`, summed over its attempts. */
-export function monthlySpendUsd(db: Database, installationId: number, now: number): number {
+export async function monthlySpendUsd(db: Kysely<Tables>, installationId: number, now: number): Promise<number> {
   const { start, end } = utcMonthRange(now);
-  const row = db
-    .prepare(
-      `SELECT COALESCE(SUM(a.cost_usd), 0) AS total
-         FROM attempts a JOIN generations g ON g.id = a.generation_id
-        WHERE g.installation_id = ? AND a.created_at >= ? AND a.created_at < ?`,
-    )
-    .get(installationId, start, end) as { total: number };
-  return row.total;
+  const row = await db
+    .selectFrom("attempts as a")
+    .innerJoin("generations as g", "g.id", "a.generation_id")
+    .select(sql<number>`COALESCE(SUM(a.cost_usd), 0)`.as("total"))
+    .where("g.installation_id", "=", installationId)
+    .where("a.created_at", ">=", start)
+    .where("a.created_at", "<", end)
+    .executeTakeFirstOrThrow();
+  return Number(row.total);
 }
 
 export interface MonthlySpend {
@@ -30,19 +34,10 @@ export interface MonthlySpend {
 }
 
 /** Every installation's spend per month, newest month first (the `monthly_spend` view). */
-export function listMonthlySpend(db: Database, options: { installationId?: number; limit?: number } = {}): MonthlySpend[] {
-  const rows = db
-    .prepare(
-      `SELECT installation_id, month, cost_usd, attempts FROM monthly_spend
-        WHERE (? IS NULL OR installation_id = ?)
-        ORDER BY month DESC, installation_id LIMIT ?`,
-    )
-    .all(options.installationId ?? null, options.installationId ?? null, options.limit ?? 120) as {
-    installation_id: number;
-    month: string;
-    cost_usd: number;
-    attempts: number;
-  }[];
+export async function listMonthlySpend(db: Kysely<Tables>, options: { installationId?: number; limit?: number } = {}): Promise<MonthlySpend[]> {
+  let query = db.selectFrom("monthly_spend").select(["installation_id", "month", "cost_usd", "attempts"]);
+  if (options.installationId !== undefined) query = query.where("installation_id", "=", options.installationId);
+  const rows = await query.orderBy("month", "desc").orderBy("installation_id").limit(options.limit ?? 120).execute();
   return rows.map((r) => ({
     installationId: r.installation_id,
     month: r.month,
@@ -68,37 +63,59 @@ export type SpendReservation =
   | { ok: false; spentUsd: number; reservedUsd: number; limitUsd: number };
 
 /**
- * Checks and reserves in one IMMEDIATE transaction: the write lock is taken before the sums are read, so
- * another process (or connection) reserving at the same moment waits and then sees this reservation.
- * Expired reservations are pruned on the way: they belong to processes that died mid-call.
+ * Serializes the reservations of one installation until the transaction ends. On PostgreSQL a transaction
+ * advisory lock keyed by the installation: a second process reserving for it waits here and then reads the
+ * first one's committed reservation (READ COMMITTED reads afresh per statement). On SQLite the first write
+ * of the transaction (the pruning DELETE) takes the file's write lock, as BEGIN IMMEDIATE did.
  */
-export function reserveSpend(db: Database, request: SpendReservationRequest): SpendReservation {
-  return db
-    .transaction((): SpendReservation => {
-      db.prepare("DELETE FROM spend_reservations WHERE expires_at <= ?").run(request.now);
-      const spentUsd = monthlySpendUsd(db, request.installationId, request.now);
-      // Reservations are counted whatever month they were taken in: they live minutes, and a call made at
-      // a month's end is paid from the month its attempt is recorded in, which the check cannot know yet.
-      const { reserved } = db
-        .prepare("SELECT COALESCE(SUM(amount_usd), 0) AS reserved FROM spend_reservations WHERE installation_id = ?")
-        .get(request.installationId) as { reserved: number };
-      if (spentUsd + reserved + request.amountUsd > request.limitUsd) {
-        return { ok: false, spentUsd, reservedUsd: reserved, limitUsd: request.limitUsd };
-      }
-      const info = db
-        .prepare("INSERT INTO spend_reservations (installation_id, amount_usd, created_at, expires_at) VALUES (?, ?, ?, ?)")
-        .run(request.installationId, request.amountUsd, request.now, request.now + request.ttlMs);
-      return { ok: true, id: Number(info.lastInsertRowid), spentUsd, reservedUsd: reserved };
-    })
-    .immediate();
+async function lockInstallationSpend(trx: Kysely<Tables>, installationId: number): Promise<void> {
+  if (dialectOf(trx) !== "postgres") return;
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`opforge.spend:${installationId}`}, 0))`.execute(trx);
+}
+
+/**
+ * Checks and reserves in one transaction that holds the installation's reservations alone (see
+ * lockInstallationSpend) before the sums are read, so another process reserving at the same moment waits and
+ * then sees this reservation. The installation's expired reservations are pruned on the way: they belong to
+ * processes that died mid-call.
+ */
+export async function reserveSpend(db: Kysely<Tables>, request: SpendReservationRequest): Promise<SpendReservation> {
+  return inTransaction(db, async (trx): Promise<SpendReservation> => {
+    await lockInstallationSpend(trx, request.installationId);
+    // Only this installation's: rows under another installation's lock are left to its next reservation, so
+    // two transactions never wait on each other's rows.
+    await trx
+      .deleteFrom("spend_reservations")
+      .where("installation_id", "=", request.installationId)
+      .where("expires_at", "<=", request.now)
+      .execute();
+    const spentUsd = await monthlySpendUsd(trx, request.installationId, request.now);
+    // Reservations are counted whatever month they were taken in: they live minutes, and a call made at
+    // a month's end is paid from the month its attempt is recorded in, which the check cannot know yet.
+    const { reserved } = await trx
+      .selectFrom("spend_reservations")
+      .select(sql<number>`COALESCE(SUM(amount_usd), 0)`.as("reserved"))
+      .where("installation_id", "=", request.installationId)
+      .executeTakeFirstOrThrow();
+    const reservedUsd = Number(reserved);
+    if (spentUsd + reservedUsd + request.amountUsd > request.limitUsd) {
+      return { ok: false, spentUsd, reservedUsd, limitUsd: request.limitUsd };
+    }
+    const { id } = await trx
+      .insertInto("spend_reservations")
+      .values({ installation_id: request.installationId, amount_usd: request.amountUsd, created_at: request.now, expires_at: request.now + request.ttlMs })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return { ok: true, id, spentUsd, reservedUsd };
+  });
 }
 
 /** The call is over: the reservation now holds what it cost, until that cost is recorded in its attempt. */
-export function settleSpendReservation(db: Database, id: number, amountUsd: number): void {
-  db.prepare("UPDATE spend_reservations SET amount_usd = ? WHERE id = ?").run(Math.max(0, amountUsd), id);
+export async function settleSpendReservation(db: Kysely<Tables>, id: number, amountUsd: number): Promise<void> {
+  await db.updateTable("spend_reservations").set({ amount_usd: Math.max(0, amountUsd) }).where("id", "=", id).execute();
 }
 
 /** The call's cost is in its attempt row (or it cost nothing): the reservation is no longer needed. */
-export function releaseSpendReservation(db: Database, id: number): void {
-  db.prepare("DELETE FROM spend_reservations WHERE id = ?").run(id);
+export async function releaseSpendReservation(db: Kysely<Tables>, id: number): Promise<void> {
+  await db.deleteFrom("spend_reservations").where("id", "=", id).execute();
 }

@@ -47,9 +47,9 @@ describe("the monthly budget on the app", () => {
     expect(status).toContain(
       "of the $0.1500 limit $0.2600 is spent and $0.0000 is reserved by calls in flight, leaving $0.0000. The call was not made; raise `budget_usd` in .github/opforge.yml, or wait for next month.",
     );
-    const generation = getGenerationByIssue(a.db, "Codertocat/Hello-World", 7);
+    const generation = await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7);
     expect(generation).toMatchObject({ status: "failed", finalOutcome: "budget_exhausted" });
-    expect(listAttempts(a.db, generation?.id ?? 0).map((x) => [x.outcome, x.costUsd])).toEqual([["failed_generation", 0.26]]);
+    expect((await listAttempts(a.kysely, generation?.id ?? 0)).map((x) => [x.outcome, x.costUsd])).toEqual([["failed_generation", 0.26]]);
     expect(a.fake.calls("POST", `${R}/pulls`)).toEqual([]);
     expect(a.db.prepare("SELECT COUNT(*) AS n FROM spend_reservations").get()).toEqual({ n: 0 });
   });
@@ -73,7 +73,7 @@ describe("the monthly budget on the app", () => {
     expect(comments[1]).toContain("⛔ **opforge** will not retry: the monthly budget (`budget_usd`) does not cover the next model call");
     expect(comments[1]).toContain("of the $0.1100 limit $0.0300 is spent and $0.0000 is reserved by calls in flight, leaving $0.0800.");
     expect(a.repo.refs.get(BRANCH)).toBe(headSha);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "budget_exhausted" });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "budget_exhausted" });
   });
 
   it("refuses a model with no price, naming it and both fixes, without calling it", async () => {
@@ -87,7 +87,7 @@ describe("the monthly budget on the app", () => {
       'model "claude-sonnet-9-9" has no known price, so its calls cannot be counted against the monthly budget (`budget_usd`); the call was not made. Give it a price in OPFORGE_PRICES',
     );
     expect(commentsOn(a, 7)[0]?.body).toContain("or turn the budget off with `budget_usd: none` in .github/opforge.yml.");
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "price_unknown" });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "price_unknown" });
   });
 
   it("budget_usd: none runs a model with no price; its cost is shown as unknown", async () => {
@@ -144,8 +144,8 @@ describe("a CI retry with targeted edits", () => {
     );
     // The files the edits did not touch are committed as they were.
     expect(committed.get("tests/operators/test_health_check_operator.py")).toBe(FILES[1]?.content);
-    const generation = getGenerationByIssue(a.db, "Codertocat/Hello-World", 7);
-    expect(listAttempts(a.db, generation?.id ?? 0).map((x) => [x.trigger, x.replyMode])).toEqual([
+    const generation = await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7);
+    expect((await listAttempts(a.kysely, generation?.id ?? 0)).map((x) => [x.trigger, x.replyMode])).toEqual([
       ["initial", "files"],
       ["ci_retry", "edits"],
     ]);

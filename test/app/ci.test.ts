@@ -115,9 +115,9 @@ describe("CI result on an opforge PR", () => {
     expect(comments[1]?.body).toContain(`What changed in ${newHead.slice(0, 7)}:`);
     expect(comments[1]?.body).toContain("- `plugins/operators/health_check_operator.py`: 1 hunk(s), +2 −0 lines");
 
-    const generation = getGenerationByIssue(a.db, "Codertocat/Hello-World", 7);
+    const generation = await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7);
     expect(generation).toMatchObject({ status: "ci_running", headSha: newHead, firstAttemptSuccess: false });
-    expect(listAttempts(a.db, generation?.id ?? 0).map((x) => [x.trigger, x.outcome])).toEqual([
+    expect((await listAttempts(a.kysely, generation?.id ?? 0)).map((x) => [x.trigger, x.outcome])).toEqual([
       ["initial", "ci_failed"],
       ["ci_retry", "validated"],
     ]);
@@ -126,7 +126,7 @@ describe("CI result on an opforge PR", () => {
     const suiteId = a.fake.completeSuite(a.repo, newHead, [{ name: "test (3.11)", conclusion: "success" }], BRANCH);
     await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha: newHead, headBranch: BRANCH, conclusion: "success" }));
     await a.drain();
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: false });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: false });
     expect(commentsOn(a, prNumber)).toHaveLength(2);
   });
 
@@ -139,14 +139,14 @@ describe("CI result on an opforge PR", () => {
     const suiteId = a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "success" }], BRANCH);
     await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "success" }));
     await a.drain();
-    expect(listCiResults(a.db, 1)).toEqual([]);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)?.status).toBe("ci_running");
+    expect(await listCiResults(a.kysely, 1)).toEqual([]);
+    expect((await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7))?.status).toBe("ci_running");
 
     a.fake.finishSuite(a.repo, lint, "success");
     await a.receive("check_suite", checkSuiteCompleted({ suiteId: lint, headSha, headBranch: BRANCH, conclusion: "success" }));
     await a.drain();
-    expect(listCiResults(a.db, 1).map((r) => r.conclusion)).toEqual(["success"]);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: true });
+    expect((await listCiResults(a.kysely, 1)).map((r) => r.conclusion)).toEqual(["success"]);
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: true });
     expect(commentsOn(a, prNumber)).toEqual([]);
   });
 
@@ -167,8 +167,8 @@ describe("CI result on an opforge PR", () => {
     expect(comments[0]?.body).not.toContain("Retrying");
     expect(listJobs(a.db, { type: "retry" })).toEqual([]);
     expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
-    expect(listCiResults(a.db, 1)).toMatchObject([{ conclusion: "failure", attributedToBase: true }]);
-    expect(listAttempts(a.db, 1).map((x) => [x.outcome, x.ciFailures])).toEqual([["ci_failed", []]]);
+    expect(await listCiResults(a.kysely, 1)).toMatchObject([{ conclusion: "failure", attributedToBase: true }]);
+    expect((await listAttempts(a.kysely, 1)).map((x) => [x.outcome, x.ciFailures])).toEqual([["ci_failed", []]]);
     expect(signaturesLearned(a)).not.toContain("http_conn_id");
   });
 
@@ -188,7 +188,7 @@ describe("CI result on an opforge PR", () => {
     expect(verdict).not.toContain("base branch");
     expect(verdict).toContain("Retrying with the failures above as context");
     expect(retried).toContain("What failed:");
-    expect(listCiResults(a.db, 1)).toMatchObject([{ conclusion: "failure", attributedToBase: false }]);
+    expect(await listCiResults(a.kysely, 1)).toMatchObject([{ conclusion: "failure", attributedToBase: false }]);
     expect(prompts).toHaveLength(2);
     expect(prompts[1]?.messages[0]?.content).toContain("'HealthCheckOperator' object has no attribute 'http_conn_id'");
     expect(a.repo.refs.get(BRANCH)).not.toBe(headSha);
@@ -222,13 +222,13 @@ describe("CI result on an opforge PR", () => {
     expect(whatFailed).toContain("http_conn_id");
     expect(retried).not.toContain("S3Hook");
 
-    const [first] = listAttempts(a.db, 1);
+    const [first] = await listAttempts(a.kysely, 1);
     expect((first?.ciFailures ?? []).map((f) => (f as { exceptionType?: string }).exceptionType)).toEqual(["AttributeError"]);
     expect(signaturesLearned(a)).not.toContain("S3Hook");
     expect(signaturesLearned(a)).not.toMatch(/"kind":"import"/);
     // The stored verdict keeps every failure read, and says the PR's own were there.
-    expect(listCiResults(a.db, 1)).toMatchObject([{ attributedToBase: false }]);
-    expect(listCiResults(a.db, 1)[0]?.failures).toHaveLength(2);
+    expect(await listCiResults(a.kysely, 1)).toMatchObject([{ attributedToBase: false }]);
+    expect((await listCiResults(a.kysely, 1))[0]?.failures).toHaveLength(2);
   });
 
   it("escalates when the same failure comes back after a fix, instead of looping", async () => {
@@ -251,7 +251,7 @@ describe("CI result on an opforge PR", () => {
     expect(escalation).toContain("`/retry <guidance>`");
     expect(listJobs(a.db, { type: "retry" })).toHaveLength(1);
     expect(a.repo.refs.get(BRANCH)).toBe(retried);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "escalated" });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "escalated" });
   });
 
   it("ignores check suites of commits opforge did not make", async () => {
@@ -279,7 +279,7 @@ describe("CI failures with little to read", () => {
     expect(verdict).toContain("CI failed on attempt 1 of 3");
     expect(verdict).toContain("**test (3.11)**");
     expect(verdict).not.toContain("base branch");
-    expect(listCiResults(a.db, 1)).toMatchObject([{ attributedToBase: false }]);
+    expect(await listCiResults(a.kysely, 1)).toMatchObject([{ attributedToBase: false }]);
     expect(a.repo.refs.get(BRANCH)).not.toBe(headSha);
   });
 });
@@ -332,7 +332,7 @@ describe("a check suite another app leaves queued and silent", () => {
     await a.receive("check_run", checkRunCompleted({ runId: run?.id ?? 0, suiteId, name: "test (3.11)", headSha, conclusion: "failure" }));
     await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "failure" }));
     await a.drain();
-    expect(listCiResults(a.db, 1)).toEqual([]);
+    expect(await listCiResults(a.kysely, 1)).toEqual([]);
     expect(commentsOn(a, prNumber)).toEqual([]);
 
     // Several events, one re-check, due when the silent suite's grace period ends.
@@ -343,13 +343,13 @@ describe("a check suite another app leaves queued and silent", () => {
     // Not before it is due.
     a.clock.advance(GRACE_MS - 60_000 - 1);
     await a.drain();
-    expect(listCiResults(a.db, 1)).toEqual([]);
+    expect(await listCiResults(a.kysely, 1)).toEqual([]);
 
     // At the grace end the re-check runs unprompted: the silent suite no longer counts, the failure is judged.
     a.clock.advance(1);
     await a.drain();
     expect(listJobs(a.db, { type: "ci-result" }).find((j) => j.id === rechecks[0]?.id)?.status).toBe("succeeded");
-    expect(listCiResults(a.db, 1).map((r) => r.conclusion)).toEqual(["failure"]);
+    expect((await listCiResults(a.kysely, 1)).map((r) => r.conclusion)).toEqual(["failure"]);
     expect(listJobs(a.db, { type: "retry" })).toHaveLength(1);
     expect(commentsOn(a, prNumber).map((c) => c.body.split("\n")[1])).toEqual([
       "❌ **opforge**: CI failed on attempt 1 of 3.",
@@ -368,7 +368,7 @@ describe("a check suite another app leaves queued and silent", () => {
     const suiteId = a.fake.completeSuite(a.repo, headSha, [{ name: "test (3.11)", conclusion: "success" }], BRANCH);
     await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "success" }));
     await a.drain();
-    expect(listCiResults(a.db, 1)).toEqual([]);
+    expect(await listCiResults(a.kysely, 1)).toEqual([]);
     expect(listJobs(a.db, { type: "ci-result" }).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true)).toEqual([]);
   });
 });
@@ -382,7 +382,7 @@ describe("workflow_run.completed", () => {
     // workflow_run.completed example 1; patched installation, repository, workflow_run.id/head_sha/head_branch/conclusion.
     await a.receive("workflow_run", workflowRunCompleted({ runId: 30433642, headSha, headBranch: BRANCH, conclusion: "success" }));
     await a.drain();
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: true });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "succeeded", firstAttemptSuccess: true });
     expect(commentsOn(a, prNumber)).toEqual([]);
   });
 });

@@ -70,7 +70,7 @@ describe("limits", () => {
     expect(verdict).toContain("CI failed on attempt 1 of 1");
     expect(verdict).toContain("`max_attempts`: 1");
     expect(listJobs(a.db, { type: "retry" })).toEqual([]);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "ci_failed" });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "ci_failed" });
   });
 
   it("auto_retry: false — the verdict invites /retry instead of retrying", async () => {
@@ -205,7 +205,7 @@ describe("the model failing", () => {
     expect(status[0]?.body).toContain("generation failed");
     expect(a.fake.calls("POST", `${R}/git/refs`)).toEqual([]);
     expect(a.fake.calls("POST", `${R}/pulls`)).toEqual([]);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "generation_failed" });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "generation_failed" });
   });
 
   it("an overloaded API (529) is waited out: the job runs again later and opens the one PR", async () => {
@@ -241,7 +241,7 @@ describe("after a PR was closed unmerged", () => {
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(2);
     expect(a.repo.pulls.get(9)).toMatchObject({ state: "open", head: BRANCH });
     expect(commentsOn(a, 7)[0]?.body).toContain("opened pull request #9");
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 9, status: "ci_running" });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 9, status: "ci_running" });
   });
 });
 

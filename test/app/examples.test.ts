@@ -40,6 +40,6 @@ describe("example specs through the app", () => {
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
     const run = a.fake.calls("POST", `${R}/check-runs`)[0]?.body as { conclusion: string; output: { title: string } };
     expect(run.output.title).toMatch(/^(No findings|0 error\(s\), \d+ warning\(s\))$/);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)?.status).toBe("ci_running");
+    expect((await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7))?.status).toBe("ci_running");
   });
 });

@@ -58,7 +58,7 @@ describe("the end of an opforge PR", () => {
       COMPONENT,
       "tests/operators/test_health_check_operator.py",
     ]);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "merged", finalOutcome: "merged" });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "merged", finalOutcome: "merged" });
     // What the learning layer made of the human edits is said on the PR, once, citing the merge.
     const lessons = [...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber);
     expect(lessons).toHaveLength(1);
@@ -116,7 +116,7 @@ describe("the end of an opforge PR", () => {
     await a.receive("pull_request", pullRequestClosed({ prNumber, merged: false, mergeSha: null, headRef: BRANCH, headSha }));
     await a.drain();
 
-    const generation = getGenerationByIssue(a.db, "Codertocat/Hello-World", 7);
+    const generation = await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7);
     expect(generation).toMatchObject({ status: "closed", finalOutcome: "closed_unmerged" });
     expect(a.db.prepare("SELECT COUNT(*) AS n FROM patterns").get()).toEqual({ n: 0 });
     // Only the installation token may be fetched again; no repository reads for a closed PR.

@@ -94,9 +94,9 @@ describe("labeled issue with a valid spec", () => {
     const edits = fake.calls("PATCH", `${R}/issues/comments/${status[0]?.id}`).map((r) => (r.body as { body: string }).body);
     expect(edits.map((b) => (b.includes("generating (attempt 1)") ? "generating" : b.includes("opened pull request") ? "pr" : "other"))).toEqual(["generating", "pr"]);
 
-    const generation = getGenerationByIssue(app.db, "Codertocat/Hello-World", 7);
+    const generation = await getGenerationByIssue(app.kysely, "Codertocat/Hello-World", 7);
     expect(generation).toMatchObject({ status: "ci_running", prNumber: 8, branch: BRANCH, headSha: head, statusCommentId: status[0]?.id });
-    expect(listAttempts(app.db, generation?.id ?? 0).map((a) => ({ commit: a.commitSha, outcome: a.outcome }))).toEqual([
+    expect((await listAttempts(app.kysely, generation?.id ?? 0)).map((a) => ({ commit: a.commitSha, outcome: a.outcome }))).toEqual([
       { commit: head, outcome: "validated" },
     ]);
   });

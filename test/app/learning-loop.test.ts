@@ -274,7 +274,7 @@ async function failOnImportThenRetry(a: AppHarness, prompts: CapturedMessage[]) 
   // check_suite.completed example 1; patched installation, check_suite.id/head_sha/after/head_branch/conclusion.
   await a.receive("check_suite", checkSuiteCompleted({ suiteId: suite, headSha: first.headSha, headBranch: first.branch, conclusion: "failure" }));
   await a.drain();
-  const generation = getGenerationByIssue(a.db, "Codertocat/Hello-World", 1);
+  const generation = await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 1);
   if (generation === null) throw new Error("no generation for issue #1");
   return { first, generation, retryHead: a.repo.refs.get(first.branch) ?? "", retryPrompt: promptText(prompts.at(-1)) };
 }
@@ -420,7 +420,7 @@ describe("the learning loop through the app", () => {
         })),
       ),
     );
-    expect(listAttempts(a.db, generation.id).map((attempt) => attempt.outcome)).toEqual(["ci_failed", "ci_passed"]);
+    expect((await listAttempts(a.kysely, generation.id)).map((attempt) => attempt.outcome)).toEqual(["ci_failed", "ci_passed"]);
   });
 
   it("a library that failed to import in CI gets its alternative in the next generation's prompt", async () => {

@@ -88,6 +88,6 @@ describe("a worker process killed in the middle of a generation", () => {
     const status = commentsOn(a, 7);
     expect(status).toHaveLength(1);
     expect(status[0]?.body).toContain("opened pull request #8");
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 8, headSha: commitSha });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ prNumber: 8, headSha: commitSha });
   }, 60_000);
 });

@@ -64,8 +64,8 @@ describe("/retry on an opforge PR", () => {
     expect(ours[0]?.body).toContain("attempt 2 (a targeted patch of the previous code, asked by @octocat-maintainer)");
     expect(ours[0]?.body).toContain("Guidance used: use HttpHook instead of requests");
     expect(ours[0]?.body).toContain(`What changed in ${newHead.slice(0, 7)}:`);
-    const generation = getGenerationByIssue(a.db, "Codertocat/Hello-World", 7);
-    expect(listAttempts(a.db, generation?.id ?? 0).map((x) => x.trigger)).toEqual(["initial", "manual_retry"]);
+    const generation = await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7);
+    expect((await listAttempts(a.kysely, generation?.id ?? 0)).map((x) => x.trigger)).toEqual(["initial", "manual_retry"]);
   });
 
   it("a retry whose reply is unusable says so and leaves the generation failed, not generating", async () => {
@@ -80,7 +80,7 @@ describe("/retry on an opforge PR", () => {
     const ours = commentsOn(a, prNumber).filter((c) => c.user.type === "Bot");
     expect(ours.map((c) => c.body.split("\n")[1])).toEqual([expect.stringContaining("retry 2 produced nothing usable")]);
     expect(a.repo.refs.get(BRANCH)).toBe(headSha);
-    expect(getGenerationByIssue(a.db, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "generation_failed" });
+    expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "generation_failed" });
   });
 
   it("by someone without write permission: a polite refusal and no commit", async () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { generateCommand } from "../../src/cli/generate.js";
 import type { CliIo } from "../../src/cli/io.js";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { openDatabase } from "../../src/store/database.js";
 import { listAttempts, listGenerations } from "../../src/store/generations.js";
 
@@ -28,10 +29,10 @@ describe("opforge generate records every attempt", () => {
     expect(io.out()).toContain("check plugins/operators/http_api_operator.py: 0 error(s)");
     expect(io.out()).toMatch(/recorded: .*state\/opforge\.db \(generation 1\)/);
     const db = openDatabase(join(dir, "state/opforge.db"));
-    const [generation] = listGenerations(db);
+    const [generation] = await listGenerations(kyselyOverStore(db));
     expect(generation?.componentName).toBe("HttpApiOperator");
     expect(generation?.status).toBe("succeeded");
-    const attempts = listAttempts(db, generation?.id ?? 0);
+    const attempts = await listAttempts(kyselyOverStore(db), generation?.id ?? 0);
     expect(attempts.map((a) => [a.number, a.outcome, a.strategy])).toEqual([[1, "validated", "fresh"]]);
     expect(attempts[0]?.files.map((f) => f.path)).toEqual([
       "plugins/operators/http_api_operator.py",
@@ -47,9 +48,9 @@ describe("opforge generate records every attempt", () => {
       expect(await generateCommand([EXAMPLE, "--out", "out", "--db", "state/opforge.db"], capture())).toBe(0);
     }
     const db = openDatabase(join(dir, "state/opforge.db"));
-    const generations = listGenerations(db);
+    const generations = await listGenerations(kyselyOverStore(db));
     expect(generations).toHaveLength(6);
-    expect(generations.map((g) => [g.status, g.finalOutcome, listAttempts(db, g.id).length])).toEqual(
+    expect(await Promise.all(generations.map(async (g) => [g.status, g.finalOutcome, (await listAttempts(kyselyOverStore(db), g.id)).length]))).toEqual(
       Array.from({ length: 6 }, () => ["succeeded", "written_locally", 1]),
     );
     db.close();
@@ -94,7 +95,7 @@ describe("opforge generate writes all its files or none (issue 10, item 9)", () 
     expect(existsSync(join(dir, "out/tests"))).toBe(false);
     expect(readdirSync(join(dir, "out")).sort()).toEqual(["dags"]);
     const db = openDatabase(join(dir, "state/opforge.db"));
-    expect(listGenerations(db).map((g) => [g.status, g.finalOutcome])).toEqual([["failed", "write_failed"]]);
+    expect((await listGenerations(kyselyOverStore(db))).map((g) => [g.status, g.finalOutcome])).toEqual([["failed", "write_failed"]]);
     db.close();
   });
 

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { repoConfigSchema } from "../../src/config/repo-config.js";
@@ -8,8 +7,9 @@ import { perRunGate } from "../../src/generate/budget.js";
 import { DEFAULT_PRICES, priceTableFromEnv } from "../../src/generate/prices.js";
 import { openAiCompatibleProvider } from "../../src/generate/providers/openai-compatible.js";
 import { scaffoldProvider } from "../../src/generate/providers/scaffold.js";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { openDatabase } from "../../src/store/database.js";
-import { tempDir } from "../store/helpers.js";
+import { backendKinds, openBackend } from "../support/backends.js";
 import { ANTHROPIC_API, messagesReply, type MessagesUsage, recordedReply, testAnthropic, weatherSpec } from "./helpers.js";
 import { useNock } from "../support/nock.js";
 
@@ -118,42 +118,41 @@ describe("the money limit", () => {
     expect(gate.spentUsd()).toBeCloseTo(0.0116, 10);
   });
 
-  it("two jobs at once on one database cannot both reserve past the limit: only one call is made", async () => {
-    const { dir, cleanup } = tempDir("opforge-budget-");
-    // Two connections to one file, as two worker processes have.
-    const first = openDatabase(join(dir, "opforge.db"));
-    const second = openDatabase(join(dir, "opforge.db"));
-    try {
-      const config = repoConfigSchema.parse({ budget_usd: 0.15 });
-      let calls = 0;
-      nock(API)
-        .post("/v1/messages", () => {
-          calls += 1;
-          return true;
-        })
-        .delay(50)
-        .reply(200, message(reply("weather-labeled.md")));
-      const now = () => Date.UTC(2026, 11, 2, 10);
-      const [a, b] = await Promise.all([
-        runAttempts(weatherSpec(), { learned: [] }, anthropic(), { prices: DEFAULT_PRICES, maxAttempts: 1, gate: installationGate(first, 4242, config, now) }),
-        runAttempts(weatherSpec(), { learned: [] }, anthropic(), { prices: DEFAULT_PRICES, maxAttempts: 1, gate: installationGate(second, 4242, config, now) }),
-      ]);
-      expect(calls).toBe(1);
-      expect(a.ok).toBe(true);
-      expect(b.refused?.reason).toContain(
-        `of the $0.1500 limit $0.0000 is spent and $${WORST_CASE.toFixed(4)} is reserved by calls in flight, leaving $${(0.15 - WORST_CASE).toFixed(4)}. The call was not made; raise \`budget_usd\` in .github/opforge.yml, or wait for next month.`,
-      );
-      // Both holds are gone once the calls are over: nothing stays reserved.
-      expect(first.prepare("SELECT COUNT(*) AS n FROM spend_reservations").get()).toEqual({ n: 0 });
-    } finally {
-      first.close();
-      second.close();
-      cleanup();
-    }
-  });
+  for (const kind of backendKinds) {
+    it(`two jobs at once on one database cannot both reserve past the limit: only one call is made [${kind}]`, async () => {
+      // On PostgreSQL the two reservations run on two pooled connections, as two worker processes do; on SQLite
+      // they share the process's one connection (another process would wait on the file's write lock).
+      const backend = await openBackend(kind);
+      try {
+        const config = repoConfigSchema.parse({ budget_usd: 0.15 });
+        let calls = 0;
+        nock(API)
+          .post("/v1/messages", () => {
+            calls += 1;
+            return true;
+          })
+          .delay(50)
+          .reply(200, message(reply("weather-labeled.md")));
+        const now = () => Date.UTC(2026, 11, 2, 10);
+        const [a, b] = await Promise.all([
+          runAttempts(weatherSpec(), { learned: [] }, anthropic(), { prices: DEFAULT_PRICES, maxAttempts: 1, gate: installationGate(backend.kysely, 4242, config, now) }),
+          runAttempts(weatherSpec(), { learned: [] }, anthropic(), { prices: DEFAULT_PRICES, maxAttempts: 1, gate: installationGate(backend.kysely, 4242, config, now) }),
+        ]);
+        expect(calls).toBe(1);
+        expect([a.ok, b.ok].sort()).toEqual([false, true]);
+        expect((a.ok ? b : a).refused?.reason).toContain(
+          `of the $0.1500 limit $0.0000 is spent and $${WORST_CASE.toFixed(4)} is reserved by calls in flight, leaving $${(0.15 - WORST_CASE).toFixed(4)}. The call was not made; raise \`budget_usd\` in .github/opforge.yml, or wait for next month.`,
+        );
+        // Both holds are gone once the calls are over: nothing stays reserved.
+        expect(await backend.kysely.selectFrom("spend_reservations").selectAll().execute()).toEqual([]);
+      } finally {
+        await backend.close();
+      }
+    });
+  }
 
   it("budget_usd: none turns the limit off; other words are refused with what is valid", () => {
-    expect(installationGate(openDatabase(":memory:"), 1, repoConfigSchema.parse({ budget_usd: "none" }), Date.now)).toBeUndefined();
+    expect(installationGate(kyselyOverStore(openDatabase(":memory:")), 1, repoConfigSchema.parse({ budget_usd: "none" }), Date.now)).toBeUndefined();
     const bad = repoConfigSchema.safeParse({ budget_usd: "unlimited" });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.message).toBe("must be a number of USD (0 or more), or none to turn the budget off");

@@ -23,24 +23,26 @@ const GLOBEX = 22;
 const whole = (installationId: number): LearningScope => ({ installationId, repository: null });
 
 /** A database at schema 7 (before per-installation learning), filled by `fill`, then opened at the latest schema. */
-function upgraded(fill: (old: Database) => void): Database {
+async function upgraded(fill: (old: Database) => Promise<void>): Promise<Database> {
   const path = join(dir, "opforge.db");
   const old = openDatabase(path, { migrations: migrations.slice(0, 7) });
   try {
-    fill(old);
+    await fill(old);
   } finally {
     old.close();
   }
   return openDatabase(path);
 }
 
-function generation(db: Database, installationId: number, repo: string, issueNumber: number, prNumber: number): number {
-  const { generation: g } = upsertGenerationForIssue(
-    db,
+/** A generation written through Kysely on the old file's own connection, as the App writes them. */
+async function generation(db: Database, installationId: number, repo: string, issueNumber: number, prNumber: number): Promise<number> {
+  const kysely = kyselyOverStore(db);
+  const { generation: g } = await upsertGenerationForIssue(
+    kysely,
     { repo, installationId, issueNumber, specFingerprint: `fp-${repo}-${issueNumber}`, spec: sampleSpec(), provider: "anthropic", model: "m" },
     T0,
   );
-  updateGeneration(db, g.id, { prNumber, status: "merged", finalOutcome: "merged" }, T0);
+  await updateGeneration(kysely, g.id, { prNumber, status: "merged", finalOutcome: "merged" }, T0);
   return g.id;
 }
 
@@ -76,11 +78,11 @@ function patternQuery(): Parameters<typeof retrievePatterns>[2] {
 }
 
 describe("migration 008: existing learned data moves to the installation it came from", () => {
-  it("rules go to the installation of the PRs their sources name; mixed or unknown origins to none", () => {
+  it("rules go to the installation of the PRs their sources name; mixed or unknown origins to none", async () => {
     const ids: Record<string, number> = {};
-    const db = upgraded((old) => {
-      generation(old, ACME, "acme/pipelines", 1, 5);
-      generation(old, GLOBEX, "globex/etl", 1, 6);
+    const db = await upgraded(async (old) => {
+      await generation(old, ACME, "acme/pipelines", 1, 5);
+      await generation(old, GLOBEX, "globex/etl", 1, 6);
       ids.acme = rule(old, "acme_only", [{ repo: "acme/pipelines", pr: 5 }]);
       ids.globex = rule(old, "globex_only", [{ repo: "globex/etl", pr: 6 }]);
       ids.mixed = rule(old, "both_taught", [{ repo: "acme/pipelines", pr: 5 }, { repo: "globex/etl", pr: 6 }]);
@@ -107,9 +109,9 @@ describe("migration 008: existing learned data moves to the installation it came
   });
 
   it("error occurrences, fix attempts and library outcomes follow their generation; those without one are used by nobody", async () => {
-    const db = upgraded((old) => {
-      const acme = generation(old, ACME, "acme/pipelines", 1, 5);
-      const globex = generation(old, GLOBEX, "globex/etl", 1, 6);
+    const db = await upgraded(async (old) => {
+      const acme = await generation(old, ACME, "acme/pipelines", 1, 5);
+      const globex = await generation(old, GLOBEX, "globex/etl", 1, 6);
       old.prepare(
         `INSERT INTO error_signatures (id, signature, kind, root_cause, fix_strategy, matched, occurrences, first_seen, last_seen, component_types_json)
          VALUES (1, 'ModuleNotFoundError: No module named <mod>', 'import', 'a module is missing', 'add it', 'import', 3, ?, ?, '["operator"]')`,
@@ -169,10 +171,10 @@ describe("migration 008: existing learned data moves to the installation it came
     }
   });
 
-  it("patterns belong to the one app installation when there is just one, and to none when there are several", () => {
-    const single = upgraded((old) => {
-      generation(old, ACME, "acme/pipelines", 1, 5);
-      generation(old, 0, "local/0123456789abcdef", 1, 0);
+  it("patterns belong to the one app installation when there is just one, and to none when there are several", async () => {
+    const single = await upgraded(async (old) => {
+      await generation(old, ACME, "acme/pipelines", 1, 5);
+      await generation(old, 0, "local/0123456789abcdef", 1, 0);
       pattern(old, "a".repeat(64));
     });
     try {
@@ -188,9 +190,9 @@ describe("migration 008: existing learned data moves to the installation it came
     }
     cleanup();
     ({ dir, cleanup } = tempDir());
-    const several = upgraded((old) => {
-      generation(old, ACME, "acme/pipelines", 1, 5);
-      generation(old, GLOBEX, "globex/etl", 1, 6);
+    const several = await upgraded(async (old) => {
+      await generation(old, ACME, "acme/pipelines", 1, 5);
+      await generation(old, GLOBEX, "globex/etl", 1, 6);
       pattern(old, "b".repeat(64));
     });
     try {

@@ -5,7 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
+import type { Kysely } from "kysely";
 import type { RepoConfig } from "../../src/config/repo-config.js";
+import { kyselyOverStore } from "../../src/db/over-store.js";
+import type { Tables } from "../../src/db/schema.js";
 import { scaffoldProvider } from "../../src/generate/providers/index.js";
 import type { ModelProvider } from "../../src/generate/types.js";
 import { opforgeApp, type OpforgeAppOptions } from "../../src/index.js";
@@ -39,6 +42,8 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean
 export interface AppHarness {
   probot: Probot;
   db: Database;
+  /** The app's Kysely view of `db` (the same connection). */
+  kysely: Kysely<Tables>;
   dbPath: string;
   fake: FakeGitHub;
   repo: FakeRepo;
@@ -109,6 +114,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
   const dir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), "opforge-app-")) : null;
   const dbPath = options.dbPath ?? join(dir ?? "", "opforge.db");
   const db = openDatabase(dbPath);
+  const kysely = kyselyOverStore(db);
   const fake = new FakeGitHub();
   fake.intercept();
   const files: Record<string, string> = { "README.md": "# Hello-World\n" };
@@ -121,6 +127,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
   await probot.load(
     opforgeApp({
       db,
+      kysely,
       now: clock.now,
       startWorker: false,
       worker: { pollIntervalMs: 2, concurrency: 1 },
@@ -138,6 +145,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
   return {
     probot,
     db,
+    kysely,
     dbPath,
     fake,
     repo,

@@ -7,6 +7,7 @@
 import { enqueue } from "../../src/jobs/queue.js";
 import { recordLibraryOutcome } from "../../src/learn/libraries/store.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import type { Database } from "../../src/store/database.js";
 import { recordAttempt, updateAttempt, updateGeneration, upsertGenerationForIssue } from "../../src/store/generations.js";
 
@@ -27,30 +28,31 @@ function spec(name: string): ComponentSpec {
 let issue = 0;
 
 /** One spec → PR → CI → merge story: `attempts` tries, the last one green when `merged`. */
-function story(db: Database, who: { id: number; repo: string }, at: number, attempts: number, merged: boolean, name: string, opensPr = true): void {
+async function story(db: Database, who: { id: number; repo: string }, at: number, attempts: number, merged: boolean, name: string, opensPr = true): Promise<void> {
+  const kysely = kyselyOverStore(db);
   issue += 1;
-  const { generation } = upsertGenerationForIssue(
-    db,
+  const { generation } = await upsertGenerationForIssue(
+    kysely,
     { repo: who.repo, installationId: who.id, issueNumber: issue, specFingerprint: `fp${issue}`, spec: spec(name), provider: "anthropic", model: "claude-sonnet-5-5" },
     at,
   );
   if (!opensPr) {
     // The model's files never passed validation: a spec that got no PR.
-    const attempt = recordAttempt(db, { generationId: generation.id, trigger: "initial", strategy: "fresh", costUsd: 0.05, usage: { inputTokens: 8_000, outputTokens: 2_000 } }, at + 3_600_000);
-    updateAttempt(db, attempt.id, { outcome: "failed_generation" }, at + 3_600_000);
-    updateGeneration(db, generation.id, { status: "failed", finalOutcome: "failed_generation" }, at + 2 * 3_600_000);
+    const attempt = await recordAttempt(kysely, { generationId: generation.id, trigger: "initial", strategy: "fresh", costUsd: 0.05, usage: { inputTokens: 8_000, outputTokens: 2_000 } }, at + 3_600_000);
+    await updateAttempt(kysely, attempt.id, { outcome: "failed_generation" }, at + 3_600_000);
+    await updateGeneration(kysely, generation.id, { status: "failed", finalOutcome: "failed_generation" }, at + 2 * 3_600_000);
     return;
   }
   for (let n = 1; n <= attempts; n++) {
-    const attempt = recordAttempt(
-      db,
+    const attempt = await recordAttempt(
+      kysely,
       { generationId: generation.id, trigger: n === 1 ? "initial" : "ci_retry", strategy: n === 1 ? "fresh" : "patch", costUsd: 0.06 + 0.02 * n, usage: { inputTokens: 9_000, outputTokens: 2_500, cacheReadTokens: n === 1 ? 0 : 6_000 } },
       at + n * 3_600_000,
     );
-    updateAttempt(db, attempt.id, { commitSha: `c${issue}x${n}`, outcome: merged && n === attempts ? "ci_passed" : "ci_failed" }, at + n * 3_600_000);
+    await updateAttempt(kysely, attempt.id, { commitSha: `c${issue}x${n}`, outcome: merged && n === attempts ? "ci_passed" : "ci_failed" }, at + n * 3_600_000);
   }
-  updateGeneration(
-    db,
+  await updateGeneration(
+    kysely,
     generation.id,
     { prNumber: 100 + issue, status: merged ? "merged" : "failed", finalOutcome: merged ? "merged" : "ci_failed", firstAttemptSuccess: merged && attempts === 1 },
     at + (attempts + 1) * 3_600_000,
@@ -95,7 +97,7 @@ export interface Seeded {
   otherDeadJob: number;
 }
 
-export function seedDashboard(db: Database): Seeded {
+export async function seedDashboard(db: Database): Promise<Seeded> {
   issue = 0;
   // ACME: eight weeks, more specs each week and fewer attempts as it learns.
   for (let week = 7; week >= 0; week--) {
@@ -103,12 +105,12 @@ export function seedDashboard(db: Database): Seeded {
     const specs = 2 + ((7 - week) >> 1);
     for (let i = 0; i < specs; i++) {
       const firstTry = i < Math.round((specs * (7 - week)) / 8);
-      story(db, ACME, at + i * 3_600_000, firstTry ? 1 : 2 + (i % 2), i !== specs - 1 || week < 2, `Acme${week}x${i}Operator`);
+      await story(db, ACME, at + i * 3_600_000, firstTry ? 1 : 2 + (i % 2), i !== specs - 1 || week < 2, `Acme${week}x${i}Operator`);
     }
-    if (week % 3 === 0) story(db, ACME, at + 12 * 3_600_000, 1, false, `Acme${week}InvalidOperator`, false);
+    if (week % 3 === 0) await story(db, ACME, at + 12 * 3_600_000, 1, false, `Acme${week}InvalidOperator`, false);
   }
   // OTHER: a few of its own, with names that must stay on its side.
-  for (let week = 3; week >= 0; week--) story(db, OTHER, SEED_NOW - week * WEEK - DAY, 2, true, `GlobexSecret${week}Operator`);
+  for (let week = 3; week >= 0; week--) await story(db, OTHER, SEED_NOW - week * WEEK - DAY, 2, true, `GlobexSecret${week}Operator`);
 
   const trustMe = rule(db, ACME.id, ACME.repo, {
     description: "Read the connection in execute(), not in __init__", before: "self.hook = HttpHook(http_conn_id=$A)", after: "self.http_conn_id = $A",

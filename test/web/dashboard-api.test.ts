@@ -22,20 +22,21 @@ function spec(name: string, category: string): ComponentSpec {
 }
 
 /** A generation created `weeksAgo` whose first attempt passed CI or failed then passed on the second. */
-function generation(db: Database, issue: number, weeksAgo: number, firstPassed: boolean, installationId = 1, repo = "acme/pipelines"): void {
+async function generation(db: Database, issue: number, weeksAgo: number, firstPassed: boolean, installationId = 1, repo = "acme/pipelines"): Promise<void> {
+  const kysely = kyselyOverStore(db);
   const at = NOW - weeksAgo * WEEK;
-  const { generation: g } = upsertGenerationForIssue(
-    db,
+  const { generation: g } = await upsertGenerationForIssue(
+    kysely,
     { repo, installationId, issueNumber: issue, specFingerprint: `fp${issue}`, spec: spec(`Op${issue}Operator`, "http"), provider: "anthropic", model: "claude-sonnet-5-5" },
     at,
   );
-  const first = recordAttempt(db, { generationId: g.id, trigger: "initial", strategy: "fresh", costUsd: 0.05, usage: { inputTokens: 1000, outputTokens: 500 } }, at);
-  updateAttempt(db, first.id, { commitSha: `a${issue}`, outcome: firstPassed ? "ci_passed" : "ci_failed" }, at);
+  const first = await recordAttempt(kysely, { generationId: g.id, trigger: "initial", strategy: "fresh", costUsd: 0.05, usage: { inputTokens: 1000, outputTokens: 500 } }, at);
+  await updateAttempt(kysely, first.id, { commitSha: `a${issue}`, outcome: firstPassed ? "ci_passed" : "ci_failed" }, at);
   if (!firstPassed) {
-    const second = recordAttempt(db, { generationId: g.id, trigger: "ci_retry", strategy: "patch", costUsd: 0.04 }, at + 1000);
-    updateAttempt(db, second.id, { commitSha: `b${issue}`, outcome: "ci_passed" }, at + 1000);
+    const second = await recordAttempt(kysely, { generationId: g.id, trigger: "ci_retry", strategy: "patch", costUsd: 0.04 }, at + 1000);
+    await updateAttempt(kysely, second.id, { commitSha: `b${issue}`, outcome: "ci_passed" }, at + 1000);
   }
-  updateGeneration(db, g.id, { status: "merged", finalOutcome: "merged", firstAttemptSuccess: firstPassed }, at + 2000);
+  await updateGeneration(kysely, g.id, { status: "merged", finalOutcome: "merged", firstAttemptSuccess: firstPassed }, at + 2000);
 }
 
 function serve(route: ReturnType<typeof dashboardRoutes>): Server {
@@ -50,10 +51,10 @@ let base: string;
 beforeEach(async () => {
   db = openDatabase(":memory:");
   // Two weeks ago one of two first attempts passed; last week both did.
-  generation(db, 1, 2, false);
-  generation(db, 2, 2, true);
-  generation(db, 3, 1, true);
-  generation(db, 4, 1, true);
+  await generation(db, 1, 2, false);
+  await generation(db, 2, 2, true);
+  await generation(db, 3, 1, true);
+  await generation(db, 4, 1, true);
   server = serve(dashboardRoutes({ kysely: kyselyOverStore(db), store: db }, () => NOW, { dashboardToken: TOKEN, sessionSecret: SECRET }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -117,7 +118,7 @@ describe("the learning curve on the dashboard", () => {
 describe("figures per installation", () => {
   it("reports each installation apart, and one alone under /api/installations/ID/stats", async () => {
     // Installation 2 (another owner): one generation last week whose first attempt failed.
-    generation(db, 1, 1, false, 2, "other-org/warehouse");
+    await generation(db, 1, 1, false, 2, "other-org/warehouse");
     const json = (await (await fetch(`${base}/api/stats?weeks=4`, auth)).json()) as {
       installations: { installationId: number; attempts: { attempts: number; generations: number }[]; cost: { generations: number }[] }[];
     };

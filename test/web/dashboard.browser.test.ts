@@ -24,7 +24,7 @@ let chromium: Awaited<ReturnType<typeof launchChromium>>;
 
 beforeAll(async () => {
   db = openDatabase(":memory:");
-  seeded = seedDashboard(db);
+  seeded = await seedDashboard(db);
   github = await startFakeGitHubOAuth({ login: "alice", installations: [{ id: ACME.id, account: ACME.owner }] });
   const host = new URL(github.base).host;
   dashboard = await startDashboard(db, () => SEED_NOW, {

@@ -2,17 +2,19 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue, getJob } from "../../src/jobs/queue.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../../src/db/schema.js";
 import { listActions } from "../../src/store/audit.js";
-import { installationOverview, requeueJob, setRuleVerdict, type DashboardDb } from "../../src/web/dashboard/overview.js";
+import { installationOverview, requeueJob, setRuleVerdict } from "../../src/web/dashboard/overview.js";
 import { ACME, OTHER, SEED_NOW, seedDashboard, type Seeded } from "../support/dashboard-seed.js";
 
 let db: Database;
-let dashboard: DashboardDb;
+let kysely: Kysely<Tables>;
 let seeded: Seeded;
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(":memory:");
-  dashboard = { kysely: kyselyOverStore(db), store: db };
-  seeded = seedDashboard(db);
+  kysely = kyselyOverStore(db);
+  seeded = await seedDashboard(db);
 });
 afterEach(() => db.close());
 
@@ -20,7 +22,7 @@ const alice = { user: "alice", via: "github" as const };
 
 describe("an installation's overview", () => {
   it("counts the weekly funnel, first attempts and spend of that installation alone", async () => {
-    const o = await installationOverview(dashboard, ACME.id, { now: SEED_NOW, weeks: 4 });
+    const o = await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 });
     expect(o.weeks.map((w) => w.week)).toEqual(["2026-W45", "2026-W46", "2026-W47", "2026-W48"]);
     // The latest week (week 0 of the seed): five specs that opened PRs, all merged, four on the first attempt,
     // and one spec whose files never passed validation (no PR; its first attempt counts as failed).
@@ -40,25 +42,25 @@ describe("an installation's overview", () => {
 
   it("says the budget is off or unknown when the configuration says so or no job carries one", async () => {
     db.prepare("DELETE FROM jobs WHERE type = 'generate'").run();
-    expect((await installationOverview(dashboard, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeUndefined();
+    expect((await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeUndefined();
     enqueue(db, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines", config: { budget_usd: null } } }, SEED_NOW);
-    expect((await installationOverview(dashboard, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeNull();
+    expect((await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeNull();
   });
 });
 
 describe("actions on an installation", () => {
-  it("refuses another installation's rule or job as missing, and records nothing", () => {
-    expect(setRuleVerdict(db, ACME.id, seeded.otherRule, "trust", alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
-    expect(requeueJob(db, ACME.id, seeded.otherDeadJob, alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
+  it("refuses another installation's rule or job as missing, and records nothing", async () => {
+    expect(await setRuleVerdict(db, kysely, ACME.id, seeded.otherRule, "trust", alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
+    expect(await requeueJob(db, kysely, ACME.id, seeded.otherDeadJob, alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
     expect(getJob(db, seeded.otherDeadJob)?.status).toBe("dead");
-    expect(listActions(db, ACME.id)).toEqual([]);
-    expect(listActions(db, OTHER.id)).toEqual([]);
+    expect(await listActions(kysely, ACME.id)).toEqual([]);
+    expect(await listActions(kysely, OTHER.id)).toEqual([]);
   });
 
-  it("refuses to requeue a job that is not dead", () => {
+  it("refuses to requeue a job that is not dead", async () => {
     const live = enqueue(db, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines" } }, SEED_NOW);
-    expect(requeueJob(db, ACME.id, live.job.id, alice, SEED_NOW)).toEqual({ ok: false, status: 409, message: `job ${live.job.id} is not dead, or the same work is already queued` });
-    expect(requeueJob(db, ACME.id, seeded.acmeDeadJob, alice, SEED_NOW + 5)).toEqual({ ok: true, message: `job ${seeded.acmeDeadJob} requeued` });
-    expect(listActions(db, ACME.id)).toEqual([expect.objectContaining({ actor: "alice", via: "github", action: "requeue_job", targetId: seeded.acmeDeadJob, createdAt: SEED_NOW + 5 })]);
+    expect(await requeueJob(db, kysely, ACME.id, live.job.id, alice, SEED_NOW)).toEqual({ ok: false, status: 409, message: `job ${live.job.id} is not dead, or the same work is already queued` });
+    expect(await requeueJob(db, kysely, ACME.id, seeded.acmeDeadJob, alice, SEED_NOW + 5)).toEqual({ ok: true, message: `job ${seeded.acmeDeadJob} requeued` });
+    expect(await listActions(kysely, ACME.id)).toEqual([expect.objectContaining({ actor: "alice", via: "github", action: "requeue_job", targetId: seeded.acmeDeadJob, createdAt: SEED_NOW + 5 })]);
   });
 });

@@ -26,17 +26,18 @@ function spec(name: string): ComponentSpec {
   };
 }
 
-function seed(db: Database): void {
-  const { generation } = upsertGenerationForIssue(
-    db,
+async function seed(db: Database): Promise<void> {
+  const kysely = kyselyOverStore(db);
+  const { generation } = await upsertGenerationForIssue(
+    kysely,
     { repo: "acme-secret/pipelines", installationId: 7, issueNumber: 1, specFingerprint: "fp1", spec: spec("SecretThingOperator"), provider: "anthropic", model: "claude-sonnet-5-5" },
     NOW - 60_000,
   );
-  const first = recordAttempt(db, { generationId: generation.id, trigger: "initial", strategy: "fresh", costUsd: 0.25, usage: { inputTokens: 1000, outputTokens: 400, cacheReadTokens: 300 } }, NOW - 50_000);
-  updateAttempt(db, first.id, { commitSha: "a1", outcome: "ci_failed" }, NOW - 40_000);
-  recordAttempt(db, { generationId: generation.id, trigger: "ci_retry", strategy: "patch", costUsd: 0.5, usage: { inputTokens: 2000, outputTokens: 100 } }, NOW - 30_000);
-  recordCiResult(db, { generationId: generation.id, headSha: "a1", fingerprintsHash: "h1", conclusion: "failure", failures: [] }, NOW - 40_000);
-  recordCiResult(db, { generationId: generation.id, headSha: "a2", fingerprintsHash: "h2", conclusion: "success", failures: [] }, NOW - 20_000);
+  const first = await recordAttempt(kysely, { generationId: generation.id, trigger: "initial", strategy: "fresh", costUsd: 0.25, usage: { inputTokens: 1000, outputTokens: 400, cacheReadTokens: 300 } }, NOW - 50_000);
+  await updateAttempt(kysely, first.id, { commitSha: "a1", outcome: "ci_failed" }, NOW - 40_000);
+  await recordAttempt(kysely, { generationId: generation.id, trigger: "ci_retry", strategy: "patch", costUsd: 0.5, usage: { inputTokens: 2000, outputTokens: 100 } }, NOW - 30_000);
+  await recordCiResult(kysely, { generationId: generation.id, headSha: "a1", fingerprintsHash: "h1", conclusion: "failure", failures: [] }, NOW - 40_000);
+  await recordCiResult(kysely, { generationId: generation.id, headSha: "a2", fingerprintsHash: "h2", conclusion: "success", failures: [] }, NOW - 20_000);
   const payload = { installationId: 7, owner: "acme-secret", repo: "pipelines", issueNumber: 1 };
   enqueue(db, { type: "generate", payload }, NOW - 120_000);
   enqueue(db, { type: "ci-result", payload: { ...payload, headSha: "a2" } }, NOW - 10_000);
@@ -67,9 +68,9 @@ async function serve(options: { metricsToken?: string }, over: Kysely<Tables> = 
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(":memory:");
-  seed(db);
+  await seed(db);
   metrics = createOpsMetrics(kyselyOverStore(db), () => NOW);
 });
 afterEach(async () => {
@@ -113,7 +114,7 @@ describe("/metrics in Prometheus' text format", () => {
 
     // The next scrape reads the database again.
     const generationId = (db.prepare("SELECT id FROM generations").get() as { id: number }).id;
-    recordAttempt(db, { generationId, trigger: "manual_retry", strategy: "fresh", costUsd: 0.25, usage: { inputTokens: 10, outputTokens: 5 } }, NOW);
+    await recordAttempt(kyselyOverStore(db), { generationId, trigger: "manual_retry", strategy: "fresh", costUsd: 0.25, usage: { inputTokens: 10, outputTokens: 5 } }, NOW);
     const again = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
     expect(sample(again, "opforge_model_calls", model)).toBe(3);
     expect(sample(again, "opforge_model_cost_usd", model)).toBeCloseTo(1, 10);

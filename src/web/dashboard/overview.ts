@@ -144,7 +144,7 @@ export function installationOverview(db: DashboardDb, installationId: number, op
     libraries: libraries(store, installationId),
     queue: await installationQueue(trx, installationId),
     stats: await statsOf(trx, installationId, options),
-    audit: listActions(store, installationId),
+    audit: await listActions(trx, installationId),
   }));
 }
 
@@ -156,8 +156,8 @@ export interface Actor {
 export type ActionResult = { ok: true; message: string } | { ok: false; status: number; message: string };
 
 /** Trusts or discards one of the installation's rules and records who did it, in one transaction. */
-export function setRuleVerdict(db: Database, installationId: number, ruleId: number, verdict: "trust" | "discard", actor: Actor, now: number): ActionResult {
-  return db.transaction((): ActionResult => {
+export async function setRuleVerdict(db: Database, kysely: Kysely<Tables>, installationId: number, ruleId: number, verdict: "trust" | "discard", actor: Actor, now: number): Promise<ActionResult> {
+  return kysely.transaction().execute(async (trx): Promise<ActionResult> => {
     const scope = installationScope(installationId);
     try {
       if (verdict === "trust") promoteRules(db, scope, [ruleId], now);
@@ -166,21 +166,21 @@ export function setRuleVerdict(db: Database, installationId: number, ruleId: num
       // The store refuses a rule outside the scope as missing; say no more than that.
       return { ok: false, status: 404, message: `rule ${ruleId} is not one of this installation's rules` };
     }
-    recordAction(db, { installationId, actor: actor.user, via: actor.via, action: verdict === "trust" ? "trust_rule" : "discard_rule", targetId: ruleId, createdAt: now });
+    await recordAction(trx, { installationId, actor: actor.user, via: actor.via, action: verdict === "trust" ? "trust_rule" : "discard_rule", targetId: ruleId, createdAt: now });
     return { ok: true, message: `rule ${ruleId} ${verdict === "trust" ? "trusted" : "discarded"}` };
-  })();
+  });
 }
 
 /** Puts one of the installation's dead jobs back in the queue and records who did it. */
-export function requeueJob(db: Database, installationId: number, jobId: number, actor: Actor, now: number): ActionResult {
-  return db.transaction((): ActionResult => {
+export async function requeueJob(db: Database, kysely: Kysely<Tables>, installationId: number, jobId: number, actor: Actor, now: number): Promise<ActionResult> {
+  return kysely.transaction().execute(async (trx): Promise<ActionResult> => {
     const job = getJob(db, jobId);
     const owner = job !== null && typeof job.payload === "object" && job.payload !== null ? (job.payload as { installationId?: unknown }).installationId : undefined;
     if (job === null || owner !== installationId) return { ok: false, status: 404, message: `job ${jobId} is not one of this installation's jobs` };
     if (!requeueDead(db, jobId, now)) return { ok: false, status: 409, message: `job ${jobId} is not dead, or the same work is already queued` };
-    recordAction(db, { installationId, actor: actor.user, via: actor.via, action: "requeue_job", targetId: jobId, createdAt: now });
+    await recordAction(trx, { installationId, actor: actor.user, via: actor.via, action: "requeue_job", targetId: jobId, createdAt: now });
     return { ok: true, message: `job ${jobId} requeued` };
-  })();
+  });
 }
 
 export interface InstallationSummary {

@@ -108,7 +108,7 @@ export function dashboardRoutes(db: DashboardDb, now: () => number, config: Dash
     return run(res, async () => json(res, 200, match[2] === "/stats" ? await collectStats(db.kysely, id, window) : await installationOverview(db, id, window)));
   };
 
-  const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => ActionResult, done: string): true =>
+  const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => Promise<ActionResult>, done: string): true =>
     run(res, async () => {
       const form = await readForm(req);
       const parsed = csrfForm.safeParse(form === null ? undefined : Object.fromEntries(form));
@@ -120,7 +120,7 @@ export function dashboardRoutes(db: DashboardDb, now: () => number, config: Dash
         html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1>"));
         return;
       }
-      const result = action();
+      const result = await action();
       if (result.ok) {
         redirect(res, `/dashboard/installations/${installationId}?done=${done}`);
         return;
@@ -163,12 +163,12 @@ export function dashboardRoutes(db: DashboardDb, now: () => number, config: Dash
     const rule = RULE_ACTION.exec(url.pathname);
     if (rule !== null) {
       const [installationId, ruleId, verdict] = [Number(rule[1]), Number(rule[2]), rule[3] === "trust" ? "trust" as const : "discard" as const];
-      return act(req, res, session, installationId, () => setRuleVerdict(db.store, installationId, ruleId, verdict, actor, now()), `${verdict}_rule:${ruleId}`);
+      return act(req, res, session, installationId, () => setRuleVerdict(db.store, db.kysely, installationId, ruleId, verdict, actor, now()), `${verdict}_rule:${ruleId}`);
     }
     const job = JOB_ACTION.exec(url.pathname);
     if (job !== null) {
       const [installationId, jobId] = [Number(job[1]), Number(job[2])];
-      return act(req, res, session, installationId, () => requeueJob(db.store, installationId, jobId, actor, now()), `requeue_job:${jobId}`);
+      return act(req, res, session, installationId, () => requeueJob(db.store, db.kysely, installationId, jobId, actor, now()), `requeue_job:${jobId}`);
     }
     return html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1>"));
   };

@@ -1,4 +1,5 @@
 import { openDatabase } from "../../../src/store/database.js";
+import { kyselyOverStore } from "../../../src/db/over-store.js";
 import type { Database } from "../../../src/store/database.js";
 import { upsertGenerationForIssue } from "../../../src/store/generations.js";
 import { sampleSpec } from "../../store/helpers.js";
@@ -8,9 +9,9 @@ export function openStore(): Database {
 }
 
 /** A generation row for fix attempts to belong to. */
-export function makeGeneration(db: Database, issueNumber: number): number {
-  return upsertGenerationForIssue(
-    db,
+export async function makeGeneration(db: Database, issueNumber: number): Promise<number> {
+  return (await upsertGenerationForIssue(
+    kyselyOverStore(db),
     {
       repo: "acme/pipelines",
       installationId: 42,
@@ -21,5 +22,5 @@ export function makeGeneration(db: Database, issueNumber: number): number {
       model: "scaffold",
     },
     0,
-  ).generation.id;
+  )).generation.id;
 }

@@ -57,9 +57,9 @@ const templateFinding: Finding = {
 };
 
 describe("recordFailures", () => {
-  it("turns failures read from a real CI log into signatures with kind, root cause and fix strategy", () => {
+  it("turns failures read from a real CI log into signatures with kind, root cause and fix strategy", async () => {
     const failures = logFailures("actions-pytest-typeerror.log");
-    const generation = makeGeneration(db, 1);
+    const generation = await makeGeneration(db, 1);
     const ids = recordFailures(db, TEST_ORIGIN, failures, { generationId: generation, componentType: "operator", category: "http" }, T0);
 
     expect(ids).toHaveLength(failures.length);
@@ -131,8 +131,8 @@ describe("frequentSignatures", () => {
 });
 
 describe("fix attempts", () => {
-  it("stay pending until the next CI verdict, which settles each once", () => {
-    const generation = makeGeneration(db, 1);
+  it("stay pending until the next CI verdict, which settles each once", async () => {
+    const generation = await makeGeneration(db, 1);
     const [sig] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator")], { generationId: generation }, T0);
     const id = recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0);
     expect(recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0)).toBe(id);
@@ -144,8 +144,8 @@ describe("fix attempts", () => {
     expect(bestFixes(db, TEST_SCOPE, { signatureIds: [sig!], limit: 5 })[0]).toMatchObject({ successes: 1, failures: 0 });
   });
 
-  it("counts a fix whose error vanished from a run that failed for another reason as a success", () => {
-    const generation = makeGeneration(db, 1);
+  it("counts a fix whose error vanished from a run that failed for another reason as a success", async () => {
+    const generation = await makeGeneration(db, 1);
     const [kwargs, syntax] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator"), ...logFailures("actions-syntax-error.log")], { generationId: generation }, T0);
     recordFixAttempt(db, TEST_ORIGIN, { signatureId: kwargs!, fixKind: "fixer", fixRef: "fix/init-kwargs", generationId: generation, attemptNumber: 2 }, T0);
     recordFixAttempt(db, TEST_ORIGIN, { signatureId: syntax!, fixKind: "fixer", fixRef: "fix/param-order", generationId: generation, attemptNumber: 2 }, T0);
@@ -156,8 +156,8 @@ describe("fix attempts", () => {
     ]);
   });
 
-  it("refuses unknown signatures and bad fields by name", () => {
-    const generation = makeGeneration(db, 1);
+  it("refuses unknown signatures and bad fields by name", async () => {
+    const generation = await makeGeneration(db, 1);
     expect(() => recordFixAttempt(db, TEST_ORIGIN, { signatureId: 99, fixKind: "fixer", fixRef: "x", generationId: generation, attemptNumber: 1 }, T0)).toThrow(
       "signatureId 99 does not exist",
     );
@@ -176,20 +176,20 @@ describe("fix attempts", () => {
 
 describe("bestFixes", () => {
   /** Tries `fixRef` on `sig` in a fresh generation and settles it with `passed`. */
-  function trial(sig: number, fixKind: "fixer" | "learned_rule" | "prompt_instruction", fixRef: string, passed: boolean, issue: number, fixLabel?: string): void {
-    const generation = makeGeneration(db, issue);
+  async function trial(sig: number, fixKind: "fixer" | "learned_rule" | "prompt_instruction", fixRef: string, passed: boolean, issue: number, fixLabel?: string): Promise<void> {
+    const generation = await makeGeneration(db, issue);
     recordFixAttempt(db, TEST_ORIGIN, { signatureId: sig, fixKind, fixRef, generationId: generation, attemptNumber: 2, ...(fixLabel ? { fixLabel } : {}) }, T0);
     resolveFixAttempts(db, TEST_SCOPE, { generationId: generation, passed }, T0 + HOUR);
   }
 
-  it("picks per signature the fix with the highest posterior mean, not the highest raw rate", () => {
+  it("picks per signature the fix with the highest posterior mean, not the highest raw rate", async () => {
     const [sig] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
     // 1/1 looks perfect but has posterior mean 2/3; 8/9 has 9/11 ≈ 0.82.
-    trial(sig!, "fixer", "fix/lucky", true, 1);
+    await trial(sig!, "fixer", "fix/lucky", true, 1);
     let issue = 10;
-    for (let i = 0; i < 8; i++) trial(sig!, "learned_rule", "7", true, issue++);
-    trial(sig!, "learned_rule", "7", false, issue++);
-    trial(sig!, "fixer", "fix/bad", false, issue);
+    for (let i = 0; i < 8; i++) await trial(sig!, "learned_rule", "7", true, issue++);
+    await trial(sig!, "learned_rule", "7", false, issue++);
+    await trial(sig!, "fixer", "fix/bad", false, issue);
 
     const [best] = bestFixes(db, TEST_SCOPE, { signatureIds: [sig!], limit: 5 });
     expect(best).toMatchObject({ fixKind: "learned_rule", fixRef: "7", successes: 8, failures: 1 });
@@ -199,13 +199,13 @@ describe("bestFixes", () => {
     );
   });
 
-  it("filters by category and component type through occurrences, best signature first", () => {
+  it("filters by category and component type through occurrences, best signature first", async () => {
     const [http] = recordFailures(db, TEST_ORIGIN, [kwargsFailure("AOperator")], { componentType: "operator", category: "http" }, T0);
     const [db2] = recordFailures(db, TEST_ORIGIN, logFailures("actions-syntax-error.log"), { componentType: "sensor", category: "database" }, T0);
     const text = "Declare __init__(self, *, ..., **kwargs).";
-    trial(http!, "prompt_instruction", instructionRef(text), true, 1, text);
-    trial(db2!, "fixer", "fix/param-order", true, 2);
-    trial(db2!, "fixer", "fix/param-order", true, 3);
+    await trial(http!, "prompt_instruction", instructionRef(text), true, 1, text);
+    await trial(db2!, "fixer", "fix/param-order", true, 2);
+    await trial(db2!, "fixer", "fix/param-order", true, 3);
 
     expect(bestFixes(db, TEST_SCOPE, { category: "http", limit: 5 }).map((b) => b.signatureId)).toEqual([http]);
     expect(bestFixes(db, TEST_SCOPE, { componentType: "sensor", limit: 5 }).map((b) => b.fixRef)).toEqual(["fix/param-order"]);

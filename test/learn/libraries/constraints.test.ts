@@ -19,6 +19,7 @@ import { Learning } from "../../../src/learn/loop.js";
 import { openDatabase, type Database } from "../../../src/store/database.js";
 import { migrations } from "../../../src/store/migrations/index.js";
 import { upsertGenerationForIssue } from "../../../src/store/generations.js";
+import { kyselyOverStore } from "../../../src/db/over-store.js";
 import { sampleSpec } from "../../store/helpers.js";
 import { openTestDatabase } from "../metrics/test-db.js";
 import { TEST_ORIGIN, TEST_SCOPE } from "../../support/learning-scope.js";
@@ -61,14 +62,14 @@ describe("constraint-backed library versions in the store", () => {
     expect(total).toBe(kb.allPins().length);
   });
 
-  it("migration 006 upgrades a database with outcomes: old rows have no version, the pins are seeded", () => {
+  it("migration 006 upgrades a database with outcomes: old rows have no version, the pins are seeded", async () => {
     const dir = mkdtempSync(join(tmpdir(), "opforge-libversions-"));
     try {
       const path = join(dir, "opforge.db");
       const old = openDatabase(path, { migrations: migrations.slice(0, 5) });
       // Tied to a generation of the test installation, so migration 008 can tell whose observation it was.
-      const { generation } = upsertGenerationForIssue(
-        old,
+      const { generation } = await upsertGenerationForIssue(
+        kyselyOverStore(old),
         { repo: TEST_ORIGIN.repository, installationId: TEST_ORIGIN.installationId, issueNumber: 1, specFingerprint: "fp", spec: sampleSpec(), provider: "anthropic", model: "m" },
         T0,
       );
@@ -129,19 +130,19 @@ describe("the library version an outcome is recorded under", () => {
 });
 
 describe("CI outcomes per library version and Airflow major", () => {
-  function verdictFor(airflowVersion: "2" | "3" | "both", dependencies: string[]) {
+  async function verdictFor(airflowVersion: "2" | "3" | "both", dependencies: string[]) {
     const spec = sampleSpec({ airflow_version: airflowVersion, dependencies });
-    const { generation } = upsertGenerationForIssue(
-      db,
+    const { generation } = await upsertGenerationForIssue(
+      kyselyOverStore(db),
       { repo: "acme/pipelines", installationId: 1, issueNumber: 7, specFingerprint: `fp-${airflowVersion}`, spec, provider: "anthropic", model: "m" },
       T0,
     );
     return { origin: TEST_ORIGIN, generationId: generation.id, spec, attempt: { number: 1, files: [], learnedContext: [], appliedFixes: [] }, passed: true, failures: [], final: true };
   }
 
-  it("records a both spec's run once for Airflow 2 and once for 3, each with the constrained version", () => {
+  it("records a both spec's run once for Airflow 2 and once for 3, each with the constrained version", async () => {
     const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
-    learning.recordCiVerdict(verdictFor("both", ["pandas", "requests==2.31.0"]), ["pandas", "requests"]);
+    await learning.recordCiVerdict(await verdictFor("both", ["pandas", "requests==2.31.0"]), ["pandas", "requests"]);
     const kb = airflowConstraints();
     const pandas2 = kb.pinForMajor("pandas", "2")!.version;
     const pandas3 = kb.pinForMajor("pandas", "3")!.version;
@@ -159,10 +160,10 @@ describe("CI outcomes per library version and Airflow major", () => {
     expect(libraryCounts(db, TEST_SCOPE, "pandas", ["2"], "0.0.1").execOk).toBe(0);
   });
 
-  it("records a 2 spec's run on major 2 only, without a version when the spec excludes the constrained one", () => {
+  it("records a 2 spec's run on major 2 only, without a version when the spec excludes the constrained one", async () => {
     const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
     expect(libraryOutcomesFromCi([], ["pandas"], true).map((o) => o.kind)).toEqual(["import_ok", "exec_ok"]);
-    learning.recordCiVerdict(verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
+    await learning.recordCiVerdict(await verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
     expect(listLibraryOutcomes(db, TEST_SCOPE, "pandas").map((o) => [o.airflowMajor, o.kind, o.libraryVersion])).toEqual([
       ["2", "exec_ok", null],
       ["2", "import_ok", null],

@@ -11,6 +11,7 @@ import {
 import type { AirflowMajor, LibraryOutcomeKind } from "../../../src/learn/libraries/index.js";
 import type { Database } from "../../../src/store/database.js";
 import { upsertGenerationForIssue } from "../../../src/store/generations.js";
+import { kyselyOverStore } from "../../../src/db/over-store.js";
 import { sampleSpec } from "../../store/helpers.js";
 import { openTestDatabase } from "../metrics/test-db.js";
 import { TEST_ORIGIN, TEST_SCOPE } from "../../support/learning-scope.js";
@@ -28,9 +29,9 @@ function record(name: string, airflowMajor: AirflowMajor, kinds: LibraryOutcomeK
 }
 
 describe("recording library outcomes", () => {
-  it("stores outcomes under the normalized name, per Airflow major, tied to the generation", () => {
-    const { generation } = upsertGenerationForIssue(
-      db,
+  it("stores outcomes under the normalized name, per Airflow major, tied to the generation", async () => {
+    const { generation } = await upsertGenerationForIssue(
+      kyselyOverStore(db),
       { repo: "acme/pipelines", installationId: 1, issueNumber: 3, specFingerprint: "fp", spec: sampleSpec(), provider: "anthropic", model: "m" },
       T0,
     );
