@@ -72,10 +72,10 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     const env = options.env ?? process.env;
     registerSecretsFromEnv(env);
     const metricsToken = env.OPFORGE_METRICS_TOKEN;
-    const metrics = createOpsMetrics(options.db, now);
-    addHandler(webRoutes(options.db, metrics, metricsToken === undefined ? {} : { metricsToken }));
+    const metrics = createOpsMetrics(kysely, now);
+    addHandler(webRoutes(kysely, metrics, metricsToken === undefined ? {} : { metricsToken }));
     // Read once at start: a malformed OPFORGE_PUBLIC_URL stops the app naming the setting.
-    addHandler(dashboardRoutes(options.db, kysely, now, dashboardConfigFromEnv(env), redactingLogger(app.log)));
+    addHandler(dashboardRoutes({ kysely, store: options.db }, now, dashboardConfigFromEnv(env), redactingLogger(app.log)));
     // Ahead of Probot's own endpoint where the app is served through createNodeMiddleware (src/server.ts).
     addHandler(
       webhookEndpoint({

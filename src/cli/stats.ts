@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand } from "./io.js";
+import { kyselyOverStore } from "../db/over-store.js";
 import { collectStats, type StatsReport } from "../learn/metrics/index.js";
 import { openDatabase } from "../store/database.js";
 
@@ -188,11 +189,13 @@ export function createStatsCommand(options: StatsCommandOptions = {}): CliComman
 
     let report: StatsReport;
     try {
-      const db = openDatabase(path, { readonly: true });
+      // The store opens the file read-only (a snapshot copy where the directory is not writable) and checks its
+      // schema; Kysely reads through that connection, and destroying it closes the connection.
+      const db = kyselyOverStore(openDatabase(path, { readonly: true }));
       try {
-        report = collectStats(db, installationId, { now: now(), weeks });
+        report = await collectStats(db, installationId, { now: now(), weeks });
       } finally {
-        db.close();
+        await db.destroy();
       }
     } catch (error) {
       io.stderr(`opforge stats: ${(error as Error).message}\n`);

@@ -6,8 +6,9 @@
  * Figures that must survive a restart (jobs, queue depth, CI verdicts, model calls, tokens, cost) are gauges read
  * from the database at scrape time; what only this process sees (webhooks received) is a counter.
  */
+import type { Kysely } from "kysely";
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
-import type { Database } from "../store/database.js";
+import type { Tables } from "../db/schema.js";
 
 export interface OpsMetrics {
   readonly registry: Registry;
@@ -19,14 +20,14 @@ export interface OpsMetrics {
 
 const JOB_STATES = ["queued", "running", "failed", "succeeded", "dead"] as const;
 /** Jobs that are still to run: never started, waiting to retry, or running under a lease. */
-const PENDING_STATES = "('queued', 'failed', 'running')";
+const PENDING_STATES = ["queued", "failed", "running"] as const;
 
 /** GitHub event names are short lowercase words; anything else is folded into one label value. */
 function eventLabel(event: string): string {
   return /^[a-z_]{1,64}$/.test(event) ? event : "other";
 }
 
-export function createOpsMetrics(db: Database, now: () => number, options: { processMetrics?: boolean } = {}): OpsMetrics {
+export function createOpsMetrics(db: Kysely<Tables>, now: () => number, options: { processMetrics?: boolean } = {}): OpsMetrics {
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "opforge_" });
 
@@ -42,9 +43,14 @@ export function createOpsMetrics(db: Database, now: () => number, options: { pro
     help: "Jobs in the queue table by type and state (finished jobs are kept for the retention period).",
     labelNames: ["type", "state"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const rows = await db
+        .selectFrom("jobs")
+        .select((eb) => ["type", "status", eb.fn.countAll<number>().as("n")])
+        .groupBy(["type", "status"])
+        .execute();
+      // Reset once the rows are in, so a scrape never sees the gauge half filled.
       this.reset();
-      const rows = db.prepare("SELECT type, status, COUNT(*) AS n FROM jobs GROUP BY type, status").all() as { type: string; status: string; n: number }[];
       const types = new Set(rows.map((r) => r.type));
       // Every known state of every seen type is exported, 0 included, so a rate or alert never sees a missing series.
       for (const type of types) for (const state of JOB_STATES) this.set({ type, state: state === "succeeded" ? "done" : state }, 0);
@@ -56,8 +62,9 @@ export function createOpsMetrics(db: Database, now: () => number, options: { pro
     name: "opforge_queue_depth",
     help: "Jobs still to run: queued, waiting to retry, or running.",
     registers: [registry],
-    collect() {
-      this.set((db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status IN ${PENDING_STATES}`).get() as { n: number }).n);
+    async collect() {
+      const row = await db.selectFrom("jobs").select((eb) => eb.fn.countAll<number>().as("n")).where("status", "in", PENDING_STATES).executeTakeFirstOrThrow();
+      this.set(row.n);
     },
   });
 
@@ -65,33 +72,41 @@ export function createOpsMetrics(db: Database, now: () => number, options: { pro
     name: "opforge_queue_oldest_job_age_seconds",
     help: "Age of the oldest job still to run; 0 when the queue is empty.",
     registers: [registry],
-    collect() {
-      const row = db.prepare(`SELECT MIN(created_at) AS oldest FROM jobs WHERE status IN ${PENDING_STATES}`).get() as { oldest: number | null };
+    async collect() {
+      const row = await db.selectFrom("jobs").select((eb) => eb.fn.min<number | null>("created_at").as("oldest")).where("status", "in", PENDING_STATES).executeTakeFirstOrThrow();
       this.set(row.oldest === null ? 0 : Math.max(0, (now() - row.oldest) / 1000));
     },
   });
 
   type UsageRow = { provider: string; model: string; calls: number; input: number; output: number; cache_read: number; cache_write: number; cost: number };
   // Three gauges read the same totals; one scrape reads them once (render clears the copy around each scrape).
-  let usageOfScrape: UsageRow[] | undefined;
-  const usage = (): UsageRow[] =>
+  let usageOfScrape: Promise<UsageRow[]> | undefined;
+  const usage = (): Promise<UsageRow[]> =>
     (usageOfScrape ??= db
-      .prepare(
-        `SELECT g.provider, g.model, COUNT(*) AS calls, SUM(a.input_tokens) AS input, SUM(a.output_tokens) AS output,
-                SUM(a.cache_read_tokens) AS cache_read, SUM(a.cache_write_tokens) AS cache_write, SUM(a.cost_usd) AS cost
-           FROM attempts a JOIN generations g ON g.id = a.generation_id
-          GROUP BY g.provider, g.model`,
-      )
-      .all() as UsageRow[]);
+      .selectFrom("attempts as a")
+      .innerJoin("generations as g", "g.id", "a.generation_id")
+      .select((eb) => [
+        "g.provider",
+        "g.model",
+        eb.fn.countAll<number>().as("calls"),
+        eb.fn.sum<number>("a.input_tokens").as("input"),
+        eb.fn.sum<number>("a.output_tokens").as("output"),
+        eb.fn.sum<number>("a.cache_read_tokens").as("cache_read"),
+        eb.fn.sum<number>("a.cache_write_tokens").as("cache_write"),
+        eb.fn.sum<number>("a.cost_usd").as("cost"),
+      ])
+      .groupBy(["g.provider", "g.model"])
+      .execute());
 
   new Gauge({
     name: "opforge_model_calls",
     help: "Generation attempts recorded (each one model call), by provider and model.",
     labelNames: ["provider", "model"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const rows = await usage();
       this.reset();
-      for (const r of usage()) this.set({ provider: r.provider, model: r.model }, r.calls);
+      for (const r of rows) this.set({ provider: r.provider, model: r.model }, r.calls);
     },
   });
 
@@ -100,9 +115,10 @@ export function createOpsMetrics(db: Database, now: () => number, options: { pro
     help: "Model tokens recorded, by provider, model and kind (input, output, cache_read, cache_write).",
     labelNames: ["provider", "model", "kind"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const rows = await usage();
       this.reset();
-      for (const r of usage()) {
+      for (const r of rows) {
         const labels = { provider: r.provider, model: r.model };
         this.set({ ...labels, kind: "input" }, r.input);
         this.set({ ...labels, kind: "output" }, r.output);
@@ -117,9 +133,10 @@ export function createOpsMetrics(db: Database, now: () => number, options: { pro
     help: "Model spend recorded in USD, by provider and model.",
     labelNames: ["provider", "model"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const rows = await usage();
       this.reset();
-      for (const r of usage()) this.set({ provider: r.provider, model: r.model }, r.cost);
+      for (const r of rows) this.set({ provider: r.provider, model: r.model }, r.cost);
     },
   });
 
@@ -128,11 +145,13 @@ export function createOpsMetrics(db: Database, now: () => number, options: { pro
     help: "CI verdicts read on generated pull requests, by conclusion and whether the failure was the base branch's.",
     labelNames: ["conclusion", "attributed_to_base"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const rows = await db
+        .selectFrom("ci_results")
+        .select((eb) => ["conclusion", "attributed_to_base", eb.fn.countAll<number>().as("n")])
+        .groupBy(["conclusion", "attributed_to_base"])
+        .execute();
       this.reset();
-      const rows = db
-        .prepare("SELECT conclusion, attributed_to_base, COUNT(*) AS n FROM ci_results GROUP BY conclusion, attributed_to_base")
-        .all() as { conclusion: string; attributed_to_base: number; n: number }[];
       for (const r of rows) this.set({ conclusion: r.conclusion, attributed_to_base: r.attributed_to_base === 1 ? "true" : "false" }, r.n);
     },
   });

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { countJobs } from "../jobs/queue.js";
-import type { Database } from "../store/database.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../db/schema.js";
 import { send, type Route } from "./http.js";
 import type { OpsMetrics } from "./prometheus.js";
 
@@ -27,16 +27,33 @@ export function hasBearerToken(req: IncomingMessage, token: string): boolean {
   return match !== null && equal;
 }
 
+type JobCounts = Record<Tables["jobs"]["status"], number>;
+
+/** Jobs per state, every state present: the body of `/healthz`. */
+async function countJobs(db: Kysely<Tables>): Promise<JobCounts> {
+  const counts: JobCounts = { queued: 0, running: 0, succeeded: 0, failed: 0, dead: 0 };
+  const rows = await db.selectFrom("jobs").select((eb) => ["status", eb.fn.countAll<number>().as("n")]).groupBy("status").execute();
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
+}
+
 /**
  * `/healthz` for the container's health check and `/metrics` for Prometheus: operational counters only (see
  * prometheus.ts), so it may be open; with a token configured, a request without it gets 401.
  */
-export function webRoutes(db: Database, metrics: OpsMetrics, options: WebRouteOptions = {}): Route {
+export function webRoutes(db: Kysely<Tables>, metrics: OpsMetrics, options: WebRouteOptions = {}): Route {
   const token = options.metricsToken === undefined || options.metricsToken.trim() === "" ? undefined : options.metricsToken.trim();
   return (req, res) => {
     if (req.method !== "GET" || req.url === undefined) return false;
     const url = new URL(req.url, "http://opforge.invalid");
-    if (url.pathname === "/healthz") return send(res, 200, "application/json", JSON.stringify({ status: "ok", jobs: countJobs(db) }));
+    if (url.pathname === "/healthz") {
+      // A database that cannot answer makes the App unhealthy: the health check sees a 503, not a hung request.
+      countJobs(db).then(
+        (jobs) => send(res, 200, "application/json", JSON.stringify({ status: "ok", jobs })),
+        () => send(res, 503, "application/json", JSON.stringify({ status: "database unavailable" })),
+      );
+      return true;
+    }
     if (url.pathname !== "/metrics") return false;
     if (token !== undefined && !hasBearerToken(req, token)) {
       return send(res, 401, "text/plain; charset=utf-8", "a bearer token is required\n", { "www-authenticate": 'Bearer realm="opforge metrics"' });

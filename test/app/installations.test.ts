@@ -54,22 +54,27 @@ function pullFor(repo: FakeRepo, branch: string): { number: number; body: string
   return { number: pull.number, body: pull.body, headSha: repo.refs.get(branch) ?? "" };
 }
 
-/** GET /api/… through the app's own routes, with the dashboard token as a bearer token. */
-function metricsJson(app: AppHarness, path: string): unknown {
+/** GET /api/… through the app's own routes, with the dashboard token as a bearer token; the route answers once the database has. */
+async function metricsJson(app: AppHarness, path: string): Promise<unknown> {
   let body = "";
   let status = 0;
+  let ended: () => void = () => {};
+  const done = new Promise<void>((resolve) => (ended = resolve));
   const req = { method: "GET", url: path, headers: { authorization: `Bearer ${DASHBOARD_TOKEN}` } } as unknown as IncomingMessage;
   const res = {
+    headersSent: false,
     writeHead(code: number) {
       status = code;
       return res;
     },
     end(text: string) {
       body = text;
+      ended();
       return res;
     },
   } as unknown as ServerResponse;
   if (!app.routes.some((route) => route(req, res))) throw new Error(`no route answered ${path}`);
+  await done;
   expect(status).toBe(200);
   return JSON.parse(body) as unknown;
 }
@@ -154,7 +159,7 @@ describe("two installations of different owners", () => {
     expect(a.fake.filesAt(a.repo, again.headSha).get(COMPONENT)).toContain(HUMAN_FIX);
 
     // 5. The metrics report each installation apart.
-    const all = metricsJson(a, "/api/stats?weeks=2") as { installations: StatsReport[] };
+    const all = (await metricsJson(a, "/api/stats?weeks=2")) as { installations: StatsReport[] };
     const byId = new Map(all.installations.map((r) => [r.installationId, r]));
     expect([...byId.keys()]).toEqual([INSTALLATION_ID, OTHER_INSTALLATION]);
     expect(byId.get(INSTALLATION_ID)?.cost[0]).toMatchObject({ generations: 2, successfulComponents: 1 });
@@ -162,7 +167,7 @@ describe("two installations of different owners", () => {
     expect(byId.get(OTHER_INSTALLATION)?.cost[0]).toMatchObject({ generations: 1, successfulComponents: 0 });
     expect(byId.get(OTHER_INSTALLATION)?.patternLibrarySize).toBe(0);
     expect(byId.get(OTHER_INSTALLATION)?.errorKinds.rows).toEqual([]);
-    const alone = metricsJson(a, `/api/installations/${OTHER_INSTALLATION}/stats?weeks=2`) as StatsReport;
+    const alone = (await metricsJson(a, `/api/installations/${OTHER_INSTALLATION}/stats?weeks=2`)) as StatsReport;
     expect(alone).toMatchObject({ installationId: OTHER_INSTALLATION, attempts: [{ attempts: 1, generations: 1 }] });
   });
 });

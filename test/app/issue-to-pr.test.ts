@@ -221,12 +221,19 @@ describe("health route", () => {
   it("reports job counts", async () => {
     const chunks: string[] = [];
     let status = 0;
+    // The route answers once the database has: wait for the body's end.
+    let ended: () => void = () => {};
+    const done = new Promise<void>((resolve) => (ended = resolve));
     const res = {
       writeHead: (code: number) => (status = code),
-      end: (text: string) => chunks.push(text),
+      end: (text: string) => {
+        chunks.push(text);
+        ended();
+      },
     };
     const handled = await app.routes[0]?.({ method: "GET", url: "/healthz" } as never, res as never);
     expect(handled).toBe(true);
+    await done;
     expect(status).toBe(200);
     expect(JSON.parse(chunks.join(""))).toMatchObject({ status: "ok", jobs: { queued: 0, running: 0 } });
   });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStatsCommand, formatTable, STATS_USAGE } from "../../src/cli/stats.js";
 import type { CliIo } from "../../src/cli/io.js";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { fillHistory, NOW } from "../learn/metrics/fill.js";
 import { openTestDatabase } from "../learn/metrics/test-db.js";
 
@@ -31,7 +32,7 @@ const stats = createStatsCommand({ now: () => NOW });
 async function makeDatabase(relative = "data/opforge.db"): Promise<string> {
   const db = openTestDatabase(join(dir, relative));
   try {
-    await fillHistory(db);
+    await fillHistory(kyselyOverStore(db));
   } finally {
     db.close();
   }

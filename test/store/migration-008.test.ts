@@ -4,10 +4,10 @@ import { bestFixes, frequentSignatures } from "../../src/learn/errors/store.js";
 import { activeRules, getRule, listRules } from "../../src/learn/fixes/store.js";
 import { libraryCounts } from "../../src/learn/libraries/store.js";
 import { retrievePatterns } from "../../src/learn/patterns/retrieve.js";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { collectStats } from "../../src/learn/metrics/report.js";
 import type { LearningScope } from "../../src/learn/scope.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { kyselyOverStore } from "../../src/db/over-store.js";
 import { upsertGenerationForIssue, updateGeneration } from "../../src/store/generations.js";
 import { migrations } from "../../src/store/migrations/index.js";
 import { sampleSpec, tempDir } from "./helpers.js";
@@ -163,8 +163,9 @@ describe("migration 008: existing learned data moves to the installation it came
       expect(db.prepare("SELECT COUNT(*) AS n FROM error_occurrences WHERE installation_id IS NULL").get()).toEqual({ n: 1 });
       expect(db.prepare("SELECT installation_id, repository FROM fix_attempts").all()).toEqual([{ installation_id: ACME, repository: "acme/pipelines" }]);
       // Metrics of one installation count its own error kinds only.
-      expect(collectStats(db, ACME, { now: T0 + 1000, weeks: 2 }).errorKinds.rows).toEqual([expect.objectContaining({ kind: "import", count: 2 })]);
-      expect(collectStats(db, GLOBEX, { now: T0 + 1000, weeks: 2 }).errorKinds.rows).toEqual([expect.objectContaining({ kind: "import", count: 1 })]);
+      const kysely = kyselyOverStore(db);
+      expect((await collectStats(kysely, ACME, { now: T0 + 1000, weeks: 2 })).errorKinds.rows).toEqual([expect.objectContaining({ kind: "import", count: 2 })]);
+      expect((await collectStats(kysely, GLOBEX, { now: T0 + 1000, weeks: 2 })).errorKinds.rows).toEqual([expect.objectContaining({ kind: "import", count: 1 })]);
     } finally {
       db.close();
     }

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue, getJob } from "../../src/jobs/queue.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import type { Kysely } from "kysely";
-import { kyselyOverStore } from "../../src/db/over-store.js";
 import type { Tables } from "../../src/db/schema.js";
 import { listActions } from "../../src/store/audit.js";
 import { installationOverview, requeueJob, setRuleVerdict } from "../../src/web/dashboard/overview.js";
@@ -22,7 +22,7 @@ const alice = { user: "alice", via: "github" as const };
 
 describe("an installation's overview", () => {
   it("counts the weekly funnel, first attempts and spend of that installation alone", async () => {
-    const o = await installationOverview(db, kysely, ACME.id, { now: SEED_NOW, weeks: 4 });
+    const o = await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 });
     expect(o.weeks.map((w) => w.week)).toEqual(["2026-W45", "2026-W46", "2026-W47", "2026-W48"]);
     // The latest week (week 0 of the seed): five specs that opened PRs, all merged, four on the first attempt,
     // and one spec whose files never passed validation (no PR; its first attempt counts as failed).
@@ -42,9 +42,9 @@ describe("an installation's overview", () => {
 
   it("says the budget is off or unknown when the configuration says so or no job carries one", async () => {
     db.prepare("DELETE FROM jobs WHERE type = 'generate'").run();
-    expect((await installationOverview(db, kysely, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeUndefined();
+    expect((await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeUndefined();
     enqueue(db, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines", config: { budget_usd: null } } }, SEED_NOW);
-    expect((await installationOverview(db, kysely, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeNull();
+    expect((await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeNull();
   });
 });
 

@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Kysely } from "kysely";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Tables } from "../../src/db/schema.js";
 import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue } from "../../src/jobs/queue.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
@@ -9,6 +11,8 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import { recordAttempt, updateAttempt, upsertGenerationForIssue } from "../../src/store/generations.js";
 import { createOpsMetrics, type OpsMetrics } from "../../src/web/prometheus.js";
 import { webRoutes } from "../../src/web/routes.js";
+import { fillHistory } from "../learn/metrics/fill.js";
+import { describeBackends, openBackend, type TestBackend } from "../support/backends.js";
 import { parsePrometheusText, type Family } from "../support/prom-text.js";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
@@ -54,8 +58,8 @@ let db: Database;
 let metrics: OpsMetrics;
 let servers: Server[] = [];
 
-async function serve(options: { metricsToken?: string }): Promise<string> {
-  const route = webRoutes(db, metrics, options);
+async function serve(options: { metricsToken?: string }, over: Kysely<Tables> = kyselyOverStore(db), served: OpsMetrics = metrics): Promise<string> {
+  const route = webRoutes(over, served, options);
   const server = createServer((req, res) => {
     if (!route(req, res)) res.writeHead(404).end();
   });
@@ -67,7 +71,7 @@ async function serve(options: { metricsToken?: string }): Promise<string> {
 beforeEach(async () => {
   db = openDatabase(":memory:");
   await seed(db);
-  metrics = createOpsMetrics(db, () => NOW);
+  metrics = createOpsMetrics(kyselyOverStore(db), () => NOW);
 });
 afterEach(async () => {
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
@@ -121,7 +125,7 @@ describe("/metrics in Prometheus' text format", () => {
 
   it("keeps the figures of the database across a restart, while the webhook counter starts again", async () => {
     metrics.webhookReceived("issues");
-    const restarted = createOpsMetrics(db, () => NOW + 1000, { processMetrics: false });
+    const restarted = createOpsMetrics(kyselyOverStore(db), () => NOW + 1000, { processMetrics: false });
     const families = parsePrometheusText((await restarted.render()).body);
     expect(sample(families, "opforge_model_calls", { provider: "anthropic", model: "claude-sonnet-5-5" })).toBe(2);
     expect(sample(families, "opforge_webhooks_received_total", { event: "issues" })).toBeUndefined();
@@ -147,6 +151,65 @@ describe("/metrics in Prometheus' text format", () => {
     expect(ok.status).toBe(200);
     expect(parsePrometheusText(await ok.text()).has("opforge_queue_depth")).toBe(true);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+describeBackends("/metrics and /healthz over the database", (kind) => {
+  let backend: TestBackend;
+  beforeAll(async () => {
+    backend = await openBackend(kind);
+    const k = backend.kysely;
+    await fillHistory(k);
+    const job = (type: string, status: Tables["jobs"]["status"], createdAt: number) =>
+      k
+        .insertInto("jobs")
+        .values({ type, payload_json: '{"installationId":42}', dedupe_key: null, status, max_attempts: 3, run_after: 0, lease_owner: null, lease_expires_at: null, last_error: null, created_at: createdAt, updated_at: createdAt })
+        .execute();
+    await job("generate", "queued", NOW - 120_000);
+    await job("ci-result", "running", NOW - 60_000);
+    await job("feedback", "dead", NOW - 600_000);
+    const generationId = (await k.selectFrom("generations").select("id").orderBy("id").executeTakeFirstOrThrow()).id;
+    for (const [conclusion, base] of [["failure", 1], ["success", 0]] as const) {
+      await k.insertInto("ci_results").values({ generation_id: generationId, head_sha: conclusion, fingerprints_hash: "h", conclusion, attributed_to_base: base, created_at: NOW }).execute();
+    }
+  });
+  afterAll(async () => backend.close());
+
+  it("reads the same gauges on every backend", async () => {
+    const families = parsePrometheusText((await createOpsMetrics(backend.kysely, () => NOW, { processMetrics: false }).render()).body);
+    expect(sample(families, "opforge_jobs", { type: "generate", state: "queued" })).toBe(1);
+    expect(sample(families, "opforge_jobs", { type: "generate", state: "dead" })).toBe(0);
+    expect(sample(families, "opforge_jobs", { type: "feedback", state: "dead" })).toBe(1);
+    expect(sample(families, "opforge_queue_depth")).toBe(2);
+    expect(sample(families, "opforge_queue_oldest_job_age_seconds")).toBe(120);
+    const sonnet = { provider: "anthropic", model: "claude-sonnet-4-5" };
+    expect(sample(families, "opforge_model_calls", sonnet)).toBe(7);
+    expect(sample(families, "opforge_model_tokens", { ...sonnet, kind: "input" })).toBe(11_500);
+    expect(sample(families, "opforge_model_tokens", { ...sonnet, kind: "output" })).toBe(7400);
+    expect(sample(families, "opforge_model_tokens", { ...sonnet, kind: "cache_write" })).toBe(0);
+    expect(sample(families, "opforge_model_cost_usd", sonnet)).toBeCloseTo(1.5, 9);
+    expect(sample(families, "opforge_model_calls", { provider: "openai-compatible", model: "qwen3-coder" })).toBe(1);
+    expect(sample(families, "opforge_ci_verdicts", { conclusion: "failure", attributed_to_base: "true" })).toBe(1);
+    expect(sample(families, "opforge_ci_verdicts", { conclusion: "success", attributed_to_base: "false" })).toBe(1);
+  });
+
+  it("counts the jobs per state in /healthz", async () => {
+    const base = await serve({}, backend.kysely, createOpsMetrics(backend.kysely, () => NOW, { processMetrics: false }));
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok", jobs: { queued: 1, running: 1, succeeded: 0, failed: 0, dead: 1 } });
+  });
+});
+
+describe("/healthz without a database", () => {
+  it("answers 503 when the database cannot be read", async () => {
+    const closed = openDatabase(":memory:");
+    const over = kyselyOverStore(closed);
+    closed.close();
+    const base = await serve({}, over, createOpsMetrics(over, () => NOW, { processMetrics: false }));
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: "database unavailable" });
   });
 });
 

@@ -15,11 +15,11 @@ export {
   errorKindsOverTime,
   firstAttemptSuccessByWeek,
   generationMetrics,
-  hasTable,
   knownLibraryAlternatives,
   metricsInstallations,
   patternLibrarySize,
 } from "./queries.js";
 export type { StatsReport } from "./report.js";
-export { collectStats, collectStatsPerInstallation } from "./report.js";
-export { isoWeek, isoWeekSql, isoWeekStart, weeksWindowStart } from "./week.js";
+export { collectStats, collectStatsPerInstallation, statsOf } from "./report.js";
+export { isoWeek, isoWeekOfIndex, isoWeekStart, weekIndexSql, weeksWindowStart } from "./week.js";
+export { readSnapshot } from "./snapshot.js";

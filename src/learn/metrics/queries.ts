@@ -1,16 +1,35 @@
 /**
- * The learning layer's figures, as SQL over the store: every function takes the database and the
- * installation whose figures to read (never a mix of installations) and returns typed rows. Tables of
- * other learning stores (patterns, error signatures) are read when they exist.
+ * The learning layer's figures, as SQL over the database (SQLite or PostgreSQL): every function takes the
+ * database and the installation whose figures to read (never a mix of installations) and returns typed rows.
+ * Weeks are grouped by `weekIndexSql` and named in TypeScript, so both dialects give the same labels.
  */
-import type { Database } from "better-sqlite3";
-import { isoWeekSql } from "./week.js";
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from "kysely";
+import type { Tables } from "../../db/schema.js";
+import { isoWeek, isoWeekOfIndex, weekIndexSql } from "./week.js";
 
 export interface MetricsRange {
   /** Epoch ms, inclusive. */
   since?: number;
   /** Epoch ms, exclusive. */
   until?: number;
+}
+
+/** `<installation column> = id [AND <column> in range]`. */
+function scoped(installationColumn: string, id: number, column: string, range: MetricsRange): RawBuilder<SqlBool> {
+  const parts = [sql`${sql.ref(installationColumn)} = ${id}`];
+  if (range.since !== undefined) parts.push(sql`${sql.ref(column)} >= ${range.since}`);
+  if (range.until !== undefined) parts.push(sql`${sql.ref(column)} < ${range.until}`);
+  return sql<SqlBool>`(${sql.join(parts, sql` AND `)})`;
+}
+
+/** `SUM(CASE WHEN condition THEN 1 ELSE 0 END)`, 0 over no rows: PostgreSQL cannot sum a comparison as SQLite does. */
+export function countWhere(condition: Expression<SqlBool>): RawBuilder<number> {
+  return sql<number>`COALESCE(SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END), 0)`;
+}
+
+/** `COALESCE(SUM(expression), 0)`. */
+export function sumOf(expression: Expression<number | null>): RawBuilder<number> {
+  return sql<number>`COALESCE(SUM(${expression}), 0)`;
 }
 
 export interface GenerationMetrics {
@@ -42,63 +61,15 @@ export interface GenerationMetrics {
   createdAt: number;
 }
 
-/** `WHERE <installation> = ? [AND <column> in range]`, pushing the parameters in order. */
-function rangeWhere(column: string, range: MetricsRange, params: number[], installation: { column: string; id: number }): string {
-  const parts: string[] = [`${installation.column} = ?`];
-  params.push(installation.id);
-  if (range.since !== undefined) {
-    parts.push(`${column} >= ?`);
-    params.push(range.since);
-  }
-  if (range.until !== undefined) {
-    parts.push(`${column} < ?`);
-    params.push(range.until);
-  }
-  return parts.length === 0 ? "" : `WHERE ${parts.join(" AND ")}`;
-}
-
-export function hasTable(db: Database, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?").get(name) !== undefined;
-}
-
-function hasColumn(db: Database, table: string, column: string): boolean {
-  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).some((c) => c.name === column);
-}
-
-interface GenerationMetricsRow {
-  generation_id: number;
-  repo: string;
-  spec_fingerprint: string;
-  category: string;
-  component_type: GenerationMetrics["componentType"];
-  airflow_version: string;
-  provider: string;
-  model: string;
-  status: string;
-  final_outcome: string | null;
-  attempts: number;
-  first_attempt_success: number | null;
-  succeeded: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  cost_usd: number;
-  duration_ms: number;
-  context_items: number;
-  context_used: number;
-  created_at: number;
-}
-
 /** One row per generation created in the range, oldest first. */
-export function generationMetrics(db: Database, installationId: number, range: MetricsRange = {}): GenerationMetrics[] {
-  const params: number[] = [];
-  const rows = db
-    .prepare(
-      `SELECT * FROM generation_metrics ${rangeWhere("created_at", range, params, { column: "installation_id", id: installationId })}
-        ORDER BY created_at, generation_id`,
-    )
-    .all(...params) as GenerationMetricsRow[];
+export async function generationMetrics(db: Kysely<Tables>, installationId: number, range: MetricsRange = {}): Promise<GenerationMetrics[]> {
+  const rows = await db
+    .selectFrom("generation_metrics")
+    .selectAll()
+    .where(scoped("installation_id", installationId, "created_at", range))
+    .orderBy("created_at")
+    .orderBy("generation_id")
+    .execute();
   return rows.map((r) => ({
     generationId: r.generation_id,
     repo: r.repo,
@@ -138,20 +109,24 @@ export interface FirstAttemptWeekRow {
 }
 
 /** First-attempt success rate per ISO week and spec category, oldest week first. */
-export function firstAttemptSuccessByWeek(db: Database, installationId: number, range: MetricsRange = {}): FirstAttemptWeekRow[] {
-  const params: number[] = [];
-  const rows = db
-    .prepare(
-      `SELECT ${isoWeekSql("created_at")} AS week, category,
-              COUNT(*) AS generations,
-              COUNT(first_attempt_success) AS decided,
-              COALESCE(SUM(first_attempt_success), 0) AS successes
-         FROM generations ${rangeWhere("created_at", range, params, { column: "installation_id", id: installationId })}
-        GROUP BY week, category ORDER BY week, category`,
-    )
-    .all(...params) as { week: string; category: string; generations: number; decided: number; successes: number }[];
+export async function firstAttemptSuccessByWeek(db: Kysely<Tables>, installationId: number, range: MetricsRange = {}): Promise<FirstAttemptWeekRow[]> {
+  const week = weekIndexSql(sql.ref("created_at"));
+  const rows = await db
+    .selectFrom("generations")
+    .select((eb) => [
+      week.as("week"),
+      "category",
+      eb.fn.countAll<number>().as("generations"),
+      eb.fn.count<number>("first_attempt_success").as("decided"),
+      sumOf(sql.ref("first_attempt_success")).as("successes"),
+    ])
+    .where(scoped("installation_id", installationId, "created_at", range))
+    .groupBy([week, "category"])
+    .orderBy("week")
+    .orderBy("category")
+    .execute();
   return rows.map((r) => ({
-    week: r.week,
+    week: isoWeekOfIndex(r.week),
     category: r.category,
     generations: r.generations,
     decided: r.decided,
@@ -170,16 +145,15 @@ export interface AttemptsBucket {
 }
 
 /** How many generations needed 1, 2, 3… attempts; generations with no attempt yet are left out. */
-export function attemptsDistribution(db: Database, installationId: number, range: MetricsRange = {}): AttemptsBucket[] {
-  const params: number[] = [];
-  const where = rangeWhere("created_at", range, params, { column: "installation_id", id: installationId });
-  const rows = db
-    .prepare(
-      `SELECT attempts, COUNT(*) AS generations, SUM(succeeded) AS succeeded
-         FROM generation_metrics ${where} AND attempts > 0
-        GROUP BY attempts ORDER BY attempts`,
-    )
-    .all(...params) as { attempts: number; generations: number; succeeded: number }[];
+export async function attemptsDistribution(db: Kysely<Tables>, installationId: number, range: MetricsRange = {}): Promise<AttemptsBucket[]> {
+  const rows = await db
+    .selectFrom("generation_metrics")
+    .select((eb) => ["attempts", eb.fn.countAll<number>().as("generations"), sumOf(sql.ref("succeeded")).as("succeeded")])
+    .where(scoped("installation_id", installationId, "created_at", range))
+    .where("attempts", ">", 0)
+    .groupBy("attempts")
+    .orderBy("attempts")
+    .execute();
   const total = rows.reduce((sum, r) => sum + r.generations, 0);
   return rows.map((r) => ({ attempts: r.attempts, generations: r.generations, share: r.generations / total, succeeded: r.succeeded }));
 }
@@ -197,17 +171,17 @@ export interface CostPerSuccessRow {
 }
 
 /** Cost per successful component (merged or CI-passed): the total first, then per provider and model. */
-export function costPerSuccessfulComponent(db: Database, installationId: number, range: MetricsRange = {}): CostPerSuccessRow[] {
-  const params: number[] = [];
-  const where = rangeWhere("created_at", range, params, { column: "installation_id", id: installationId });
-  const select = `COUNT(*) AS generations, COALESCE(SUM(succeeded), 0) AS successes, COALESCE(SUM(cost_usd), 0) AS cost,
-                  COALESCE(SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0) AS tokens`;
-  type Row = { provider: string | null; model: string | null; generations: number; successes: number; cost: number; tokens: number };
-  const total = db.prepare(`SELECT NULL AS provider, NULL AS model, ${select} FROM generation_metrics ${where}`).get(...params) as Row;
-  const byModel = db
-    .prepare(`SELECT provider, model, ${select} FROM generation_metrics ${where} GROUP BY provider, model ORDER BY provider, model`)
-    .all(...params) as Row[];
-  return [total, ...byModel].map((r) => ({
+export async function costPerSuccessfulComponent(db: Kysely<Tables>, installationId: number, range: MetricsRange = {}): Promise<CostPerSuccessRow[]> {
+  const figures = [
+    sql<number>`COUNT(*)`.as("generations"),
+    sumOf(sql.ref("succeeded")).as("successes"),
+    sumOf(sql.ref("cost_usd")).as("cost"),
+    sumOf(sql<number>`input_tokens + output_tokens + cache_read_tokens + cache_write_tokens`).as("tokens"),
+  ];
+  const base = db.selectFrom("generation_metrics").where(scoped("installation_id", installationId, "created_at", range));
+  const total = await base.select(figures).executeTakeFirstOrThrow();
+  const byModel = await base.select(["provider", "model", ...figures]).groupBy(["provider", "model"]).orderBy("provider").orderBy("model").execute();
+  return [{ provider: null, model: null, ...total }, ...byModel].map((r) => ({
     provider: r.provider,
     model: r.model,
     generations: r.generations,
@@ -230,65 +204,109 @@ export interface ErrorKindsOverTime {
   rows: ErrorKindWeekRow[];
 }
 
-/** The error store exists and has recorded CI failures (until it does, the attempts are the better record). */
-function errorStoreHasCiOccurrences(db: Database, installationId: number): boolean {
-  if (!hasTable(db, "error_signatures") || !hasTable(db, "error_occurrences")) return false;
-  if (!hasColumn(db, "error_occurrences", "seen_at") || !hasColumn(db, "error_signatures", "kind")) return false;
-  const ci = hasColumn(db, "error_occurrences", "source") ? " AND source = 'ci'" : "";
-  return db.prepare(`SELECT 1 FROM error_occurrences WHERE installation_id = ?${ci} LIMIT 1`).get(installationId) !== undefined;
+/** The error store has recorded the installation's CI failures (until it has, the attempts are the better record). */
+async function errorStoreHasCiOccurrences(db: Kysely<Tables>, installationId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom("error_occurrences")
+    .select(sql<number>`1`.as("found"))
+    .where("installation_id", "=", installationId)
+    .where("source", "=", "ci")
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Oldest week first; in a week the most frequent kind first, then by name (code-point order on both dialects). */
+function byWeekThenCount(a: ErrorKindWeekRow, b: ErrorKindWeekRow): number {
+  if (a.week !== b.week) return a.week < b.week ? -1 : 1;
+  if (a.count !== b.count) return b.count - a.count;
+  return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
+}
+
+/** The classified kind of each CI occurrence in the error store, per ISO week of the occurrence. */
+async function errorStoreKinds(db: Kysely<Tables>, installationId: number, range: MetricsRange): Promise<ErrorKindWeekRow[]> {
+  const week = weekIndexSql(sql.ref("o.seen_at"));
+  const rows = await db
+    .selectFrom("error_occurrences as o")
+    .innerJoin("error_signatures as s", "s.id", "o.signature_id")
+    .select((eb) => [week.as("week"), "s.kind as kind", eb.fn.countAll<number>().as("count")])
+    .where(scoped("o.installation_id", installationId, "o.seen_at", range))
+    .where("o.source", "=", "ci")
+    .groupBy([week, "s.kind"])
+    .execute();
+  return rows.map((r) => ({ week: isoWeekOfIndex(r.week), kind: r.kind, count: r.count })).sort(byWeekThenCount);
+}
+
+/** The `kind` of each failure in the attempts' `ci_failures_json`, per ISO week of the attempt's last update. */
+async function attemptFailureKinds(db: Kysely<Tables>, installationId: number, range: MetricsRange): Promise<ErrorKindWeekRow[]> {
+  // Read in TypeScript: PostgreSQL 15 cannot tell JSON text from other text in SQL, and the column may hold either.
+  const rows = await db
+    .selectFrom("attempts as a")
+    .innerJoin("generations as g", "g.id", "a.generation_id")
+    .select(["a.updated_at", "a.ci_failures_json"])
+    .where(scoped("g.installation_id", installationId, "a.updated_at", range))
+    .where("a.ci_failures_json", "is not", null)
+    .execute();
+  const counts = new Map<string, ErrorKindWeekRow>();
+  for (const r of rows) {
+    const week = isoWeek(r.updated_at);
+    for (const kind of failureKinds(r.ci_failures_json)) {
+      const key = `${week}\u0000${kind}`;
+      const row = counts.get(key) ?? { week, kind, count: 0 };
+      row.count += 1;
+      counts.set(key, row);
+    }
+  }
+  return [...counts.values()].sort(byWeekThenCount);
+}
+
+/** The kinds of a JSON array of CI failures; a failure without a textual kind is `unknown`, text that is not an array none. */
+function failureKinds(json: string | null): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json ?? "null");
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.map((f: unknown) => {
+    const kind = typeof f === "object" && f !== null ? (f as { kind?: unknown }).kind : undefined;
+    return typeof kind === "string" ? kind : "unknown";
+  });
 }
 
 /**
- * CI error kinds per ISO week. Once the error store (error_signatures and its occurrences) holds CI failures,
- * the classified kind of each CI occurrence is counted; before that, the `kind` of each failure in the
- * attempts' ci_failures_json.
+ * CI error kinds per ISO week. Once the error store (error_signatures and its occurrences) holds the
+ * installation's CI failures, the classified kind of each CI occurrence is counted; before that, the `kind`
+ * of each failure in the attempts' ci_failures_json.
  */
-export function errorKindsOverTime(db: Database, installationId: number, range: MetricsRange = {}): ErrorKindsOverTime {
-  const params: number[] = [];
-  if (errorStoreHasCiOccurrences(db, installationId)) {
-    const where = rangeWhere("o.seen_at", range, params, { column: "o.installation_id", id: installationId });
-    const sourceFilter = hasColumn(db, "error_occurrences", "source") ? `${where} AND o.source = 'ci'` : where;
-    const rows = db
-      .prepare(
-        `SELECT ${isoWeekSql("o.seen_at")} AS week, s.kind AS kind, COUNT(*) AS count
-           FROM error_occurrences o JOIN error_signatures s ON s.id = o.signature_id
-           ${sourceFilter}
-          GROUP BY week, kind ORDER BY week, count DESC, kind`,
-      )
-      .all(...params) as ErrorKindWeekRow[];
-    return { source: "error_signatures", rows };
+export async function errorKindsOverTime(db: Kysely<Tables>, installationId: number, range: MetricsRange = {}): Promise<ErrorKindsOverTime> {
+  if (await errorStoreHasCiOccurrences(db, installationId)) {
+    return { source: "error_signatures", rows: await errorStoreKinds(db, installationId, range) };
   }
-  const where = rangeWhere("a.updated_at", range, params, { column: "g.installation_id", id: installationId });
-  const rows = db
-    .prepare(
-      `SELECT ${isoWeekSql("a.updated_at")} AS week,
-              COALESCE(json_extract(f.value, '$.kind'), 'unknown') AS kind, COUNT(*) AS count
-         FROM attempts a JOIN generations g ON g.id = a.generation_id, json_each(CASE WHEN json_valid(a.ci_failures_json) AND json_type(a.ci_failures_json) = 'array'
-                                         THEN a.ci_failures_json ELSE '[]' END) f
-         ${where}
-        GROUP BY week, kind ORDER BY week, count DESC, kind`,
-    )
-    .all(...params) as ErrorKindWeekRow[];
-  return { source: "ci_failures", rows };
+  return { source: "ci_failures", rows: await attemptFailureKinds(db, installationId, range) };
 }
 
-/** Live (not archived) patterns the installation learned; 0 without that store. */
-export function patternLibrarySize(db: Database, installationId: number): number {
-  if (!hasTable(db, "patterns")) return 0;
-  const live = hasColumn(db, "patterns", "archived") ? " AND archived = 0" : "";
-  return (db.prepare(`SELECT COUNT(*) AS n FROM patterns WHERE installation_id = ?${live}`).get(installationId) as { n: number }).n;
+/** Live (not archived) patterns the installation learned. */
+export async function patternLibrarySize(db: Kysely<Tables>, installationId: number): Promise<number> {
+  const row = await db
+    .selectFrom("patterns")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("installation_id", "=", installationId)
+    .where("archived", "=", 0)
+    .executeTakeFirstOrThrow();
+  return row.n;
 }
 
 /** Installations with generations or learned records, in id order: the metrics report each apart. */
-export function metricsInstallations(db: Database): number[] {
-  const rows = db
-    .prepare(
-      `SELECT installation_id FROM generations
-       UNION SELECT installation_id FROM patterns WHERE installation_id IS NOT NULL
-       UNION SELECT installation_id FROM rewrite_rules WHERE installation_id IS NOT NULL
-       ORDER BY installation_id`,
-    )
-    .all() as { installation_id: number }[];
+export async function metricsInstallations(db: Kysely<Tables>): Promise<number[]> {
+  const rows = await db
+    .selectFrom("generations")
+    .select("installation_id")
+    .union(db.selectFrom("patterns").select(sql<number>`installation_id`.as("installation_id")).where("installation_id", "is not", null))
+    .union(db.selectFrom("rewrite_rules").select(sql<number>`installation_id`.as("installation_id")).where("installation_id", "is not", null))
+    .orderBy("installation_id")
+    .execute();
   return rows.map((r) => r.installation_id);
 }
 
@@ -301,16 +319,18 @@ export interface LibraryAlternativesCount {
 }
 
 /** Known library alternatives (provider hooks, other packages, stdlib fallbacks): curated, the same for every installation. */
-export function knownLibraryAlternatives(db: Database): LibraryAlternativesCount {
-  if (!hasTable(db, "library_alternatives")) return { alternatives: 0, libraries: 0, providerHooks: 0, packages: 0, stdlibFallbacks: 0 };
-  const row = db
-    .prepare(
-      `SELECT COUNT(*) AS alternatives, COUNT(DISTINCT library) AS libraries,
-              COALESCE(SUM(kind = 'provider_hook'), 0) AS hooks, COALESCE(SUM(kind = 'package'), 0) AS packages,
-              COALESCE(SUM(kind = 'stdlib'), 0) AS stdlib
-         FROM library_alternatives`,
-    )
-    .get() as { alternatives: number; libraries: number; hooks: number; packages: number; stdlib: number };
+export async function knownLibraryAlternatives(db: Kysely<Tables>): Promise<LibraryAlternativesCount> {
+  const kindIs = (kind: string) => countWhere(sql<SqlBool>`kind = ${kind}`);
+  const row = await db
+    .selectFrom("library_alternatives")
+    .select((eb) => [
+      eb.fn.countAll<number>().as("alternatives"),
+      eb.fn.count<number>("library").distinct().as("libraries"),
+      kindIs("provider_hook").as("hooks"),
+      kindIs("package").as("packages"),
+      kindIs("stdlib").as("stdlib"),
+    ])
+    .executeTakeFirstOrThrow();
   return {
     alternatives: row.alternatives,
     libraries: row.libraries,

@@ -1,5 +1,6 @@
 /** Every figure of `opforge stats` and the dashboard, gathered in one read transaction so they agree. */
-import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import type { Tables } from "../../db/schema.js";
 import type {
   AttemptsBucket,
   CostPerSuccessRow,
@@ -16,6 +17,7 @@ import {
   metricsInstallations,
   patternLibrarySize,
 } from "./queries.js";
+import { readSnapshot } from "./snapshot.js";
 import { weeksWindowStart } from "./week.js";
 
 export interface StatsReport {
@@ -32,28 +34,33 @@ export interface StatsReport {
   libraryAlternatives: LibraryAlternativesCount;
 }
 
-function statsOf(db: Database, installationId: number, options: { now: number; weeks: number }): StatsReport {
+/** The report, read without a transaction of its own: callers read it inside theirs. */
+export async function statsOf(db: Kysely<Tables>, installationId: number, options: { now: number; weeks: number }): Promise<StatsReport> {
   const since = weeksWindowStart(options.now, options.weeks);
   const range = { since };
   return {
     installationId,
     since,
     weeks: options.weeks,
-    firstAttemptByWeek: firstAttemptSuccessByWeek(db, installationId, range),
-    attempts: attemptsDistribution(db, installationId, range),
-    cost: costPerSuccessfulComponent(db, installationId, range),
-    errorKinds: errorKindsOverTime(db, installationId, range),
-    patternLibrarySize: patternLibrarySize(db, installationId),
-    libraryAlternatives: knownLibraryAlternatives(db),
+    firstAttemptByWeek: await firstAttemptSuccessByWeek(db, installationId, range),
+    attempts: await attemptsDistribution(db, installationId, range),
+    cost: await costPerSuccessfulComponent(db, installationId, range),
+    errorKinds: await errorKindsOverTime(db, installationId, range),
+    patternLibrarySize: await patternLibrarySize(db, installationId),
+    libraryAlternatives: await knownLibraryAlternatives(db),
   };
 }
 
 /** One installation's figures for the `weeks` most recent ISO weeks up to `now` (store sizes are not windowed). */
-export function collectStats(db: Database, installationId: number, options: { now: number; weeks: number }): StatsReport {
-  return db.transaction((): StatsReport => statsOf(db, installationId, options))();
+export function collectStats(db: Kysely<Tables>, installationId: number, options: { now: number; weeks: number }): Promise<StatsReport> {
+  return readSnapshot(db, (trx) => statsOf(trx, installationId, options));
 }
 
 /** Every installation's figures, each apart, in installation id order, read in one transaction. */
-export function collectStatsPerInstallation(db: Database, options: { now: number; weeks: number }): StatsReport[] {
-  return db.transaction((): StatsReport[] => metricsInstallations(db).map((id) => statsOf(db, id, options)))();
+export function collectStatsPerInstallation(db: Kysely<Tables>, options: { now: number; weeks: number }): Promise<StatsReport[]> {
+  return readSnapshot(db, async (trx) => {
+    const reports: StatsReport[] = [];
+    for (const id of await metricsInstallations(trx)) reports.push(await statsOf(trx, id, options));
+    return reports;
+  });
 }

@@ -1,6 +1,10 @@
 /** ISO 8601 weeks (Monday to Sunday, week 1 holds the year's first Thursday), in TypeScript and in SQL. */
+import { sql, type Expression, type RawBuilder } from "kysely";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const WEEK_MS = 7 * DAY_MS;
+/** 1970-01-01 was a Thursday: the Monday of its ISO week came three days earlier. */
+const EPOCH_TO_MONDAY_MS = 3 * DAY_MS;
 
 /** `2026-W48` for an epoch-millisecond instant (UTC). */
 export function isoWeek(ms: number): string {
@@ -27,10 +31,16 @@ export function weeksWindowStart(now: number, weeks: number): number {
 }
 
 /**
- * SQL for the ISO week label of an epoch-millisecond column, built from `date()` modifiers so it does not
- * depend on the `%G`/`%V` formats that only newer SQLite versions know: the week's Thursday names the year.
+ * Whole weeks from Monday 1969-12-29 00:00 UTC to an epoch-millisecond column: the same integer arithmetic on
+ * SQLite and PostgreSQL (both divide integers by truncation), where their date functions and ISO week formats
+ * differ. Queries group by it; `isoWeekOfIndex` names the week in TypeScript, and the index orders weeks as
+ * their labels do. The divisors are literals so a grouped select repeats the very same expression.
  */
-export function isoWeekSql(column: string): string {
-  const thursday = `date(${column} / 1000, 'unixepoch', '-3 days', 'weekday 4')`;
-  return `(strftime('%Y', ${thursday}) || '-W' || printf('%02d', (CAST(strftime('%j', ${thursday}) AS INTEGER) - 1) / 7 + 1))`;
+export function weekIndexSql(column: Expression<number>): RawBuilder<number> {
+  return sql<number>`((${column} + ${sql.lit(EPOCH_TO_MONDAY_MS)}) / ${sql.lit(WEEK_MS)})`;
+}
+
+/** `2026-W48` for a week index of `weekIndexSql`. */
+export function isoWeekOfIndex(index: number): string {
+  return isoWeek(index * WEEK_MS - EPOCH_TO_MONDAY_MS);
 }

@@ -3,8 +3,11 @@
  * success, attempts per merged PR, cost per merged PR, tokens and cache hits. Every query is scoped to one
  * installation; weeks without a generation are filled with zeros so the plots' x axes are regular.
  */
-import type { Database } from "better-sqlite3";
-import { isoWeek, isoWeekSql, isoWeekStart, weeksWindowStart } from "./week.js";
+import { sql, type Kysely, type SqlBool } from "kysely";
+import type { Tables } from "../../db/schema.js";
+import { newestJobPayload } from "./job-payload.js";
+import { countWhere, sumOf } from "./queries.js";
+import { isoWeek, isoWeekOfIndex, isoWeekStart, weekIndexSql, weeksWindowStart } from "./week.js";
 
 export interface WeekFigures {
   /** ISO week, `2026-W48`. */
@@ -38,43 +41,41 @@ function emptyWeek(startMs: number): WeekFigures {
   };
 }
 
+const MERGED = sql<SqlBool>`(m.status = 'merged' OR m.final_outcome = 'merged')`;
+
 /** The `weeks` most recent ISO weeks up to `now`, oldest first, by the week each generation was created. */
-export function weeklyFigures(db: Database, installationId: number, options: { now: number; weeks: number }): WeekFigures[] {
+export async function weeklyFigures(db: Kysely<Tables>, installationId: number, options: { now: number; weeks: number }): Promise<WeekFigures[]> {
   const since = weeksWindowStart(options.now, options.weeks);
   const weeks: WeekFigures[] = [];
   for (let at = isoWeekStart(since); at <= options.now; at += WEEK_MS) weeks.push(emptyWeek(at));
   const byWeek = new Map(weeks.map((w) => [w.week, w]));
-  const rows = db
-    .prepare(
-      `SELECT ${isoWeekSql("m.created_at")} AS week,
-              COUNT(*) AS specs,
-              COALESCE(SUM(g.pr_number IS NOT NULL), 0) AS prs,
-              COALESCE(SUM(m.succeeded), 0) AS ci_green,
-              COALESCE(SUM(m.status = 'merged' OR m.final_outcome = 'merged'), 0) AS merged,
-              COUNT(m.first_attempt_success) AS decided,
-              COALESCE(SUM(m.first_attempt_success), 0) AS first_ok,
-              COALESCE(SUM(CASE WHEN m.status = 'merged' OR m.final_outcome = 'merged' THEN m.attempts ELSE 0 END), 0) AS merged_attempts,
-              COALESCE(SUM(m.cost_usd), 0) AS cost,
-              COALESCE(SUM(m.input_tokens), 0) AS input,
-              COALESCE(SUM(m.output_tokens), 0) AS output,
-              COALESCE(SUM(m.cache_read_tokens), 0) AS cache_read,
-              COALESCE(SUM(m.cache_write_tokens), 0) AS cache_write
-         FROM generation_metrics m JOIN generations g ON g.id = m.generation_id
-        WHERE m.installation_id = ? AND m.created_at >= ? AND m.created_at <= ?
-        GROUP BY week`,
-    )
-    .all(installationId, since, options.now) as {
-    week: string; specs: number; prs: number; ci_green: number; merged: number; decided: number; first_ok: number;
-    merged_attempts: number; cost: number; input: number; output: number; cache_read: number; cache_write: number;
-  }[];
-  for (const r of rows) {
-    const w = byWeek.get(r.week);
-    if (w === undefined) continue;
-    Object.assign(w, {
-      specs: r.specs, prs: r.prs, ciGreen: r.ci_green, merged: r.merged, decided: r.decided, firstAttemptSuccesses: r.first_ok,
-      mergedAttempts: r.merged_attempts, costUsd: r.cost, inputTokens: r.input, outputTokens: r.output,
-      cacheReadTokens: r.cache_read, cacheWriteTokens: r.cache_write,
-    });
+  const week = weekIndexSql(sql.ref("m.created_at"));
+  const rows = await db
+    .selectFrom("generation_metrics as m")
+    .innerJoin("generations as g", "g.id", "m.generation_id")
+    .select((eb) => [
+      week.as("week"),
+      eb.fn.countAll<number>().as("specs"),
+      countWhere(sql<SqlBool>`g.pr_number IS NOT NULL`).as("prs"),
+      sumOf(sql.ref("m.succeeded")).as("ciGreen"),
+      countWhere(MERGED).as("merged"),
+      eb.fn.count<number>("m.first_attempt_success").as("decided"),
+      sumOf(sql.ref("m.first_attempt_success")).as("firstAttemptSuccesses"),
+      sumOf(sql<number>`CASE WHEN ${MERGED} THEN m.attempts ELSE 0 END`).as("mergedAttempts"),
+      sumOf(sql.ref("m.cost_usd")).as("costUsd"),
+      sumOf(sql.ref("m.input_tokens")).as("inputTokens"),
+      sumOf(sql.ref("m.output_tokens")).as("outputTokens"),
+      sumOf(sql.ref("m.cache_read_tokens")).as("cacheReadTokens"),
+      sumOf(sql.ref("m.cache_write_tokens")).as("cacheWriteTokens"),
+    ])
+    .where("m.installation_id", "=", installationId)
+    .where("m.created_at", ">=", since)
+    .where("m.created_at", "<=", options.now)
+    .groupBy(week)
+    .execute();
+  for (const { week: index, ...figures } of rows) {
+    const w = byWeek.get(isoWeekOfIndex(index));
+    if (w !== undefined) Object.assign(w, figures);
   }
   return weeks;
 }
@@ -88,26 +89,28 @@ export interface MonthSpend {
 }
 
 /** The installation's model spend this calendar month, against the budget its repositories last configured. */
-export function monthSpend(db: Database, installationId: number, now: number): MonthSpend {
+export async function monthSpend(db: Kysely<Tables>, installationId: number, now: number): Promise<MonthSpend> {
   const month = new Date(now).toISOString().slice(0, 7);
   const start = Date.parse(`${month}-01T00:00:00Z`);
-  const spent = db
-    .prepare(
-      `SELECT COALESCE(SUM(a.cost_usd), 0) AS usd FROM attempts a JOIN generations g ON g.id = a.generation_id
-        WHERE g.installation_id = ? AND a.created_at >= ? AND a.created_at <= ?`,
-    )
-    .get(installationId, start, now) as { usd: number };
+  const spent = await db
+    .selectFrom("attempts as a")
+    .innerJoin("generations as g", "g.id", "a.generation_id")
+    .select(sumOf(sql.ref("a.cost_usd")).as("usd"))
+    .where("g.installation_id", "=", installationId)
+    .where("a.created_at", ">=", start)
+    .where("a.created_at", "<=", now)
+    .executeTakeFirstOrThrow();
   // The budget lives in each repository's .github/opforge.yml; the generation jobs carry the configuration they ran with.
-  const job = db
-    .prepare(
-      `SELECT json_type(payload_json, '$.config.budget_usd') AS type, json_extract(payload_json, '$.config.budget_usd') AS budget
-         FROM jobs WHERE type IN ('generate', 'acknowledge') AND json_valid(payload_json)
-          AND json_extract(payload_json, '$.installationId') = ?
-        ORDER BY id DESC LIMIT 1`,
-    )
-    .get(installationId) as { type: string | null; budget: number | null } | undefined;
-  const budgetUsd = job === undefined || job.type === null ? undefined : job.type === "null" ? null : typeof job.budget === "number" ? job.budget : undefined;
-  return { month, spentUsd: spent.usd, budgetUsd };
+  const payload = await newestJobPayload(db, installationId, ["generate", "acknowledge"]);
+  return { month, spentUsd: spent.usd, budgetUsd: budgetOf(payload) };
+}
+
+/** `config.budget_usd` of a job payload: a number, null (switched off), or undefined (absent or not a number). */
+function budgetOf(payload: unknown): number | null | undefined {
+  const config = typeof payload === "object" && payload !== null ? (payload as { config?: unknown }).config : undefined;
+  if (typeof config !== "object" || config === null || !("budget_usd" in config)) return undefined;
+  const budget = (config as { budget_usd: unknown }).budget_usd;
+  return budget === null ? null : typeof budget === "number" ? budget : undefined;
 }
 
 export interface SignatureTrend {
@@ -125,23 +128,29 @@ export interface SignatureTrend {
 }
 
 /** The installation's most frequent error signatures, with their trend and the rules that cover them. */
-export function topSignatures(db: Database, installationId: number, options: { now: number; limit: number }): SignatureTrend[] {
-  const rows = db
-    .prepare(
-      `SELECT s.id, s.kind, s.signature, s.fix_strategy, COUNT(o.id) AS n, MAX(o.seen_at) AS last_seen,
-              COALESCE(SUM(o.seen_at > ?), 0) AS last_week,
-              COALESCE(SUM(o.seen_at > ? AND o.seen_at <= ?), 0) AS week_before
-         FROM error_signatures s JOIN error_occurrences o ON o.signature_id = s.id AND o.installation_id = s.installation_id
-        WHERE s.installation_id = ?
-        GROUP BY s.id ORDER BY n DESC, last_seen DESC, s.id LIMIT ?`,
-    )
-    .all(options.now - WEEK_MS, options.now - 2 * WEEK_MS, options.now - WEEK_MS, installationId, options.limit) as {
-    id: number; kind: string; signature: string; fix_strategy: string; n: number; last_seen: number; last_week: number; week_before: number;
-  }[];
-  const rules = db.prepare(
-    `SELECT r.id FROM rule_signatures l JOIN rewrite_rules r ON r.id = l.rule_id
-      WHERE l.signature_id = ? AND r.installation_id = ? AND r.status IN ('candidate', 'trusted') ORDER BY r.id`,
-  );
+export async function topSignatures(db: Kysely<Tables>, installationId: number, options: { now: number; limit: number }): Promise<SignatureTrend[]> {
+  const lastWeekFrom = options.now - WEEK_MS;
+  const rows = await db
+    .selectFrom("error_signatures as s")
+    .innerJoin("error_occurrences as o", (join) => join.onRef("o.signature_id", "=", "s.id").onRef("o.installation_id", "=", "s.installation_id"))
+    .select((eb) => [
+      "s.id",
+      "s.kind",
+      "s.signature",
+      "s.fix_strategy",
+      eb.fn.count<number>("o.id").as("n"),
+      eb.fn.max("o.seen_at").as("last_seen"),
+      countWhere(sql<SqlBool>`o.seen_at > ${lastWeekFrom}`).as("last_week"),
+      countWhere(sql<SqlBool>`o.seen_at > ${lastWeekFrom - WEEK_MS} AND o.seen_at <= ${lastWeekFrom}`).as("week_before"),
+    ])
+    .where("s.installation_id", "=", installationId)
+    .groupBy(["s.id", "s.kind", "s.signature", "s.fix_strategy"])
+    .orderBy("n", "desc")
+    .orderBy("last_seen", "desc")
+    .orderBy("s.id")
+    .limit(options.limit)
+    .execute();
+  const rules = await coveringRules(db, installationId, rows.map((r) => r.id));
   return rows.map((r) => ({
     signatureId: r.id,
     kind: r.kind,
@@ -151,6 +160,23 @@ export function topSignatures(db: Database, installationId: number, options: { n
     lastWeek: r.last_week,
     weekBefore: r.week_before,
     lastSeen: r.last_seen,
-    ruleIds: (rules.all(r.id, installationId) as { id: number }[]).map((x) => x.id),
+    ruleIds: rules.get(r.id) ?? [],
   }));
+}
+
+/** The installation's live (candidate or trusted) rules linked to each signature, in rule id order. */
+async function coveringRules(db: Kysely<Tables>, installationId: number, signatureIds: number[]): Promise<Map<number, number[]>> {
+  const bySignature = new Map<number, number[]>();
+  if (signatureIds.length === 0) return bySignature;
+  const links = await db
+    .selectFrom("rule_signatures as l")
+    .innerJoin("rewrite_rules as r", "r.id", "l.rule_id")
+    .select(["l.signature_id", "r.id"])
+    .where("l.signature_id", "in", signatureIds)
+    .where("r.installation_id", "=", installationId)
+    .where("r.status", "in", ["candidate", "trusted"])
+    .orderBy("r.id")
+    .execute();
+  for (const link of links) bySignature.set(link.signature_id, [...(bySignature.get(link.signature_id) ?? []), link.id]);
+  return bySignature;
 }

@@ -3,16 +3,27 @@
  * the learning layer's scoped queries with the whole installation as the scope: nothing of another
  * installation is read. The JSON API answers this object as it is.
  */
+import type { Kysely } from "kysely";
+import type { Tables } from "../../db/schema.js";
 import { getJob, requeueDead, type JobStatus } from "../../jobs/queue.js";
 import { compatibilityScore, listAlternatives, listLibrarySummaries, type CompatibilityScore } from "../../learn/libraries/index.js";
 import { listRules, discardRules, promoteRules, type StoredRule } from "../../learn/fixes/store.js";
-import { collectStats, type StatsReport } from "../../learn/metrics/index.js";
+import { jobOfInstallation } from "../../learn/metrics/job-payload.js";
+import { readSnapshot, statsOf, type StatsReport } from "../../learn/metrics/index.js";
 import { monthSpend, topSignatures, weeklyFigures, type MonthSpend, type SignatureTrend, type WeekFigures } from "../../learn/metrics/weekly.js";
 import { installationScope } from "../../learn/scope.js";
 import { listActions, recordAction, type AuditEntry } from "../../store/audit.js";
 import type { Database } from "../../store/database.js";
-import type { Kysely } from "kysely";
-import type { Tables } from "../../db/schema.js";
+
+/**
+ * What the dashboard reads: its figures through Kysely; rules, library outcomes and the audit log through the
+ * store modules that keep them, which still read the store's connection synchronously (in the App, the same
+ * SQLite connection the Kysely instance is a view of).
+ */
+export interface DashboardDb {
+  kysely: Kysely<Tables>;
+  store: Database;
+}
 
 export interface RuleView {
   id: number;
@@ -99,20 +110,20 @@ function libraries(db: Database, installationId: number): LibraryView[] {
   }));
 }
 
-/** Jobs carry their installation in the payload (the worker authenticates as it). */
-const OWN_JOB = "json_valid(payload_json) AND json_extract(payload_json, '$.installationId') = ?";
+const PENDING: JobStatus[] = ["queued", "failed", "running"];
 
-function queue(db: Database, installationId: number): QueueView {
+/** The installation's jobs: counts per state, what is still to run, and the dead jobs (newest first, at most 50). */
+export async function installationQueue(db: Kysely<Tables>, installationId: number): Promise<QueueView> {
+  const own = db.selectFrom("jobs").where(jobOfInstallation(db, installationId));
   const counts: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, dead: 0 };
-  for (const r of db.prepare(`SELECT status, COUNT(*) AS n FROM jobs WHERE ${OWN_JOB} GROUP BY status`).all(installationId) as { status: JobStatus; n: number }[]) {
-    counts[r.status] = r.n;
-  }
-  const oldest = db
-    .prepare(`SELECT MIN(created_at) AS at FROM jobs WHERE status IN ('queued', 'failed', 'running') AND ${OWN_JOB}`)
-    .get(installationId) as { at: number | null };
-  const dead = db
-    .prepare(`SELECT id, type, status, attempts, last_error, created_at, updated_at FROM jobs WHERE status = 'dead' AND ${OWN_JOB} ORDER BY id DESC LIMIT 50`)
-    .all(installationId) as { id: number; type: string; status: string; attempts: number; last_error: string | null; created_at: number; updated_at: number }[];
+  for (const r of await own.select((eb) => ["status", eb.fn.countAll<number>().as("n")]).groupBy("status").execute()) counts[r.status] = r.n;
+  const oldest = await own.select((eb) => eb.fn.min<number | null>("created_at").as("at")).where("status", "in", PENDING).executeTakeFirstOrThrow();
+  const dead = await own
+    .select(["id", "type", "status", "attempts", "last_error", "created_at", "updated_at"])
+    .where("status", "=", "dead")
+    .orderBy("id", "desc")
+    .limit(50)
+    .execute();
   return {
     counts,
     depth: counts.queued + counts.failed + counts.running,
@@ -121,22 +132,20 @@ function queue(db: Database, installationId: number): QueueView {
   };
 }
 
-export async function installationOverview(db: Database, kysely: Kysely<Tables>, installationId: number, options: { now: number; weeks: number }): Promise<InstallationOverview> {
-  // One read transaction on the shared connection: the synchronous reads below run inside it too.
-  return kysely.transaction().execute(
-    async (trx): Promise<InstallationOverview> => ({
-      installationId,
-      generatedAt: options.now,
-      weeks: weeklyFigures(db, installationId, options),
-      spend: monthSpend(db, installationId, options.now),
-      signatures: topSignatures(db, installationId, { now: options.now, limit: 15 }),
-      rules: listRules(db, installationScope(installationId)).filter((r) => r.mergedInto === null).map(ruleView),
-      libraries: libraries(db, installationId),
-      queue: queue(db, installationId),
-      stats: collectStats(db, installationId, options),
-      audit: await listActions(trx, installationId),
-    }),
-  );
+export function installationOverview(db: DashboardDb, installationId: number, options: { now: number; weeks: number }): Promise<InstallationOverview> {
+  const { store } = db;
+  return readSnapshot(db.kysely, async (trx): Promise<InstallationOverview> => ({
+    installationId,
+    generatedAt: options.now,
+    weeks: await weeklyFigures(trx, installationId, options),
+    spend: await monthSpend(trx, installationId, options.now),
+    signatures: await topSignatures(trx, installationId, { now: options.now, limit: 15 }),
+    rules: listRules(store, installationScope(installationId)).filter((r) => r.mergedInto === null).map(ruleView),
+    libraries: libraries(store, installationId),
+    queue: await installationQueue(trx, installationId),
+    stats: await statsOf(trx, installationId, options),
+    audit: await listActions(trx, installationId),
+  }));
 }
 
 export interface Actor {
@@ -185,10 +194,15 @@ export interface InstallationSummary {
 }
 
 /** The line of the installations list: the last four weeks at a glance, and whether jobs need attention. */
-export function installationSummary(db: Database, installation: { id: number; account: string }, now: number): InstallationSummary {
-  const weeks = weeklyFigures(db, installation.id, { now, weeks: 4 });
+export async function installationSummary(db: Kysely<Tables>, installation: { id: number; account: string }, now: number): Promise<InstallationSummary> {
+  const weeks = await weeklyFigures(db, installation.id, { now, weeks: 4 });
   const decided = weeks.reduce((n, w) => n + w.decided, 0);
-  const dead = db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'dead' AND ${OWN_JOB}`).get(installation.id) as { n: number };
+  const dead = await db
+    .selectFrom("jobs")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("status", "=", "dead")
+    .where(jobOfInstallation(db, installation.id))
+    .executeTakeFirstOrThrow();
   return {
     ...installation,
     specs: weeks.reduce((n, w) => n + w.specs, 0),

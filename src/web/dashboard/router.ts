@@ -5,10 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { collectStats, metricsInstallations } from "../../learn/metrics/index.js";
-import type { Database } from "../../store/database.js";
 import type { Kysely } from "kysely";
 import type { Tables } from "../../db/schema.js";
+import { collectStats, metricsInstallations } from "../../learn/metrics/index.js";
+import { jobInstallations, newestJobPayload } from "../../learn/metrics/job-payload.js";
 import { sameText } from "../auth/compare.js";
 import { fromOwnOrigin, originOf } from "../auth/origin.js";
 import { canSee, decodeSession, encodeSession, newSession, SESSION_COOKIE, SESSION_TTL_MS, type Session, type Viewer } from "../auth/session.js";
@@ -17,7 +17,7 @@ import { hasBearerToken } from "../routes.js";
 import { dashboardAsset } from "./assets.js";
 import { missingSettings, type DashboardConfig } from "./config.js";
 import { githubSignIn } from "./github-sign-in.js";
-import { installationOverview, installationSummary, requeueJob, setRuleVerdict, type ActionResult, type Actor } from "./overview.js";
+import { installationOverview, installationSummary, requeueJob, setRuleVerdict, type ActionResult, type Actor, type DashboardDb } from "./overview.js";
 import { installationPage, installationsPage, loginPage, notConfiguredPage, page } from "./pages.js";
 import { html, json } from "./respond.js";
 
@@ -37,7 +37,7 @@ const JOB_ACTION = /^\/dashboard\/installations\/(\d{1,15})\/jobs\/(\d{1,15})\/r
 const API_INSTALLATION = /^\/api\/installations\/(\d{1,15})(\/stats)?$/;
 const DONE = /^(trust_rule|discard_rule|requeue_job):(\d{1,15})$/;
 
-export function dashboardRoutes(db: Database, kysely: Kysely<Tables>, now: () => number, config: DashboardConfig, log?: DashboardLog): Route {
+export function dashboardRoutes(db: DashboardDb, now: () => number, config: DashboardConfig, log?: DashboardLog): Route {
   const missing = missingSettings(config);
   const secret = config.sessionSecret;
 
@@ -54,19 +54,20 @@ export function dashboardRoutes(db: Database, kysely: Kysely<Tables>, now: () =>
     cookie(SESSION_COOKIE, value, { maxAgeSeconds: Math.floor(maxAgeMs / 1000), secure: secure(req) });
 
   /** The account name GitHub gave at sign-in, else (token sessions, or names left out of a full cookie) the database's. */
-  const accountOf = (session: Viewer, id: number): string => {
+  const accountOf = async (session: Viewer, id: number): Promise<string> => {
     const given = session.installations === "all" ? undefined : session.installations.find((i) => i.id === id)?.account;
-    return given === undefined || given === "" ? accountName(db, id) : given;
+    return given === undefined || given === "" ? accountName(db.kysely, id) : given;
   };
 
   /** Installations a session may see, with the account name to show. */
-  const visibleInstallations = (session: Viewer): { id: number; account: string }[] => {
-    if (session.installations !== "all") return session.installations.map((i) => ({ id: i.id, account: accountOf(session, i.id) }));
-    const ids = new Set(metricsInstallations(db));
-    for (const r of db.prepare("SELECT DISTINCT json_extract(payload_json, '$.installationId') AS id FROM jobs WHERE json_valid(payload_json)").all() as { id: unknown }[]) {
-      if (typeof r.id === "number" && Number.isInteger(r.id)) ids.add(r.id);
-    }
-    return [...ids].sort((a, b) => a - b).map((id) => ({ id, account: accountName(db, id) }));
+  const visibleInstallations = async (session: Viewer): Promise<{ id: number; account: string }[]> => {
+    const ids =
+      session.installations === "all"
+        ? [...new Set([...(await metricsInstallations(db.kysely)), ...(await jobInstallations(db.kysely))])].sort((a, b) => a - b)
+        : session.installations.map((i) => i.id);
+    const visible: { id: number; account: string }[] = [];
+    for (const id of ids) visible.push({ id, account: await accountOf(session, id) });
+    return visible;
   };
 
   const weeksOf = (url: URL): number | string => {
@@ -90,18 +91,21 @@ export function dashboardRoutes(db: Database, kysely: Kysely<Tables>, now: () =>
     if (session === null) return send(res, 401, "application/json", '{"error":"sign in, or send the dashboard token as a bearer token"}\n', { "www-authenticate": 'Bearer realm="opforge dashboard"' });
     const weeks = weeksOf(url);
     if (typeof weeks === "string") return json(res, 400, { error: weeks });
-    if (url.pathname === "/api/installations") return json(res, 200, { installations: visibleInstallations(session) });
+    if (url.pathname === "/api/installations") return run(res, async () => json(res, 200, { installations: await visibleInstallations(session) }));
     if (url.pathname === "/api/stats") {
-      const installations = visibleInstallations(session).map((i) => collectStats(db, i.id, { now: now(), weeks }));
-      return json(res, 200, { weeks, installations });
+      return run(res, async () => {
+        const installations = [];
+        for (const i of await visibleInstallations(session)) installations.push(await collectStats(db.kysely, i.id, { now: now(), weeks }));
+        json(res, 200, { weeks, installations });
+      });
     }
     const match = API_INSTALLATION.exec(url.pathname);
     if (match === null) return json(res, 404, { error: "no such API path" });
     const id = Number(match[1]);
     // An installation the user cannot see answers as if it did not exist.
     if (!canSee(session, id)) return json(res, 404, { error: `no installation ${id} for you` });
-    if (match[2] === "/stats") return json(res, 200, collectStats(db, id, { now: now(), weeks }));
-    return run(res, async () => json(res, 200, await installationOverview(db, kysely, id, { now: now(), weeks })));
+    const window = { now: now(), weeks };
+    return run(res, async () => json(res, 200, match[2] === "/stats" ? await collectStats(db.kysely, id, window) : await installationOverview(db, id, window)));
   };
 
   const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => Promise<ActionResult>, done: string): true =>
@@ -121,8 +125,8 @@ export function dashboardRoutes(db: Database, kysely: Kysely<Tables>, now: () =>
         redirect(res, `/dashboard/installations/${installationId}?done=${done}`);
         return;
       }
-      const overview = await installationOverview(db, kysely, installationId, { now: now(), weeks: DEFAULT_WEEKS });
-      html(res, result.status, installationPage(session, accountOf(session, installationId), overview, { ok: false, text: result.message }));
+      const overview = await installationOverview(db, installationId, { now: now(), weeks: DEFAULT_WEEKS });
+      html(res, result.status, installationPage(session, await accountOf(session, installationId), overview, { ok: false, text: result.message }));
     });
 
   const post = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
@@ -159,12 +163,12 @@ export function dashboardRoutes(db: Database, kysely: Kysely<Tables>, now: () =>
     const rule = RULE_ACTION.exec(url.pathname);
     if (rule !== null) {
       const [installationId, ruleId, verdict] = [Number(rule[1]), Number(rule[2]), rule[3] === "trust" ? "trust" as const : "discard" as const];
-      return act(req, res, session, installationId, () => setRuleVerdict(db, kysely, installationId, ruleId, verdict, actor, now()), `${verdict}_rule:${ruleId}`);
+      return act(req, res, session, installationId, () => setRuleVerdict(db.store, db.kysely, installationId, ruleId, verdict, actor, now()), `${verdict}_rule:${ruleId}`);
     }
     const job = JOB_ACTION.exec(url.pathname);
     if (job !== null) {
       const [installationId, jobId] = [Number(job[1]), Number(job[2])];
-      return act(req, res, session, installationId, () => requeueJob(db, kysely, installationId, jobId, actor, now()), `requeue_job:${jobId}`);
+      return act(req, res, session, installationId, () => requeueJob(db.store, db.kysely, installationId, jobId, actor, now()), `requeue_job:${jobId}`);
     }
     return html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1>"));
   };
@@ -185,7 +189,13 @@ export function dashboardRoutes(db: Database, kysely: Kysely<Tables>, now: () =>
 
     const session = sessionOf(req);
     if (session === null) return redirect(res, "/dashboard/login");
-    if (url.pathname === "/dashboard" || url.pathname === "/dashboard/") return html(res, 200, installationsPage(session, visibleInstallations(session).map((i) => installationSummary(db, i, now()))));
+    if (url.pathname === "/dashboard" || url.pathname === "/dashboard/") {
+      return run(res, async () => {
+        const summaries = [];
+        for (const i of await visibleInstallations(session)) summaries.push(await installationSummary(db.kysely, i, now()));
+        html(res, 200, installationsPage(session, summaries));
+      });
+    }
     const match = INSTALLATION.exec(url.pathname);
     if (match === null) return html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1>"));
     const id = Number(match[1]);
@@ -194,7 +204,7 @@ export function dashboardRoutes(db: Database, kysely: Kysely<Tables>, now: () =>
     if (typeof weeks === "string") return html(res, 400, page({ title: "Bad request", session }, `<h1>Bad request</h1><p>${escapeHtml(weeks)}</p>`));
     const done = DONE.exec(url.searchParams.get("done") ?? "");
     const notice = done === null ? undefined : { ok: true, text: `${done[1] === "requeue_job" ? "Job" : "Rule"} ${done[2]} ${done[1] === "trust_rule" ? "trusted" : done[1] === "discard_rule" ? "discarded" : "requeued"}.` };
-    return run(res, async () => html(res, 200, installationPage(session, accountOf(session, id), await installationOverview(db, kysely, id, { now: now(), weeks }), notice)));
+    return run(res, async () => html(res, 200, installationPage(session, await accountOf(session, id), await installationOverview(db, id, { now: now(), weeks }), notice)));
   };
 
   return (req, res) => {
@@ -213,13 +223,12 @@ export function dashboardRoutes(db: Database, kysely: Kysely<Tables>, now: () =>
 }
 
 /** The account an installation's repositories belong to, as its generations and jobs name it. */
-function accountName(db: Database, installationId: number): string {
+async function accountName(db: Kysely<Tables>, installationId: number): Promise<string> {
   if (installationId === 0) return "command line (installation 0)";
-  const row = db.prepare("SELECT repo FROM generations WHERE installation_id = ? ORDER BY id DESC LIMIT 1").get(installationId) as { repo: string } | undefined;
+  const row = await db.selectFrom("generations").select("repo").where("installation_id", "=", installationId).orderBy("id", "desc").limit(1).executeTakeFirst();
   const owner = row?.repo.split("/")[0];
   if (owner !== undefined && owner !== "") return owner;
-  const job = db
-    .prepare("SELECT json_extract(payload_json, '$.owner') AS owner FROM jobs WHERE json_valid(payload_json) AND json_extract(payload_json, '$.installationId') = ? ORDER BY id DESC LIMIT 1")
-    .get(installationId) as { owner: unknown } | undefined;
-  return typeof job?.owner === "string" && job.owner !== "" ? job.owner : `installation ${installationId}`;
+  const payload = await newestJobPayload(db, installationId);
+  const fromJob = typeof payload === "object" && payload !== null ? (payload as { owner?: unknown }).owner : undefined;
+  return typeof fromJob === "string" && fromJob !== "" ? fromJob : `installation ${installationId}`;
 }

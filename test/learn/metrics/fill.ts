@@ -1,8 +1,7 @@
-import { kyselyOverStore } from "../../../src/db/over-store.js";
-import type { Database } from "../../../src/store/database.js";
-import { recordAttempt, updateAttempt, updateGeneration, upsertGenerationForIssue } from "../../../src/store/generations.js";
-import type { AttemptOutcome, NewAttempt } from "../../../src/store/generations.js";
+import type { Kysely } from "kysely";
 import type { CiFailure } from "../../../src/ci/types.js";
+import type { Tables } from "../../../src/db/schema.js";
+import type { AttemptOutcome } from "../../../src/store/generations.js";
 import { sampleSpec } from "../../store/helpers.js";
 
 export const HOUR = 60 * 60 * 1000;
@@ -67,55 +66,74 @@ interface GenerationPlan {
   final?: { at: number; status: "merged" | "succeeded" | "failed"; finalOutcome?: string };
 }
 
-/** Drives the store the way the flows do: generation, attempts (validated, then the CI verdict), final status. */
-export async function fillGeneration(db: Database, plan: GenerationPlan): Promise<number> {
-  const kysely = kyselyOverStore(db);
-  const { generation } = await upsertGenerationForIssue(
-    kysely,
-    {
+/**
+ * Writes the rows the flows leave behind (through the store on SQLite), on either dialect: the generation,
+ * its attempts numbered in order (a CI verdict recorded an hour after the attempt unless `ciAt` says), the
+ * first attempt's outcome as the generation's first-attempt flag, and the final status.
+ */
+export async function fillGeneration(db: Kysely<Tables>, plan: GenerationPlan): Promise<number> {
+  const spec = sampleSpec({ category: plan.category });
+  const { id } = await db
+    .insertInto("generations")
+    .values({
       repo: "acme/pipelines",
-      installationId: 42,
-      issueNumber: plan.issue,
-      specFingerprint: `fp-${plan.issue}`,
-      spec: sampleSpec({ category: plan.category }),
+      installation_id: 42,
+      issue_number: plan.issue,
+      spec_fingerprint: `fp-${plan.issue}`,
+      spec_json: JSON.stringify(spec),
+      component_name: spec.name,
+      component_type: spec.component_type,
+      category: plan.category,
+      airflow_version: spec.airflow_version,
       provider: plan.provider ?? "anthropic",
       model: plan.model ?? "claude-sonnet-4-5",
-    },
-    plan.at,
-  );
+      status: "queued",
+      created_at: plan.at,
+      updated_at: plan.at,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   for (const [i, a] of plan.attempts.entries()) {
     const ciVerdict = a.outcome === "ci_passed" || a.outcome === "ci_failed";
-    const input: NewAttempt = {
-      generationId: generation.id,
-      trigger: i === 0 ? "initial" : "ci_retry",
-      strategy: i === 0 ? "fresh" : "patch",
-      usage: { inputTokens: a.tokens[0], outputTokens: a.tokens[1] },
-      costUsd: a.costUsd,
-      durationMs: a.durationMs,
-      outcome: ciVerdict ? "validated" : a.outcome,
-      ...(a.learned === undefined ? {} : { learnedContext: a.learned }),
-      ...(ciVerdict ? { commitSha: `sha-${plan.issue}-${i + 1}` } : {}),
-    };
-    const stored = await recordAttempt(kysely, input, a.at);
-    if (ciVerdict) {
-      await updateAttempt(kysely, stored.id, { outcome: a.outcome, ...(a.ciFailures === undefined ? {} : { ciFailures: a.ciFailures }) }, a.ciAt ?? a.at + HOUR);
-    }
+    await db
+      .insertInto("attempts")
+      .values({
+        generation_id: id,
+        number: i + 1,
+        trigger: i === 0 ? "initial" : "ci_retry",
+        strategy: i === 0 ? "fresh" : "patch",
+        input_tokens: a.tokens[0],
+        output_tokens: a.tokens[1],
+        cost_usd: a.costUsd,
+        duration_ms: a.durationMs,
+        outcome: a.outcome,
+        learned_context_json: a.learned === undefined ? null : JSON.stringify(a.learned),
+        commit_sha: ciVerdict ? `sha-${plan.issue}-${i + 1}` : null,
+        ci_failures_json: a.ciFailures === undefined ? null : JSON.stringify(a.ciFailures),
+        created_at: a.at,
+        updated_at: ciVerdict ? (a.ciAt ?? a.at + HOUR) : a.at,
+      })
+      .execute();
   }
-  if (plan.final) {
-    await updateGeneration(
-      kysely,
-      generation.id,
-      { status: plan.final.status, ...(plan.final.finalOutcome === undefined ? {} : { finalOutcome: plan.final.finalOutcome }) },
-      plan.final.at,
-    );
-  }
-  return generation.id;
+  const first = plan.attempts[0]?.outcome;
+  await db
+    .updateTable("generations")
+    .set({
+      attempts_count: plan.attempts.length,
+      first_attempt_success: first === "ci_passed" ? 1 : first === "ci_failed" || first === "failed_generation" ? 0 : null,
+      ...(plan.final === undefined
+        ? {}
+        : { status: plan.final.status, final_outcome: plan.final.finalOutcome ?? null, updated_at: plan.final.at }),
+    })
+    .where("id", "=", id)
+    .execute();
+  return id;
 }
 
 const learned = [{ kind: "pattern", title: "HttpHook run", reason: "same category" }, { kind: "library", title: "requests", reason: "dependency" }];
 
 /** Six generations over W40–W47 (see the metrics tests for what each stands for). */
-export async function fillHistory(db: Database): Promise<Record<string, number>> {
+export async function fillHistory(db: Kysely<Tables>): Promise<Record<string, number>> {
   return {
     merged: await fillGeneration(db, {
       issue: 1,

@@ -1,6 +1,7 @@
-import BetterSqlite3 from "better-sqlite3";
-import { describe, expect, it } from "vitest";
-import { isoWeek, isoWeekSql, isoWeekStart, weeksWindowStart } from "../../../src/learn/metrics/index.js";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isoWeek, isoWeekOfIndex, isoWeekStart, weekIndexSql, weeksWindowStart } from "../../../src/learn/metrics/index.js";
+import { describeBackends, openBackend, type TestBackend } from "../../support/backends.js";
 
 // Expected labels from Python's date.isocalendar().
 const CASES: [number, string][] = [
@@ -16,26 +17,8 @@ const CASES: [number, string][] = [
 ];
 
 describe("ISO weeks", () => {
-  it.each(CASES)("%d is %s in TypeScript and in SQL", (ms, label) => {
+  it.each(CASES)("%d is %s", (ms, label) => {
     expect(isoWeek(ms)).toBe(label);
-    const db = new BetterSqlite3(":memory:");
-    try {
-      expect((db.prepare(`SELECT ${isoWeekSql("@ms")} AS week`).get({ ms }) as { week: string }).week).toBe(label);
-    } finally {
-      db.close();
-    }
-  });
-
-  it("agrees between TypeScript and SQL on every day of four years", () => {
-    const db = new BetterSqlite3(":memory:");
-    try {
-      const stmt = db.prepare(`SELECT ${isoWeekSql("@ms")} AS week`);
-      for (let ms = Date.UTC(2024, 0, 1, 13); ms < Date.UTC(2028, 0, 1); ms += 86_400_000) {
-        expect((stmt.get({ ms }) as { week: string }).week).toBe(isoWeek(ms));
-      }
-    } finally {
-      db.close();
-    }
   });
 
   it("starts weeks on Monday 00:00 UTC and windows back whole weeks", () => {
@@ -44,5 +27,31 @@ describe("ISO weeks", () => {
     expect(weeksWindowStart(wednesday, 1)).toBe(Date.UTC(2026, 10, 23));
     expect(weeksWindowStart(wednesday, 8)).toBe(Date.UTC(2026, 9, 5));
     expect(() => weeksWindowStart(wednesday, 0)).toThrow(/weeks should be a whole number of at least 1, got 0/);
+  });
+});
+
+describeBackends("ISO weeks in SQL", (kind) => {
+  let backend: TestBackend;
+  beforeAll(async () => {
+    backend = await openBackend(kind);
+  });
+  afterAll(async () => backend.close());
+
+  /** The week label SQL gives an instant, as a BIGINT like the timestamp columns. */
+  async function sqlWeek(ms: number): Promise<string> {
+    const { rows } = await sql<{ week: number }>`SELECT ${weekIndexSql(sql<number>`CAST(${ms} AS BIGINT)`)} AS week`.execute(backend.kysely);
+    return isoWeekOfIndex(rows[0]?.week ?? Number.NaN);
+  }
+
+  it.each(CASES)("%d is %s", async (ms, label) => {
+    expect(await sqlWeek(ms)).toBe(label);
+    // The last millisecond of a week still belongs to it.
+    expect(await sqlWeek(isoWeekStart(ms) - 1)).toBe(isoWeek(isoWeekStart(ms) - 1));
+  });
+
+  it("agrees with TypeScript on every day of four years", async () => {
+    for (let ms = Date.UTC(2024, 0, 1, 13); ms < Date.UTC(2028, 0, 1); ms += 86_400_000) {
+      expect(await sqlWeek(ms)).toBe(isoWeek(ms));
+    }
   });
 });
