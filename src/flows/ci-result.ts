@@ -53,7 +53,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     now: () => new Date(s.now()),
   });
   if (summary.state === "pending") {
-    scheduleSilentSuiteRecheck(s, p, summary);
+    await scheduleSilentSuiteRecheck(s, p, summary);
     return;
   }
   const attempt = getAttemptByCommitSha(s.db, generation.id, p.headSha);
@@ -62,16 +62,17 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
 
   if (summary.state === "success") {
     // Recording and its consequences commit together, so a rerun of this job never half-applies them.
-    ctx.dbStep("record-success", (db) => {
-      const recorded = recordCiResult(db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
+    // The store writes through its own connection, which on SQLite is the step's transaction's.
+    await ctx.dbStep("record-success", () => {
+      const recorded = recordCiResult(s.db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
       if (!recorded.inserted) return false;
       if (attempt !== null) {
-        updateAttempt(db, attempt.id, { outcome: "ci_passed" }, s.now());
+        updateAttempt(s.db, attempt.id, { outcome: "ci_passed" }, s.now());
         s.learning.recordCiVerdict({ origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries);
       }
-      const committed = listAttempts(db, generation.id).filter((a) => a.commitSha !== null);
+      const committed = listAttempts(s.db, generation.id).filter((a) => a.commitSha !== null);
       updateGeneration(
-        db,
+        s.db,
         generation.id,
         { status: "succeeded", ...(generation.firstAttemptSuccess === null ? { firstAttemptSuccess: committed.length <= 1 } : {}) },
         s.now(),
@@ -104,9 +105,9 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   // generation state, the claimed retry), in one transaction that is also this job's step: when posting the
   // comment fails and the job runs again, the verdict is still posted and the retry still queued. The retry is
   // queued only after the comment, so it cannot move the PR's head before this job has said why.
-  const verdict = ctx.dbStep("record-verdict", (db) => {
+  const verdict = await ctx.dbStep("record-verdict", () => {
     const recorded = recordCiResult(
-      db,
+      s.db,
       {
         generationId: generation.id,
         headSha: p.headSha,
@@ -119,16 +120,16 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     );
     if (!recorded.inserted) return null;
     if (generation.firstAttemptSuccess === null && ours.length > 0) {
-      updateGeneration(db, generation.id, { firstAttemptSuccess: false }, s.now());
+      updateGeneration(s.db, generation.id, { firstAttemptSuccess: false }, s.now());
     }
-    const committedAttempts = listAttempts(db, generation.id).filter((a) => a.commitSha !== null).length;
+    const committedAttempts = listAttempts(s.db, generation.id).filter((a) => a.commitSha !== null).length;
     const stop =
       ours.length === 0
         ? "base"
         : recurring.length > 0
           ? "recurring"
-          : retryStopReason({ config, committedAttempts, spentUsd: monthlySpendUsd(db, p.installationId, s.now()) });
-    const willRetry = stop === null && claimRetry(db, recorded.result.id);
+          : retryStopReason({ config, committedAttempts, spentUsd: monthlySpendUsd(s.db, p.installationId, s.now()) });
+    const willRetry = stop === null && claimRetry(s.db, recorded.result.id);
     if (attempt !== null) {
       // Each failure keeps the error signature it was learned under, so the next attempt's fixes can be credited.
       const signatureIds = s.learning.recordCiVerdict(
@@ -136,10 +137,10 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
         libraries,
       );
       const stored = ours.map((f, i) => (signatureIds[i] === undefined ? f : { ...f, signatureId: signatureIds[i] }));
-      updateAttempt(db, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());
+      updateAttempt(s.db, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());
     }
     if (ours.length > 0 && !willRetry) {
-      updateGeneration(db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
+      updateGeneration(s.db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
     }
     return {
       willRetry,
@@ -157,12 +158,12 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     }),
   );
   if (verdict.willRetry) {
-    ctx.dbStep("queue-retry", (db) =>
-      enqueue(
-        db,
+    await ctx.dbStep("queue-retry", async (trx) =>
+      (await enqueue(
+        trx,
         { type: "retry", payload: { ...p, prNumber, trigger: "ci_retry" } satisfies JobPayloads["retry"], dedupeKey: `retry-ci:${repoFull}@${p.headSha}` },
         s.now(),
-      ).job.id,
+      )).job.id,
     );
   }
 }
@@ -174,13 +175,13 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
  * verdict still arrives. Deduplicated per commit and due time: several events seeing the same suites queue
  * one re-check; a re-check that finds a newer silent suite queues the next one.
  */
-function scheduleSilentSuiteRecheck(s: FlowServices, p: JobPayloads["ci-result"], summary: ChecksSummary): void {
+async function scheduleSilentSuiteRecheck(s: FlowServices, p: JobPayloads["ci-result"], summary: ChecksSummary): Promise<void> {
   if (summary.runs.length === 0 || summary.runs.some((run) => run.status !== "completed")) return;
   const waiting = summary.suites.filter((suite) => suite.ignoredBecause === undefined && suite.status !== "completed");
   if (waiting.length === 0 || waiting.some((suite) => suite.silentUntil === undefined)) return;
   const dueAt = Math.max(...waiting.map((suite) => suite.silentUntil ?? 0));
-  enqueue(
-    s.db,
+  await enqueue(
+    s.kysely,
     { type: "ci-result", payload: { ...p } satisfies JobPayloads["ci-result"], dedupeKey: `ci-recheck:${p.owner}/${p.repo}@${p.headSha}:${dueAt}`, runAfter: dueAt },
     s.now(),
   );

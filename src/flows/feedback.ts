@@ -20,8 +20,9 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
   if (generation === null) return;
   const attempts = listAttempts(s.db, generation.id);
   if (!p.merged) {
-    ctx.dbStep("record-closed", (db) => {
-      updateGeneration(db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
+    // The store writes through its own connection, which on SQLite is the step's transaction's.
+    await ctx.dbStep("record-closed", () => {
+      updateGeneration(s.db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
       s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf));
     });
     return;
@@ -35,8 +36,8 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     return [...files.entries()];
   });
   const mergedFiles = new Map(merged);
-  ctx.dbStep("record-merged", (db) => {
-    updateGeneration(db, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
+  await ctx.dbStep("record-merged", () => {
+    updateGeneration(s.db, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
   });
   // Worked out first, then written in the same transaction that records the step: a crash on either side
   // of the write leaves the merge counted exactly once (a rerun finds the step and writes nothing).
@@ -52,7 +53,7 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     attempts: attempts.map(attemptRecordOf),
     signatureIds: signatureIdsOf(attempts),
   });
-  const lesson = ctx.dbStep("learn", () => s.learning.recordMerge(study));
+  const lesson = await ctx.dbStep("learn", () => s.learning.recordMerge(study));
   if (lesson.comment === null) return;
   const comment = await ctx.step("lessons-comment", () =>
     createComment(octokit, {
@@ -65,9 +66,9 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     }),
   );
   if (lesson.ruleIds.length === 0) return;
-  ctx.dbStep("watch-reactions", (db) =>
-    enqueue(
-      db,
+  await ctx.dbStep("watch-reactions", async (trx) =>
+    (await enqueue(
+      trx,
       {
         type: "lessons-verdict",
         payload: { installationId: p.installationId, owner: p.owner, repo: p.repo, prNumber: p.prNumber, commentId: comment.id, ruleIds: lesson.ruleIds, check: 1 } satisfies JobPayloads["lessons-verdict"],
@@ -75,6 +76,6 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
         runAfter: s.now() + (s.lessonsCheckMs ?? LESSONS_FIRST_LOOK_MS),
       },
       s.now(),
-    ).job.id,
+    )).job.id,
   );
 }

@@ -46,9 +46,10 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     return;
   }
   const provider = resolved.provider;
-  const recorded = ctx.dbStep("record-generation", (db) => {
+  // The store writes through its own connection, which on SQLite is the step's transaction's.
+  const recorded = await ctx.dbStep("record-generation", () => {
     const r = upsertGenerationForIssue(
-      db,
+      s.db,
       {
         repo: `${p.owner}/${p.repo}`,
         installationId: p.installationId,

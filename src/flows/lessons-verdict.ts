@@ -47,14 +47,14 @@ export async function runLessonsVerdictJob(job: Job, ctx: JobContext, s: FlowSer
     if (!canTriggerRetry(permission)) continue;
     const verdict = reaction.content === "+1" ? "trust" : "discard";
     // The trust is the installation's own: its rules alone are touched, and apply nowhere else.
-    ctx.dbStep("verdict", () => s.learning.onLessonsVerdict(p.installationId, p.ruleIds, verdict));
+    await ctx.dbStep("verdict", () => s.learning.onLessonsVerdict(p.installationId, p.ruleIds, verdict));
     ctx.log.info({ pr: p.prNumber, rules: p.ruleIds, verdict, by: user.login }, "lessons judged by a maintainer");
     return;
   }
   if (p.check >= LESSONS_MAX_LOOKS) return;
-  ctx.dbStep("look-again", (db) =>
-    enqueue(
-      db,
+  await ctx.dbStep("look-again", async (trx) =>
+    (await enqueue(
+      trx,
       {
         type: "lessons-verdict",
         payload: { ...p, check: p.check + 1 } satisfies JobPayloads["lessons-verdict"],
@@ -62,6 +62,6 @@ export async function runLessonsVerdictJob(job: Job, ctx: JobContext, s: FlowSer
         runAfter: s.now() + LESSONS_LOOK_EVERY_MS,
       },
       s.now(),
-    ).job.id,
+    )).job.id,
   );
 }

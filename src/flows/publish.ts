@@ -189,7 +189,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
   updateGeneration(s.db, generation.id, { branch, headSha: commit.commitSha }, s.now());
   if (input.retry !== undefined && (input.previousSignatureIds?.length ?? 0) > 0) {
     const attemptNumber = getAttempt(s.db, round.attemptId)?.number ?? 0;
-    ctx.dbStep("record-retry-fixes", () =>
+    await ctx.dbStep("record-retry-fixes", () =>
       s.learning.recordRetryFixes({
         origin: originOf(generation),
         generationId: generation.id,

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { kyselyOverStore } from "../db/over-store.js";
 import { countJobs } from "../jobs/queue.js";
 import type { Database } from "../store/database.js";
 import { send, type Route } from "./http.js";
@@ -36,7 +37,13 @@ export function webRoutes(db: Database, metrics: OpsMetrics, options: WebRouteOp
   return (req, res) => {
     if (req.method !== "GET" || req.url === undefined) return false;
     const url = new URL(req.url, "http://opforge.invalid");
-    if (url.pathname === "/healthz") return send(res, 200, "application/json", JSON.stringify({ status: "ok", jobs: countJobs(db) }));
+    if (url.pathname === "/healthz") {
+      countJobs(kyselyOverStore(db)).then(
+        (jobs) => send(res, 200, "application/json", JSON.stringify({ status: "ok", jobs })),
+        () => send(res, 500, "text/plain; charset=utf-8", "the job counts could not be read\n"),
+      );
+      return true;
+    }
     if (url.pathname !== "/metrics") return false;
     if (token !== undefined && !hasBearerToken(req, token)) {
       return send(res, 401, "text/plain; charset=utf-8", "a bearer token is required\n", { "www-authenticate": 'Bearer realm="opforge metrics"' });

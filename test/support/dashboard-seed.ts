@@ -4,6 +4,7 @@
  * outcomes and jobs, one of them dead. Installation ACME is the one the test user can access; OTHER's names
  * must never show on ACME's pages.
  */
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue } from "../../src/jobs/queue.js";
 import { recordLibraryOutcome } from "../../src/learn/libraries/store.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
@@ -95,7 +96,7 @@ export interface Seeded {
   otherDeadJob: number;
 }
 
-export function seedDashboard(db: Database): Seeded {
+export async function seedDashboard(db: Database): Promise<Seeded> {
   issue = 0;
   // ACME: eight weeks, more specs each week and fewer attempts as it learns.
   for (let week = 7; week >= 0; week--) {
@@ -135,9 +136,10 @@ export function seedDashboard(db: Database): Seeded {
   const payload = (who: { id: number; owner: string; repo: string }, extra: Record<string, unknown>): Record<string, unknown> => ({
     installationId: who.id, owner: who.owner, repo: who.repo.split("/")[1], ...extra,
   });
-  enqueue(db, { type: "generate", payload: payload(ACME, { issueNumber: 90, specFingerprint: "fp90", config: { budget_usd: 25 } }) }, SEED_NOW - 30 * 60_000);
-  const acmeDead = enqueue(db, { type: "feedback", payload: payload(ACME, { prNumber: 120, merged: true, mergeSha: null }) }, SEED_NOW - DAY);
-  const otherDead = enqueue(db, { type: "feedback", payload: payload(OTHER, { prNumber: 7, merged: true, mergeSha: null }) }, SEED_NOW - DAY);
+  const queue = kyselyOverStore(db);
+  await enqueue(queue, { type: "generate", payload: payload(ACME, { issueNumber: 90, specFingerprint: "fp90", config: { budget_usd: 25 } }) }, SEED_NOW - 30 * 60_000);
+  const acmeDead = await enqueue(queue, { type: "feedback", payload: payload(ACME, { prNumber: 120, merged: true, mergeSha: null }) }, SEED_NOW - DAY);
+  const otherDead = await enqueue(queue, { type: "feedback", payload: payload(OTHER, { prNumber: 7, merged: true, mergeSha: null }) }, SEED_NOW - DAY);
   db.prepare("UPDATE jobs SET status = 'dead', attempts = 5, last_error = 'GitHub answered 502 five times' WHERE id IN (?, ?)").run(acmeDead.job.id, otherDead.job.id);
   return { acmeRules: { trustMe, discardMe }, acmeDeadJob: acmeDead.job.id, otherRule, otherDeadJob: otherDead.job.id };
 }

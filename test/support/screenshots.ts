@@ -15,7 +15,7 @@ import { startFakeGitHubOAuth } from "./fake-github-oauth.js";
 const DOCS = resolve(dirname(fileURLToPath(import.meta.url)), "../../docs");
 
 const db = openDatabase(":memory:");
-seedDashboard(db);
+await seedDashboard(db);
 const github = await startFakeGitHubOAuth({ login: "maria", installations: [{ id: ACME.id, account: ACME.owner }] });
 const dashboard = await startDashboard(db, () => SEED_NOW, {
   sessionSecret: "screenshots-session-secret-0123456789abcdef",

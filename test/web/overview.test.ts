@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue, getJob } from "../../src/jobs/queue.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { listActions } from "../../src/store/audit.js";
@@ -7,9 +8,9 @@ import { ACME, OTHER, SEED_NOW, seedDashboard, type Seeded } from "../support/da
 
 let db: Database;
 let seeded: Seeded;
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(":memory:");
-  seeded = seedDashboard(db);
+  seeded = await seedDashboard(db);
 });
 afterEach(() => db.close());
 
@@ -35,27 +36,27 @@ describe("an installation's overview", () => {
     expect(JSON.stringify(o)).not.toMatch(/globex/i);
   });
 
-  it("says the budget is off or unknown when the configuration says so or no job carries one", () => {
+  it("says the budget is off or unknown when the configuration says so or no job carries one", async () => {
     db.prepare("DELETE FROM jobs WHERE type = 'generate'").run();
     expect(installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 }).spend.budgetUsd).toBeUndefined();
-    enqueue(db, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines", config: { budget_usd: null } } }, SEED_NOW);
+    await enqueue(kyselyOverStore(db), { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines", config: { budget_usd: null } } }, SEED_NOW);
     expect(installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 }).spend.budgetUsd).toBeNull();
   });
 });
 
 describe("actions on an installation", () => {
-  it("refuses another installation's rule or job as missing, and records nothing", () => {
+  it("refuses another installation's rule or job as missing, and records nothing", async () => {
     expect(setRuleVerdict(db, ACME.id, seeded.otherRule, "trust", alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
-    expect(requeueJob(db, ACME.id, seeded.otherDeadJob, alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
-    expect(getJob(db, seeded.otherDeadJob)?.status).toBe("dead");
+    expect(await requeueJob(db, ACME.id, seeded.otherDeadJob, alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
+    expect((await getJob(kyselyOverStore(db), seeded.otherDeadJob))?.status).toBe("dead");
     expect(listActions(db, ACME.id)).toEqual([]);
     expect(listActions(db, OTHER.id)).toEqual([]);
   });
 
-  it("refuses to requeue a job that is not dead", () => {
-    const live = enqueue(db, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines" } }, SEED_NOW);
-    expect(requeueJob(db, ACME.id, live.job.id, alice, SEED_NOW)).toEqual({ ok: false, status: 409, message: `job ${live.job.id} is not dead, or the same work is already queued` });
-    expect(requeueJob(db, ACME.id, seeded.acmeDeadJob, alice, SEED_NOW + 5)).toEqual({ ok: true, message: `job ${seeded.acmeDeadJob} requeued` });
+  it("refuses to requeue a job that is not dead", async () => {
+    const live = await enqueue(kyselyOverStore(db), { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines" } }, SEED_NOW);
+    expect(await requeueJob(db, ACME.id, live.job.id, alice, SEED_NOW)).toEqual({ ok: false, status: 409, message: `job ${live.job.id} is not dead, or the same work is already queued` });
+    expect(await requeueJob(db, ACME.id, seeded.acmeDeadJob, alice, SEED_NOW + 5)).toEqual({ ok: true, message: `job ${seeded.acmeDeadJob} requeued` });
     expect(listActions(db, ACME.id)).toEqual([expect.objectContaining({ actor: "alice", via: "github", action: "requeue_job", targetId: seeded.acmeDeadJob, createdAt: SEED_NOW + 5 })]);
   });
 });

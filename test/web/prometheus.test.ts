@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue } from "../../src/jobs/queue.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
 import { recordCiResult } from "../../src/store/ci-results.js";
@@ -21,7 +22,7 @@ function spec(name: string): ComponentSpec {
   };
 }
 
-function seed(db: Database): void {
+async function seed(db: Database): Promise<void> {
   const { generation } = upsertGenerationForIssue(
     db,
     { repo: "acme-secret/pipelines", installationId: 7, issueNumber: 1, specFingerprint: "fp1", spec: spec("SecretThingOperator"), provider: "anthropic", model: "claude-sonnet-5-5" },
@@ -33,9 +34,10 @@ function seed(db: Database): void {
   recordCiResult(db, { generationId: generation.id, headSha: "a1", fingerprintsHash: "h1", conclusion: "failure", failures: [] }, NOW - 40_000);
   recordCiResult(db, { generationId: generation.id, headSha: "a2", fingerprintsHash: "h2", conclusion: "success", failures: [] }, NOW - 20_000);
   const payload = { installationId: 7, owner: "acme-secret", repo: "pipelines", issueNumber: 1 };
-  enqueue(db, { type: "generate", payload }, NOW - 120_000);
-  enqueue(db, { type: "ci-result", payload: { ...payload, headSha: "a2" } }, NOW - 10_000);
-  const dead = enqueue(db, { type: "feedback", payload: { ...payload, prNumber: 3, merged: true, mergeSha: null } }, NOW - 5_000);
+  const queue = kyselyOverStore(db);
+  await enqueue(queue, { type: "generate", payload }, NOW - 120_000);
+  await enqueue(queue, { type: "ci-result", payload: { ...payload, headSha: "a2" } }, NOW - 10_000);
+  const dead = await enqueue(queue, { type: "feedback", payload: { ...payload, prNumber: 3, merged: true, mergeSha: null } }, NOW - 5_000);
   db.prepare("UPDATE jobs SET status = 'dead', last_error = 'boom' WHERE id = ?").run(dead.job.id);
 }
 
@@ -62,9 +64,9 @@ async function serve(options: { metricsToken?: string }): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(":memory:");
-  seed(db);
+  await seed(db);
   metrics = createOpsMetrics(db, () => NOW);
 });
 afterEach(async () => {

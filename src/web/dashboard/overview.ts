@@ -3,6 +3,7 @@
  * the learning layer's scoped queries with the whole installation as the scope: nothing of another
  * installation is read. The JSON API answers this object as it is.
  */
+import { kyselyOverStore } from "../../db/over-store.js";
 import { getJob, requeueDead, type JobStatus } from "../../jobs/queue.js";
 import { compatibilityScore, listAlternatives, listLibrarySummaries, type CompatibilityScore } from "../../learn/libraries/index.js";
 import { listRules, discardRules, promoteRules, type StoredRule } from "../../learn/fixes/store.js";
@@ -160,15 +161,16 @@ export function setRuleVerdict(db: Database, installationId: number, ruleId: num
 }
 
 /** Puts one of the installation's dead jobs back in the queue and records who did it. */
-export function requeueJob(db: Database, installationId: number, jobId: number, actor: Actor, now: number): ActionResult {
-  return db.transaction((): ActionResult => {
-    const job = getJob(db, jobId);
+export async function requeueJob(db: Database, installationId: number, jobId: number, actor: Actor, now: number): Promise<ActionResult> {
+  // The queue speaks Kysely; on the store's connection its transaction holds recordAction's write too.
+  return kyselyOverStore(db).transaction().execute(async (trx): Promise<ActionResult> => {
+    const job = await getJob(trx, jobId);
     const owner = job !== null && typeof job.payload === "object" && job.payload !== null ? (job.payload as { installationId?: unknown }).installationId : undefined;
     if (job === null || owner !== installationId) return { ok: false, status: 404, message: `job ${jobId} is not one of this installation's jobs` };
-    if (!requeueDead(db, jobId, now)) return { ok: false, status: 409, message: `job ${jobId} is not dead, or the same work is already queued` };
+    if (!(await requeueDead(trx, jobId, now))) return { ok: false, status: 409, message: `job ${jobId} is not dead, or the same work is already queued` };
     recordAction(db, { installationId, actor: actor.user, via: actor.via, action: "requeue_job", targetId: jobId, createdAt: now });
     return { ok: true, message: `job ${jobId} requeued` };
-  })();
+  });
 }
 
 export interface InstallationSummary {

@@ -101,7 +101,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     return json(res, 200, match[2] === "/stats" ? collectStats(db, id, { now: now(), weeks }) : installationOverview(db, id, { now: now(), weeks }));
   };
 
-  const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => ActionResult, done: string): true =>
+  const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => ActionResult | Promise<ActionResult>, done: string): true =>
     run(res, async () => {
       const form = await readForm(req);
       const parsed = csrfForm.safeParse(form === null ? undefined : Object.fromEntries(form));
@@ -113,7 +113,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
         html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1>"));
         return;
       }
-      const result = action();
+      const result = await action();
       if (result.ok) {
         redirect(res, `/dashboard/installations/${installationId}?done=${done}`);
         return;
