@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, Updateable } from "kysely";
 import { dialectOf } from "../db/dialect.js";
 import type { JobsTable, Tables } from "../db/schema.js";
 import { parseJsonColumn, parseJsonObjectColumn, toJsonColumn } from "../store/json.js";
@@ -381,7 +381,7 @@ export async function fail(db: Kysely<Tables>, id: number, error: unknown, optio
   if (row === undefined) return null;
   const retry = options.transient && row.attempts < row.max_attempts;
   const released = { lease_owner: null, lease_expires_at: null, updated_at: options.now };
-  let change;
+  let change: Updateable<JobsTable>;
   if (retry) {
     const delay = Math.max(
       backoffDelayMs(row.attempts, options.random ?? Math.random, options.backoff ?? defaultBackoff),

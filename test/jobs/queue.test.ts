@@ -7,6 +7,7 @@ import {
   countJobs,
   enqueue,
   fail,
+  findActiveJob,
   getJob,
   heartbeat,
   leaseNext,
@@ -215,6 +216,20 @@ describeBackends("the job queue", (kind) => {
       expect(await requeueDead(db, job.id, T0 + 3)).toBe(false);
       expect(await getJob(db, job.id)).toMatchObject({ status: "queued", attempts: 0, runAfter: T0 + 3 });
       expect(await readSteps(db, job.id)).toEqual({ "create-branch": { result: { ref: "refs/heads/opforge/7" }, completedAt: T0 + 1 } });
+    });
+
+    it("a dead job is not requeued while another job holds its dedupe key, and is once that job finished", async () => {
+      const dead = (await enqueue(db, { type: "t", payload: { n: 1 }, dedupeKey: "k" }, T0)).job;
+      await leaseNext(db, "w1", T0, LEASE);
+      await fail(db, dead.id, new Error("bad"), { transient: false, now: T0 + 1 });
+      const again = await enqueue(db, { type: "t", payload: { n: 2 }, dedupeKey: "k" }, T0 + 2);
+      expect(again.created).toBe(true);
+      expect(await requeueDead(db, dead.id, T0 + 3)).toBe(false);
+      expect((await getJob(db, dead.id))?.status).toBe("dead");
+      await leaseNext(db, "w1", T0 + 4, LEASE);
+      await complete(db, again.job.id, { now: T0 + 5 });
+      expect(await requeueDead(db, dead.id, T0 + 6)).toBe(true);
+      expect(await findActiveJob(db, "k")).toMatchObject({ id: dead.id, status: "queued", payload: { n: 1 } });
     });
   });
 

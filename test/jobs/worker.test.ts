@@ -254,6 +254,27 @@ describeBackends("the worker", (kind) => {
       expect(await db.selectFrom("webhook_deliveries").select("delivery_id").execute()).toHaveLength(1);
     });
 
+    it("a dbStep after the lease passed to another worker writes nothing", async () => {
+      const { worker } = makeWorker();
+      let stepError: unknown;
+      worker.register("taken", async (job, ctx) => {
+        // Another worker took the job over between two steps.
+        await db.updateTable("jobs").set({ lease_owner: "other-worker" }).where("id", "=", job.id).execute();
+        try {
+          await ctx.dbStep("remember", (tx) => recordDelivery(tx, "delivery-3", "issues", 1));
+        } catch (err) {
+          stepError = err;
+          throw err;
+        }
+      });
+      const { job } = await enqueue(db, { type: "taken", payload: {} }, Date.now());
+      worker.start();
+      await waitFor(() => stepError !== undefined, "the step to be refused");
+      expect(stepError).toBeInstanceOf(LeaseLostError);
+      expect(await getJob(db, job.id)).toMatchObject({ status: "running", leaseOwner: "other-worker", steps: {} });
+      expect(await db.selectFrom("webhook_deliveries").select("delivery_id").execute()).toEqual([]);
+    });
+
     it("a dbStep that throws records nothing and writes nothing", async () => {
       const { worker } = makeWorker();
       worker.register("rollback", async (_job, ctx) => {
