@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { complete, enqueue, leaseNext } from "../src/jobs/queue.js";
+import { kyselyOverStore } from "../src/db/over-store.js";
 import { openDatabase } from "../src/store/database.js";
 
 const JOBS = 10_000;
@@ -17,21 +18,21 @@ function rate(count: number, ms: number): string {
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "opforge-queue-bench-"));
-  const db = openDatabase(join(dir, "bench.db"));
+  const db = kyselyOverStore(openDatabase(join(dir, "bench.db")));
   try {
     const now = Date.now();
     let t = performance.now();
     for (let i = 0; i < JOBS; i++) {
-      enqueue(db, { type: "generate", payload: { repo: "acme/pipelines", issue: i }, dedupeKey: `acme/pipelines#${i}` }, now);
+      await enqueue(db, { type: "generate", payload: { repo: "acme/pipelines", issue: i }, dedupeKey: `acme/pipelines#${i}` }, now);
     }
     const enqueueMs = performance.now() - t;
 
     t = performance.now();
     let done = 0;
     for (;;) {
-      const job = leaseNext(db, "bench-worker", now + 1, 60_000, { types: ["generate"] });
+      const job = await leaseNext(db, "bench-worker", now + 1, 60_000, { types: ["generate"] });
       if (job === null) break;
-      if (!complete(db, job.id, { now: now + 2, workerId: "bench-worker" })) throw new Error(`job ${job.id} not completed`);
+      if (!(await complete(db, job.id, { now: now + 2, workerId: "bench-worker" }))) throw new Error(`job ${job.id} not completed`);
       done += 1;
     }
     const drainMs = performance.now() - t;
@@ -40,7 +41,7 @@ export async function run(): Promise<void> {
     console.log(`enqueue (with dedupe key):  ${rate(JOBS, enqueueMs)}`);
     console.log(`lease + complete:           ${rate(JOBS, drainMs)}`);
   } finally {
-    db.close();
+    await db.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,8 +11,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import type { Kysely } from "kysely";
 import nock from "nock";
 import { kyselyOverStore } from "../src/db/over-store.js";
+import type { Tables } from "../src/db/schema.js";
 import { opforgeApp } from "../src/index.js";
 import { scaffoldProvider } from "../src/generate/providers/index.js";
 import { countJobs, enqueue } from "../src/jobs/queue.js";
@@ -42,13 +44,12 @@ function headSha(i: number): string {
   return (i + 1).toString(16).padStart(40, "a");
 }
 
-async function preload(db: Database): Promise<void> {
-  const kysely = kyselyOverStore(db);
+async function preload(db: Database, kysely: Kysely<Tables>): Promise<void> {
   const parsed = specFromIssueBody(HEALTH_CHECK_ISSUE);
   if (!parsed.ok) throw new Error("bench spec is invalid");
   const now = Date.now();
   for (let i = 0; i < PRELOADED_JOBS; i++) {
-    enqueue(db, { type: "generate", payload: { installationId: 1, owner: "acme", repo: `repo-${i % 50}`, issueNumber: i } }, now);
+    await enqueue(kysely, { type: "generate", payload: { installationId: 1, owner: "acme", repo: `repo-${i % 50}`, issueNumber: i } }, now);
   }
   for (let i = 0; i < GENERATIONS; i++) {
     const { generation } = await upsertGenerationForIssue(
@@ -63,17 +64,18 @@ async function preload(db: Database): Promise<void> {
 async function round(latencyMs: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "opforge-webhooks-bench-"));
   const db = openDatabase(join(dir, "bench.db"));
+  const kysely = kyselyOverStore(db);
   const fake = new FakeGitHub();
   fake.intercept({ latencyMs });
   fake.addRepo(OWNER, REPO, { defaultBranch: "master", files: { "README.md": "# Hello-World\n" } });
   try {
-    await preload(db);
+    await preload(db, kysely);
     const probot = probotFor();
-    await probot.load(opforgeApp({ db, startWorker: false, providerFor: () => scaffoldProvider() }), {
+    await probot.load(opforgeApp({ db, kysely, startWorker: false, providerFor: () => scaffoldProvider() }), {
       cwd: process.cwd(),
       addHandler: () => undefined,
     });
-    const before = countJobs(db).queued;
+    const before = (await countJobs(kysely)).queued;
 
     const samples: Record<string, number[]> = { "issues.labeled": [], "check_suite.completed": [], "issue_comment.created": [] };
     for (let i = 0; i < EVENTS_PER_KIND * 3; i++) {
@@ -88,7 +90,7 @@ async function round(latencyMs: number): Promise<void> {
       await probot.receive({ id: `bench-${latencyMs}-${i}`, name, payload } as unknown as Parameters<typeof probot.receive>[0]);
       samples[kind]?.push(performance.now() - t);
     }
-    const queued = countJobs(db).queued - before;
+    const queued = (await countJobs(kysely)).queued - before;
     if (queued !== EVENTS_PER_KIND * 3) throw new Error(`expected ${EVENTS_PER_KIND * 3} new jobs, got ${queued}`);
     if (fake.unexpected.length > 0) throw new Error(`unexpected GitHub requests: ${JSON.stringify(fake.unexpected.slice(0, 3))}`);
 

@@ -2,7 +2,9 @@ import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { openRulesDb } from "./learned-rules.js";
 import type { Job, JobStatus } from "../jobs/queue.js";
-import type { Database } from "../store/database.js";
+import type { Kysely } from "kysely";
+import { kyselyOverStore } from "../db/over-store.js";
+import type { Tables } from "../db/schema.js";
 
 export const JOBS_USAGE = `Usage: opforge jobs list [--state S] [--db PATH] [--json]
        opforge jobs requeue ID [--db PATH]
@@ -56,16 +58,22 @@ function jobLine(job: Job): string {
   return `#${job.id}  ${shownState(job.status)}  ${job.type}  attempts ${job.attempts}/${job.maxAttempts}  updated ${iso(job.updatedAt) ?? ""}${error}\n`;
 }
 
-async function withDb(given: string | undefined, io: CliIo, run: (db: Database) => Promise<number>): Promise<number> {
+/**
+ * The queue speaks Kysely; the command still opens the SQLite file the store opens (never creating one), and
+ * sees it through Kysely on that same connection until the CLI opens the configured database itself.
+ */
+async function withDb(given: string | undefined, io: CliIo, run: (db: Kysely<Tables>) => Promise<number>): Promise<number> {
   const db = await openRulesDb(given, io, false);
   if (typeof db === "string") {
     io.stderr(`opforge jobs: ${db}\n`);
     return EXIT_INVALID_INPUT;
   }
+  const kysely = kyselyOverStore(db);
   try {
-    return await run(db);
+    return await run(kysely);
   } finally {
-    db.close();
+    // Closes the shared connection too.
+    await kysely.destroy();
   }
 }
 
@@ -106,7 +114,7 @@ export function createJobsCommand(now: () => number = Date.now): CliCommand {
       }
       return withDb(parsed.values.db, io, async (db) => {
         const { listJobs } = await import("../jobs/queue.js");
-        const jobs = listJobs(db, status === undefined ? {} : { status });
+        const jobs = await listJobs(db, status === undefined ? {} : { status });
         if (parsed.values.json) io.stdout(`${JSON.stringify(jobs.map(jobJson), null, 2)}\n`);
         else if (jobs.length === 0) io.stdout(parsed.values.state === undefined ? "no jobs\n" : `no ${parsed.values.state} jobs\n`);
         else io.stdout(jobs.map(jobLine).join(""));
@@ -122,7 +130,7 @@ export function createJobsCommand(now: () => number = Date.now): CliCommand {
       if (id === undefined) return usageError(`a job ID is a whole number from 1, got "${text}"`);
       return withDb(parsed.values.db, io, async (db) => {
         const { getJob, requeueDead } = await import("../jobs/queue.js");
-        const job = getJob(db, id);
+        const job = await getJob(db, id);
         if (job === null) {
           io.stderr(`opforge jobs: no job #${id}\n`);
           return EXIT_INVALID_INPUT;
@@ -131,7 +139,7 @@ export function createJobsCommand(now: () => number = Date.now): CliCommand {
           io.stderr(`opforge jobs: job #${id} is ${shownState(job.status)}, not dead; only dead jobs are requeued\n`);
           return EXIT_INVALID_INPUT;
         }
-        if (!requeueDead(db, id, now())) {
+        if (!(await requeueDead(db, id, now()))) {
           io.stderr(`opforge jobs: job #${id} was not requeued: an active job holds its dedupe key ${job.dedupeKey ?? ""}\n`);
           return EXIT_INVALID_INPUT;
         }

@@ -20,7 +20,7 @@ export function generateKey(p: JobPayloads["acknowledge"]): string {
  */
 export async function runAcknowledgeJob(job: Job, ctx: JobContext, s: FlowServices): Promise<void> {
   const p = job.payload as JobPayloads["acknowledge"];
-  if (findActiveJob(s.db, generateKey(p)) !== null) return;
+  if ((await findActiveJob(s.kysely, generateKey(p))) !== null) return;
   const octokit = await s.octokitFor(p.installationId);
   await ctx.step("status-queued", () =>
     upsertComment(octokit, {
@@ -32,7 +32,7 @@ export async function runAcknowledgeJob(job: Job, ctx: JobContext, s: FlowServic
       ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
     }),
   );
-  await ctx.dbStep("queue-generation", async () =>
-    enqueue(s.db, { type: "generate", payload: p satisfies JobPayloads["generate"], dedupeKey: generateKey(p) }, s.now()).job.id,
+  await ctx.dbStep("queue-generation", async (trx) =>
+    (await enqueue(trx, { type: "generate", payload: p satisfies JobPayloads["generate"], dedupeKey: generateKey(p) }, s.now())).job.id,
   );
 }

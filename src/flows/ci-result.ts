@@ -53,7 +53,7 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     now: () => new Date(s.now()),
   });
   if (summary.state === "pending") {
-    scheduleSilentSuiteRecheck(s, p, summary);
+    await scheduleSilentSuiteRecheck(s, p, summary);
     return;
   }
   const attempt = await getAttemptByCommitSha(s.kysely, generation.id, p.headSha);
@@ -158,12 +158,12 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     }),
   );
   if (verdict.willRetry) {
-    await ctx.dbStep("queue-retry", async () =>
-      enqueue(
-        s.db,
+    await ctx.dbStep("queue-retry", async (trx) =>
+      (await enqueue(
+        trx,
         { type: "retry", payload: { ...p, prNumber, trigger: "ci_retry" } satisfies JobPayloads["retry"], dedupeKey: `retry-ci:${repoFull}@${p.headSha}` },
         s.now(),
-      ).job.id,
+      )).job.id,
     );
   }
 }
@@ -175,13 +175,13 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
  * verdict still arrives. Deduplicated per commit and due time: several events seeing the same suites queue
  * one re-check; a re-check that finds a newer silent suite queues the next one.
  */
-function scheduleSilentSuiteRecheck(s: FlowServices, p: JobPayloads["ci-result"], summary: ChecksSummary): void {
+async function scheduleSilentSuiteRecheck(s: FlowServices, p: JobPayloads["ci-result"], summary: ChecksSummary): Promise<void> {
   if (summary.runs.length === 0 || summary.runs.some((run) => run.status !== "completed")) return;
   const waiting = summary.suites.filter((suite) => suite.ignoredBecause === undefined && suite.status !== "completed");
   if (waiting.length === 0 || waiting.some((suite) => suite.silentUntil === undefined)) return;
   const dueAt = Math.max(...waiting.map((suite) => suite.silentUntil ?? 0));
-  enqueue(
-    s.db,
+  await enqueue(
+    s.kysely,
     { type: "ci-result", payload: { ...p } satisfies JobPayloads["ci-result"], dedupeKey: `ci-recheck:${p.owner}/${p.repo}@${p.headSha}:${dueAt}`, runAfter: dueAt },
     s.now(),
   );

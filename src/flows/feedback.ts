@@ -65,9 +65,9 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     }),
   );
   if (lesson.ruleIds.length === 0) return;
-  await ctx.dbStep("watch-reactions", async () =>
-    enqueue(
-      s.db,
+  await ctx.dbStep("watch-reactions", async (trx) =>
+    (await enqueue(
+      trx,
       {
         type: "lessons-verdict",
         payload: { installationId: p.installationId, owner: p.owner, repo: p.repo, prNumber: p.prNumber, commentId: comment.id, ruleIds: lesson.ruleIds, check: 1 } satisfies JobPayloads["lessons-verdict"],
@@ -75,6 +75,6 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
         runAfter: s.now() + (s.lessonsCheckMs ?? LESSONS_FIRST_LOOK_MS),
       },
       s.now(),
-    ).job.id,
+    )).job.id,
   );
 }

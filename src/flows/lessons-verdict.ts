@@ -52,9 +52,9 @@ export async function runLessonsVerdictJob(job: Job, ctx: JobContext, s: FlowSer
     return;
   }
   if (p.check >= LESSONS_MAX_LOOKS) return;
-  await ctx.dbStep("look-again", async () =>
-    enqueue(
-      s.db,
+  await ctx.dbStep("look-again", async (trx) =>
+    (await enqueue(
+      trx,
       {
         type: "lessons-verdict",
         payload: { ...p, check: p.check + 1 } satisfies JobPayloads["lessons-verdict"],
@@ -62,6 +62,6 @@ export async function runLessonsVerdictJob(job: Job, ctx: JobContext, s: FlowSer
         runAfter: s.now() + LESSONS_LOOK_EVERY_MS,
       },
       s.now(),
-    ).job.id,
+    )).job.id,
   );
 }

@@ -41,6 +41,6 @@ export function registerCheckHandlers(app: Probot, services: HandlerServices): v
     if (ownCheck) return;
     const generation = await getGenerationByHeadSha(services.kysely, `${ref.owner}/${ref.repo}`, headSha);
     if (generation === null) return;
-    enqueueOnce(services, context, "ci-result", { ...ref, headSha }, `ci:${ref.owner}/${ref.repo}@${headSha}:${eventKey}`);
+    await enqueueOnce(services, context, "ci-result", { ...ref, headSha }, `ci:${ref.owner}/${ref.repo}@${headSha}:${eventKey}`);
   });
 }

@@ -24,7 +24,7 @@ export function registerCommentHandlers(app: Probot, services: HandlerServices):
     if (command === null) return;
     const generation = await getGenerationByPr(services.kysely, `${ref.owner}/${ref.repo}`, payload.issue.number);
     if (generation === null) return;
-    enqueueOnce(
+    await enqueueOnce(
       services,
       context,
       "retry",

@@ -23,7 +23,7 @@ export function registerIssueHandlers(app: Probot, services: HandlerServices): v
     // An unlabeled issue cannot carry the trigger label, whatever the configuration names it.
     if (labels.length === 0) return;
 
-    const queued = enqueueOnce(
+    const queued = await enqueueOnce(
       services,
       context,
       "issue-event",

@@ -11,7 +11,7 @@ export function registerPullRequestHandlers(app: Probot, services: HandlerServic
     if (ref === null) return;
     const generation = await getGenerationByPr(services.kysely, `${ref.owner}/${ref.repo}`, payload.pull_request.number);
     if (generation === null) return;
-    enqueueOnce(
+    await enqueueOnce(
       services,
       context,
       "feedback",

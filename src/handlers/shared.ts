@@ -18,20 +18,21 @@ export interface HandlerServices {
 /**
  * Records the delivery and queues its job in one transaction; null when this delivery id was handled before
  * (GitHub redelivers on timeouts and on request). Handlers call it before any GitHub request, so a delivery
- * answered 2xx always leaves its job behind.
+ * answered 2xx always leaves its job behind. Two statements in a short transaction: the acknowledgement
+ * waits for nothing else.
  */
-export function enqueueOnce<T extends JobType>(
+export async function enqueueOnce<T extends JobType>(
   services: HandlerServices,
   context: Context,
   type: T,
   payload: JobPayloads[T],
   dedupeKey?: string,
   priority?: number,
-): { jobId: number; created: boolean } | null {
-  return services.db.transaction(() => {
-    if (!recordDelivery(services.db, context.id, context.name, services.now())) return null;
-    return enqueueJob(services, type, payload, dedupeKey, priority);
-  })();
+): Promise<{ jobId: number; created: boolean } | null> {
+  return services.kysely.transaction().execute(async (trx) => {
+    if (!(await recordDelivery(trx, context.id, context.name, services.now()))) return null;
+    return enqueueJob(trx, services.now(), type, payload, dedupeKey, priority);
+  });
 }
 
 interface RepositoryPayload {
@@ -47,17 +48,19 @@ export function repoRef(context: { payload: unknown }): RepoRef | null {
   return { installationId, owner: payload.repository.owner.login, repo: payload.repository.name };
 }
 
-export function enqueueJob<T extends JobType>(
-  services: HandlerServices,
+/** Queues a job through `db` (the handler's transaction, or the Kysely instance itself). */
+export async function enqueueJob<T extends JobType>(
+  db: Kysely<Tables>,
+  now: number,
   type: T,
   payload: JobPayloads[T],
   dedupeKey?: string,
   priority?: number,
-): { jobId: number; created: boolean } {
-  const result = enqueue(
-    services.db,
+): Promise<{ jobId: number; created: boolean }> {
+  const result = await enqueue(
+    db,
     { type, payload, ...(dedupeKey === undefined ? {} : { dedupeKey }), ...(priority === undefined ? {} : { priority }) },
-    services.now(),
+    now,
   );
   return { jobId: result.job.id, created: result.created };
 }

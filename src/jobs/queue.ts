@@ -1,4 +1,7 @@
-import type { Database } from "better-sqlite3";
+import { sql } from "kysely";
+import type { Kysely, Selectable, Updateable } from "kysely";
+import { dialectOf } from "../db/dialect.js";
+import type { JobsTable, Tables } from "../db/schema.js";
 import { parseJsonColumn, parseJsonObjectColumn, toJsonColumn } from "../store/json.js";
 import { backoffDelayMs, defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
@@ -48,22 +51,7 @@ export interface NewJob {
 
 export const defaultMaxAttempts = 5;
 
-interface JobRow {
-  id: number;
-  type: string;
-  payload_json: string;
-  dedupe_key: string | null;
-  status: JobStatus;
-  attempts: number;
-  max_attempts: number;
-  run_after: number;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-  last_error: string | null;
-  steps_json: string;
-  created_at: number;
-  updated_at: number;
-}
+type JobRow = Selectable<JobsTable>;
 
 function toJob(row: JobRow): Job {
   return {
@@ -84,13 +72,30 @@ function toJob(row: JobRow): Job {
   };
 }
 
+/** The statuses in which a job can still run; a dedupe key is unique among them (index jobs_dedupe_active). */
+const ACTIVE: readonly JobStatus[] = ["queued", "running", "failed"];
+
+/**
+ * The predicate of the partial unique index jobs_dedupe_active, spelled as the migrations spell it: an
+ * ON CONFLICT target names it so both SQLite and PostgreSQL pick that index.
+ */
+const activeDedupeIndexPredicate = sql<boolean>`dedupe_key IS NOT NULL AND status IN ('queued', 'running', 'failed')`;
+
+/** How often enqueue looks again when the active job it collided with finished before it could be read. */
+const ENQUEUE_ROUNDS = 5;
+
 export interface EnqueueResult {
   job: Job;
   /** false when an active job with the same dedupe key was returned instead. */
   created: boolean;
 }
 
-export function enqueue(db: Database, input: NewJob, now: number): EnqueueResult {
+/**
+ * Queues a job. A dedupe key is claimed by the insert itself (ON CONFLICT on the partial unique index), so two
+ * processes enqueueing the same key at once make one job on PostgreSQL as on SQLite, without a transaction;
+ * inside a caller's transaction the job commits with the caller's other writes.
+ */
+export async function enqueue(db: Kysely<Tables>, input: NewJob, now: number): Promise<EnqueueResult> {
   if (typeof input.type !== "string" || input.type === "") throw new Error("job type is required");
   const maxAttempts = input.maxAttempts ?? defaultMaxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
@@ -100,28 +105,38 @@ export function enqueue(db: Database, input: NewJob, now: number): EnqueueResult
   const dedupeKey = input.dedupeKey ?? null;
   const priority = input.priority ?? 0;
   if (!Number.isInteger(priority) || priority < 0) throw new Error(`job priority should be a whole number ≥ 0, got ${String(input.priority)}`);
-  return db
-    .transaction((): EnqueueResult => {
-      if (dedupeKey !== null) {
-        const existing = db
-          .prepare("SELECT * FROM jobs WHERE dedupe_key = ? AND status IN ('queued', 'running', 'failed')")
-          .get(dedupeKey) as JobRow | undefined;
-        if (existing !== undefined) return { job: toJob(existing), created: false };
-      }
-      const row = db
-        .prepare(
-          `INSERT INTO jobs (type, payload_json, dedupe_key, status, max_attempts, run_after, priority, created_at, updated_at)
-           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING *`,
-        )
-        .get(input.type, payload, dedupeKey, maxAttempts, input.runAfter ?? now, priority, now, now) as JobRow;
-      return { job: toJob(row), created: true };
-    })
-    .immediate();
+  const values = {
+    type: input.type,
+    payload_json: payload,
+    dedupe_key: dedupeKey,
+    status: "queued" as const,
+    max_attempts: maxAttempts,
+    run_after: input.runAfter ?? now,
+    priority,
+    created_at: now,
+    updated_at: now,
+  };
+  if (dedupeKey === null) {
+    return { job: toJob(await db.insertInto("jobs").values(values).returningAll().executeTakeFirstOrThrow()), created: true };
+  }
+  for (let round = 0; round < ENQUEUE_ROUNDS; round++) {
+    const inserted = await db
+      .insertInto("jobs")
+      .values(values)
+      .onConflict((oc) => oc.column("dedupe_key").where(activeDedupeIndexPredicate).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted !== undefined) return { job: toJob(inserted), created: true };
+    const existing = await findActiveJob(db, dedupeKey);
+    if (existing !== null) return { job: existing, created: false };
+    // The job that held the key finished between the two statements: the key is free again.
+  }
+  throw new Error(`could not enqueue ${input.type} job with dedupe key ${dedupeKey}: the key kept changing hands`);
 }
 
 /** The job with this dedupe key that can still run (queued, running or waiting to retry), if any. */
-export function findActiveJob(db: Database, dedupeKey: string): Job | null {
-  const row = db.prepare("SELECT * FROM jobs WHERE dedupe_key = ? AND status IN ('queued', 'running', 'failed')").get(dedupeKey) as JobRow | undefined;
+export async function findActiveJob(db: Kysely<Tables>, dedupeKey: string): Promise<Job | null> {
+  const row = await db.selectFrom("jobs").selectAll().where("dedupe_key", "=", dedupeKey).where("status", "in", ACTIVE).executeTakeFirst();
   return row === undefined ? null : toJob(row);
 }
 
@@ -132,87 +147,165 @@ export interface LeaseOptions {
 
 /**
  * Takes the next runnable job for `workerId` until `now + leaseMs`: first a running job whose lease has
- * expired (its worker died), else the queued or retry-waiting job with the earliest run_after ≤ now.
- * The whole choice runs in one IMMEDIATE transaction, so two workers — in one process or several —
- * never lease the same job. A job whose lease expired on its last allowed attempt is moved to `dead`.
+ * expired (its worker died), else a due urgent job, else the queued or retry-waiting job with the earliest
+ * run_after ≤ now. A job whose lease expired on its last allowed attempt is moved to `dead` instead.
+ * Two workers — in one process or several — never lease the same job: on SQLite the choice and the take are
+ * one UPDATE statement (SQLite holds the write lock for a whole statement); on PostgreSQL the chosen row is
+ * locked with FOR UPDATE SKIP LOCKED, so concurrent workers pass over each other's candidates.
  */
-export function leaseNext(
-  db: Database,
+export async function leaseNext(
+  db: Kysely<Tables>,
   workerId: string,
   now: number,
   leaseMs: number,
   options: LeaseOptions = {},
-): Job | null {
+): Promise<Job | null> {
   if (workerId === "") throw new Error("workerId is empty");
   if (!(leaseMs > 0)) throw new Error(`leaseMs should be positive, got ${leaseMs}`);
   const types = options.types;
   if (types !== undefined && types.length === 0) return null;
-  const typeFilter = types === undefined ? "" : `AND type IN (${types.map(() => "?").join(", ")})`;
-  const typeParams = types ?? [];
-  return db
-    .transaction((): Job | null => {
-      db.prepare(
-        `UPDATE jobs SET status = 'dead', lease_owner = NULL, lease_expires_at = NULL, updated_at = @now,
-           last_error = 'lease held by ' || COALESCE(lease_owner, '?') || ' expired during attempt ' || attempts
-             || ' of ' || max_attempts || ' (the worker stopped without finishing)'
-             || CASE WHEN last_error IS NULL THEN '' ELSE char(10) || 'previous error: ' || last_error END
-         WHERE status = 'running' AND lease_expires_at <= @now AND attempts >= max_attempts`,
-      ).run({ now });
-      const expired = db
-        .prepare(
-          `SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ? ${typeFilter}
-           ORDER BY lease_expires_at, id LIMIT 1`,
-        )
-        .get(now, ...typeParams) as { id: number } | undefined;
-      let id = expired?.id;
-      if (id === undefined) {
-        const urgent = db
-          .prepare(
-            `SELECT id FROM jobs WHERE status = 'queued' AND priority > 0 AND run_after <= ? ${typeFilter}
-             ORDER BY priority DESC, run_after, id LIMIT 1`,
-          )
-          .get(now, ...typeParams) as { id: number } | undefined;
-        id = urgent?.id;
-      }
-      if (id === undefined) {
-        // One indexed probe per status keeps a lease O(log n) however long the queue is.
-        const ready = (status: "queued" | "failed") =>
-          db
-            .prepare(
-              `SELECT id, run_after FROM jobs WHERE status = ? AND run_after <= ? ${typeFilter}
-               ORDER BY run_after, id LIMIT 1`,
-            )
-            .get(status, now, ...typeParams) as { id: number; run_after: number } | undefined;
-        const q = ready("queued");
-        const f = ready("failed");
-        const first = q && f ? (f.run_after < q.run_after || (f.run_after === q.run_after && f.id < q.id) ? f : q) : (q ?? f);
-        id = first?.id;
-      }
-      if (id === undefined) return null;
-      const row = db
-        .prepare(
-          `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
-             updated_at = ? WHERE id = ? RETURNING *`,
-        )
-        .get(workerId, now + leaseMs, now, id) as JobRow;
-      return toJob(row);
-    })
-    .immediate();
+  await deadLetterExpiredLastAttempts(db, now);
+  const row = dialectOf(db) === "postgres" ? await leasePostgres(db, workerId, now, leaseMs, types) : await leaseSqlite(db, workerId, now, leaseMs, types);
+  return row === undefined ? null : toJob(row);
+}
+
+/**
+ * Running jobs whose lease expired on their last allowed attempt go to `dead`, saying whose lease it was.
+ * Each row is updated only if it is still in the state read (the same lease), so a job renewed or taken
+ * meanwhile is left alone.
+ */
+async function deadLetterExpiredLastAttempts(db: Kysely<Tables>, now: number): Promise<void> {
+  const expired = await db
+    .selectFrom("jobs")
+    .select(["id", "lease_owner", "attempts", "max_attempts", "last_error"])
+    .where("status", "=", "running")
+    .where("lease_expires_at", "<=", now)
+    .whereRef("attempts", ">=", "max_attempts")
+    .execute();
+  for (const job of expired) {
+    const why =
+      `lease held by ${job.lease_owner ?? "?"} expired during attempt ${job.attempts} of ${job.max_attempts} (the worker stopped without finishing)` +
+      (job.last_error === null ? "" : `\nprevious error: ${job.last_error}`);
+    await db
+      .updateTable("jobs")
+      .set({ status: "dead", lease_owner: null, lease_expires_at: null, updated_at: now, last_error: why })
+      .where("id", "=", job.id)
+      .where("status", "=", "running")
+      .where("attempts", "=", job.attempts)
+      .where("lease_expires_at", "<=", now)
+      .execute();
+  }
+}
+
+function typeFilter(types: readonly string[] | undefined) {
+  return types === undefined ? sql`` : sql`AND type IN (${sql.join(types.map((t) => sql`${t}`))})`;
+}
+
+/**
+ * One statement: each candidate is found by an indexed probe (LIMIT 1 per status keeps a lease O(log n)
+ * however long the queue is), COALESCE takes the first that exists, and the UPDATE takes it.
+ */
+async function leaseSqlite(
+  db: Kysely<Tables>,
+  workerId: string,
+  now: number,
+  leaseMs: number,
+  types: readonly string[] | undefined,
+): Promise<JobRow | undefined> {
+  const only = typeFilter(types);
+  const result = await sql<JobRow>`
+    UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ${workerId},
+      lease_expires_at = ${now + leaseMs}, updated_at = ${now}
+    WHERE id = COALESCE(
+      (SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ${now} AND attempts < max_attempts ${only}
+        ORDER BY lease_expires_at, id LIMIT 1),
+      (SELECT id FROM jobs WHERE status = 'queued' AND priority > 0 AND run_after <= ${now} ${only}
+        ORDER BY priority DESC, run_after, id LIMIT 1),
+      (SELECT id FROM (
+         SELECT * FROM (SELECT id, run_after FROM jobs WHERE status = 'queued' AND run_after <= ${now} ${only}
+           ORDER BY run_after, id LIMIT 1)
+         UNION ALL
+         SELECT * FROM (SELECT id, run_after FROM jobs WHERE status = 'failed' AND run_after <= ${now} ${only}
+           ORDER BY run_after, id LIMIT 1)
+       ) ORDER BY run_after, id LIMIT 1))
+    RETURNING *`.execute(db);
+  return result.rows[0];
+}
+
+/** In a transaction: the candidate rows are locked (SKIP LOCKED passes over other workers'), then one is taken. */
+async function leasePostgres(
+  db: Kysely<Tables>,
+  workerId: string,
+  now: number,
+  leaseMs: number,
+  types: readonly string[] | undefined,
+): Promise<JobRow | undefined> {
+  return inTransaction(db, async (trx) => {
+    const probe = () => {
+      const q = trx.selectFrom("jobs").select(["id", "run_after"]);
+      return types === undefined ? q : q.where("type", "in", types);
+    };
+    const expired = await probe()
+      .where("status", "=", "running")
+      .where("lease_expires_at", "<=", now)
+      .whereRef("attempts", "<", "max_attempts")
+      .orderBy("lease_expires_at")
+      .orderBy("id")
+      .limit(1)
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
+    let id = expired?.id;
+    if (id === undefined) {
+      const urgent = await probe()
+        .where("status", "=", "queued")
+        .where("priority", ">", 0)
+        .where("run_after", "<=", now)
+        .orderBy("priority", "desc")
+        .orderBy("run_after")
+        .orderBy("id")
+        .limit(1)
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst();
+      id = urgent?.id;
+    }
+    if (id === undefined) {
+      const ready = (status: "queued" | "failed") =>
+        probe().where("status", "=", status).where("run_after", "<=", now).orderBy("run_after").orderBy("id").limit(1).forUpdate().skipLocked().executeTakeFirst();
+      const q = await ready("queued");
+      const f = await ready("failed");
+      const first = q && f ? (f.run_after < q.run_after || (f.run_after === q.run_after && f.id < q.id) ? f : q) : (q ?? f);
+      id = first?.id;
+    }
+    if (id === undefined) return undefined;
+    return trx
+      .updateTable("jobs")
+      .set((eb) => ({ status: "running", attempts: eb("attempts", "+", 1), lease_owner: workerId, lease_expires_at: now + leaseMs, updated_at: now }))
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirst();
+  });
+}
+
+/** Runs `fn` in a transaction, or in the caller's when `db` already is one (Kysely does not nest them). */
+export async function inTransaction<T>(db: Kysely<Tables>, fn: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
 /**
  * Extends the lease. False when the job is no longer running under this worker (its lease was taken over);
  * with `attempt`, also when the job was leased again since (by this same worker id, after its lease expired).
  */
-export function heartbeat(db: Database, id: number, workerId: string, now: number, leaseMs: number, attempt?: number): boolean {
-  return (
-    db
-      .prepare(
-        `UPDATE jobs SET lease_expires_at = ?, updated_at = ?
-          WHERE id = ? AND status = 'running' AND lease_owner = ? AND (? IS NULL OR attempts = ?)`,
-      )
-      .run(now + leaseMs, now, id, workerId, attempt ?? null, attempt ?? null).changes === 1
-  );
+export async function heartbeat(db: Kysely<Tables>, id: number, workerId: string, now: number, leaseMs: number, attempt?: number): Promise<boolean> {
+  let q = db
+    .updateTable("jobs")
+    .set({ lease_expires_at: now + leaseMs, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "=", "running")
+    .where("lease_owner", "=", workerId);
+  if (attempt !== undefined) q = q.where("attempts", "=", attempt);
+  return (await q.executeTakeFirst()).numUpdatedRows === 1n;
 }
 
 /**
@@ -233,25 +326,28 @@ export interface CompleteOptions {
 }
 
 /** Marks a running job succeeded. False when it was not running (or not under `workerId` and `attempt`). */
-export function complete(db: Database, id: number, options: CompleteOptions): boolean {
-  return (
-    db
-      .prepare(
-        `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-          WHERE id = ? AND status = 'running' AND (? IS NULL OR lease_owner = ?) AND (? IS NULL OR attempts = ?)`,
-      )
-      .run(options.now, id, options.workerId ?? null, options.workerId ?? null, options.attempt ?? null, options.attempt ?? null)
-      .changes === 1
-  );
+export async function complete(db: Kysely<Tables>, id: number, options: CompleteOptions): Promise<boolean> {
+  let q = db
+    .updateTable("jobs")
+    .set({ status: "succeeded", lease_owner: null, lease_expires_at: null, updated_at: options.now })
+    .where("id", "=", id)
+    .where("status", "=", "running");
+  if (options.workerId !== undefined) q = q.where("lease_owner", "=", options.workerId);
+  if (options.attempt !== undefined) q = q.where("attempts", "=", options.attempt);
+  return (await q.executeTakeFirst()).numUpdatedRows === 1n;
 }
 
 /** True when the job is running under exactly this lease. */
-export function holdsLease(db: Database, id: number, fence: LeaseFence): boolean {
-  return (
-    db
-      .prepare("SELECT 1 FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ? AND attempts = ?")
-      .get(id, fence.workerId, fence.attempt) !== undefined
-  );
+export async function holdsLease(db: Kysely<Tables>, id: number, fence: LeaseFence): Promise<boolean> {
+  const row = await db
+    .selectFrom("jobs")
+    .select("id")
+    .where("id", "=", id)
+    .where("status", "=", "running")
+    .where("lease_owner", "=", fence.workerId)
+    .where("attempts", "=", fence.attempt)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export interface FailOptions {
@@ -272,65 +368,68 @@ export interface FailOptions {
 /**
  * Records a failed attempt. Returns the updated job (status `failed` with a later run_after, or `dead`),
  * or null when the job was not running (or not under `workerId`).
+ *
+ * The decision needs the attempt count, so the row is read first; the write then applies only to that very
+ * lease (same owner and attempt), so a job leased again in between is left to its new holder.
  */
-export function fail(db: Database, id: number, error: unknown, options: FailOptions): Job | null {
+export async function fail(db: Kysely<Tables>, id: number, error: unknown, options: FailOptions): Promise<Job | null> {
   const message = describeError(error);
-  return db
-    .transaction((): Job | null => {
-      const row = db
-        .prepare(
-          `SELECT * FROM jobs WHERE id = ? AND status = 'running' AND (? IS NULL OR lease_owner = ?)
-             AND (? IS NULL OR attempts = ?)`,
-        )
-        .get(id, options.workerId ?? null, options.workerId ?? null, options.attempt ?? null, options.attempt ?? null) as
-        | JobRow
-        | undefined;
-      if (row === undefined) return null;
-      const retry = options.transient && row.attempts < row.max_attempts;
-      let updated: JobRow;
-      if (retry) {
-        const delay = Math.max(
-          backoffDelayMs(row.attempts, options.random ?? Math.random, options.backoff ?? defaultBackoff),
-          options.retryAfterMs ?? 0,
-        );
-        updated = db
-          .prepare(
-            `UPDATE jobs SET status = 'failed', run_after = ?, last_error = ?, lease_owner = NULL,
-               lease_expires_at = NULL, updated_at = ? WHERE id = ? RETURNING *`,
-          )
-          .get(options.now + delay, message, options.now, id) as JobRow;
-      } else {
-        const why = options.transient
-          ? `gave up after ${row.attempts} of ${row.max_attempts} attempts: ${message}`
-          : `permanent failure on attempt ${row.attempts}: ${message}`;
-        updated = db
-          .prepare(
-            `UPDATE jobs SET status = 'dead', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
-               updated_at = ? WHERE id = ? RETURNING *`,
-          )
-          .get(why, options.now, id) as JobRow;
-      }
-      return toJob(updated);
-    })
-    .immediate();
+  let q = db.selectFrom("jobs").selectAll().where("id", "=", id).where("status", "=", "running");
+  if (options.workerId !== undefined) q = q.where("lease_owner", "=", options.workerId);
+  if (options.attempt !== undefined) q = q.where("attempts", "=", options.attempt);
+  const row = await q.executeTakeFirst();
+  if (row === undefined) return null;
+  const retry = options.transient && row.attempts < row.max_attempts;
+  const released = { lease_owner: null, lease_expires_at: null, updated_at: options.now };
+  let change: Updateable<JobsTable>;
+  if (retry) {
+    const delay = Math.max(
+      backoffDelayMs(row.attempts, options.random ?? Math.random, options.backoff ?? defaultBackoff),
+      options.retryAfterMs ?? 0,
+    );
+    change = { ...released, status: "failed" as const, run_after: options.now + delay, last_error: message };
+  } else {
+    const why = options.transient
+      ? `gave up after ${row.attempts} of ${row.max_attempts} attempts: ${message}`
+      : `permanent failure on attempt ${row.attempts}: ${message}`;
+    change = { ...released, status: "dead" as const, last_error: why };
+  }
+  const updated = await db
+    .updateTable("jobs")
+    .set(change)
+    .where("id", "=", id)
+    .where("status", "=", "running")
+    .where("attempts", "=", row.attempts)
+    .where((eb) => (row.lease_owner === null ? eb("lease_owner", "is", null) : eb("lease_owner", "=", row.lease_owner)))
+    .returningAll()
+    .executeTakeFirst();
+  return updated === undefined ? null : toJob(updated);
 }
 
 /**
  * Stores a durable step's result. With `fence`, only while that lease holds the job: a worker that lost
  * its lease records nothing (false), so the job's steps are written by its current owner alone, and a step
  * whose record was refused runs again under the next lease (which is why a step's effect must be keyed).
+ *
+ * The steps are rewritten only if they still read as they did (a compare-and-set on steps_json, in the same
+ * statement as the lease check), so a record is never lost to a concurrent one, on either dialect.
  */
-export function recordStep(db: Database, id: number, name: string, result: unknown, now: number, fence?: LeaseFence): boolean {
+export async function recordStep(db: Kysely<Tables>, id: number, name: string, result: unknown, now: number, fence?: LeaseFence): Promise<boolean> {
   const record = toStepRecord(id, name, result, now);
-  return db
-    .transaction((): boolean => {
-      const steps = readSteps(db, id);
-      if (fence !== undefined && !holdsLease(db, id, fence)) return false;
-      steps[name] = record;
-      db.prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(steps), now, id);
-      return true;
-    })
-    .immediate();
+  for (;;) {
+    const row = await db.selectFrom("jobs").select("steps_json").where("id", "=", id).executeTakeFirst();
+    if (row === undefined) throw new Error(`job ${id} does not exist`);
+    const steps = parseJsonObjectColumn(row.steps_json, "jobs", "steps_json", id);
+    steps[name] = record;
+    let q = db
+      .updateTable("jobs")
+      .set({ steps_json: JSON.stringify(steps), updated_at: now })
+      .where("id", "=", id)
+      .where("steps_json", "=", row.steps_json);
+    if (fence !== undefined) q = q.where("status", "=", "running").where("lease_owner", "=", fence.workerId).where("attempts", "=", fence.attempt);
+    if ((await q.executeTakeFirst()).numUpdatedRows === 1n) return true;
+    if (fence !== undefined && !(await holdsLease(db, id, fence))) return false;
+  }
 }
 
 /**
@@ -344,14 +443,19 @@ export function toStepRecord(id: number, name: string, result: unknown, now: num
 }
 
 /** The steps recorded so far, read fresh from the database. */
-export function readSteps(db: Database, id: number): Record<string, StepRecord> {
-  const row = db.prepare("SELECT steps_json FROM jobs WHERE id = ?").get(id) as { steps_json: string } | undefined;
+export async function readSteps(db: Kysely<Tables>, id: number): Promise<Record<string, StepRecord>> {
+  const row = await db.selectFrom("jobs").select("steps_json").where("id", "=", id).executeTakeFirst();
   if (row === undefined) throw new Error(`job ${id} does not exist`);
-  return parseJsonObjectColumn(row.steps_json, "jobs", "steps_json", id) as Record<string, StepRecord>;
+  return parseSteps(id, row.steps_json);
 }
 
-export function getJob(db: Database, id: number): Job | null {
-  const row = db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
+/** A job's steps_json column, checked to be a JSON object. */
+export function parseSteps(id: number, stepsJson: string): Record<string, StepRecord> {
+  return parseJsonObjectColumn(stepsJson, "jobs", "steps_json", id) as Record<string, StepRecord>;
+}
+
+export async function getJob(db: Kysely<Tables>, id: number): Promise<Job | null> {
+  const row = await db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
   return row === undefined ? null : toJob(row);
 }
 
@@ -362,63 +466,74 @@ export interface ListJobsOptions {
 }
 
 /** Newest first. */
-export function listJobs(db: Database, options: ListJobsOptions = {}): Job[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR type = ?)
-        ORDER BY id DESC LIMIT ?`,
-    )
-    .all(
-      options.status ?? null,
-      options.status ?? null,
-      options.type ?? null,
-      options.type ?? null,
-      options.limit ?? 100,
-    ) as JobRow[];
+export async function listJobs(db: Kysely<Tables>, options: ListJobsOptions = {}): Promise<Job[]> {
+  let q = db.selectFrom("jobs").selectAll();
+  if (options.status !== undefined) q = q.where("status", "=", options.status);
+  if (options.type !== undefined) q = q.where("type", "=", options.type);
+  const rows = await q.orderBy("id", "desc").limit(options.limit ?? 100).execute();
   return rows.map(toJob);
 }
 
 /** Counts per status, for the dashboard and health checks. */
-export function countJobs(db: Database): Record<JobStatus, number> {
+export async function countJobs(db: Kysely<Tables>): Promise<Record<JobStatus, number>> {
   const counts: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, dead: 0 };
-  for (const r of db.prepare("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").all() as {
-    status: JobStatus;
-    n: number;
-  }[]) {
-    counts[r.status] = r.n;
-  }
+  const rows = await db
+    .selectFrom("jobs")
+    .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
+    .groupBy("status")
+    .execute();
+  for (const r of rows) counts[r.status] = Number(r.n);
   return counts;
 }
 
 /**
  * Puts a dead job back in the queue with a fresh attempt budget; its recorded steps are kept, so steps that
  * already took effect are not repeated. False when the job is not dead, or an active job holds its dedupe key.
+ *
+ * One statement checks both; should a job with the key be enqueued concurrently on PostgreSQL, the unique
+ * index refuses the second of the two, and that refusal reads as "already queued" here. (Inside a caller's
+ * PostgreSQL transaction such a refusal aborts that transaction: the caller sees the error instead.)
  */
-export function requeueDead(db: Database, id: number, now: number): boolean {
-  return db
-    .transaction((): boolean => {
-      const row = db.prepare("SELECT * FROM jobs WHERE id = ? AND status = 'dead'").get(id) as JobRow | undefined;
-      if (row === undefined) return false;
-      if (row.dedupe_key !== null) {
-        const active = db
-          .prepare("SELECT 1 FROM jobs WHERE dedupe_key = ? AND status IN ('queued', 'running', 'failed')")
-          .get(row.dedupe_key);
-        if (active !== undefined) return false;
-      }
-      db.prepare("UPDATE jobs SET status = 'queued', attempts = 0, run_after = ?, updated_at = ? WHERE id = ?").run(
-        now,
-        now,
-        id,
-      );
-      return true;
-    })
-    .immediate();
+export async function requeueDead(db: Kysely<Tables>, id: number, now: number): Promise<boolean> {
+  try {
+    const result = await db
+      .updateTable("jobs as j")
+      .set({ status: "queued", attempts: 0, run_after: now, updated_at: now })
+      .where("j.id", "=", id)
+      .where("j.status", "=", "dead")
+      .where((eb) =>
+        eb.or([
+          eb("j.dedupe_key", "is", null),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom("jobs as a")
+                .select("a.id")
+                .whereRef("a.dedupe_key", "=", "j.dedupe_key")
+                .where("a.status", "in", ACTIVE),
+            ),
+          ),
+        ]),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  } catch (err) {
+    if (!db.isTransaction && isUniqueViolation(err)) return false;
+    throw err;
+  }
+}
+
+/** A unique-constraint refusal, as better-sqlite3 and node-postgres report it. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE";
 }
 
 /**
  * Deletes finished jobs (done or dead) last updated before `olderThan`; queued, running and waiting jobs
  * are kept however old. Returns rows removed.
  */
-export function pruneFinishedJobs(db: Database, olderThan: number): number {
-  return db.prepare("DELETE FROM jobs WHERE status IN ('succeeded', 'dead') AND updated_at < ?").run(olderThan).changes;
+export async function pruneFinishedJobs(db: Kysely<Tables>, olderThan: number): Promise<number> {
+  const result = await db.deleteFrom("jobs").where("status", "in", ["succeeded", "dead"]).where("updated_at", "<", olderThan).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

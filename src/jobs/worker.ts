@@ -1,14 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Database } from "better-sqlite3";
 import type { Kysely } from "kysely";
-import { kyselyOverStore } from "../db/over-store.js";
 import type { Tables } from "../db/schema.js";
 import { defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { isTransientError, retryAfterMs } from "./errors.js";
 import { pruneDeliveries } from "../store/deliveries.js";
-import { complete, fail, heartbeat, holdsLease, leaseNext, pruneFinishedJobs, readSteps, recordStep, toStepRecord } from "./queue.js";
+import { complete, fail, heartbeat, leaseNext, parseSteps, pruneFinishedJobs, recordStep, toStepRecord } from "./queue.js";
 import type { Job, LeaseFence, StepRecord } from "./queue.js";
 
 /** The subset of pino the worker uses; Probot's `app.log` fits. */
@@ -61,18 +59,17 @@ export interface JobContext {
   step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
   /**
    * A step whose effect is database writes only: `fn` runs inside the same transaction that records the
-   * step (`db` is that transaction), so its effect and the record commit together and it happens exactly
-   * once. `fn` should do nothing but database work: the transaction stays open until it returns.
+   * step, so its effect and the record commit together and it happens exactly once. `fn` writes through the
+   * transaction it is given (on SQLite the store's connection is that transaction's connection too), and
+   * must not wait on anything but that transaction: the job's row stays locked until it returns.
    */
-  dbStep<T>(name: string, fn: (db: Kysely<Tables>) => Promise<T>): Promise<T>;
+  dbStep<T>(name: string, fn: (trx: Kysely<Tables>) => Promise<T> | T): Promise<T>;
 }
 
 export type JobHandler = (job: Job, ctx: JobContext) => Promise<void>;
 
 export interface WorkerOptions {
-  db: Database;
-  /** The same database through Kysely, for `dbStep`'s transactions; by default a view of `db`'s connection. */
-  kysely?: Kysely<Tables>;
+  db: Kysely<Tables>;
   logger: JobLogger;
   /** Names this process in lease_owner; unique per process. */
   workerId?: string;
@@ -110,8 +107,7 @@ function errorMessage(err: unknown): string {
 
 export class Worker {
   readonly workerId: string;
-  private readonly db: Database;
-  private readonly kysely: Kysely<Tables>;
+  private readonly db: Kysely<Tables>;
   private readonly log: JobLogger;
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
@@ -133,7 +129,6 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.db = options.db;
-    this.kysely = options.kysely ?? kyselyOverStore(options.db);
     this.log = options.logger;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     this.concurrency = options.concurrency ?? 2;
@@ -196,12 +191,12 @@ export class Worker {
   }
 
   /** Leases as many jobs as there are free slots, without waiting for them; returns how many were taken. */
-  private fill(): number {
+  private async fill(): Promise<number> {
     let taken = 0;
     while (this.active.size < this.concurrency && !this.stopping) {
       let job: Job | null;
       try {
-        job = leaseNext(this.db, this.workerId, this.clock(), this.leaseMs, { types: [...this.handlers.keys()] });
+        job = await leaseNext(this.db, this.workerId, this.clock(), this.leaseMs, { types: [...this.handlers.keys()] });
       } catch (err) {
         this.log.error({ workerId: this.workerId, error: errorMessage(err) }, "could not lease a job");
         break;
@@ -225,21 +220,21 @@ export class Worker {
    * Deletes finished jobs (done or dead) and webhook deliveries older than the retention period; the poll
    * loop calls it every pruneIntervalMs. A failure is logged and tried again at the next interval.
    */
-  prune(): PruneResult {
+  async prune(): Promise<PruneResult> {
     const olderThan = this.clock() - this.retentionMs;
-    const result = { jobs: pruneFinishedJobs(this.db, olderThan), deliveries: pruneDeliveries(this.db, olderThan) };
+    const result = { jobs: await pruneFinishedJobs(this.db, olderThan), deliveries: await pruneDeliveries(this.db, olderThan) };
     if (result.jobs > 0 || result.deliveries > 0) {
       this.log.info({ workerId: this.workerId, ...result, olderThan: new Date(olderThan).toISOString() }, "pruned old jobs and deliveries");
     }
     return result;
   }
 
-  private pruneWhenDue(): void {
+  private async pruneWhenDue(): Promise<void> {
     const now = this.clock();
     if (this.nextPruneAt !== null && now < this.nextPruneAt) return;
     this.nextPruneAt = now + this.pruneIntervalMs;
     try {
-      this.prune();
+      await this.prune();
     } catch (err) {
       this.log.error({ workerId: this.workerId, error: errorMessage(err) }, "could not prune old jobs and deliveries");
     }
@@ -247,8 +242,8 @@ export class Worker {
 
   private async pollLoop(): Promise<void> {
     while (!this.stopping) {
-      this.pruneWhenDue();
-      this.fill();
+      await this.pruneWhenDue();
+      await this.fill();
       const wake = this.wakeController;
       await this.sleep(this.pollIntervalMs, wake.signal);
       // A wake-up that arrived during fill() or the sleep is consumed here; one after this is not lost,
@@ -271,18 +266,18 @@ export class Worker {
     try {
       if (handler === undefined) throw new Error(`no handler registered for job type "${job.type}"`);
       await handler(job, this.context(job, fence, held, lease, fields));
-      const done = complete(this.db, job.id, { now: this.clock(), workerId: this.workerId, attempt: fence.attempt });
+      const done = await complete(this.db, job.id, { now: this.clock(), workerId: this.workerId, attempt: fence.attempt });
       if (done) this.log.info({ ...fields, durationMs: this.clock() - started }, "job succeeded");
       else this.log.warn(fields, "job finished after its lease passed to another worker; result not recorded");
     } catch (err) {
-      this.recordFailure(job, err, fields);
+      await this.recordFailure(job, err, fields);
     } finally {
       heartbeatStop.abort();
       await beats;
     }
   }
 
-  private recordFailure(job: Job, err: unknown, fields: Record<string, unknown>): void {
+  private async recordFailure(job: Job, err: unknown, fields: Record<string, unknown>): Promise<void> {
     if (err instanceof LeaseLostError) {
       // The job is another worker's, or will be once its lease expires: the next lease runs it again.
       this.log.warn({ ...fields, error: errorMessage(err) }, "job stopped: its lease was lost or ran out");
@@ -291,7 +286,7 @@ export class Worker {
     const now = this.clock();
     const transient = this.isTransient(err);
     try {
-      const updated = fail(this.db, job.id, err, {
+      const updated = await fail(this.db, job.id, err, {
         transient,
         now,
         workerId: this.workerId,
@@ -331,7 +326,7 @@ export class Worker {
       if (stop.aborted) return;
       try {
         const now = this.clock();
-        if (heartbeat(this.db, job.id, this.workerId, now, this.leaseMs, fence.attempt)) {
+        if (await heartbeat(this.db, job.id, this.workerId, now, this.leaseMs, fence.attempt)) {
           held.until = now + this.leaseMs;
         } else {
           this.log.warn(fields, "job lease lost to another worker");
@@ -384,7 +379,7 @@ export class Worker {
         const result = await fn();
         const now = this.clock();
         const record = toStepRecord(job.id, name, result, now);
-        if (!recordStep(this.db, job.id, name, result, now, fence)) {
+        if (!(await recordStep(this.db, job.id, name, result, now, fence))) {
           throw lost(`lease on job ${job.id} lost during step "${name}"; its result was not recorded`);
         }
         steps[name] = record;
@@ -392,23 +387,42 @@ export class Worker {
         // The JSON round-tripped value, so a first run sees exactly what a replay after a crash would.
         return record.result as T;
       },
-      dbStep: async <T>(name: string, fn: (db: Kysely<Tables>) => Promise<T>): Promise<T> => {
+      dbStep: async <T>(name: string, fn: (trx: Kysely<Tables>) => Promise<T> | T): Promise<T> => {
         claim(name);
         checkLease(name);
-        return this.kysely.transaction().execute(async (trx): Promise<T> => {
-          if (!holdsLease(this.db, job.id, fence)) throw lost(`lease on job ${job.id} lost before step "${name}"`);
-          const current = readSteps(this.db, job.id);
+        return this.db.transaction().execute(async (trx): Promise<T> => {
+          // A write first, fenced by the lease: it checks the lease and locks the job's row (on SQLite it takes
+          // the write lock at once, so the transaction never has to upgrade a read lock another writer holds).
+          const current = await claimForStep(trx, job.id, fence, this.clock());
+          if (current === null) throw lost(`lease on job ${job.id} lost before step "${name}"`);
           const stored = current[name];
           if (stored !== undefined) return stored.result as T;
           const result = await fn(trx);
           const now = this.clock();
           const record = toStepRecord(job.id, name, result, now);
           current[name] = record;
-          this.db.prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(current), now, job.id);
+          await trx.updateTable("jobs").set({ steps_json: JSON.stringify(current), updated_at: now }).where("id", "=", job.id).execute();
           steps[name] = record;
           return record.result as T;
         });
       },
     };
   }
+}
+
+/**
+ * Touches the job's row if `fence` still holds its lease and returns its recorded steps; null when the lease
+ * is gone. Inside a transaction the row stays locked until it ends, so no other worker records a step meanwhile.
+ */
+async function claimForStep(trx: Kysely<Tables>, id: number, fence: LeaseFence, now: number): Promise<Record<string, StepRecord> | null> {
+  const row = await trx
+    .updateTable("jobs")
+    .set({ updated_at: now })
+    .where("id", "=", id)
+    .where("status", "=", "running")
+    .where("lease_owner", "=", fence.workerId)
+    .where("attempts", "=", fence.attempt)
+    .returning("steps_json")
+    .executeTakeFirst();
+  return row === undefined ? null : parseSteps(id, row.steps_json);
 }

@@ -165,7 +165,7 @@ describe("CI result on an opforge PR", () => {
     expect(comments[0]?.body).not.toContain("CI failed on attempt");
     expect(comments[0]?.body).toContain("No retry");
     expect(comments[0]?.body).not.toContain("Retrying");
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
     expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
     expect(await listCiResults(a.kysely, 1)).toMatchObject([{ conclusion: "failure", attributedToBase: true }]);
     expect((await listAttempts(a.kysely, 1)).map((x) => [x.outcome, x.ciFailures])).toEqual([["ci_failed", []]]);
@@ -249,7 +249,7 @@ describe("CI result on an opforge PR", () => {
     expect(escalation).toContain("same failure came back after a fix");
     expect(escalation).toContain("A human look is needed");
     expect(escalation).toContain("`/retry <guidance>`");
-    expect(listJobs(a.db, { type: "retry" })).toHaveLength(1);
+    expect(await listJobs(a.kysely, { type: "retry" })).toHaveLength(1);
     expect(a.repo.refs.get(BRANCH)).toBe(retried);
     expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "escalated" });
   });
@@ -258,7 +258,7 @@ describe("CI result on an opforge PR", () => {
     const a = harness();
     // check_suite.completed example 1 as delivered (head_sha ec26c3e…), patched only with the installation.
     await a.receive("check_suite", checkSuiteCompleted({ suiteId: 118578147, headSha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", headBranch: "main", conclusion: "success" }));
-    expect(listJobs(a.db)).toEqual([]);
+    expect(await listJobs(a.kysely)).toEqual([]);
     expect(a.fake.requests).toEqual([]);
   });
 });
@@ -296,15 +296,15 @@ describe("several completion events for one commit", () => {
     // opforge's own check run completing says nothing about CI.
     const own = a.repo.checkRuns.find((r) => r.name === "opforge/validate");
     await a.receive("check_run", checkRunCompleted({ runId: own?.id ?? 0, suiteId: own?.suiteId ?? 0, name: "opforge/validate", headSha, conclusion: "success" }));
-    expect(listJobs(a.db, { type: "ci-result" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "ci-result" })).toEqual([]);
 
     // check_run.completed example 0 and check_suite.completed example 1, patched as their builders say.
     await a.receive("check_run", checkRunCompleted({ runId: run?.id ?? 0, suiteId, name: "test (3.11)", headSha, conclusion: "failure" }));
     await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "failure" }));
     await a.drain();
 
-    expect(listJobs(a.db, { type: "ci-result" })).toHaveLength(2);
-    expect(listJobs(a.db, { type: "retry" })).toHaveLength(1);
+    expect(await listJobs(a.kysely, { type: "ci-result" })).toHaveLength(2);
+    expect(await listJobs(a.kysely, { type: "retry" })).toHaveLength(1);
     expect(commentsOn(a, prNumber).map((c) => c.body.split("\n")[1])).toEqual([
       "❌ **opforge**: CI failed on attempt 1 of 3.",
       "🔁 **opforge** attempt 2 (a targeted patch of the previous code, after the CI failure).",
@@ -336,7 +336,7 @@ describe("a check suite another app leaves queued and silent", () => {
     expect(commentsOn(a, prNumber)).toEqual([]);
 
     // Several events, one re-check, due when the silent suite's grace period ends.
-    const rechecks = listJobs(a.db, { type: "ci-result" }).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true);
+    const rechecks = (await listJobs(a.kysely, { type: "ci-result" })).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true);
     expect(rechecks).toHaveLength(1);
     expect(rechecks[0]).toMatchObject({ status: "queued", runAfter: createdAt + GRACE_MS, payload: { owner: "Codertocat", repo: "Hello-World", headSha } });
 
@@ -348,15 +348,15 @@ describe("a check suite another app leaves queued and silent", () => {
     // At the grace end the re-check runs unprompted: the silent suite no longer counts, the failure is judged.
     a.clock.advance(1);
     await a.drain();
-    expect(listJobs(a.db, { type: "ci-result" }).find((j) => j.id === rechecks[0]?.id)?.status).toBe("succeeded");
+    expect((await listJobs(a.kysely, { type: "ci-result" })).find((j) => j.id === rechecks[0]?.id)?.status).toBe("succeeded");
     expect((await listCiResults(a.kysely, 1)).map((r) => r.conclusion)).toEqual(["failure"]);
-    expect(listJobs(a.db, { type: "retry" })).toHaveLength(1);
+    expect(await listJobs(a.kysely, { type: "retry" })).toHaveLength(1);
     expect(commentsOn(a, prNumber).map((c) => c.body.split("\n")[1])).toEqual([
       "❌ **opforge**: CI failed on attempt 1 of 3.",
       "🔁 **opforge** attempt 2 (a targeted patch of the previous code, after the CI failure).",
     ]);
     expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(2);
-    expect(listJobs(a.db, { type: "ci-result" }).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true)).toHaveLength(1);
+    expect((await listJobs(a.kysely, { type: "ci-result" })).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true)).toHaveLength(1);
   });
 
   it("no re-check while a check run is still in progress: its completion event brings the verdict", async () => {
@@ -369,7 +369,7 @@ describe("a check suite another app leaves queued and silent", () => {
     await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "success" }));
     await a.drain();
     expect(await listCiResults(a.kysely, 1)).toEqual([]);
-    expect(listJobs(a.db, { type: "ci-result" }).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true)).toEqual([]);
+    expect((await listJobs(a.kysely, { type: "ci-result" })).filter((j) => j.dedupeKey?.startsWith("ci-recheck:") === true)).toEqual([]);
   });
 });
 

@@ -40,7 +40,7 @@ describe("GitHub failing in the middle of the work", () => {
     await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha, headBranch: BRANCH, conclusion: "failure" }));
     await a.drain({ retries: true });
 
-    const [ciJob] = listJobs(a.db, { type: "ci-result" });
+    const [ciJob] = await listJobs(a.kysely, { type: "ci-result" });
     expect(ciJob).toMatchObject({ status: "succeeded", attempts: 2 });
     const comments = commentsOn(a, prNumber);
     expect(comments.map((c) => c.body.split("\n")[1])).toEqual([
@@ -61,7 +61,7 @@ describe("a failure the worker does not retry", () => {
     await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
     await a.drain({ allowDead: true });
 
-    expect(listJobs(a.db, { type: "generate" })[0]?.status).toBe("dead");
+    expect((await listJobs(a.kysely, { type: "generate" }))[0]?.status).toBe("dead");
     const status = commentsOn(a, 7);
     expect(status).toHaveLength(1);
     expect(status[0]?.body).toContain("generation failed. opforge could not finish: Resource not accessible by integration");
@@ -77,11 +77,11 @@ describe("the repository configuration", () => {
     a.fake.failNext("GET", /\/contents\/\.github%2Fopforge\.yml$/, 500);
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
     await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }), "flaky-delivery");
-    expect(listJobs(a.db).map((j) => j.type)).toEqual(["issue-event"]);
+    expect((await listJobs(a.kysely)).map((j) => j.type)).toEqual(["issue-event"]);
 
     await a.drain({ retries: true });
-    expect(listJobs(a.db, { type: "issue-event" })[0]).toMatchObject({ status: "succeeded", attempts: 2 });
-    expect(listJobs(a.db, { type: "generate" })).toHaveLength(1);
+    expect((await listJobs(a.kysely, { type: "issue-event" }))[0]).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(await listJobs(a.kysely, { type: "generate" })).toHaveLength(1);
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
   });
 
@@ -94,11 +94,11 @@ describe("the repository configuration", () => {
     // issues.labeled example 0; patched installation, issue.number, issue.body, issue.labels, label.name.
     await expect(a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }), "outage-delivery")).resolves.toBeUndefined();
     expect(a.fake.requests).toEqual([]);
-    expect(listJobs(a.db).map((j) => [j.type, j.status])).toEqual([["issue-event", "queued"]]);
+    expect((await listJobs(a.kysely)).map((j) => [j.type, j.status])).toEqual([["issue-event", "queued"]]);
     expect(a.db.prepare("SELECT delivery_id FROM webhook_deliveries").all()).toEqual([{ delivery_id: "outage-delivery" }]);
 
     await a.drain({ retries: true });
-    expect(listJobs(a.db, { type: "issue-event" })[0]?.status).toBe("succeeded");
+    expect((await listJobs(a.kysely, { type: "issue-event" }))[0]?.status).toBe("succeeded");
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
   });
 

@@ -69,7 +69,7 @@ describe("limits", () => {
     const verdict = commentsOn(a, prNumber)[0]?.body ?? "";
     expect(verdict).toContain("CI failed on attempt 1 of 1");
     expect(verdict).toContain("`max_attempts`: 1");
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
     expect(await getGenerationByIssue(a.kysely, "Codertocat/Hello-World", 7)).toMatchObject({ status: "failed", finalOutcome: "ci_failed" });
   });
 
@@ -79,7 +79,7 @@ describe("limits", () => {
     const { prNumber, headSha } = await openHealthCheckPr(a);
     await ciFails(a, headSha);
     expect(commentsOn(a, prNumber)[0]?.body).toContain("`auto_retry` is off: comment `/retry [guidance]`");
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
     expect(a.repo.refs.get(BRANCH)).toBe(headSha);
   });
 
@@ -89,7 +89,7 @@ describe("limits", () => {
     const { prNumber, headSha } = await openHealthCheckPr(a);
     await ciFails(a, headSha);
     expect(commentsOn(a, prNumber)[0]?.body).toContain("The monthly budget (`budget_usd`) is used up, so opforge does not retry.");
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
 
     a.fake.addIssue(a.repo, { number: 11, body: HEALTH_CHECK_ISSUE.replace("HealthCheckOperator", "ReadinessCheckOperator"), labels: ["generate-operator"] });
     await a.receive("issues", issueLabeled({ issueNumber: 11, body: HEALTH_CHECK_ISSUE.replace("HealthCheckOperator", "ReadinessCheckOperator") }));
@@ -130,7 +130,7 @@ describe("the organisation's .github repository", () => {
     const verdict = commentsOn(a, prNumber)[0]?.body ?? "";
     expect(verdict).toContain("CI failed on attempt 1 of 1");
     expect(verdict).toContain("`max_attempts`: 1");
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
     expect(a.repo.refs.get(BRANCH)).toBe(headSha);
   });
 
@@ -141,7 +141,7 @@ describe("the organisation's .github repository", () => {
     const { prNumber, headSha } = await openHealthCheckPr(a);
     await ciFails(a, headSha);
     expect(commentsOn(a, prNumber)[0]?.body).toContain("`auto_retry` is off: comment `/retry [guidance]`");
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
     expect(a.repo.refs.get(BRANCH)).toBe(headSha);
   });
 
@@ -155,7 +155,7 @@ describe("the organisation's .github repository", () => {
     // The repository's own max_attempts wins over the org file's; the budget comes from the org file.
     expect(verdict).toContain("CI failed on attempt 1 of 5");
     expect(verdict).toContain("The monthly budget (`budget_usd`) is used up, so opforge does not retry.");
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
 
     a.repo.permissions.set("octocat", "admin");
     a.repo.comments.set(5_556, { id: 5_556, issueNumber: prNumber, body: "/retry", user: { login: "octocat", id: 583231, type: "User" }, createdAt: "2026-11-24T11:00:00Z", updatedAt: "2026-11-24T11:00:00Z" });
@@ -186,7 +186,7 @@ describe("the model failing", () => {
     const status = commentsOn(a, 7);
     expect(status).toHaveLength(1);
     expect(status[0]?.body).toContain("generation failed. the model provider is not configured: the anthropic provider needs an API key");
-    expect(listJobs(a.db, { type: "generate" })[0]?.status).toBe("succeeded");
+    expect((await listJobs(a.kysely, { type: "generate" }))[0]?.status).toBe("succeeded");
     expect(a.fake.calls("POST", `${R}/pulls`)).toEqual([]);
   });
 
@@ -217,7 +217,7 @@ describe("the model failing", () => {
     await a.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
     await a.drain({ retries: true });
 
-    expect(listJobs(a.db, { type: "generate" })[0]).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect((await listJobs(a.kysely, { type: "generate" }))[0]).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(a.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
     const status = commentsOn(a, 7);
     expect(status).toHaveLength(1);

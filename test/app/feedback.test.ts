@@ -103,7 +103,7 @@ describe("the end of an opforge PR", () => {
     expect(patterns.s).toBe(1);
     expect(listRules(a.db, { installationId: INSTALLATION_ID, repository: null }).length).toBeGreaterThan(0);
     expect([...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber && c.body.includes("<!-- opforge:human-fixes -->"))).toHaveLength(1);
-    expect(listJobs(a.db, { type: "feedback" }).map((j) => j.status)).toEqual(["succeeded"]);
+    expect((await listJobs(a.kysely, { type: "feedback" })).map((j) => j.status)).toEqual(["succeeded"]);
   });
 
   it("closed unmerged: a negative outcome, and nothing read from GitHub", async () => {
@@ -132,7 +132,7 @@ describe("the end of an opforge PR", () => {
     await a.receive("pull_request", payload, "close-delivery");
     await a.receive("pull_request", payload, "close-delivery");
     await a.drain();
-    expect(listJobs(a.db, { type: "feedback" })).toHaveLength(1);
+    expect(await listJobs(a.kysely, { type: "feedback" })).toHaveLength(1);
     expect(listRules(a.db, { installationId: INSTALLATION_ID, repository: null })).toEqual([]);
     // Merged as generated: nothing to learn, nothing said.
     expect([...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber)).toEqual([]);
@@ -152,14 +152,14 @@ describe("the end of an opforge PR", () => {
     a.clock.advance(11 * 60_000);
     await a.drain();
     expect(ruleIds.map((id) => getRule(a.db, { installationId: INSTALLATION_ID, repository: null }, id)?.status)).toEqual(ruleIds.map(() => "candidate"));
-    expect(listJobs(a.db, { type: "lessons-verdict" }).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "queued"]);
+    expect((await listJobs(a.kysely, { type: "lessons-verdict" })).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "queued"]);
 
     a.repo.permissions.set("Codertocat", "maintain");
     a.fake.react(a.repo, lessons?.id ?? 0, "+1", { login: "Codertocat", id: 21031067, type: "User" });
     a.clock.advance(61 * 60_000);
     await a.drain();
     expect(ruleIds.map((id) => getRule(a.db, { installationId: INSTALLATION_ID, repository: null }, id)?.status)).toEqual(ruleIds.map(() => "trusted"));
-    expect(listJobs(a.db, { type: "lessons-verdict" }).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
+    expect((await listJobs(a.kysely, { type: "lessons-verdict" })).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
   });
 
   it("OPFORGE_LESSONS_CHECK_MS sets when opforge first looks at the lessons comment's reactions", async () => {
@@ -173,7 +173,7 @@ describe("the end of an opforge PR", () => {
       await a.receive("pull_request", closed);
       const mergedAt = a.clock.now();
       await a.drain();
-      const look = listJobs(a.db, { type: "lessons-verdict" });
+      const look = await listJobs(a.kysely, { type: "lessons-verdict" });
       expect(look.map((j) => j.runAfter - mergedAt)).toEqual([60_000]);
       const lessons = [...a.repo.comments.values()].find((c) => c.issueNumber === prNumber);
       a.repo.permissions.set("Codertocat", "maintain");

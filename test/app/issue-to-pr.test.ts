@@ -105,7 +105,7 @@ describe("labeled issue with a valid spec", () => {
     app.fake.addIssue(app.repo, { number: 7, body: HEALTH_CHECK_ISSUE, labels: ["generate-operator"] });
     await app.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
     expect(app.fake.requests).toEqual([]);
-    expect(countJobs(app.db)).toMatchObject({ queued: 1 });
+    expect(await countJobs(app.kysely)).toMatchObject({ queued: 1 });
     await app.drain();
     expect(app.fake.requests.slice(0, 3).map((r) => `${r.method} ${r.path}`)).toEqual([
       "POST /app/installations/4242/access_tokens",
@@ -121,8 +121,8 @@ describe("labeled issue with a valid spec", () => {
     await app.drain();
     // The delivery is recorded before any request: a redelivery makes none.
     expect(app.fake.requests.slice(requestsBefore)).toEqual([]);
-    expect(listJobs(app.db, { type: "acknowledge" })).toHaveLength(1);
-    expect(listJobs(app.db, { type: "generate" })).toHaveLength(1);
+    expect(await listJobs(app.kysely, { type: "acknowledge" })).toHaveLength(1);
+    expect(await listJobs(app.kysely, { type: "generate" })).toHaveLength(1);
     expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
   });
 
@@ -133,7 +133,7 @@ describe("labeled issue with a valid spec", () => {
     await app.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE }));
     await app.drain();
 
-    expect(listJobs(app.db, { type: "generate" })).toHaveLength(2);
+    expect(await listJobs(app.kysely, { type: "generate" })).toHaveLength(2);
     expect(app.fake.calls("POST", `${R}/pulls`)).toHaveLength(1);
     expect(app.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);
     expect(app.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
@@ -181,7 +181,7 @@ describe("labeled issue with a valid spec", () => {
     await app.receive("issues", issueLabeled({ issueNumber: 7, body: HEALTH_CHECK_ISSUE, label: "bug" }));
     await app.drain();
     // The configuration (read by the event's job) names another label: nothing follows the event's job.
-    expect(listJobs(app.db).map((j) => j.type)).toEqual(["issue-event"]);
+    expect((await listJobs(app.kysely)).map((j) => j.type)).toEqual(["issue-event"]);
     expect(app.fake.calls("POST", /.*/).map((r) => r.path)).toEqual(["/app/installations/4242/access_tokens"]);
   });
 });

@@ -54,10 +54,10 @@ describe("a worker process killed in the middle of a generation", () => {
     const exit = await runWorkerProcess(a.dbPath, baseUrl, (kill) => a.fake.hold("GET", /\/pulls$/, kill));
     expect(exit.signal, exit.stderr).toBe("SIGKILL");
     // The child acknowledged the issue ("queued"), which queued the generation it then died in.
-    expect(listJobs(a.db, { type: "acknowledge" }).map((j) => j.status)).toEqual(["succeeded"]);
-    const [job] = listJobs(a.db, { type: "generate" });
+    expect((await listJobs(a.kysely, { type: "acknowledge" })).map((j) => j.status)).toEqual(["succeeded"]);
+    const [job] = await listJobs(a.kysely, { type: "generate" });
 
-    const orphan = getJob(a.db, job?.id ?? 0);
+    const orphan = await getJob(a.kysely, job?.id ?? 0);
     expect(orphan).toMatchObject({ status: "running", attempts: 1 });
     expect(Object.keys(orphan?.steps ?? {})).toContain("commit");
     expect(Object.keys(orphan?.steps ?? {})).not.toContain("pull-request");
@@ -69,13 +69,13 @@ describe("a worker process killed in the middle of a generation", () => {
     const suiteId = a.fake.completeSuite(a.repo, commitSha, [{ name: "test (3.11)", conclusion: "failure" }], BRANCH);
     // check_suite.completed example 1; patched installation, check_suite.id/head_sha/after/head_branch/conclusion.
     await a.receive("check_suite", checkSuiteCompleted({ suiteId, headSha: commitSha, headBranch: BRANCH, conclusion: "failure" }));
-    expect(listJobs(a.db, { type: "ci-result" })).toHaveLength(1);
+    expect(await listJobs(a.kysely, { type: "ci-result" })).toHaveLength(1);
 
     // A new worker (this process) whose clock is past the dead worker's lease picks the job up.
     a.clock.ms = Date.now() + LEASE_MS + 1_000;
     await a.drain({ retries: true });
 
-    expect(getJob(a.db, job?.id ?? 0)).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(await getJob(a.kysely, job?.id ?? 0)).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(a.fake.calls("POST", `${R}/git/refs`)).toHaveLength(1);
     // One commit by the generation job (the CI retry that follows regenerates the same files: no new commit).
     expect(a.fake.calls("POST", `${R}/git/commits`)).toHaveLength(1);

@@ -120,7 +120,7 @@ describe("/retry on an opforge PR", () => {
     await comment(prNumber, "dependabot[bot]", "/retry", "Bot");
 
     expect(a.fake.requests.length).toBe(before);
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
   });
 
   it("ignores ordinary comments and comments on PRs opforge did not open", async () => {
@@ -132,7 +132,7 @@ describe("/retry on an opforge PR", () => {
     await comment(prNumber, "octocat", "Looks good, but please retry later");
     await comment(99, "octocat", "/retry");
 
-    expect(listJobs(a.db, { type: "retry" })).toEqual([]);
+    expect(await listJobs(a.kysely, { type: "retry" })).toEqual([]);
     expect(commentsOn(a, prNumber).filter((c) => c.user.type === "Bot")).toEqual([]);
   });
 });

@@ -45,7 +45,7 @@ describe("a model endpoint that answers 401 quoting the API key (issue 10, item 
     const reasons = a.db.prepare("SELECT failure_reason FROM attempts").all() as { failure_reason: string | null }[];
     expect(reasons.length).toBeGreaterThan(0);
     for (const { failure_reason } of reasons) expect(failure_reason ?? "").not.toContain("Zq8vJ2mK5xT1pR7wL4nB9cH6dF3gY0sA");
-    for (const job of listJobs(a.db)) expect(job.lastError ?? "").not.toContain("Zq8vJ2mK5xT1pR7wL4nB9cH6dF3gY0sA");
+    for (const job of await listJobs(a.kysely)) expect(job.lastError ?? "").not.toContain("Zq8vJ2mK5xT1pR7wL4nB9cH6dF3gY0sA");
     expect(lines.join("")).toContain("invalid api key: Bearer [redacted]");
     expect(lines.join("")).not.toContain("Zq8vJ2mK5xT1pR7wL4nB9cH6dF3gY0sA");
   });

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { enqueue, fail, getJob, leaseNext } from "../../src/jobs/queue.js";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { openDatabase } from "../../src/store/database.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,24 +35,24 @@ function opforge(argv: string[], env: Record<string, string> = {}): Run {
 }
 
 /** A database with job #1 dead (a permanent failure) and job #2 queued. */
-function seed(): string {
+async function seed(): Promise<string> {
   const path = join(dir, "opforge.db");
-  const db = openDatabase(path);
+  const db = kyselyOverStore(openDatabase(path));
   try {
-    enqueue(db, { type: "generate", payload: { repo: "acme/p", issue: 7 }, dedupeKey: "acme/p#7" }, T0);
-    const leased = leaseNext(db, "w1", T0, 60_000);
+    await enqueue(db, { type: "generate", payload: { repo: "acme/p", issue: 7 }, dedupeKey: "acme/p#7" }, T0);
+    const leased = await leaseNext(db, "w1", T0, 60_000);
     if (leased === null) throw new Error("no job leased");
-    fail(db, leased.id, new Error("spec is invalid"), { transient: false, now: T0 + 1 });
-    enqueue(db, { type: "ci-result", payload: {} }, T0 + 2);
+    await fail(db, leased.id, new Error("spec is invalid"), { transient: false, now: T0 + 1 });
+    await enqueue(db, { type: "ci-result", payload: {} }, T0 + 2);
   } finally {
-    db.close();
+    await db.destroy();
   }
   return path;
 }
 
 describe("opforge jobs list and requeue (issue 11, item 7)", () => {
-  it("lists dead jobs, requeues one by ID, and it is then queued with a fresh attempt budget", { timeout: 60_000 }, () => {
-    const path = seed();
+  it("lists dead jobs, requeues one by ID, and it is then queued with a fresh attempt budget", { timeout: 60_000 }, async () => {
+    const path = await seed();
     const dead = opforge(["jobs", "list", "--state", "dead", "--db", path]);
     expect(dead).toMatchObject({ code: 0, err: "" });
     expect(dead.out).toMatch(/^#1 {2}dead {2}generate {2}attempts 1\/5 {2}updated 2026-03-02T10:00:00\.001Z {2}permanent failure on attempt 1: .*spec is invalid/);
@@ -66,17 +67,17 @@ describe("opforge jobs list and requeue (issue 11, item 7)", () => {
 
     const requeued = opforge(["jobs", "requeue", "1", "--db", path]);
     expect(requeued).toMatchObject({ code: 0, out: "job #1 (generate) requeued\n" });
-    const db = openDatabase(path);
+    const db = kyselyOverStore(openDatabase(path));
     try {
-      expect(getJob(db, 1)).toMatchObject({ status: "queued", attempts: 0 });
+      expect(await getJob(db, 1)).toMatchObject({ status: "queued", attempts: 0 });
     } finally {
-      db.close();
+      await db.destroy();
     }
     expect(opforge(["jobs", "list", "--state", "dead", "--db", path]).out).toBe("no dead jobs\n");
   });
 
-  it("exits 1 for a job that is missing or not dead, or a missing database, and 2 for usage errors", { timeout: 60_000 }, () => {
-    const path = seed();
+  it("exits 1 for a job that is missing or not dead, or a missing database, and 2 for usage errors", { timeout: 60_000 }, async () => {
+    const path = await seed();
     expect(opforge(["jobs", "requeue", "9", "--db", path])).toMatchObject({ code: 1, err: "opforge jobs: no job #9\n" });
     expect(opforge(["jobs", "requeue", "2", "--db", path])).toMatchObject({ code: 1, err: expect.stringContaining("job #2 is queued, not dead") as string });
     expect(opforge(["jobs", "list", "--db", join(dir, "missing.db")])).toMatchObject({ code: 1, err: expect.stringContaining("no database at") as string });

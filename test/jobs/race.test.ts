@@ -1,36 +1,21 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Kysely } from "kysely";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import type { Tables } from "../../src/db/schema.js";
 import { countJobs, enqueue, leaseNext } from "../../src/jobs/queue.js";
 import { Worker } from "../../src/jobs/worker.js";
-import { openDatabase } from "../../src/store/database.js";
-import type { Database } from "../../src/store/database.js";
-import { tempDir } from "../store/helpers.js";
+import { describeBackends } from "../support/backends.js";
 import { runFixture } from "./child.js";
-import { captureLogger, waitFor } from "./helpers.js";
+import { captureLogger, waitUntil } from "./helpers.js";
+import { sharedDatabase, type SharedDatabase } from "./shared-db.js";
 
-let dir: string;
-let dbPath: string;
-let cleanup: () => void;
-let opened: Database[] = [];
-beforeEach(() => {
-  ({ dir, cleanup } = tempDir("opforge-race-"));
-  dbPath = join(dir, "opforge.db");
-});
-afterEach(() => {
-  opened.forEach((d) => d.close());
-  opened = [];
-  cleanup();
-});
-
-function open(): Database {
-  const db = openDatabase(dbPath);
-  opened.push(db);
-  return db;
-}
-
-function enqueueMany(db: Database, n: number, type: string): number[] {
-  return db.transaction(() => Array.from({ length: n }, (_, i) => enqueue(db, { type, payload: { i } }, Date.now()).job.id))();
+async function enqueueMany(db: Kysely<Tables>, n: number, type: string): Promise<number[]> {
+  return db.transaction().execute(async (trx) => {
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) ids.push((await enqueue(trx, { type, payload: { i } }, Date.now())).job.id);
+    return ids;
+  });
 }
 
 interface Run {
@@ -49,15 +34,22 @@ function expectEachRunOnce(runs: Run[], ids: number[]): void {
   expect([...byJob.keys()].sort((a, b) => a - b)).toEqual(ids);
 }
 
-describe("two workers on one database file", () => {
+// Each worker gets a connection of its own (a pool of its own on PostgreSQL), as separate replicas would.
+describeBackends("several workers on one database", (kind) => {
+  let shared: SharedDatabase;
+  beforeEach(async () => {
+    shared = await sharedDatabase(kind);
+  });
+  afterEach(async () => shared.close());
+
   it("in one process, with a connection each, never run the same job", async () => {
-    const setup = open();
-    const ids = enqueueMany(setup, 120, "race");
+    const setup = shared.open();
+    const ids = await enqueueMany(setup, 120, "race");
     const runs: Run[] = [];
     const active = new Set<number>();
     const overlaps: number[] = [];
     const workers = ["a", "b"].map((name) => {
-      const worker = new Worker({ db: open(), logger: captureLogger().logger, workerId: name, concurrency: 3, pollIntervalMs: 1 });
+      const worker = new Worker({ db: shared.open(), logger: captureLogger().logger, workerId: name, concurrency: 3, pollIntervalMs: 1 });
       worker.register("race", async (job) => {
         if (active.has(job.id)) overlaps.push(job.id);
         active.add(job.id);
@@ -70,7 +62,7 @@ describe("two workers on one database file", () => {
       return worker;
     });
     try {
-      await waitFor(() => countJobs(setup).succeeded === ids.length, "all jobs to succeed", 15_000);
+      await waitUntil(async () => (await countJobs(setup)).succeeded === ids.length, "all jobs to succeed", 15_000);
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
     }
@@ -80,16 +72,16 @@ describe("two workers on one database file", () => {
     expect(new Set(runs.map((r) => r.worker)).size).toBe(2);
   });
 
-  it("in separate processes contending for the write lock, never lease the same job", async () => {
-    const setup = open();
-    const ids = enqueueMany(setup, 300, "race");
-    const exits = await Promise.all(["p1", "p2", "p3"].map((name) => runFixture("race-child.ts", [dbPath, dir, name], 30_000)));
+  it("in separate processes contending for the queue, never lease the same job", { timeout: 60_000 }, async () => {
+    const setup = shared.open();
+    const ids = await enqueueMany(setup, 300, "race");
+    const exits = await Promise.all(["p1", "p2", "p3"].map((name) => runFixture("race-child.ts", [shared.target, shared.dir, name], 45_000)));
     for (const exit of exits) expect(exit.code, exit.stderr).toBe(0);
 
-    const runs: Run[] = readdirSync(dir)
+    const runs: Run[] = readdirSync(shared.dir)
       .filter((f) => f.endsWith(".log"))
       .flatMap((f) =>
-        readFileSync(join(dir, f), "utf8")
+        readFileSync(join(shared.dir, f), "utf8")
           .trim()
           .split("\n")
           .map((line) => {
@@ -99,21 +91,33 @@ describe("two workers on one database file", () => {
       );
     expectEachRunOnce(runs, ids);
     expect(new Set(runs.map((r) => r.worker)).size).toBeGreaterThan(1);
-    expect(countJobs(setup)).toMatchObject({ succeeded: 300, queued: 0, running: 0, dead: 0 });
-    const attempts = setup.prepare("SELECT DISTINCT attempts FROM jobs").all();
+    expect(await countJobs(setup)).toMatchObject({ succeeded: 300, queued: 0, running: 0, dead: 0 });
+    const attempts = await setup.selectFrom("jobs").select("attempts").distinct().execute();
     expect(attempts).toEqual([{ attempts: 1 }]);
   });
 
-  it("leaseNext on two connections hands out each job once", () => {
-    const a = open();
-    const b = open();
-    const ids = enqueueMany(a, 50, "race");
+  it("leaseNext on two connections at the same moment hands out each job once", async () => {
+    const a = shared.open();
+    const b = shared.open();
+    const ids = await enqueueMany(a, 50, "race");
     const got: number[] = [];
-    for (let i = 0; i < 60; i++) {
-      const conn = i % 2 === 0 ? a : b;
-      const job = leaseNext(conn, i % 2 === 0 ? "a" : "b", Date.now(), 60_000);
-      if (job !== null) got.push(job.id);
+    // Pairs of leases sent together, so on PostgreSQL the two transactions overlap.
+    for (let i = 0; i < 30; i++) {
+      const pair = await Promise.all([leaseNext(a, "a", Date.now(), 60_000), leaseNext(b, "b", Date.now(), 60_000)]);
+      for (const job of pair) if (job !== null) got.push(job.id);
     }
     expect(got.sort((x, y) => x - y)).toEqual(ids);
+  });
+
+  it("enqueues of one dedupe key from several connections at once make one job", async () => {
+    const connections = [shared.open(), shared.open(), shared.open()];
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        enqueue(connections[i % connections.length] ?? shared.open(), { type: "generate", payload: { i }, dedupeKey: "acme/pipelines#7" }, Date.now()),
+      ),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
+    expect(await connections[0]?.selectFrom("jobs").select("id").execute()).toHaveLength(1);
   });
 });

@@ -4,7 +4,6 @@ import type { Tables } from "../../src/db/schema.js";
 import { claimRetry, fingerprintsHash, getCiResult, listCiResults, recordCiResult, setAttributedToBase } from "../../src/store/ci-results.js";
 import { openDatabase } from "../../src/store/database.js";
 import type { Database } from "../../src/store/database.js";
-import { pruneDeliveries, recordDelivery } from "../../src/store/deliveries.js";
 import { recordAttempt, upsertGenerationForIssue } from "../../src/store/generations.js";
 import { listMonthlySpend, monthlySpendUsd, utcMonthRange } from "../../src/store/spend.js";
 import { describeBackends, openBackend, type TestBackend } from "../support/backends.js";
@@ -15,23 +14,6 @@ beforeEach(() => {
   db = openDatabase(":memory:");
 });
 afterEach(() => db.close());
-
-describe("webhook deliveries", () => {
-  it("accepts a delivery id once and reports a redelivery", () => {
-    expect(recordDelivery(db, "72d3162e-cc78-11e3-81ab-4c9367dc0958", "issues", 1000)).toBe(true);
-    expect(recordDelivery(db, "72d3162e-cc78-11e3-81ab-4c9367dc0958", "issues", 2000)).toBe(false);
-    expect(recordDelivery(db, "72d3162e-cc78-11e3-81ab-4c9367dc0959", "check_suite", 3000)).toBe(true);
-    expect(() => recordDelivery(db, "", "issues", 0)).toThrow("delivery id is empty");
-  });
-
-  it("prunes old ids, after which the id counts as new again", () => {
-    recordDelivery(db, "old", "issues", 1000);
-    recordDelivery(db, "new", "issues", 5000);
-    expect(pruneDeliveries(db, 2000)).toBe(1);
-    expect(recordDelivery(db, "new", "issues", 6000)).toBe(false);
-    expect(recordDelivery(db, "old", "issues", 6000)).toBe(true);
-  });
-});
 
 describe("ci result fingerprints", () => {
   it("hashes a set of fingerprints regardless of order and repeats", () => {

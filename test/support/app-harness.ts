@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Kysely } from "kysely";
 import { pino, type Logger } from "pino";
 import { Probot, ProbotOctokit } from "probot";
-import type { Kysely } from "kysely";
 import type { RepoConfig } from "../../src/config/repo-config.js";
 import { kyselyOverStore } from "../../src/db/over-store.js";
 import type { Tables } from "../../src/db/schema.js";
@@ -155,7 +155,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
     receive: (name, payload, id = deliveryId()) =>
       probot.receive({ id, name, payload } as unknown as Parameters<Probot["receive"]>[0]),
     drain: (drainOptions = {}) =>
-      drainQueue(theWorker, db, { ...(drainOptions.retries === true ? { retryClock: clock } : {}), allowDead: drainOptions.allowDead === true, now: clock.now }),
+      drainQueue(theWorker, kysely, { ...(drainOptions.retries === true ? { retryClock: clock } : {}), allowDead: drainOptions.allowDead === true, now: clock.now }),
     close: async () => {
       await theWorker.stop();
       db.close();
@@ -170,7 +170,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
  */
 export async function drainQueue(
   worker: Worker,
-  db: Database,
+  db: Kysely<Tables>,
   options: { retryClock?: TestClock; allowDead?: boolean; now?: () => number } = {},
   timeoutMs = 15_000,
 ): Promise<void> {
@@ -179,17 +179,17 @@ export async function drainQueue(
   worker.start();
   try {
     for (;;) {
-      const counts = countJobs(db);
-      const waiting = listJobs(db, { status: "failed" });
+      const counts = await countJobs(db);
+      const waiting = await listJobs(db, { status: "failed" });
       if (retryClock !== undefined && waiting.length > 0) {
         retryClock.ms = Math.max(retryClock.ms, ...waiting.map((job) => job.runAfter + 1));
       }
-      const broken = [...(retryClock === undefined ? waiting : []), ...(options.allowDead === true ? [] : listJobs(db, { status: "dead" }))];
+      const broken = [...(retryClock === undefined ? waiting : []), ...(options.allowDead === true ? [] : await listJobs(db, { status: "dead" }))];
       if (broken.length > 0) {
         throw new Error(`job ${broken[0]?.id} (${broken[0]?.type}) ${broken[0]?.status}: ${broken[0]?.lastError}`);
       }
       // A job scheduled for later (a look at reactions in ten minutes) is not due: the queue is drained without it.
-      const due = options.now === undefined ? counts.queued : listJobs(db, { status: "queued" }).filter((job) => job.runAfter <= (options.now?.() ?? 0)).length;
+      const due = options.now === undefined ? counts.queued : (await listJobs(db, { status: "queued" })).filter((job) => job.runAfter <= (options.now?.() ?? 0)).length;
       if (due === 0 && counts.running === 0 && counts.failed === 0 && worker.running === 0) return;
       if (Date.now() > deadline) throw new Error(`queue not drained within ${timeoutMs} ms: ${JSON.stringify(counts)}`);
       await new Promise((resolve) => setTimeout(resolve, 2));

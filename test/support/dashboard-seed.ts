@@ -4,10 +4,10 @@
  * outcomes and jobs, one of them dead. Installation ACME is the one the test user can access; OTHER's names
  * must never show on ACME's pages.
  */
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue } from "../../src/jobs/queue.js";
 import { recordLibraryOutcome } from "../../src/learn/libraries/store.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
-import { kyselyOverStore } from "../../src/db/over-store.js";
 import type { Database } from "../../src/store/database.js";
 import { recordAttempt, updateAttempt, updateGeneration, upsertGenerationForIssue } from "../../src/store/generations.js";
 
@@ -137,9 +137,10 @@ export async function seedDashboard(db: Database): Promise<Seeded> {
   const payload = (who: { id: number; owner: string; repo: string }, extra: Record<string, unknown>): Record<string, unknown> => ({
     installationId: who.id, owner: who.owner, repo: who.repo.split("/")[1], ...extra,
   });
-  enqueue(db, { type: "generate", payload: payload(ACME, { issueNumber: 90, specFingerprint: "fp90", config: { budget_usd: 25 } }) }, SEED_NOW - 30 * 60_000);
-  const acmeDead = enqueue(db, { type: "feedback", payload: payload(ACME, { prNumber: 120, merged: true, mergeSha: null }) }, SEED_NOW - DAY);
-  const otherDead = enqueue(db, { type: "feedback", payload: payload(OTHER, { prNumber: 7, merged: true, mergeSha: null }) }, SEED_NOW - DAY);
+  const queue = kyselyOverStore(db);
+  await enqueue(queue, { type: "generate", payload: payload(ACME, { issueNumber: 90, specFingerprint: "fp90", config: { budget_usd: 25 } }) }, SEED_NOW - 30 * 60_000);
+  const acmeDead = await enqueue(queue, { type: "feedback", payload: payload(ACME, { prNumber: 120, merged: true, mergeSha: null }) }, SEED_NOW - DAY);
+  const otherDead = await enqueue(queue, { type: "feedback", payload: payload(OTHER, { prNumber: 7, merged: true, mergeSha: null }) }, SEED_NOW - DAY);
   db.prepare("UPDATE jobs SET status = 'dead', attempts = 5, last_error = 'GitHub answered 502 five times' WHERE id IN (?, ?)").run(acmeDead.job.id, otherDead.job.id);
   return { acmeRules: { trustMe, discardMe }, acmeDeadJob: acmeDead.job.id, otherRule, otherDeadJob: otherDead.job.id };
 }

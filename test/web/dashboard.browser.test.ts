@@ -5,6 +5,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { getJob } from "../../src/jobs/queue.js";
 import { getRule } from "../../src/learn/fixes/store.js";
 import { installationScope } from "../../src/learn/scope.js";
@@ -121,7 +122,7 @@ describe("the dashboard in a browser", () => {
     await page.locator(`#job-${seeded.acmeDeadJob}`).getByRole("button", { name: "Requeue" }).click();
     await expect.poll(() => page.locator(".notice").textContent()).toBe(`Job ${seeded.acmeDeadJob} requeued.`);
     expect(await page.locator(`#job-${seeded.acmeDeadJob}`).count()).toBe(0);
-    expect(getJob(db, seeded.acmeDeadJob)?.status).toBe("queued");
+    expect((await getJob(kyselyOverStore(db), seeded.acmeDeadJob))?.status).toBe("queued");
 
     const audit = await page.locator("#audit tbody tr").allTextContents();
     expect(audit).toEqual([
@@ -146,7 +147,7 @@ describe("the dashboard in a browser", () => {
     }, { rule: `/dashboard/installations/${OTHER.id}/rules/${seeded.otherRule}/trust`, job: `/dashboard/installations/${OTHER.id}/jobs/${seeded.otherDeadJob}/requeue` });
     expect(statuses).toEqual([404, 404]);
     expect(getRule(db, installationScope(OTHER.id), seeded.otherRule)?.status).toBe("candidate");
-    expect(getJob(db, seeded.otherDeadJob)?.status).toBe("dead");
+    expect((await getJob(kyselyOverStore(db), seeded.otherDeadJob))?.status).toBe("dead");
     // The API answers the same way.
     const api = await page.evaluate(async (id) => (await fetch(`/api/installations/${id}`)).status, OTHER.id);
     expect(api).toBe(404);

@@ -39,9 +39,10 @@ async function seed(db: Database): Promise<void> {
   await recordCiResult(kysely, { generationId: generation.id, headSha: "a1", fingerprintsHash: "h1", conclusion: "failure", failures: [] }, NOW - 40_000);
   await recordCiResult(kysely, { generationId: generation.id, headSha: "a2", fingerprintsHash: "h2", conclusion: "success", failures: [] }, NOW - 20_000);
   const payload = { installationId: 7, owner: "acme-secret", repo: "pipelines", issueNumber: 1 };
-  enqueue(db, { type: "generate", payload }, NOW - 120_000);
-  enqueue(db, { type: "ci-result", payload: { ...payload, headSha: "a2" } }, NOW - 10_000);
-  const dead = enqueue(db, { type: "feedback", payload: { ...payload, prNumber: 3, merged: true, mergeSha: null } }, NOW - 5_000);
+  const queue = kyselyOverStore(db);
+  await enqueue(queue, { type: "generate", payload }, NOW - 120_000);
+  await enqueue(queue, { type: "ci-result", payload: { ...payload, headSha: "a2" } }, NOW - 10_000);
+  const dead = await enqueue(queue, { type: "feedback", payload: { ...payload, prNumber: 3, merged: true, mergeSha: null } }, NOW - 5_000);
   db.prepare("UPDATE jobs SET status = 'dead', last_error = 'boom' WHERE id = ?").run(dead.job.id);
 }
 

@@ -174,10 +174,10 @@ export async function setRuleVerdict(db: Database, kysely: Kysely<Tables>, insta
 /** Puts one of the installation's dead jobs back in the queue and records who did it. */
 export async function requeueJob(db: Database, kysely: Kysely<Tables>, installationId: number, jobId: number, actor: Actor, now: number): Promise<ActionResult> {
   return kysely.transaction().execute(async (trx): Promise<ActionResult> => {
-    const job = getJob(db, jobId);
+    const job = await getJob(trx, jobId);
     const owner = job !== null && typeof job.payload === "object" && job.payload !== null ? (job.payload as { installationId?: unknown }).installationId : undefined;
     if (job === null || owner !== installationId) return { ok: false, status: 404, message: `job ${jobId} is not one of this installation's jobs` };
-    if (!requeueDead(db, jobId, now)) return { ok: false, status: 409, message: `job ${jobId} is not dead, or the same work is already queued` };
+    if (!(await requeueDead(trx, jobId, now))) return { ok: false, status: 409, message: `job ${jobId} is not dead, or the same work is already queued` };
     await recordAction(trx, { installationId, actor: actor.user, via: actor.via, action: "requeue_job", targetId: jobId, createdAt: now });
     return { ok: true, message: `job ${jobId} requeued` };
   });
