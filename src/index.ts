@@ -98,7 +98,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
       octokitFor: async (installationId) => (await app.auth(installationId)) as unknown as GitHubClient,
       providerFor:
         options.providerFor ?? ((config) => providerFromEnv(env, { provider: config.provider, model: config.model })),
-      learning: options.learning ?? new Learning(options.db, { now, random: Math.random }),
+      learning: options.learning ?? new Learning(options.db, { now, random: Math.random }, kysely),
       lessonsCheckMs: readLessonsCheckMs(env),
       log: redactingLogger(app.log),
       ...(options.botLogin === undefined ? {} : { botLogin: options.botLogin }),

@@ -1,6 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { parseInstallation } from "./installation.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import type { AirflowTarget, ValidateOptions } from "../python/index.js";
@@ -10,6 +11,10 @@ import { checkInPool, planPool } from "./validate-pool.js";
 
 // The validator loads only once the files are known, after the worker threads that share the checking have
 // been started (they load it meanwhile); the spec parser only for --spec.
+
+/** Up to this many bytes of named files, the grammar is not optimized (see where it is used). */
+const BASELINE_WASM_MAX_BYTES = 256 * 1024;
+
 export { inferKind } from "./validate-files.js";
 
 export const VALIDATE_USAGE = `Usage: opforge validate <file|dir>... [--spec spec.yaml] [--airflow 2|3|both] [--fix [--learned] [--db PATH]] [--json | --sarif]
@@ -177,12 +182,19 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
 
   const files: FileJob[] = [];
   const unreadable: string[] = [];
+  let namedBytes = 0;
+  let namedDirectory = false;
   for (const arg of positionals) {
     const abs = resolve(io.cwd, arg);
     try {
       const info = await stat(abs);
-      if (info.isDirectory()) await collectPython(abs, arg, files);
-      else if (info.isFile()) files.push({ abs, shown: arg });
+      if (info.isDirectory()) {
+        namedDirectory = true;
+        await collectPython(abs, arg, files);
+      } else if (info.isFile()) {
+        namedBytes += info.size;
+        files.push({ abs, shown: arg });
+      }
       // A FIFO or a device would block the read forever: refused from its type.
       else unreadable.push(`cannot read ${arg}: ${info.isFIFO() ? "a named pipe (FIFO)" : info.isSocket() ? "a socket" : "a device"}, not a regular file; name a .py file`);
     } catch (error) {
@@ -207,6 +219,10 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
     // Only where workers were asked for by name: otherwise a failed worker just leaves its files to this thread.
     if (io.env.OPFORGE_VALIDATE_WORKERS) for (const error of pooled.workerErrors) io.stderr(`opforge validate: a worker thread failed: ${error}\n`);
   } else {
+    // A few files: the grammar's WebAssembly is compiled by V8's baseline compiler alone. Its optimizing tier
+    // pays off over many files; on a few it costs more compiling than it saves parsing (most of a one-file
+    // run's start-up). Set before the grammar is compiled, on this thread only checks run.
+    if (!namedDirectory && namedBytes <= BASELINE_WASM_MAX_BYTES) setFlagsFromString("--liftoff-only");
     const check = await createChecker(settings);
     outcomes = [];
     for (const file of files) outcomes.push(await check(file));

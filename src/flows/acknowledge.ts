@@ -32,7 +32,7 @@ export async function runAcknowledgeJob(job: Job, ctx: JobContext, s: FlowServic
       ...(s.botLogin === undefined ? {} : { botLogin: s.botLogin }),
     }),
   );
-  ctx.dbStep("queue-generation", (db) =>
-    enqueue(db, { type: "generate", payload: p satisfies JobPayloads["generate"], dedupeKey: generateKey(p) }, s.now()).job.id,
+  await ctx.dbStep("queue-generation", async () =>
+    enqueue(s.db, { type: "generate", payload: p satisfies JobPayloads["generate"], dedupeKey: generateKey(p) }, s.now()).job.id,
   );
 }

@@ -7,7 +7,6 @@ import { MARKERS } from "../pipeline/markers.js";
 import { getGenerationByPr, listAttempts, updateGeneration } from "../store/generations.js";
 import type { JobPayloads } from "./job-types.js";
 import { LESSONS_FIRST_LOOK_MS } from "./lessons-verdict.js";
-import { kyselyStep } from "./db-step.js";
 import type { FlowServices } from "./services.js";
 
 /**
@@ -21,9 +20,9 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
   if (generation === null) return;
   const attempts = await listAttempts(s.kysely, generation.id);
   if (!p.merged) {
-    await kyselyStep(ctx, job, s.kysely, "record-closed", async (db) => {
-      await updateGeneration(db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
-      s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf));
+    await ctx.dbStep("record-closed", async (trx) => {
+      await updateGeneration(trx, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
+      await s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf), trx);
     });
     return;
   }
@@ -36,8 +35,8 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     return [...files.entries()];
   });
   const mergedFiles = new Map(merged);
-  await kyselyStep(ctx, job, s.kysely, "record-merged", async (db) => {
-    await updateGeneration(db, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
+  await ctx.dbStep("record-merged", async (trx) => {
+    await updateGeneration(trx, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
   });
   // Worked out first, then written in the same transaction that records the step: a crash on either side
   // of the write leaves the merge counted exactly once (a rerun finds the step and writes nothing).
@@ -53,7 +52,7 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     attempts: attempts.map(attemptRecordOf),
     signatureIds: signatureIdsOf(attempts),
   });
-  const lesson = ctx.dbStep("learn", () => s.learning.recordMerge(study));
+  const lesson = await ctx.dbStep("learn", (trx) => s.learning.recordMerge(study, trx));
   if (lesson.comment === null) return;
   const comment = await ctx.step("lessons-comment", () =>
     createComment(octokit, {
@@ -66,9 +65,9 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     }),
   );
   if (lesson.ruleIds.length === 0) return;
-  ctx.dbStep("watch-reactions", (db) =>
+  await ctx.dbStep("watch-reactions", async () =>
     enqueue(
-      db,
+      s.db,
       {
         type: "lessons-verdict",
         payload: { installationId: p.installationId, owner: p.owner, repo: p.repo, prNumber: p.prNumber, commentId: comment.id, ruleIds: lesson.ruleIds, check: 1 } satisfies JobPayloads["lessons-verdict"],

@@ -11,7 +11,6 @@ import { monthlySpendUsd } from "../store/spend.js";
 import { formatUsd } from "../pipeline/render.js";
 import type { JobPayloads } from "./job-types.js";
 import { generateAndPublish, resolveProvider } from "./publish.js";
-import { kyselyStep } from "./db-step.js";
 import type { FlowServices } from "./services.js";
 import { SPEC_INVALID_LABEL } from "./spec-invalid.js";
 
@@ -47,9 +46,9 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     return;
   }
   const provider = resolved.provider;
-  const recorded = await kyselyStep(ctx, job, s.kysely, "record-generation", async (db) => {
+  const recorded = await ctx.dbStep("record-generation", async (trx) => {
     const r = await upsertGenerationForIssue(
-      db,
+      trx,
       {
         repo: `${p.owner}/${p.repo}`,
         installationId: p.installationId,

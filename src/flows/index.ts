@@ -24,7 +24,7 @@ const flows: Record<JobType, (job: Parameters<typeof runGenerateJob>[0], ctx: Pa
 
 /** A worker that runs every job type the handlers enqueue. */
 export function createFlowWorker(services: FlowServices, options: Omit<WorkerOptions, "db" | "logger">): Worker {
-  const worker = new Worker({ db: services.db, logger: services.log, clock: services.now, ...options });
+  const worker = new Worker({ db: services.db, kysely: services.kysely, logger: services.log, clock: services.now, ...options });
   for (const [type, flow] of Object.entries(flows)) {
     worker.register(type, (job, ctx) => flow(job, ctx, services));
   }

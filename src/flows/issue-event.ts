@@ -21,8 +21,8 @@ export async function runIssueEventJob(job: Job, ctx: JobContext, s: FlowService
   const config = await ctx.step("read-config", () => loadRepoConfig(octokit, p.owner, p.repo));
   if (!config.ok) {
     if (p.labels.includes(defaultRepoConfig.label)) {
-      ctx.dbStep("queue-config-invalid", (db) =>
-        enqueue(db, { type: "config-invalid", payload: { ...ref, issueNumber, errors: config.errors } satisfies JobPayloads["config-invalid"] }, s.now()).job.id,
+      await ctx.dbStep("queue-config-invalid", async () =>
+        enqueue(s.db, { type: "config-invalid", payload: { ...ref, issueNumber, errors: config.errors } satisfies JobPayloads["config-invalid"] }, s.now()).job.id,
       );
     }
     return;
@@ -34,16 +34,16 @@ export async function runIssueEventJob(job: Job, ctx: JobContext, s: FlowService
   const parsed = specFromIssueBody(p.body);
   if (!parsed.ok) {
     const payload: JobPayloads["spec-invalid"] = { ...ref, issueNumber, label, errors: parsed.errors, warnings: parsed.warnings };
-    ctx.dbStep("queue-spec-invalid", (db) => enqueue(db, { type: "spec-invalid", payload }, s.now()).job.id);
+    await ctx.dbStep("queue-spec-invalid", async () => enqueue(s.db, { type: "spec-invalid", payload }, s.now()).job.id);
     ctx.log.info({ issue: issueNumber, errors: parsed.errors.length }, "spec invalid");
     return;
   }
   const fingerprint = specFingerprint(parsed.spec);
   // An urgent acknowledgement says "queued" on the issue at once, then queues the generation itself.
   const payload: JobPayloads["acknowledge"] = { ...ref, issueNumber, specFingerprint: fingerprint, config: config.config };
-  const queued = ctx.dbStep("queue-acknowledge", (db) => {
+  const queued = await ctx.dbStep("queue-acknowledge", async () => {
     const r = enqueue(
-      db,
+      s.db,
       { type: "acknowledge", payload, dedupeKey: `ack:${p.owner}/${p.repo}#${issueNumber}:${fingerprint}`, priority: ACKNOWLEDGE_PRIORITY },
       s.now(),
     );

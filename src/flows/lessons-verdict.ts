@@ -47,14 +47,14 @@ export async function runLessonsVerdictJob(job: Job, ctx: JobContext, s: FlowSer
     if (!canTriggerRetry(permission)) continue;
     const verdict = reaction.content === "+1" ? "trust" : "discard";
     // The trust is the installation's own: its rules alone are touched, and apply nowhere else.
-    ctx.dbStep("verdict", () => s.learning.onLessonsVerdict(p.installationId, p.ruleIds, verdict));
+    await ctx.dbStep("verdict", (trx) => s.learning.onLessonsVerdict(p.installationId, p.ruleIds, verdict, trx));
     ctx.log.info({ pr: p.prNumber, rules: p.ruleIds, verdict, by: user.login }, "lessons judged by a maintainer");
     return;
   }
   if (p.check >= LESSONS_MAX_LOOKS) return;
-  ctx.dbStep("look-again", (db) =>
+  await ctx.dbStep("look-again", async () =>
     enqueue(
-      db,
+      s.db,
       {
         type: "lessons-verdict",
         payload: { ...p, check: p.check + 1 } satisfies JobPayloads["lessons-verdict"],

@@ -95,7 +95,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
   const provider = resolved.provider;
 
   const round = await ctx.step("generate", async (): Promise<GeneratedRound> => {
-    const learned = s.learning.contextFor(spec, scopeOf(generation, config));
+    const learned = await s.learning.contextFor(spec, scopeOf(generation, config));
     const check = new LocalCheck(learned.rules, { componentModule: layout.componentModule });
     const context: GenerationContext = {
       learned: learned.learned,
@@ -136,7 +136,7 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
         lastAttemptId = stored.id;
         // A mistake the local pass could not repair is an error signature like a CI failure.
         if (!attempt.ok && attempt.kind === "check_failed") {
-          s.learning.recordValidatorFindings(originOf(generation), generation.id, spec, check.last.flatMap((c) => c.report.findings));
+          await s.learning.recordValidatorFindings(originOf(generation), generation.id, spec, check.last.flatMap((c) => c.report.findings));
         }
       },
     });
@@ -189,15 +189,18 @@ export async function generateAndPublish(ctx: JobContext, s: FlowServices, input
   await updateGeneration(s.kysely, generation.id, { branch, headSha: commit.commitSha }, s.now());
   if (input.retry !== undefined && (input.previousSignatureIds?.length ?? 0) > 0) {
     const attemptNumber = (await getAttempt(s.kysely, round.attemptId))?.number ?? 0;
-    ctx.dbStep("record-retry-fixes", () =>
-      s.learning.recordRetryFixes({
+    await ctx.dbStep("record-retry-fixes", (trx) =>
+      s.learning.recordRetryFixes(
+        {
         origin: originOf(generation),
         generationId: generation.id,
         attemptNumber,
         signatureIds: input.previousSignatureIds ?? [],
         strategy: input.retry?.strategy ?? "regenerate",
         appliedFixes: round.checks.flatMap((c) => c.applied),
-      }),
+        },
+        trx,
+      ),
     );
   }
 

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { kyselyOverStore } from "../db/over-store.js";
+import type { Tables } from "../db/schema.js";
 import { defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { isTransientError, retryAfterMs } from "./errors.js";
@@ -58,15 +61,18 @@ export interface JobContext {
   step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
   /**
    * A step whose effect is database writes only: `fn` runs inside the same transaction that records the
-   * step, so its effect and the record commit together and it happens exactly once.
+   * step (`db` is that transaction), so its effect and the record commit together and it happens exactly
+   * once. `fn` should do nothing but database work: the transaction stays open until it returns.
    */
-  dbStep<T>(name: string, fn: (db: Database) => T): T;
+  dbStep<T>(name: string, fn: (db: Kysely<Tables>) => Promise<T>): Promise<T>;
 }
 
 export type JobHandler = (job: Job, ctx: JobContext) => Promise<void>;
 
 export interface WorkerOptions {
   db: Database;
+  /** The same database through Kysely, for `dbStep`'s transactions; by default a view of `db`'s connection. */
+  kysely?: Kysely<Tables>;
   logger: JobLogger;
   /** Names this process in lease_owner; unique per process. */
   workerId?: string;
@@ -105,6 +111,7 @@ function errorMessage(err: unknown): string {
 export class Worker {
   readonly workerId: string;
   private readonly db: Database;
+  private readonly kysely: Kysely<Tables>;
   private readonly log: JobLogger;
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
@@ -126,6 +133,7 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.db = options.db;
+    this.kysely = options.kysely ?? kyselyOverStore(options.db);
     this.log = options.logger;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     this.concurrency = options.concurrency ?? 2;
@@ -384,26 +392,22 @@ export class Worker {
         // The JSON round-tripped value, so a first run sees exactly what a replay after a crash would.
         return record.result as T;
       },
-      dbStep: <T>(name: string, fn: (db: Database) => T): T => {
+      dbStep: async <T>(name: string, fn: (db: Kysely<Tables>) => Promise<T>): Promise<T> => {
         claim(name);
         checkLease(name);
-        return this.db
-          .transaction((): T => {
-            if (!holdsLease(this.db, job.id, fence)) throw lost(`lease on job ${job.id} lost before step "${name}"`);
-            const current = readSteps(this.db, job.id);
-            const stored = current[name];
-            if (stored !== undefined) return stored.result as T;
-            const result = fn(this.db);
-            const now = this.clock();
-            const record = toStepRecord(job.id, name, result, now);
-            current[name] = record;
-            this.db
-              .prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?")
-              .run(JSON.stringify(current), now, job.id);
-            steps[name] = record;
-            return record.result as T;
-          })
-          .immediate();
+        return this.kysely.transaction().execute(async (trx): Promise<T> => {
+          if (!holdsLease(this.db, job.id, fence)) throw lost(`lease on job ${job.id} lost before step "${name}"`);
+          const current = readSteps(this.db, job.id);
+          const stored = current[name];
+          if (stored !== undefined) return stored.result as T;
+          const result = await fn(trx);
+          const now = this.clock();
+          const record = toStepRecord(job.id, name, result, now);
+          current[name] = record;
+          this.db.prepare("UPDATE jobs SET steps_json = ?, updated_at = ? WHERE id = ?").run(JSON.stringify(current), now, job.id);
+          steps[name] = record;
+          return record.result as T;
+        });
       },
     };
   }

@@ -8,6 +8,9 @@ import { roleOfPath } from "../generate/layout.js";
 import type { LearnedContextItem } from "../generate/types.js";
 import type { Finding, RewriteRule } from "../python/index.js";
 import type { ComponentSpec } from "../spec/types.js";
+import type { Kysely } from "kysely";
+import { kyselyOverStore } from "../db/over-store.js";
+import type { Tables } from "../db/schema.js";
 import type { Database } from "../store/database.js";
 import { bestFixes, frequentSignatures, instructionRef, recordFailures, recordFixAttempt, resolveFixAttempts } from "./errors/index.js";
 import { activeRules, analyzeMerge, archiveWeakRules, recordRuleOutcome, renderLessonsComment, saveRuleCandidates, learnedRuleId, discardRules, promoteRules } from "./fixes/index.js";
@@ -218,16 +221,27 @@ function roleOf(path: string, role?: string): "component" | "test" | "dag" {
 }
 
 export class Learning {
+  /**
+   * `kysely` must be the process's one Kysely instance over this database (the App's FlowServices.kysely):
+   * on SQLite, two instances over one connection would not wait for each other's transactions.
+   */
   constructor(
     private readonly db: Database,
     private readonly settings: LearningSettings,
+    private readonly kysely: Kysely<Tables> = kyselyOverStore(db),
   ) {}
+
+  /** Runs `fn` in the caller's transaction when given one (a job step's), else in a transaction of its own. */
+  private write<T>(db: Kysely<Tables> | undefined, fn: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+    const target = db ?? this.kysely;
+    return target.isTransaction ? fn(target) : target.transaction().execute(fn);
+  }
 
   /**
    * What the next generation of this spec gets from the stores, most decisive first: the learned knowledge
    * of `scope` alone (its installation, or one repository of it), with the built-in and curated knowledge.
    */
-  contextFor(spec: ComponentSpec, scope: LearningScope): LearnedContext {
+  async contextFor(spec: ComponentSpec, scope: LearningScope): Promise<LearnedContext> {
     const now = this.settings.now();
     const items: LearnedContextItem[] = [];
 
@@ -298,17 +312,17 @@ export class Learning {
   /**
    * A CI verdict on an attempt: failures become error signatures, the fixes tried for the previous failures
    * are settled, learned rules applied in this attempt are credited or blamed, the libraries it imports get
-   * an outcome, and a final failure counts against the patterns its prompt used. Synchronous and in one
-   * transaction, so a caller can make it part of its own (nested transactions become savepoints).
+   * an outcome, and a final failure counts against the patterns its prompt used. In one transaction: the
+   * caller's `db` when it passes its own (a job step's), so all of it commits with the caller's writes.
    * Returns the signature id of each failure, in order.
    */
-  recordCiVerdict(verdict: CiVerdict, libraries: string[]): number[] {
+  recordCiVerdict(verdict: CiVerdict, libraries: string[], db?: Kysely<Tables>): Promise<number[]> {
     const now = this.settings.now();
     const outcomes = libraryOutcomesFromCi(verdict.failures, libraries, verdict.passed);
     const meta = { generationId: verdict.generationId, componentType: verdict.spec.component_type, category: verdict.spec.category };
     // Ids the attempt used came from its own installation's stores; the scope keeps any other id untouched.
     const own = installationScope(verdict.origin.installationId);
-    return this.db.transaction((): number[] => {
+    return this.write(db, async (): Promise<number[]> => {
       const signatureIds = verdict.failures.length === 0 ? [] : recordFailures(this.db, verdict.origin, verdict.failures, meta, now);
       resolveFixAttempts(this.db, own, { generationId: verdict.generationId, passed: verdict.passed, stillFailingSignatureIds: signatureIds }, now);
       for (const ruleId of appliedRuleIds(verdict.attempt.appliedFixes)) {
@@ -325,9 +339,9 @@ export class Learning {
         const used = [...new Set(usedRefs(verdict.attempt.learnedContext, "pattern"))];
         if (used.length > 0) recordPatternOutcome(this.db, own, used, true, now);
       }
-      this.archiveWeak();
+      await this.archiveWeak();
       return signatureIds;
-    })();
+    });
   }
 
   async onCiVerdict(verdict: CiVerdict): Promise<number[]> {
@@ -335,16 +349,19 @@ export class Learning {
   }
 
   /** Before a retry is generated: the fixes it will try for the previous failures are recorded as pending. */
-  recordRetryFixes(input: {
-    origin: LearningOrigin;
-    generationId: number;
-    attemptNumber: number;
-    signatureIds: number[];
-    strategy: string;
-    appliedFixes: unknown[];
-  }): void {
+  recordRetryFixes(
+    input: {
+      origin: LearningOrigin;
+      generationId: number;
+      attemptNumber: number;
+      signatureIds: number[];
+      strategy: string;
+      appliedFixes: unknown[];
+    },
+    db?: Kysely<Tables>,
+  ): Promise<void> {
     const now = this.settings.now();
-    this.db.transaction(() => {
+    return this.write(db, async () => {
       for (const signatureId of new Set(input.signatureIds)) {
         recordFixAttempt(
           this.db,
@@ -364,11 +381,11 @@ export class Learning {
           );
         }
       }
-    })();
+    });
   }
 
   /** Local validator findings are errors too: they feed the same signatures as CI failures. */
-  recordValidatorFindings(origin: LearningOrigin, generationId: number, spec: ComponentSpec, findings: Finding[]): number[] {
+  async recordValidatorFindings(origin: LearningOrigin, generationId: number, spec: ComponentSpec, findings: Finding[]): Promise<number[]> {
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length === 0) return [];
     return recordFailures(this.db, origin, errors, { generationId, componentType: spec.component_type, category: spec.category }, this.settings.now());
@@ -416,15 +433,14 @@ export class Learning {
   }
 
   /**
-   * Writes what a merge taught, in one transaction and synchronously, so that a caller can make it part of
-   * its own transaction (nested ones become savepoints): a job step that records it together with its own
-   * completion counts a merge exactly once, however often the job runs.
+   * Writes what a merge taught, in one transaction: the caller's `db` when it passes its own, so a job step
+   * that records it together with its own completion counts a merge exactly once, however often the job runs.
    */
-  recordMerge(study: MergeStudy): MergeLesson {
+  recordMerge(study: MergeStudy, db?: Kysely<Tables>): Promise<MergeLesson> {
     const now = this.settings.now();
     const { signal, candidates, lessonFiles, lineCandidates, tree, reverted } = study;
     const origin: LearningOrigin = { installationId: signal.installationId, repository: signal.repo };
-    return this.db.transaction((): MergeLesson => {
+    return this.write(db, async (): Promise<MergeLesson> => {
       const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, origin, candidates, now);
       const saved = saveRuleCandidates(this.db, origin, lineCandidates, now);
       const treeSaved: SavedTreeRule[] = tree.flatMap(({ path, rules }) =>
@@ -438,27 +454,29 @@ export class Learning {
       );
       for (const id of reverted) recordRuleReverted(this.db, installationScope(signal.installationId), id, now);
       const changed = lessonFiles.some((f) => f.hunks.length > 0 || f.status === "deleted");
-      this.archiveWeak();
+      await this.archiveWeak();
       return {
         comment: changed ? renderLessonsComment(saved, lessonFiles, treeSaved) : null,
         ruleIds: [...new Set([...saved.map((s) => s.rule.id), ...treeSaved.map((s) => s.rule.id)])],
         patternIds,
       };
-    })();
+    });
   }
 
   /** A PR closed without merging counts against every pattern its prompts used (all of its installation's). */
-  onClosedUnmerged(installationId: number, attempts: AttemptRecord[]): void {
-    const ids = [...new Set(attempts.flatMap((a) => usedRefs(a.learnedContext, "pattern")))];
-    if (ids.length > 0) recordPatternOutcome(this.db, installationScope(installationId), ids, false, this.settings.now());
-    this.archiveWeak();
+  onClosedUnmerged(installationId: number, attempts: AttemptRecord[], db?: Kysely<Tables>): Promise<void> {
+    return this.write(db, async () => {
+      const ids = [...new Set(attempts.flatMap((a) => usedRefs(a.learnedContext, "pattern")))];
+      if (ids.length > 0) recordPatternOutcome(this.db, installationScope(installationId), ids, false, this.settings.now());
+      await this.archiveWeak();
+    });
   }
 
   /**
    * Bounded growth: patterns and candidate rules that stay below the confidence floor after enough trials
    * are archived (kept, no longer retrieved or applied). Returns how many of each were archived.
    */
-  archiveWeak(options: { minTrials?: number; floor?: number } = {}): { patterns: number; rules: number } {
+  async archiveWeak(options: { minTrials?: number; floor?: number } = {}): Promise<{ patterns: number; rules: number }> {
     const now = this.settings.now();
     const minTrials = options.minTrials ?? 10;
     const floor = options.floor ?? 0.2;
@@ -472,11 +490,13 @@ export class Learning {
    * A maintainer's 👍 on the lessons comment trusts its rules at once; a 👎 discards them. Only the rules of
    * the comment's own installation are touched: the trust holds there and nowhere else.
    */
-  onLessonsVerdict(installationId: number, ruleIds: number[], verdict: "trust" | "discard"): void {
-    const scope = installationScope(installationId);
-    const own = ruleIds.filter((id) => getRule(this.db, scope, id) !== null);
-    if (own.length === 0) return;
-    if (verdict === "trust") promoteRules(this.db, scope, own, this.settings.now());
-    else discardRules(this.db, scope, own, this.settings.now());
+  onLessonsVerdict(installationId: number, ruleIds: number[], verdict: "trust" | "discard", db?: Kysely<Tables>): Promise<void> {
+    return this.write(db, async () => {
+      const scope = installationScope(installationId);
+      const own = ruleIds.filter((id) => getRule(this.db, scope, id) !== null);
+      if (own.length === 0) return;
+      if (verdict === "trust") promoteRules(this.db, scope, own, this.settings.now());
+      else discardRules(this.db, scope, own, this.settings.now());
+    });
   }
 }

@@ -246,7 +246,7 @@ describe("durable steps", () => {
     let runs = 0;
     worker.register("record", async (_job, ctx) => {
       runs += 1;
-      const fresh = ctx.dbStep("remember-delivery", (tx) => recordDelivery(tx, "delivery-1", "issues", now));
+      const fresh = await ctx.dbStep("remember-delivery", async () => recordDelivery(db, "delivery-1", "issues", now));
       expect(fresh).toBe(true);
       if (runs === 1) throw new TransientJobError("GitHub is slow", 1_000);
     });
@@ -264,8 +264,8 @@ describe("durable steps", () => {
   it("a dbStep that throws records nothing and writes nothing", async () => {
     const { worker } = makeWorker();
     worker.register("rollback", async (_job, ctx) => {
-      ctx.dbStep("half", (tx) => {
-        recordDelivery(tx, "delivery-2", "issues", 1);
+      await ctx.dbStep("half", async () => {
+        recordDelivery(db, "delivery-2", "issues", 1);
         throw new Error("constraint broken halfway");
       });
     });

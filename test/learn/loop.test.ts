@@ -114,15 +114,15 @@ describe("the learning loop", () => {
     const ruleId = lesson.ruleIds[0] ?? 0;
     const patternIds = lesson.patternIds;
     expect(patternIds.length).toBeGreaterThan(0);
-    expect(learning.contextFor(invoicesSpec, TEST_SCOPE).learned.some((i) => i.ref === `rule:${ruleId}`)).toBe(true);
+    expect((await learning.contextFor(invoicesSpec, TEST_SCOPE)).learned.some((i) => i.ref === `rule:${ruleId}`)).toBe(true);
 
     for (let i = 0; i < 12; i++) {
       recordRuleOutcome(db, TEST_SCOPE, ruleId, false, clock);
       recordPatternOutcome(db, TEST_SCOPE, patternIds, false, clock);
     }
-    expect(learning.archiveWeak()).toEqual({ patterns: patternIds.length, rules: 1 });
+    expect(await learning.archiveWeak()).toEqual({ patterns: patternIds.length, rules: 1 });
     expect(getRule(db, TEST_SCOPE, ruleId)?.status).toBe("archived");
-    const after = learning.contextFor(invoicesSpec, TEST_SCOPE).learned;
+    const after = (await learning.contextFor(invoicesSpec, TEST_SCOPE)).learned;
     expect(after.some((i) => i.ref === `rule:${ruleId}`)).toBe(false);
     expect(after.some((i) => i.kind === "pattern")).toBe(false);
     // Archived, not deleted.

@@ -74,10 +74,10 @@ describe("tree rules in the App's learning loop", () => {
 
   it("👍 trusts the rule and the repair pass applies it; a rule learned in execute is offered to operators, not sensors", async () => {
     const lesson = await merge(GENERATED, MERGED);
-    expect(learning.contextFor(spec("operator"), TEST_SCOPE).learned.some((i) => i.ref === `rule:${lesson.ruleIds[0]}`)).toBe(true);
-    expect(learning.contextFor(spec("sensor"), TEST_SCOPE).learned.some((i) => i.ref === `rule:${lesson.ruleIds[0]}`)).toBe(false);
-    learning.onLessonsVerdict(TEST_INSTALLATION, lesson.ruleIds, "trust");
-    const context = learning.contextFor(spec("sensor"), TEST_SCOPE);
+    expect((await learning.contextFor(spec("operator"), TEST_SCOPE)).learned.some((i) => i.ref === `rule:${lesson.ruleIds[0]}`)).toBe(true);
+    expect((await learning.contextFor(spec("sensor"), TEST_SCOPE)).learned.some((i) => i.ref === `rule:${lesson.ruleIds[0]}`)).toBe(false);
+    await learning.onLessonsVerdict(TEST_INSTALLATION, lesson.ruleIds, "trust");
+    const context = await learning.contextFor(spec("sensor"), TEST_SCOPE);
     const out = await repairPython("from datetime import datetime, timedelta\n\n\ndef cutoff():\n    return datetime.utcnow() - timedelta(days=1)\n", {}, context.rules, { builtins: false });
     expect(out.source).toBe("from datetime import datetime, timedelta, timezone\n\n\ndef cutoff():\n    return datetime.now(timezone.utc) - timedelta(days=1)\n");
     expect(contextFits({ context: "def poke" }, "operator")).toBe(false);
@@ -87,7 +87,7 @@ describe("tree rules in the App's learning loop", () => {
   it("a trusted rule whose edits humans revert loses confidence and is archived", async () => {
     const lesson = await merge(GENERATED, MERGED);
     const id = lesson.ruleIds[0] as number;
-    learning.onLessonsVerdict(TEST_INSTALLATION, [id], "trust");
+    await learning.onLessonsVerdict(TEST_INSTALLATION, [id], "trust");
     const applied = [{ rule: `learned/${id}`, source: "learned", line: 8, description: "" }];
     const attempt = { number: 1, files: [], learnedContext: [], appliedFixes: applied };
     // The PR carried the repaired file; the reviewer put utcnow() back.
@@ -106,7 +106,7 @@ describe("tree rules in the App's learning loop", () => {
       clock,
     );
     const attempt = { number: 1, files: [], learnedContext: [{ kind: "pattern", ref: `pattern:${patternId}` }], appliedFixes: [] };
-    learning.recordCiVerdict({ origin: TEST_ORIGIN, generationId: 1, spec: spec("operator"), attempt, passed: true, failures: [], final: true }, []);
+    await learning.recordCiVerdict({ origin: TEST_ORIGIN, generationId: 1, spec: spec("operator"), attempt, passed: true, failures: [], final: true }, []);
     expect(getPattern(db, TEST_SCOPE, patternId as number)).toMatchObject({ successes: 1, failures: 0 });
   });
 });

@@ -142,7 +142,7 @@ describe("CI outcomes per library version and Airflow major", () => {
 
   it("records a both spec's run once for Airflow 2 and once for 3, each with the constrained version", async () => {
     const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
-    learning.recordCiVerdict(await verdictFor("both", ["pandas", "requests==2.31.0"]), ["pandas", "requests"]);
+    await learning.recordCiVerdict(await verdictFor("both", ["pandas", "requests==2.31.0"]), ["pandas", "requests"]);
     const kb = airflowConstraints();
     const pandas2 = kb.pinForMajor("pandas", "2")!.version;
     const pandas3 = kb.pinForMajor("pandas", "3")!.version;
@@ -163,7 +163,7 @@ describe("CI outcomes per library version and Airflow major", () => {
   it("records a 2 spec's run on major 2 only, without a version when the spec excludes the constrained one", async () => {
     const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
     expect(libraryOutcomesFromCi([], ["pandas"], true).map((o) => o.kind)).toEqual(["import_ok", "exec_ok"]);
-    learning.recordCiVerdict(await verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
+    await learning.recordCiVerdict(await verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
     expect(listLibraryOutcomes(db, TEST_SCOPE, "pandas").map((o) => [o.airflowMajor, o.kind, o.libraryVersion])).toEqual([
       ["2", "exec_ok", null],
       ["2", "import_ok", null],
