@@ -62,16 +62,16 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
 
   if (summary.state === "success") {
     // Recording and its consequences commit together, so a rerun of this job never half-applies them.
-    await ctx.dbStep("record-success", async (trx) => {
-      const recorded = await recordCiResult(trx, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
+    await ctx.dbStep("record-success", async (db) => {
+      const recorded = await recordCiResult(db, { generationId: generation.id, headSha: p.headSha, fingerprintsHash: fingerprintsHash([]), conclusion: "success" }, s.now());
       if (!recorded.inserted) return false;
       if (attempt !== null) {
-        await updateAttempt(trx, attempt.id, { outcome: "ci_passed" }, s.now());
-        await s.learning.recordCiVerdict({ origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries, trx);
+        await updateAttempt(db, attempt.id, { outcome: "ci_passed" }, s.now());
+        await s.learning.recordCiVerdict({ origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: true, failures: [], final: true }, libraries, db);
       }
-      const committed = (await listAttempts(trx, generation.id)).filter((a) => a.commitSha !== null);
+      const committed = (await listAttempts(db, generation.id)).filter((a) => a.commitSha !== null);
       await updateGeneration(
-        trx,
+        db,
         generation.id,
         { status: "succeeded", ...(generation.firstAttemptSuccess === null ? { firstAttemptSuccess: committed.length <= 1 } : {}) },
         s.now(),
@@ -104,9 +104,9 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
   // generation state, the claimed retry), in one transaction that is also this job's step: when posting the
   // comment fails and the job runs again, the verdict is still posted and the retry still queued. The retry is
   // queued only after the comment, so it cannot move the PR's head before this job has said why.
-  const verdict = await ctx.dbStep("record-verdict", async (trx) => {
+  const verdict = await ctx.dbStep("record-verdict", async (db) => {
     const recorded = await recordCiResult(
-      trx,
+      db,
       {
         generationId: generation.id,
         headSha: p.headSha,
@@ -119,28 +119,28 @@ export async function runCiResultJob(job: Job, ctx: JobContext, s: FlowServices)
     );
     if (!recorded.inserted) return null;
     if (generation.firstAttemptSuccess === null && ours.length > 0) {
-      await updateGeneration(trx, generation.id, { firstAttemptSuccess: false }, s.now());
+      await updateGeneration(db, generation.id, { firstAttemptSuccess: false }, s.now());
     }
-    const committedAttempts = (await listAttempts(trx, generation.id)).filter((a) => a.commitSha !== null).length;
+    const committedAttempts = (await listAttempts(db, generation.id)).filter((a) => a.commitSha !== null).length;
     const stop =
       ours.length === 0
         ? "base"
         : recurring.length > 0
           ? "recurring"
-          : retryStopReason({ config, committedAttempts, spentUsd: await monthlySpendUsd(trx, p.installationId, s.now()) });
-    const willRetry = stop === null && (await claimRetry(trx, recorded.result.id));
+          : retryStopReason({ config, committedAttempts, spentUsd: await monthlySpendUsd(db, p.installationId, s.now()) });
+    const willRetry = stop === null && (await claimRetry(db, recorded.result.id));
     if (attempt !== null) {
       // Each failure keeps the error signature it was learned under, so the next attempt's fixes can be credited.
       const signatureIds = await s.learning.recordCiVerdict(
         { origin: originOf(generation), generationId: generation.id, spec: generation.spec, attempt: attemptRecordOf(attempt), passed: false, failures: ours, final: !willRetry },
         libraries,
-        trx,
+        db,
       );
       const stored = ours.map((f, i) => (signatureIds[i] === undefined ? f : { ...f, signatureId: signatureIds[i] }));
-      await updateAttempt(trx, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());
+      await updateAttempt(db, attempt.id, { outcome: "ci_failed", ciFailures: stored }, s.now());
     }
     if (ours.length > 0 && !willRetry) {
-      await updateGeneration(trx, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
+      await updateGeneration(db, generation.id, { status: "failed", finalOutcome: stop === "recurring" ? "escalated" : "ci_failed" }, s.now());
     }
     return {
       willRetry,

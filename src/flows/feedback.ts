@@ -20,9 +20,9 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
   if (generation === null) return;
   const attempts = await listAttempts(s.kysely, generation.id);
   if (!p.merged) {
-    await ctx.dbStep("record-closed", async (trx) => {
-      await updateGeneration(trx, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
-      await s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf), trx);
+    await ctx.dbStep("record-closed", async (db) => {
+      await updateGeneration(db, generation.id, { status: "closed", finalOutcome: "closed_unmerged" }, s.now());
+      await s.learning.onClosedUnmerged(generation.installationId, attempts.map(attemptRecordOf), db);
     });
     return;
   }
@@ -35,8 +35,8 @@ export async function runFeedbackJob(job: Job, ctx: JobContext, s: FlowServices)
     return [...files.entries()];
   });
   const mergedFiles = new Map(merged);
-  await ctx.dbStep("record-merged", async (trx) => {
-    await updateGeneration(trx, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
+  await ctx.dbStep("record-merged", async (db) => {
+    await updateGeneration(db, generation.id, { status: "merged", finalOutcome: "merged" }, s.now());
   });
   // Worked out first, then written in the same transaction that records the step: a crash on either side
   // of the write leaves the merge counted exactly once (a rerun finds the step and writes nothing).

@@ -46,9 +46,9 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     return;
   }
   const provider = resolved.provider;
-  const recorded = await ctx.dbStep("record-generation", async (trx) => {
+  const recorded = await ctx.dbStep("record-generation", async (db) => {
     const r = await upsertGenerationForIssue(
-      trx,
+      db,
       {
         repo: `${p.owner}/${p.repo}`,
         installationId: p.installationId,
