@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Updateable } from "kysely";
+import { dialectOf } from "../db/dialect.js";
 import type { AttemptsTable, GenerationsTable, Tables } from "../db/schema.js";
 import { redact } from "../config/redact.js";
 import type { ComponentSpec, ComponentType } from "../spec/types.js";
@@ -12,7 +13,6 @@ import {
   toNullableJsonColumn,
 } from "./json.js";
 import { inTransaction } from "./transaction.js";
-import { dialectOf } from "../db/dialect.js";
 
 export type GenerationStatus =
   | "queued"
