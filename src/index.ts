@@ -75,7 +75,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     const metrics = createOpsMetrics(options.db, now);
     addHandler(webRoutes(options.db, metrics, metricsToken === undefined ? {} : { metricsToken }));
     // Read once at start: a malformed OPFORGE_PUBLIC_URL stops the app naming the setting.
-    addHandler(dashboardRoutes(options.db, now, dashboardConfigFromEnv(env), redactingLogger(app.log)));
+    addHandler(dashboardRoutes(options.db, now, dashboardConfigFromEnv(env), redactingLogger(app.log), kysely));
     // Ahead of Probot's own endpoint where the app is served through createNodeMiddleware (src/server.ts).
     addHandler(
       webhookEndpoint({

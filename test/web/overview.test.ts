@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue, getJob } from "../../src/jobs/queue.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { listActions } from "../../src/store/audit.js";
@@ -16,8 +17,8 @@ afterEach(() => db.close());
 const alice = { user: "alice", via: "github" as const };
 
 describe("an installation's overview", () => {
-  it("counts the weekly funnel, first attempts and spend of that installation alone", () => {
-    const o = installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 });
+  it("counts the weekly funnel, first attempts and spend of that installation alone", async () => {
+    const o = await installationOverview(db, kyselyOverStore(db), ACME.id, { now: SEED_NOW, weeks: 4 });
     expect(o.weeks.map((w) => w.week)).toEqual(["2026-W45", "2026-W46", "2026-W47", "2026-W48"]);
     // The latest week (week 0 of the seed): five specs that opened PRs, all merged, four on the first attempt,
     // and one spec whose files never passed validation (no PR; its first attempt counts as failed).
@@ -35,17 +36,17 @@ describe("an installation's overview", () => {
     expect(JSON.stringify(o)).not.toMatch(/globex/i);
   });
 
-  it("says the budget is off or unknown when the configuration says so or no job carries one", () => {
+  it("says the budget is off or unknown when the configuration says so or no job carries one", async () => {
     db.prepare("DELETE FROM jobs WHERE type = 'generate'").run();
-    expect(installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 }).spend.budgetUsd).toBeUndefined();
+    expect((await installationOverview(db, kyselyOverStore(db), ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeUndefined();
     enqueue(db, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines", config: { budget_usd: null } } }, SEED_NOW);
-    expect(installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 }).spend.budgetUsd).toBeNull();
+    expect((await installationOverview(db, kyselyOverStore(db), ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeNull();
   });
 });
 
 describe("actions on an installation", () => {
-  it("refuses another installation's rule or job as missing, and records nothing", () => {
-    expect(setRuleVerdict(db, ACME.id, seeded.otherRule, "trust", alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
+  it("refuses another installation's rule or job as missing, and records nothing", async () => {
+    expect(await setRuleVerdict(db, kyselyOverStore(db), ACME.id, seeded.otherRule, "trust", alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
     expect(requeueJob(db, ACME.id, seeded.otherDeadJob, alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
     expect(getJob(db, seeded.otherDeadJob)?.status).toBe("dead");
     expect(listActions(db, ACME.id)).toEqual([]);

@@ -10,6 +10,9 @@ import { collectStats, type StatsReport } from "../../learn/metrics/index.js";
 import { monthSpend, topSignatures, weeklyFigures, type MonthSpend, type SignatureTrend, type WeekFigures } from "../../learn/metrics/weekly.js";
 import { installationScope } from "../../learn/scope.js";
 import { listActions, recordAction, type AuditEntry } from "../../store/audit.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../../db/schema.js";
+import { inTransaction } from "../../learn/errors/sql.js";
 import type { Database } from "../../store/database.js";
 
 export interface RuleView {
@@ -119,7 +122,14 @@ function queue(db: Database, installationId: number): QueueView {
   };
 }
 
-export function installationOverview(db: Database, installationId: number, options: { now: number; weeks: number }): InstallationOverview {
+export async function installationOverview(
+  db: Database,
+  kysely: Kysely<Tables>,
+  installationId: number,
+  options: { now: number; weeks: number },
+): Promise<InstallationOverview> {
+  // The rule store is asynchronous: its rows are read just before the synchronous transaction of the rest.
+  const rules = await listRules(kysely, installationScope(installationId));
   return db.transaction(
     (): InstallationOverview => ({
       installationId,
@@ -127,7 +137,7 @@ export function installationOverview(db: Database, installationId: number, optio
       weeks: weeklyFigures(db, installationId, options),
       spend: monthSpend(db, installationId, options.now),
       signatures: topSignatures(db, installationId, { now: options.now, limit: 15 }),
-      rules: listRules(db, installationScope(installationId)).filter((r) => r.mergedInto === null).map(ruleView),
+      rules: rules.filter((r) => r.mergedInto === null).map(ruleView),
       libraries: libraries(db, installationId),
       queue: queue(db, installationId),
       stats: collectStats(db, installationId, options),
@@ -144,19 +154,28 @@ export interface Actor {
 export type ActionResult = { ok: true; message: string } | { ok: false; status: number; message: string };
 
 /** Trusts or discards one of the installation's rules and records who did it, in one transaction. */
-export function setRuleVerdict(db: Database, installationId: number, ruleId: number, verdict: "trust" | "discard", actor: Actor, now: number): ActionResult {
-  return db.transaction((): ActionResult => {
+export function setRuleVerdict(
+  db: Database,
+  kysely: Kysely<Tables>,
+  installationId: number,
+  ruleId: number,
+  verdict: "trust" | "discard",
+  actor: Actor,
+  now: number,
+): Promise<ActionResult> {
+  // On SQLite the audit row, written through the store's connection, lands in the same transaction.
+  return inTransaction(kysely, async (trx): Promise<ActionResult> => {
     const scope = installationScope(installationId);
     try {
-      if (verdict === "trust") promoteRules(db, scope, [ruleId], now);
-      else discardRules(db, scope, [ruleId], now);
+      if (verdict === "trust") await promoteRules(trx, scope, [ruleId], now);
+      else await discardRules(trx, scope, [ruleId], now);
     } catch {
       // The store refuses a rule outside the scope as missing; say no more than that.
       return { ok: false, status: 404, message: `rule ${ruleId} is not one of this installation's rules` };
     }
     recordAction(db, { installationId, actor: actor.user, via: actor.via, action: verdict === "trust" ? "trust_rule" : "discard_rule", targetId: ruleId, createdAt: now });
     return { ok: true, message: `rule ${ruleId} ${verdict === "trust" ? "trusted" : "discarded"}` };
-  })();
+  });
 }
 
 /** Puts one of the installation's dead jobs back in the queue and records who did it. */

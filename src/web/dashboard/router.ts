@@ -6,6 +6,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { collectStats, metricsInstallations } from "../../learn/metrics/index.js";
+import type { Kysely } from "kysely";
+import { kyselyOverStore } from "../../db/over-store.js";
+import type { Tables } from "../../db/schema.js";
 import type { Database } from "../../store/database.js";
 import { sameText } from "../auth/compare.js";
 import { fromOwnOrigin, originOf } from "../auth/origin.js";
@@ -35,7 +38,7 @@ const JOB_ACTION = /^\/dashboard\/installations\/(\d{1,15})\/jobs\/(\d{1,15})\/r
 const API_INSTALLATION = /^\/api\/installations\/(\d{1,15})(\/stats)?$/;
 const DONE = /^(trust_rule|discard_rule|requeue_job):(\d{1,15})$/;
 
-export function dashboardRoutes(db: Database, now: () => number, config: DashboardConfig, log?: DashboardLog): Route {
+export function dashboardRoutes(db: Database, now: () => number, config: DashboardConfig, log?: DashboardLog, kysely: Kysely<Tables> = kyselyOverStore(db)): Route {
   const missing = missingSettings(config);
   const secret = config.sessionSecret;
 
@@ -98,10 +101,11 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     const id = Number(match[1]);
     // An installation the user cannot see answers as if it did not exist.
     if (!canSee(session, id)) return json(res, 404, { error: `no installation ${id} for you` });
-    return json(res, 200, match[2] === "/stats" ? collectStats(db, id, { now: now(), weeks }) : installationOverview(db, id, { now: now(), weeks }));
+    if (match[2] === "/stats") return json(res, 200, collectStats(db, id, { now: now(), weeks }));
+    return run(res, async () => void json(res, 200, await installationOverview(db, kysely, id, { now: now(), weeks })));
   };
 
-  const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => ActionResult, done: string): true =>
+  const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => Promise<ActionResult> | ActionResult, done: string): true =>
     run(res, async () => {
       const form = await readForm(req);
       const parsed = csrfForm.safeParse(form === null ? undefined : Object.fromEntries(form));
@@ -113,12 +117,12 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
         html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1>"));
         return;
       }
-      const result = action();
+      const result = await action();
       if (result.ok) {
         redirect(res, `/dashboard/installations/${installationId}?done=${done}`);
         return;
       }
-      const overview = installationOverview(db, installationId, { now: now(), weeks: DEFAULT_WEEKS });
+      const overview = await installationOverview(db, kysely, installationId, { now: now(), weeks: DEFAULT_WEEKS });
       html(res, result.status, installationPage(session, accountOf(session, installationId), overview, { ok: false, text: result.message }));
     });
 
@@ -156,7 +160,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     const rule = RULE_ACTION.exec(url.pathname);
     if (rule !== null) {
       const [installationId, ruleId, verdict] = [Number(rule[1]), Number(rule[2]), rule[3] === "trust" ? "trust" as const : "discard" as const];
-      return act(req, res, session, installationId, () => setRuleVerdict(db, installationId, ruleId, verdict, actor, now()), `${verdict}_rule:${ruleId}`);
+      return act(req, res, session, installationId, () => setRuleVerdict(db, kysely, installationId, ruleId, verdict, actor, now()), `${verdict}_rule:${ruleId}`);
     }
     const job = JOB_ACTION.exec(url.pathname);
     if (job !== null) {
@@ -191,7 +195,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     if (typeof weeks === "string") return html(res, 400, page({ title: "Bad request", session }, `<h1>Bad request</h1><p>${escapeHtml(weeks)}</p>`));
     const done = DONE.exec(url.searchParams.get("done") ?? "");
     const notice = done === null ? undefined : { ok: true, text: `${done[1] === "requeue_job" ? "Job" : "Rule"} ${done[2]} ${done[1] === "trust_rule" ? "trusted" : done[1] === "discard_rule" ? "discarded" : "requeued"}.` };
-    return html(res, 200, installationPage(session, accountOf(session, id), installationOverview(db, id, { now: now(), weeks }), notice));
+    return run(res, async () => void html(res, 200, installationPage(session, accountOf(session, id), await installationOverview(db, kysely, id, { now: now(), weeks }), notice)));
   };
 
   return (req, res) => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../../src/db/over-store.js";
 import { recordFailures } from "../../../src/learn/errors/store.js";
 import {
   attemptsDistribution,
@@ -109,11 +110,11 @@ describe("figures", () => {
     expect(costPerSuccessfulComponent(db, INSTALLATION, { since: NOW })[0]).toMatchObject({ generations: 0, costPerSuccessUsd: null });
   });
 
-  it("reads error kinds from the error store once it has CI occurrences, from the attempts before", () => {
+  it("reads error kinds from the error store once it has CI occurrences, from the attempts before", async () => {
     expect(errorKindsOverTime(db, INSTALLATION, { since }).source).toBe("ci_failures");
     expect(errorKindsOverTime(db, INSTALLATION, { since }).rows).toHaveLength(3);
-    recordFailures(db, { installationId: INSTALLATION, repository: "acme/pipelines" }, [importFailure, lintFailure], { generationId: ids.retried, componentType: "operator", category: "http" }, W45 + 2 * DAY + 2 * 3600_000);
-    recordFailures(db, { installationId: INSTALLATION, repository: "acme/pipelines" }, [conflictFailure], { generationId: ids.failed, componentType: "operator", category: "database" }, W46 + DAY);
+    await recordFailures(kyselyOverStore(db), { installationId: INSTALLATION, repository: "acme/pipelines" }, [importFailure, lintFailure], { generationId: ids.retried, componentType: "operator", category: "http" }, W45 + 2 * DAY + 2 * 3600_000);
+    await recordFailures(kyselyOverStore(db), { installationId: INSTALLATION, repository: "acme/pipelines" }, [conflictFailure], { generationId: ids.failed, componentType: "operator", category: "database" }, W46 + DAY);
     const kinds = db.prepare("SELECT kind FROM error_signatures ORDER BY id").all() as { kind: string }[];
     const result = errorKindsOverTime(db, INSTALLATION, { since });
     expect(result.source).toBe("error_signatures");
