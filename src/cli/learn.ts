@@ -4,10 +4,11 @@ import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
-import { openRulesDb } from "./learned-rules.js";
+import { openRulesKysely } from "./learned-rules.js";
 import { ruleJson, sourceLine } from "./rules.js";
 import type { SavedTreeRule, TreeRuleOrigin } from "../learn/fixes/tree/index.js";
-import type { Database } from "../store/database.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../db/schema.js";
 
 export const LEARN_USAGE = `Usage: opforge learn fix BEFORE.py AFTER.py [--trust] [--installation ID] [--db PATH] [--json]
        opforge learn history <git dir or work tree> [--since DATE] [--paths GLOB...] [--trust] [--installation ID] [--db PATH] [--json]
@@ -70,16 +71,16 @@ function oneLine(text: string): string {
   return flat.length > 100 ? `${flat.slice(0, 99)}…` : flat;
 }
 
-async function withDb(given: string | undefined, io: CliIo, run: (db: Database) => Promise<number>): Promise<number> {
-  const db = await openRulesDb(given, io, true);
+async function withDb(given: string | undefined, io: CliIo, run: (db: Kysely<Tables>) => Promise<number>): Promise<number> {
+  const db = await openRulesKysely(given, io, true);
   if (typeof db === "string") {
     io.stderr(`opforge learn: ${db}\n`);
     return EXIT_USAGE;
   }
   try {
-    return await run(db);
+    return await run(db.kysely);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -113,7 +114,7 @@ async function learnFix(files: string[], values: LearnValues, io: CliIo): Promis
   return withDb(values.db, io, async (db) => {
     const { confidenceOf } = await import("../learn/fixes/store.js");
     const origin: TreeRuleOrigin = { installationId: values.installationId, repo: "local", prNumber: 0, commitSha: "", path: files[1] as string };
-    const saved = saveTreeRules(db, lesson.rules, origin, Date.now(), { trust: values.trust === true });
+    const saved = await saveTreeRules(db, lesson.rules, origin, Date.now(), { trust: values.trust === true });
     if (values.json) io.stdout(`${JSON.stringify({ rules: printed(saved, confidenceOf), skipped: lesson.skipped }, null, 2)}\n`);
     else {
       for (const s of saved) io.stdout(ruleText(s));
@@ -212,7 +213,7 @@ async function learnHistory(dir: string, values: LearnValues & { since?: string 
         const lesson = await learnTreeRules(before, after);
         if (lesson.rules.length === 0) continue;
         const origin: TreeRuleOrigin = { installationId: values.installationId, repo, prNumber: 0, commitSha: commit.sha, path, author: commit.author, committedAt: commit.date };
-        all.push(...saveTreeRules(db, lesson.rules, origin, Date.now(), { trust: values.trust === true }));
+        all.push(...(await saveTreeRules(db, lesson.rules, origin, Date.now(), { trust: values.trust === true })));
       }
     }
     if (values.json) {

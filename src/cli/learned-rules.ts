@@ -1,6 +1,8 @@
 /** The rule database of the learn, rules and validate --learned commands: --db PATH, else $OPFORGE_DB, else data/opforge.db. */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import type { Kysely } from "kysely";
+import type { Tables } from "../db/schema.js";
 import type { LearnedRuleData } from "../learn/fixes/engine-rules.js";
 import type { Database } from "../store/database.js";
 import type { CliIo } from "./io.js";
@@ -29,14 +31,29 @@ export async function openRulesDb(given: string | undefined, io: CliIo, create: 
   }
 }
 
+/** The rule database seen through Kysely, which the rule stores take; `close` closes the file too. */
+export interface RulesDb {
+  kysely: Kysely<Tables>;
+  close(): Promise<void>;
+}
+
+/** {@link openRulesDb}, seen through Kysely: the store opens (and migrates) the file, Kysely queries it. */
+export async function openRulesKysely(given: string | undefined, io: CliIo, create: boolean): Promise<RulesDb | string> {
+  const db = await openRulesDb(given, io, create);
+  if (typeof db === "string") return db;
+  const { kyselyOverStore } = await import("../db/over-store.js");
+  const kysely = kyselyOverStore(db);
+  return { kysely, close: async () => void (await kysely.destroy()) };
+}
+
 /** The trusted learned rules of one installation, as plain data for the checking threads. */
 export async function loadTrustedRules(given: string | undefined, io: CliIo, installationId: number): Promise<LearnedRuleData[] | string> {
-  const db = await openRulesDb(given, io, false);
+  const db = await openRulesKysely(given, io, false);
   if (typeof db === "string") return db;
   try {
     const [{ listRules }, { ruleData }] = await Promise.all([import("../learn/fixes/store.js"), import("../learn/fixes/engine-rules.js")]);
-    return listRules(db, { installationId, repository: null }, { status: "trusted" }).map(ruleData);
+    return (await listRules(db.kysely, { installationId, repository: null }, { status: "trusted" })).map(ruleData);
   } finally {
-    db.close();
+    await db.close();
   }
 }

@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { cliScope, INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
-import { openRulesDb } from "./learned-rules.js";
+import { openRulesKysely } from "./learned-rules.js";
 import type { RuleStatus, StoredRule } from "../learn/fixes/store.js";
-import type { Database } from "../store/database.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../db/schema.js";
 
 export const RULES_USAGE = `Usage: opforge rules list [--status S] [--installation ID] [--db PATH] [--json]
        opforge rules show ID [--installation ID] [--db PATH] [--json]
@@ -75,16 +76,16 @@ function parseId(text: string | undefined): number | undefined {
   return text !== undefined && /^\d+$/.test(text) && Number(text) >= 1 ? Number(text) : undefined;
 }
 
-async function withDb(given: string | undefined, io: CliIo, run: (db: Database) => Promise<number> | number): Promise<number> {
-  const db = await openRulesDb(given, io, false);
+async function withDb(given: string | undefined, io: CliIo, run: (db: Kysely<Tables>) => Promise<number>): Promise<number> {
+  const db = await openRulesKysely(given, io, false);
   if (typeof db === "string") {
     io.stderr(`opforge rules: ${db}\n`);
     return EXIT_INVALID_INPUT;
   }
   try {
-    return await run(db);
+    return await run(db.kysely);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -126,8 +127,8 @@ export const rulesCommand: CliCommand = async (argv, io) => {
   if (action === "list") {
     if (idText !== undefined) return usage(`list takes no arguments, got "${idText}"`);
     if (values.status !== undefined && !STATUSES.includes(values.status as RuleStatus)) return usage(`--status must be one of ${STATUSES.join(", ")}, not "${values.status}"`);
-    return withDb(values.db, io, (db) => {
-      const rules = listRules(db, scope, values.status === undefined ? {} : { status: values.status as RuleStatus });
+    return withDb(values.db, io, async (db) => {
+      const rules = await listRules(db, scope, values.status === undefined ? {} : { status: values.status as RuleStatus });
       if (values.json) {
         io.stdout(`${JSON.stringify({ rules: rules.map((r) => ruleJson(r, confidenceOf(r))) }, null, 2)}\n`);
         return EXIT_OK;
@@ -150,8 +151,8 @@ export const rulesCommand: CliCommand = async (argv, io) => {
   const id = parseId(idText);
   if (id === undefined) return usage(`rule id must be a positive integer, not "${idText}"`);
   if (values.status !== undefined) return usage("--status goes with list");
-  return withDb(values.db, io, (db) => {
-    const rule = getRule(db, scope, id);
+  return withDb(values.db, io, async (db) => {
+    const rule = await getRule(db, scope, id);
     if (!rule) {
       io.stderr(`opforge rules: no rule #${id} in installation ${installation}\n`);
       return EXIT_INVALID_INPUT;
@@ -160,7 +161,7 @@ export const rulesCommand: CliCommand = async (argv, io) => {
       io.stdout(values.json ? `${JSON.stringify(ruleJson(rule, confidenceOf(rule)), null, 2)}\n` : showRule(rule, confidenceOf(rule)));
       return EXIT_OK;
     }
-    const [updated] = action === "trust" ? promoteRules(db, scope, [id]) : discardRules(db, scope, [id]);
+    const [updated] = action === "trust" ? await promoteRules(db, scope, [id]) : await discardRules(db, scope, [id]);
     const now = updated as StoredRule;
     io.stdout(values.json ? `${JSON.stringify(ruleJson(now, confidenceOf(now)), null, 2)}\n` : `rule #${id} is now ${now.status}: ${now.description}\n`);
     return EXIT_OK;

@@ -190,12 +190,12 @@ function coveredByTree(candidate: LearnedRuleCandidate, files: readonly { path: 
  * Tree rules the repair pass applied to the merged PR's last attempt whose before-shape humans put back:
  * the rule matches the merged file where it no longer matched the generated one.
  */
-async function revertedRules(db: Database, signal: MergeSignal): Promise<number[]> {
+async function revertedRules(db: Kysely<Tables>, signal: MergeSignal): Promise<number[]> {
   const last = signal.attempts[signal.attempts.length - 1];
   const ids = [...new Set(last ? appliedRuleIds(last.appliedFixes) : [])];
   const out: number[] = [];
   for (const id of ids) {
-    const rule = getRule(db, installationScope(signal.installationId), id);
+    const rule = await getRule(db, installationScope(signal.installationId), id);
     if (!rule?.tree || (rule.status !== "trusted" && rule.status !== "candidate")) continue;
     for (const file of signal.generatedFiles) {
       const merged = signal.mergedFiles.get(file.path);
@@ -256,7 +256,7 @@ export class Learning {
       });
     }
 
-    const rules = activeRules(this.db, scope, { autoApplyThreshold: this.settings.autoApplyThreshold ?? 0.7 });
+    const rules = await activeRules(this.kysely, scope, { autoApplyThreshold: this.settings.autoApplyThreshold ?? 0.7 });
     for (const g of rules.guidance.filter((r) => contextFits(r, spec.component_type))) {
       items.push({
         kind: "fix",
@@ -267,9 +267,9 @@ export class Learning {
       });
     }
 
-    const frequent = frequentSignatures(this.db, scope, { componentType: spec.component_type, category: spec.category, limit: 5 });
+    const frequent = await frequentSignatures(this.kysely, scope, { componentType: spec.component_type, category: spec.category, limit: 5 });
     const best = new Map(
-      bestFixes(this.db, scope, { signatureIds: frequent.map((f) => f.signatureId), limit: 20 }).map((b) => [b.signatureId, b]),
+      (await bestFixes(this.kysely, scope, { signatureIds: frequent.map((f) => f.signatureId), limit: 20 })).map((b) => [b.signatureId, b]),
     );
     for (const f of frequent) {
       const fix = best.get(f.signatureId);
@@ -322,11 +322,11 @@ export class Learning {
     const meta = { generationId: verdict.generationId, componentType: verdict.spec.component_type, category: verdict.spec.category };
     // Ids the attempt used came from its own installation's stores; the scope keeps any other id untouched.
     const own = installationScope(verdict.origin.installationId);
-    return this.write(db, async (): Promise<number[]> => {
-      const signatureIds = verdict.failures.length === 0 ? [] : recordFailures(this.db, verdict.origin, verdict.failures, meta, now);
-      resolveFixAttempts(this.db, own, { generationId: verdict.generationId, passed: verdict.passed, stillFailingSignatureIds: signatureIds }, now);
+    return this.write(db, async (trx): Promise<number[]> => {
+      const signatureIds = verdict.failures.length === 0 ? [] : await recordFailures(trx, verdict.origin, verdict.failures, meta, now);
+      await resolveFixAttempts(trx, own, { generationId: verdict.generationId, passed: verdict.passed, stillFailingSignatureIds: signatureIds }, now);
       for (const ruleId of appliedRuleIds(verdict.attempt.appliedFixes)) {
-        if (getRule(this.db, own, ruleId) !== null) recordRuleOutcome(this.db, own, ruleId, verdict.passed, now);
+        if ((await getRule(trx, own, ruleId)) !== null) await recordRuleOutcome(trx, own, ruleId, verdict.passed, now);
       }
       for (const run of versionedOutcomes(outcomes, verdict.spec.dependencies, majorOf(verdict.spec))) {
         recordLibraryOutcomes(this.db, verdict.origin, run.outcomes, { airflowMajor: run.airflowMajor, generationId: verdict.generationId }, now);
@@ -339,7 +339,7 @@ export class Learning {
         const used = [...new Set(usedRefs(verdict.attempt.learnedContext, "pattern"))];
         if (used.length > 0) recordPatternOutcome(this.db, own, used, true, now);
       }
-      await this.archiveWeak();
+      await this.archiveWeak({}, trx);
       return signatureIds;
     });
   }
@@ -361,10 +361,10 @@ export class Learning {
     db?: Kysely<Tables>,
   ): Promise<void> {
     const now = this.settings.now();
-    return this.write(db, async () => {
+    return this.write(db, async (trx) => {
       for (const signatureId of new Set(input.signatureIds)) {
-        recordFixAttempt(
-          this.db,
+        await recordFixAttempt(
+          trx,
           input.origin,
           { signatureId, fixKind: "prompt_instruction", fixRef: instructionRef(input.strategy), fixLabel: `retry: ${input.strategy}`, generationId: input.generationId, attemptNumber: input.attemptNumber },
           now,
@@ -373,8 +373,8 @@ export class Learning {
           const rule = typeof fix === "object" && fix !== null ? (fix as { rule?: unknown }).rule : undefined;
           if (typeof rule !== "string") continue;
           const learned = learnedRuleId(rule);
-          recordFixAttempt(
-            this.db,
+          await recordFixAttempt(
+            trx,
             input.origin,
             { signatureId, fixKind: learned === null || learned === undefined ? "fixer" : "learned_rule", fixRef: rule, generationId: input.generationId, attemptNumber: input.attemptNumber },
             now,
@@ -388,7 +388,7 @@ export class Learning {
   async recordValidatorFindings(origin: LearningOrigin, generationId: number, spec: ComponentSpec, findings: Finding[]): Promise<number[]> {
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length === 0) return [];
-    return recordFailures(this.db, origin, errors, { generationId, componentType: spec.component_type, category: spec.category }, this.settings.now());
+    return recordFailures(this.kysely, origin, errors, { generationId, componentType: spec.component_type, category: spec.category }, this.settings.now());
   }
 
   /**
@@ -428,7 +428,7 @@ export class Learning {
     // Each change a tree rule captures is taught by that rule alone; line patterns cover the rest.
     const tree = await treeLessonsOf(signal);
     const lineCandidates = lessons.candidates.filter((c) => !coveredByTree(c, lessons.files, tree));
-    const reverted = await revertedRules(this.db, signal);
+    const reverted = await revertedRules(this.kysely, signal);
     return { signal, candidates, lessonFiles: lessons.files, lineCandidates, tree, reverted };
   }
 
@@ -440,21 +440,17 @@ export class Learning {
     const now = this.settings.now();
     const { signal, candidates, lessonFiles, lineCandidates, tree, reverted } = study;
     const origin: LearningOrigin = { installationId: signal.installationId, repository: signal.repo };
-    return this.write(db, async (): Promise<MergeLesson> => {
+    return this.write(db, async (trx): Promise<MergeLesson> => {
       const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, origin, candidates, now);
-      const saved = saveRuleCandidates(this.db, origin, lineCandidates, now);
-      const treeSaved: SavedTreeRule[] = tree.flatMap(({ path, rules }) =>
-        saveTreeRules(
-          this.db,
-          rules,
-          { installationId: signal.installationId, repo: signal.repo, prNumber: signal.prNumber, commitSha: signal.mergeSha, path },
-          now,
-          { signatureIds: signal.signatureIds },
-        ),
-      );
-      for (const id of reverted) recordRuleReverted(this.db, installationScope(signal.installationId), id, now);
+      const saved = await saveRuleCandidates(trx, origin, lineCandidates, now);
+      const treeSaved: SavedTreeRule[] = [];
+      for (const { path, rules } of tree) {
+        const source = { installationId: signal.installationId, repo: signal.repo, prNumber: signal.prNumber, commitSha: signal.mergeSha, path };
+        treeSaved.push(...(await saveTreeRules(trx, rules, source, now, { signatureIds: signal.signatureIds })));
+      }
+      for (const id of reverted) await recordRuleReverted(trx, installationScope(signal.installationId), id, now);
       const changed = lessonFiles.some((f) => f.hunks.length > 0 || f.status === "deleted");
-      await this.archiveWeak();
+      await this.archiveWeak({}, trx);
       return {
         comment: changed ? renderLessonsComment(saved, lessonFiles, treeSaved) : null,
         ruleIds: [...new Set([...saved.map((s) => s.rule.id), ...treeSaved.map((s) => s.rule.id)])],
@@ -465,10 +461,10 @@ export class Learning {
 
   /** A PR closed without merging counts against every pattern its prompts used (all of its installation's). */
   onClosedUnmerged(installationId: number, attempts: AttemptRecord[], db?: Kysely<Tables>): Promise<void> {
-    return this.write(db, async () => {
+    return this.write(db, async (trx) => {
       const ids = [...new Set(attempts.flatMap((a) => usedRefs(a.learnedContext, "pattern")))];
       if (ids.length > 0) recordPatternOutcome(this.db, installationScope(installationId), ids, false, this.settings.now());
-      await this.archiveWeak();
+      await this.archiveWeak({}, trx);
     });
   }
 
@@ -476,13 +472,13 @@ export class Learning {
    * Bounded growth: patterns and candidate rules that stay below the confidence floor after enough trials
    * are archived (kept, no longer retrieved or applied). Returns how many of each were archived.
    */
-  async archiveWeak(options: { minTrials?: number; floor?: number } = {}): Promise<{ patterns: number; rules: number }> {
+  async archiveWeak(options: { minTrials?: number; floor?: number } = {}, db: Kysely<Tables> = this.kysely): Promise<{ patterns: number; rules: number }> {
     const now = this.settings.now();
     const minTrials = options.minTrials ?? 10;
     const floor = options.floor ?? 0.2;
     return {
       patterns: archiveWeakPatterns(this.db, { minTrials, floor, now }).length,
-      rules: archiveWeakRules(this.db, { minTrials, floor, now }).length,
+      rules: (await archiveWeakRules(db, { minTrials, floor, now })).length,
     };
   }
 
@@ -491,12 +487,13 @@ export class Learning {
    * the comment's own installation are touched: the trust holds there and nowhere else.
    */
   onLessonsVerdict(installationId: number, ruleIds: number[], verdict: "trust" | "discard", db?: Kysely<Tables>): Promise<void> {
-    return this.write(db, async () => {
+    return this.write(db, async (trx) => {
       const scope = installationScope(installationId);
-      const own = ruleIds.filter((id) => getRule(this.db, scope, id) !== null);
+      const own: number[] = [];
+      for (const id of ruleIds) if ((await getRule(trx, scope, id)) !== null) own.push(id);
       if (own.length === 0) return;
-      if (verdict === "trust") promoteRules(this.db, scope, own, this.settings.now());
-      else discardRules(this.db, scope, own, this.settings.now());
+      if (verdict === "trust") await promoteRules(trx, scope, own, this.settings.now());
+      else await discardRules(trx, scope, own, this.settings.now());
     });
   }
 }

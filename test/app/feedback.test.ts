@@ -1,4 +1,5 @@
 import nock from "nock";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { listJobs } from "../../src/jobs/queue.js";
 import { getGenerationByIssue } from "../../src/store/generations.js";
@@ -65,7 +66,7 @@ describe("the end of an opforge PR", () => {
     expect(lessons[0]?.body).toContain("<!-- opforge:human-fixes -->");
     expect(lessons[0]?.body).toContain("What you changed vs. what I generated");
     expect(lessons[0]?.body).toContain("self.reviewed_timeout = 30");
-    const rules = listRules(a.db, { installationId: INSTALLATION_ID, repository: null });
+    const rules = await listRules(kyselyOverStore(a.db), { installationId: INSTALLATION_ID, repository: null });
     expect(rules.length).toBeGreaterThan(0);
     expect(rules[0]?.status).toBe("candidate");
     // The merged code's patterns are stored with one success each.
@@ -101,7 +102,7 @@ describe("the end of an opforge PR", () => {
     const patterns = a.db.prepare("SELECT COUNT(*) AS n, MAX(successes) AS s FROM patterns").get() as { n: number; s: number };
     expect(patterns.n).toBeGreaterThan(0);
     expect(patterns.s).toBe(1);
-    expect(listRules(a.db, { installationId: INSTALLATION_ID, repository: null }).length).toBeGreaterThan(0);
+    expect((await listRules(kyselyOverStore(a.db), { installationId: INSTALLATION_ID, repository: null })).length).toBeGreaterThan(0);
     expect([...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber && c.body.includes("<!-- opforge:human-fixes -->"))).toHaveLength(1);
     expect((await listJobs(a.kysely, { type: "feedback" })).map((j) => j.status)).toEqual(["succeeded"]);
   });
@@ -133,7 +134,7 @@ describe("the end of an opforge PR", () => {
     await a.receive("pull_request", payload, "close-delivery");
     await a.drain();
     expect(await listJobs(a.kysely, { type: "feedback" })).toHaveLength(1);
-    expect(listRules(a.db, { installationId: INSTALLATION_ID, repository: null })).toEqual([]);
+    expect(await listRules(kyselyOverStore(a.db), { installationId: INSTALLATION_ID, repository: null })).toEqual([]);
     // Merged as generated: nothing to learn, nothing said.
     expect([...a.repo.comments.values()].filter((c) => c.issueNumber === prNumber)).toEqual([]);
   });
@@ -144,21 +145,21 @@ describe("the end of an opforge PR", () => {
     await a.receive("pull_request", closed);
     await a.drain();
     const lessons = [...a.repo.comments.values()].find((c) => c.issueNumber === prNumber);
-    const ruleIds = listRules(a.db, { installationId: INSTALLATION_ID, repository: null }).map((r) => r.id);
+    const ruleIds = (await listRules(kyselyOverStore(a.db), { installationId: INSTALLATION_ID, repository: null })).map((r) => r.id);
     expect(ruleIds.length).toBeGreaterThan(0);
 
     // Reactions have no webhook: opforge looks a while after posting, and keeps looking until someone decides.
     a.fake.react(a.repo, lessons?.id ?? 0, "+1", { login: "drive-by", id: 99, type: "User" });
     a.clock.advance(11 * 60_000);
     await a.drain();
-    expect(ruleIds.map((id) => getRule(a.db, { installationId: INSTALLATION_ID, repository: null }, id)?.status)).toEqual(ruleIds.map(() => "candidate"));
+    expect(await Promise.all(ruleIds.map(async (id) => (await getRule(kyselyOverStore(a.db), { installationId: INSTALLATION_ID, repository: null }, id))?.status))).toEqual(ruleIds.map(() => "candidate"));
     expect((await listJobs(a.kysely, { type: "lessons-verdict" })).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "queued"]);
 
     a.repo.permissions.set("Codertocat", "maintain");
     a.fake.react(a.repo, lessons?.id ?? 0, "+1", { login: "Codertocat", id: 21031067, type: "User" });
     a.clock.advance(61 * 60_000);
     await a.drain();
-    expect(ruleIds.map((id) => getRule(a.db, { installationId: INSTALLATION_ID, repository: null }, id)?.status)).toEqual(ruleIds.map(() => "trusted"));
+    expect(await Promise.all(ruleIds.map(async (id) => (await getRule(kyselyOverStore(a.db), { installationId: INSTALLATION_ID, repository: null }, id))?.status))).toEqual(ruleIds.map(() => "trusted"));
     expect((await listJobs(a.kysely, { type: "lessons-verdict" })).sort((x, y) => x.id - y.id).map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
   });
 
@@ -180,9 +181,9 @@ describe("the end of an opforge PR", () => {
       a.fake.react(a.repo, lessons?.id ?? 0, "+1", { login: "Codertocat", id: 21031067, type: "User" });
       a.clock.advance(61_000);
       await a.drain();
-      const ruleIds = listRules(a.db, { installationId: INSTALLATION_ID, repository: null }).map((r) => r.id);
+      const ruleIds = (await listRules(kyselyOverStore(a.db), { installationId: INSTALLATION_ID, repository: null })).map((r) => r.id);
       expect(ruleIds.length).toBeGreaterThan(0);
-      expect(ruleIds.map((id) => getRule(a.db, { installationId: INSTALLATION_ID, repository: null }, id)?.status)).toEqual(ruleIds.map(() => "trusted"));
+      expect(await Promise.all(ruleIds.map(async (id) => (await getRule(kyselyOverStore(a.db), { installationId: INSTALLATION_ID, repository: null }, id))?.status))).toEqual(ruleIds.map(() => "trusted"));
     }
   });
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { frequentSignatures } from "../../src/learn/errors/index.js";
 import { getRule } from "../../src/learn/fixes/index.js";
 import { getGenerationByIssue, listAttempts } from "../../src/store/generations.js";
@@ -306,14 +307,14 @@ describe("the learning loop through the app", () => {
     expect(lessons?.body).toContain("-        response = requests.get(self.url)\n+        response = requests.get(self.url, timeout=30)");
     expect(lessons?.body).toContain(`- **Rule #${ruleId} (candidate):** \`requests.get(...)\` → \`requests.get(..., timeout=30)\``);
     expect(lessons?.body).toContain(`React with 👍 to trust this rule (#${ruleId})`);
-    expect(getRule(a.db, SCOPE, ruleId)?.status).toBe("candidate");
+    expect((await getRule(kyselyOverStore(a.db), SCOPE, ruleId))?.status).toBe("candidate");
 
     // A maintainer's 👍 on that comment, seen when opforge looks for a verdict ten minutes later, trusts the rule.
     a.repo.permissions.set(MAINTAINER.login, "maintain");
     a.fake.react(a.repo, lessons?.id ?? 0, "+1", MAINTAINER);
     a.clock.advance(11 * 60_000);
     await a.drain();
-    expect(getRule(a.db, SCOPE, ruleId)?.status).toBe("trusted");
+    expect((await getRule(kyselyOverStore(a.db), SCOPE, ruleId))?.status).toBe("trusted");
 
     // Issue B: another component of the same kind; the model makes the same mistake.
     const invoicesFiles = fetchFiles("InvoicesFetchOperator", "invoices_fetch_operator", "endpoint", "reply");
@@ -364,8 +365,8 @@ describe("the learning loop through the app", () => {
       })),
     );
     // Reads are scoped: the installation sees both signatures, another installation none.
-    expect(frequentSignatures(a.db, SCOPE, { componentType: "operator", category: "http", limit: 5 }).map((f) => f.signatureId).sort()).toEqual([importSig, testSig]);
-    expect(frequentSignatures(a.db, OTHER_SCOPE, { componentType: "operator", category: "http", limit: 5 })).toEqual([]);
+    expect((await frequentSignatures(kyselyOverStore(a.db), SCOPE, { componentType: "operator", category: "http", limit: 5 })).map((f) => f.signatureId).sort()).toEqual([importSig, testSig]);
+    expect(await frequentSignatures(kyselyOverStore(a.db), OTHER_SCOPE, { componentType: "operator", category: "http", limit: 5 })).toEqual([]);
 
     // Library outcomes: requests, which the generated component imports, failed to import on each Airflow major the spec targets.
     const outcomes = () =>

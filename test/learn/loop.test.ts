@@ -4,6 +4,7 @@
  * is tested in test/app/learning-loop.test.ts; here the merge is given to Learning as plain data, because ten
  * failed uses of a rule are not worth ten PRs.
  */
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,11 +118,11 @@ describe("the learning loop", () => {
     expect((await learning.contextFor(invoicesSpec, TEST_SCOPE)).learned.some((i) => i.ref === `rule:${ruleId}`)).toBe(true);
 
     for (let i = 0; i < 12; i++) {
-      recordRuleOutcome(db, TEST_SCOPE, ruleId, false, clock);
+      await recordRuleOutcome(kyselyOverStore(db), TEST_SCOPE, ruleId, false, clock);
       recordPatternOutcome(db, TEST_SCOPE, patternIds, false, clock);
     }
     expect(await learning.archiveWeak()).toEqual({ patterns: patternIds.length, rules: 1 });
-    expect(getRule(db, TEST_SCOPE, ruleId)?.status).toBe("archived");
+    expect((await getRule(kyselyOverStore(db), TEST_SCOPE, ruleId))?.status).toBe("archived");
     const after = (await learning.contextFor(invoicesSpec, TEST_SCOPE)).learned;
     expect(after.some((i) => i.ref === `rule:${ruleId}`)).toBe(false);
     expect(after.some((i) => i.kind === "pattern")).toBe(false);

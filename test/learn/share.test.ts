@@ -1,5 +1,6 @@
 import type { Database } from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { parseRepoConfig } from "../../src/config/repo-config.js";
 import { scopeOf } from "../../src/flows/learning-scope.js";
 import { frequentSignatures, recordFailures } from "../../src/learn/errors/store.js";
@@ -36,9 +37,9 @@ function patternsFor(scope: LearningScope): string[] {
 
 async function teach(): Promise<number> {
   recordMergedPatterns(db, PIPELINES, await extractPatterns(WEATHER_OPERATOR, { role: "component", componentType: "operator", category: "http" }), T0);
-  recordFailures(db, PIPELINES, [importFailure], { componentType: "operator", category: "http" }, T0);
-  const [saved] = saveRuleCandidates(
-    db,
+  await recordFailures(kyselyOverStore(db), PIPELINES, [importFailure], { componentType: "operator", category: "http" }, T0);
+  const [saved] = await saveRuleCandidates(
+    kyselyOverStore(db),
     PIPELINES,
     [
       {
@@ -69,32 +70,32 @@ describe("learning.share", () => {
 
   it("a repository sees its own knowledge; another repository of the installation only with share: installation; another installation never", async () => {
     const ruleId = await teach();
-    promoteRules(db, { installationId: 7, repository: null }, [ruleId], T0);
+    await promoteRules(kyselyOverStore(db), { installationId: 7, repository: null }, [ruleId], T0);
 
     const own = scopeOf({ installationId: 7, repo: "acme/pipelines" }, config({}));
     expect(patternsFor(own).length).toBeGreaterThan(0);
-    expect(frequentSignatures(db, own, { limit: 5 })).toHaveLength(1);
-    expect(activeRules(db, own).autoApply.map((r) => r.id)).toEqual([`learned/${ruleId}`]);
+    expect(await frequentSignatures(kyselyOverStore(db), own, { limit: 5 })).toHaveLength(1);
+    expect((await activeRules(kyselyOverStore(db), own)).autoApply.map((r) => r.id)).toEqual([`learned/${ruleId}`]);
 
     const narrow = scopeOf(WAREHOUSE, config({}));
     expect(patternsFor(narrow)).toEqual([]);
-    expect(frequentSignatures(db, narrow, { limit: 5 })).toEqual([]);
-    expect(activeRules(db, narrow).autoApply).toEqual([]);
+    expect(await frequentSignatures(kyselyOverStore(db), narrow, { limit: 5 })).toEqual([]);
+    expect((await activeRules(kyselyOverStore(db), narrow)).autoApply).toEqual([]);
 
     const wide = scopeOf(WAREHOUSE, config({ learning: { share: "installation" } }));
     expect(patternsFor(wide)).toEqual(patternsFor(own));
-    expect(frequentSignatures(db, wide, { limit: 5 })).toHaveLength(1);
-    expect(activeRules(db, wide).autoApply.map((r) => r.id)).toEqual([`learned/${ruleId}`]);
+    expect(await frequentSignatures(kyselyOverStore(db), wide, { limit: 5 })).toHaveLength(1);
+    expect((await activeRules(kyselyOverStore(db), wide)).autoApply.map((r) => r.id)).toEqual([`learned/${ruleId}`]);
 
     const elsewhere = scopeOf(OTHER_OWNER, config({ learning: { share: "installation" } }));
     expect(patternsFor(elsewhere)).toEqual([]);
-    expect(frequentSignatures(db, elsewhere, { limit: 5 })).toEqual([]);
-    expect(activeRules(db, elsewhere)).toEqual({ autoApply: [], guidance: [] });
+    expect(await frequentSignatures(kyselyOverStore(db), elsewhere, { limit: 5 })).toEqual([]);
+    expect(await activeRules(kyselyOverStore(db), elsewhere)).toEqual({ autoApply: [], guidance: [] });
   });
 
   it("a 👍 from another installation cannot trust a rule it did not teach", async () => {
     const ruleId = await teach();
-    expect(() => promoteRules(db, { installationId: 8, repository: null }, [ruleId], T0)).toThrow(`rewrite rule ${ruleId} does not exist`);
-    expect(activeRules(db, { installationId: 7, repository: null }).guidance.map((g) => g.ruleId)).toEqual([ruleId]);
+    await expect(promoteRules(kyselyOverStore(db), { installationId: 8, repository: null }, [ruleId], T0)).rejects.toThrow(`rewrite rule ${ruleId} does not exist`);
+    expect((await activeRules(kyselyOverStore(db), { installationId: 7, repository: null })).guidance.map((g) => g.ruleId)).toEqual([ruleId]);
   });
 });

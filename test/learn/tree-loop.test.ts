@@ -1,4 +1,5 @@
 /** The App's learning loop with tree rules: merges teach them, the lessons comment lists each once, verdicts and reverts count. */
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getRule, listRules } from "../../src/learn/fixes/index.js";
 import { contextFits, Learning } from "../../src/learn/loop.js";
@@ -61,7 +62,7 @@ function merge(generated: string, merged: string, attempts: MergeSignal["attempt
 describe("tree rules in the App's learning loop", () => {
   it("a merge teaches one rule for an edit made in three places with its import, and the lessons comment lists it once", async () => {
     const lesson = await merge(GENERATED, MERGED);
-    const rules = listRules(db, TEST_SCOPE);
+    const rules = await listRules(kyselyOverStore(db), TEST_SCOPE);
     expect(rules.map((r) => [r.engine, r.before, r.sites])).toEqual([["tree", "datetime.utcnow()", 3]]);
     expect(lesson.ruleIds).toEqual([rules[0]?.id]);
     const comment = lesson.comment ?? "";
@@ -92,9 +93,9 @@ describe("tree rules in the App's learning loop", () => {
     const attempt = { number: 1, files: [], learnedContext: [], appliedFixes: applied };
     // The PR carried the repaired file; the reviewer put utcnow() back.
     await merge(MERGED, GENERATED, [attempt], 6);
-    expect(getRule(db, TEST_SCOPE, id)).toMatchObject({ status: "trusted", reverts: 1 });
+    expect(await getRule(kyselyOverStore(db), TEST_SCOPE, id)).toMatchObject({ status: "trusted", reverts: 1 });
     await merge(MERGED, GENERATED, [attempt], 7);
-    expect(getRule(db, TEST_SCOPE, id)).toMatchObject({ status: "archived", reverts: 2 });
+    expect(await getRule(kyselyOverStore(db), TEST_SCOPE, id)).toMatchObject({ status: "archived", reverts: 2 });
   });
 
   it("credits the patterns a passing attempt's prompt used", async () => {

@@ -1,10 +1,10 @@
 import { join } from "node:path";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bestFixes, frequentSignatures } from "../../src/learn/errors/store.js";
 import { activeRules, getRule, listRules } from "../../src/learn/fixes/store.js";
 import { libraryCounts } from "../../src/learn/libraries/store.js";
 import { retrievePatterns } from "../../src/learn/patterns/retrieve.js";
-import { kyselyOverStore } from "../../src/db/over-store.js";
 import { collectStats } from "../../src/learn/metrics/report.js";
 import type { LearningScope } from "../../src/learn/scope.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
@@ -90,19 +90,19 @@ describe("migration 008: existing learned data moves to the installation it came
       ids.unknown = rule(old, "no_such_pr", [{ repo: "acme/pipelines", pr: 99 }]);
     });
     try {
-      expect(listRules(db, whole(ACME)).map((r) => r.id)).toEqual([ids.acme]);
-      expect(listRules(db, whole(GLOBEX)).map((r) => r.id)).toEqual([ids.globex]);
-      expect(listRules(db, whole(0)).map((r) => r.id)).toEqual([ids.local]);
+      expect((await listRules(kyselyOverStore(db), whole(ACME))).map((r) => r.id)).toEqual([ids.acme]);
+      expect((await listRules(kyselyOverStore(db), whole(GLOBEX))).map((r) => r.id)).toEqual([ids.globex]);
+      expect((await listRules(kyselyOverStore(db), whole(0))).map((r) => r.id)).toEqual([ids.local]);
       // The trusted rule of one installation is applied there and nowhere else; the mixed one nowhere.
-      expect(activeRules(db, whole(ACME)).autoApply.map((r) => r.id)).toEqual([`learned/${ids.acme}`]);
-      expect(activeRules(db, whole(GLOBEX)).autoApply.map((r) => r.id)).toEqual([`learned/${ids.globex}`]);
-      expect(getRule(db, whole(ACME), ids.mixed ?? 0)).toBeNull();
-      expect(getRule(db, whole(GLOBEX), ids.mixed ?? 0)).toBeNull();
-      expect(getRule(db, whole(ACME), ids.unknown ?? 0)).toBeNull();
+      expect((await activeRules(kyselyOverStore(db), whole(ACME))).autoApply.map((r) => r.id)).toEqual([`learned/${ids.acme}`]);
+      expect((await activeRules(kyselyOverStore(db), whole(GLOBEX))).autoApply.map((r) => r.id)).toEqual([`learned/${ids.globex}`]);
+      expect(await getRule(kyselyOverStore(db), whole(ACME), ids.mixed ?? 0)).toBeNull();
+      expect(await getRule(kyselyOverStore(db), whole(GLOBEX), ids.mixed ?? 0)).toBeNull();
+      expect(await getRule(kyselyOverStore(db), whole(ACME), ids.unknown ?? 0)).toBeNull();
       // Kept, with their sources, for a person to look at.
       const kept = db.prepare("SELECT installation_id, (SELECT COUNT(*) FROM rule_sources s WHERE s.rule_id = r.id) AS sources FROM rewrite_rules r WHERE id = ?");
       expect(kept.get(ids.mixed)).toEqual({ installation_id: null, sources: 2 });
-      expect(listRules(db, whole(ACME))[0]?.sources).toEqual([{ repo: "acme/pipelines", prNumber: 5, commitSha: "abc1234", path: "plugins/x.py" }]);
+      expect((await listRules(kyselyOverStore(db), whole(ACME)))[0]?.sources).toEqual([{ repo: "acme/pipelines", prNumber: 5, commitSha: "abc1234", path: "plugins/x.py" }]);
     } finally {
       db.close();
     }
@@ -142,8 +142,8 @@ describe("migration 008: existing learned data moves to the installation it came
     });
     try {
       // Split per installation: Acme keeps the id, Globex gets its own row with its own count.
-      expect(frequentSignatures(db, whole(ACME), { limit: 5 })).toEqual([expect.objectContaining({ signatureId: 1, occurrences: 2 })]);
-      const globexSignatures = frequentSignatures(db, whole(GLOBEX), { limit: 5 });
+      expect((await frequentSignatures(kyselyOverStore(db), whole(ACME), { limit: 5 }))).toEqual([expect.objectContaining({ signatureId: 1, occurrences: 2 })]);
+      const globexSignatures = await frequentSignatures(kyselyOverStore(db), whole(GLOBEX), { limit: 5 });
       expect(globexSignatures).toEqual([expect.objectContaining({ signature: "ModuleNotFoundError: No module named <mod>", occurrences: 1 })]);
       const globexId = globexSignatures[0]?.signatureId;
       expect(globexId).not.toBe(1);
@@ -152,12 +152,12 @@ describe("migration 008: existing learned data moves to the installation it came
         { id: globexId, installation_id: GLOBEX, occurrences: 1 },
         { id: expect.any(Number), installation_id: null, occurrences: 1 },
       ]);
-      expect(listRules(db, whole(ACME)).map((r) => r.signatureIds)).toEqual([[1]]);
-      expect(listRules(db, whole(GLOBEX)).map((r) => r.signatureIds)).toEqual([[globexId]]);
+      expect((await listRules(kyselyOverStore(db), whole(ACME))).map((r) => r.signatureIds)).toEqual([[1]]);
+      expect((await listRules(kyselyOverStore(db), whole(GLOBEX))).map((r) => r.signatureIds)).toEqual([[globexId]]);
       const stored = db.prepare("SELECT ci_failures_json FROM attempts").get() as { ci_failures_json: string };
       expect(JSON.parse(stored.ci_failures_json)).toEqual([expect.objectContaining({ signatureId: globexId })]);
-      expect(bestFixes(db, whole(ACME), { signatureIds: [1], limit: 5 })).toEqual([expect.objectContaining({ fixRef: "i1", successes: 1 })]);
-      expect(bestFixes(db, whole(GLOBEX), { signatureIds: [1, globexId ?? 0], limit: 5 })).toEqual([]);
+      expect((await bestFixes(kyselyOverStore(db), whole(ACME), { signatureIds: [1], limit: 5 }))).toEqual([expect.objectContaining({ fixRef: "i1", successes: 1 })]);
+      expect((await bestFixes(kyselyOverStore(db), whole(GLOBEX), { signatureIds: [1, globexId ?? 0], limit: 5 }))).toEqual([]);
       expect(libraryCounts(db, whole(GLOBEX), "requests", ["2"]).importFailed).toBe(1);
       expect(libraryCounts(db, whole(ACME), "requests", ["2"]).importFailed).toBe(0);
       expect(db.prepare("SELECT COUNT(*) AS n FROM error_occurrences WHERE installation_id IS NULL").get()).toEqual({ n: 1 });

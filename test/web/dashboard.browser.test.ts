@@ -3,9 +3,9 @@
  * Enterprise Server), see only the user's installation, find the plots drawn, trust and discard rules, requeue a
  * dead job; the dashboard token sees every installation.
  */
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kyselyOverStore } from "../../src/db/over-store.js";
 import { getJob } from "../../src/jobs/queue.js";
 import { getRule } from "../../src/learn/fixes/store.js";
 import { installationScope } from "../../src/learn/scope.js";
@@ -113,7 +113,7 @@ describe("the dashboard in a browser", () => {
     await page.locator(`#rule-${trustMe}`).getByRole("button", { name: "Trust" }).click();
     await expect.poll(() => page.locator(".notice").textContent()).toBe(`Rule ${trustMe} trusted.`);
     expect(await page.locator(`#rule-${trustMe} td`).nth(1).textContent()).toBe("trusted");
-    expect(getRule(db, installationScope(ACME.id), trustMe)?.status).toBe("trusted");
+    expect((await getRule(kyselyOverStore(db), installationScope(ACME.id), trustMe))?.status).toBe("trusted");
 
     await page.locator(`#rule-${discardMe}`).getByRole("button", { name: "Discard" }).click();
     await expect.poll(() => page.locator(".notice").textContent()).toBe(`Rule ${discardMe} discarded.`);
@@ -146,7 +146,7 @@ describe("the dashboard in a browser", () => {
       return [await post(targets.rule), await post(targets.job)];
     }, { rule: `/dashboard/installations/${OTHER.id}/rules/${seeded.otherRule}/trust`, job: `/dashboard/installations/${OTHER.id}/jobs/${seeded.otherDeadJob}/requeue` });
     expect(statuses).toEqual([404, 404]);
-    expect(getRule(db, installationScope(OTHER.id), seeded.otherRule)?.status).toBe("candidate");
+    expect((await getRule(kyselyOverStore(db), installationScope(OTHER.id), seeded.otherRule))?.status).toBe("candidate");
     expect((await getJob(kyselyOverStore(db), seeded.otherDeadJob))?.status).toBe("dead");
     // The API answers the same way.
     const api = await page.evaluate(async (id) => (await fetch(`/api/installations/${id}`)).status, OTHER.id);

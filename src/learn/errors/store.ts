@@ -3,14 +3,19 @@
  * and every fix tried against a signature is scored by whether the next CI run passed.
  */
 import { createHash } from "node:crypto";
-import type { Database } from "better-sqlite3";
+import type { Expression, Kysely, SqlBool } from "kysely";
+import { sql } from "kysely";
+import type { Tables } from "../../db/schema.js";
 import type { LearningOrigin, LearningScope } from "../scope.js";
-import { checkOrigin, checkScope, scopeWhere } from "../scope.js";
+import { checkOrigin, checkScope } from "../scope.js";
 import type { CiFailure } from "../../ci/types.js";
 import type { Finding } from "../../python/types.js";
 import type { ComponentType } from "../../spec/types.js";
 import type { ErrorKind } from "./classify.js";
 import { errorSignature } from "./classify.js";
+import type { ErrorSignature } from "./classify.js";
+import { greatest, inScope, inTransaction } from "./sql.js";
+import { dialectOf } from "../../db/dialect.js";
 
 export type FailureSource = "ci" | "validator";
 export type FixKind = "fixer" | "learned_rule" | "prompt_instruction";
@@ -119,19 +124,6 @@ export interface FrequentQuery {
 const FIX_KINDS: readonly FixKind[] = ["fixer", "learned_rule", "prompt_instruction"];
 const COMPONENT_TYPES: readonly ComponentType[] = ["operator", "sensor", "hook"];
 
-interface SignatureRow {
-  id: number;
-  signature: string;
-  kind: ErrorKind;
-  root_cause: string;
-  fix_strategy: string;
-  matched: string;
-  occurrences: number;
-  first_seen: number;
-  last_seen: number;
-  component_types_json: string;
-}
-
 function parseComponentTypes(text: string, id: number): ComponentType[] {
   let value: unknown;
   try {
@@ -141,21 +133,6 @@ function parseComponentTypes(text: string, id: number): ComponentType[] {
   }
   if (!Array.isArray(value)) throw new Error(`error_signatures.component_types_json of row ${id} should hold a JSON array`);
   return value.filter((v): v is ComponentType => COMPONENT_TYPES.includes(v as ComponentType)).sort();
-}
-
-function toSignature(row: SignatureRow): StoredSignature {
-  return {
-    id: row.id,
-    signature: row.signature,
-    kind: row.kind,
-    rootCause: row.root_cause,
-    fixStrategy: row.fix_strategy,
-    matched: row.matched,
-    occurrences: row.occurrences,
-    firstSeen: row.first_seen,
-    lastSeen: row.last_seen,
-    componentTypes: parseComponentTypes(row.component_types_json, row.id),
-  };
 }
 
 function requirePositiveInteger(value: unknown, name: string): number {
@@ -182,17 +159,60 @@ export function instructionRef(text: string): string {
 }
 
 /**
+ * Counts one occurrence of a classified failure for the installation: a new signature row, or one more on
+ * the existing one. One statement (INSERT … ON CONFLICT DO UPDATE) so two processes recording the same
+ * signature at once make one row and count twice; the row it returns stays locked by the transaction until
+ * it commits, so adding the component type to what it read loses nobody's update.
+ */
+async function countSignature(
+  trx: Kysely<Tables>,
+  installationId: number,
+  classified: ErrorSignature,
+  componentType: ComponentType | null,
+  now: number,
+): Promise<number> {
+  const row = await trx
+    .insertInto("error_signatures")
+    .values({
+      installation_id: installationId,
+      signature: classified.signature,
+      kind: classified.kind,
+      root_cause: classified.rootCause,
+      fix_strategy: classified.fixStrategy,
+      matched: classified.matched,
+      occurrences: 1,
+      first_seen: now,
+      last_seen: now,
+      component_types_json: JSON.stringify(componentType === null ? [] : [componentType]),
+    })
+    .onConflict((oc) =>
+      oc.columns(["installation_id", "signature"]).doUpdateSet({
+        occurrences: sql<number>`error_signatures.occurrences + 1`,
+        last_seen: greatest(trx, sql.ref("error_signatures.last_seen"), sql<number>`${now}`),
+      }),
+    )
+    .returning(["id", "component_types_json"])
+    .executeTakeFirstOrThrow();
+  const types = parseComponentTypes(row.component_types_json, row.id);
+  if (componentType !== null && !types.includes(componentType)) {
+    types.push(componentType);
+    await trx.updateTable("error_signatures").set({ component_types_json: JSON.stringify(types.sort()) }).where("id", "=", row.id).execute();
+  }
+  return row.id;
+}
+
+/**
  * Records failures of one CI run or validation pass. Returns each input's signature id, in input order.
  * A signature counts once per call however many failures share it (ten failing tests with the same
  * message are one mistake), so callers record each CI result once (see `recordCiResult`'s `inserted`).
  */
-export function recordFailures(
-  db: Database,
+export async function recordFailures(
+  db: Kysely<Tables>,
   origin: LearningOrigin,
   failures: readonly RecordableFailure[],
   context: FailureContext,
   now: number,
-): number[] {
+): Promise<number[]> {
   checkOrigin(origin, "recordFailures");
   const generationId = context.generationId ?? null;
   if (generationId !== null) requirePositiveInteger(generationId, "recordFailures: context.generationId");
@@ -206,69 +226,94 @@ export function recordFailures(
   });
 
   // One signature row per installation: its counts and dates are that installation's alone.
-  const select = db.prepare("SELECT * FROM error_signatures WHERE installation_id = ? AND signature = ?");
-  const insert = db.prepare(
-    `INSERT INTO error_signatures (installation_id, signature, kind, root_cause, fix_strategy, matched, occurrences, first_seen, last_seen,
-                                   component_types_json)
-     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, '[]')`,
-  );
-  const bump = db.prepare(
-    "UPDATE error_signatures SET occurrences = occurrences + 1, last_seen = MAX(last_seen, ?), component_types_json = ? WHERE id = ?",
-  );
-  const occurrence = db.prepare(
-    `INSERT INTO error_occurrences (signature_id, generation_id, component_type, category, source, seen_at, installation_id, repository)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-
-  return db
-    .transaction((): number[] => {
-      const ids: number[] = [];
-      const counted = new Set<number>();
-      for (const failure of failures) {
-        const classified = errorSignature(failure);
-        let row = select.get(origin.installationId, classified.signature) as SignatureRow | undefined;
-        if (row === undefined) {
-          insert.run(origin.installationId, classified.signature, classified.kind, classified.rootCause, classified.fixStrategy, classified.matched, now, now);
-          row = select.get(origin.installationId, classified.signature) as SignatureRow;
-        }
-        ids.push(row.id);
-        if (counted.has(row.id)) continue;
-        counted.add(row.id);
-        const types = parseComponentTypes(row.component_types_json, row.id);
-        if (componentType !== null && !types.includes(componentType)) types.push(componentType);
-        bump.run(now, JSON.stringify(types.sort()), row.id);
-        occurrence.run(row.id, generationId, componentType, category, isFinding(failure) ? "validator" : "ci", now, origin.installationId, origin.repository);
+  return inTransaction(db, async (trx): Promise<number[]> => {
+    const ids: number[] = [];
+    const counted = new Map<string, number>();
+    for (const failure of failures) {
+      const classified = errorSignature(failure);
+      const seen = counted.get(classified.signature);
+      if (seen !== undefined) {
+        ids.push(seen);
+        continue;
       }
-      return ids;
-    })
-    .immediate();
+      const id = await countSignature(trx, origin.installationId, classified, componentType, now);
+      counted.set(classified.signature, id);
+      ids.push(id);
+      await trx
+        .insertInto("error_occurrences")
+        .values({
+          signature_id: id,
+          generation_id: generationId,
+          component_type: componentType,
+          category,
+          source: isFinding(failure) ? "validator" : "ci",
+          seen_at: now,
+          installation_id: origin.installationId,
+          repository: origin.repository,
+        })
+        .execute();
+    }
+    return ids;
+  });
+}
+
+/** The distinct component types of the scope's own occurrences of each signature, sorted. */
+async function componentTypesOf(db: Kysely<Tables>, scope: LearningScope, signatureIds: readonly number[]): Promise<Map<number, ComponentType[]>> {
+  const out = new Map<number, ComponentType[]>(signatureIds.map((id) => [id, []]));
+  if (signatureIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("error_occurrences as t")
+    .select(["t.signature_id", "t.component_type"])
+    .distinct()
+    .where("t.signature_id", "in", [...signatureIds])
+    .where("t.component_type", "is not", null)
+    .where(inScope(scope, "t"))
+    .execute();
+  for (const row of rows) {
+    if (row.component_type !== null && COMPONENT_TYPES.includes(row.component_type)) out.get(row.signature_id)?.push(row.component_type);
+  }
+  for (const types of out.values()) types.sort();
+  return out;
 }
 
 /**
  * A signature of the scope's installation, with the counts, dates and component types of the scope's own
  * occurrences (one repository's, with a repository scope); null when the scope never saw it.
  */
-export function getSignature(db: Database, scope: LearningScope, id: number): StoredSignature | null {
+export async function getSignature(db: Kysely<Tables>, scope: LearningScope, id: number): Promise<StoredSignature | null> {
   checkScope(scope, "getSignature");
-  const where = scopeWhere(scope, "o");
-  const row = db
-    .prepare(
-      `SELECT s.id, s.signature, s.kind, s.root_cause, s.fix_strategy, s.matched,
-              COUNT(o.id) AS occurrences, MIN(o.seen_at) AS first_seen, MAX(o.seen_at) AS last_seen,
-              json_group_array(DISTINCT o.component_type) FILTER (WHERE o.component_type IS NOT NULL) AS component_types_json
-         FROM error_signatures s JOIN error_occurrences o ON o.signature_id = s.id
-        WHERE s.id = ? AND s.installation_id = ? AND ${where.sql}
-        GROUP BY s.id`,
-    )
-    .get(id, scope.installationId, ...where.params) as SignatureRow | undefined;
-  return row === undefined ? null : toSignature(row);
+  const row = await db
+    .selectFrom("error_signatures as s")
+    .innerJoin("error_occurrences as o", "o.signature_id", "s.id")
+    .select(["s.id", "s.signature", "s.kind", "s.root_cause", "s.fix_strategy", "s.matched"])
+    .select((eb) => [eb.fn.count<number>("o.id").as("occurrences"), eb.fn.min<number>("o.seen_at").as("first_seen"), eb.fn.max<number>("o.seen_at").as("last_seen")])
+    .where("s.id", "=", id)
+    .where("s.installation_id", "=", scope.installationId)
+    .where(inScope(scope, "o"))
+    .groupBy("s.id")
+    .executeTakeFirst();
+  if (row === undefined) return null;
+  const types = await componentTypesOf(db, scope, [row.id]);
+  return {
+    id: row.id,
+    signature: row.signature,
+    kind: row.kind as ErrorKind,
+    rootCause: row.root_cause,
+    fixStrategy: row.fix_strategy,
+    matched: row.matched,
+    occurrences: row.occurrences,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    componentTypes: types.get(row.id) ?? [],
+  };
 }
 
 /**
  * Notes that a fix was tried against a signature in an attempt. Recording the same fix for the same
- * attempt twice is harmless. Returns the fix attempt's id.
+ * attempt twice is harmless, also from two processes at once (ON CONFLICT DO NOTHING, then the one row is
+ * read). Returns the fix attempt's id.
  */
-export function recordFixAttempt(db: Database, origin: LearningOrigin, input: NewFixAttempt, now: number): number {
+export async function recordFixAttempt(db: Kysely<Tables>, origin: LearningOrigin, input: NewFixAttempt, now: number): Promise<number> {
   checkOrigin(origin, "recordFixAttempt");
   requirePositiveInteger(input.signatureId, "recordFixAttempt: signatureId");
   requirePositiveInteger(input.generationId, "recordFixAttempt: generationId");
@@ -279,70 +324,74 @@ export function recordFixAttempt(db: Database, origin: LearningOrigin, input: Ne
   if (typeof input.fixRef !== "string" || input.fixRef.trim() === "") {
     throw new Error("recordFixAttempt: fixRef must be a non-empty string (rule id, learned rule id or instruction hash)");
   }
-  return db
-    .transaction((): number => {
-      // Another installation's signature reads as missing: a fix is credited to the installation that tried it.
-      if (db.prepare("SELECT 1 FROM error_signatures WHERE id = ? AND installation_id = ?").get(input.signatureId, origin.installationId) === undefined) {
-        throw new Error(`recordFixAttempt: signatureId ${input.signatureId} does not exist`);
-      }
-      db.prepare(
-        `INSERT INTO fix_attempts (signature_id, fix_kind, fix_ref, fix_label, generation_id, attempt_number, created_at, installation_id, repository)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (signature_id, fix_kind, fix_ref, generation_id, attempt_number) DO NOTHING`,
-      ).run(
-        input.signatureId,
-        input.fixKind,
-        input.fixRef,
-        input.fixLabel ?? null,
-        input.generationId,
-        input.attemptNumber,
-        now,
-        origin.installationId,
-        origin.repository,
-      );
-      const row = db
-        .prepare(
-          `SELECT id FROM fix_attempts WHERE signature_id = ? AND fix_kind = ? AND fix_ref = ? AND generation_id = ? AND attempt_number = ?`,
-        )
-        .get(input.signatureId, input.fixKind, input.fixRef, input.generationId, input.attemptNumber) as { id: number };
-      return row.id;
-    })
-    .immediate();
+  return inTransaction(db, async (trx): Promise<number> => {
+    // Another installation's signature reads as missing: a fix is credited to the installation that tried it.
+    const signature = await trx
+      .selectFrom("error_signatures")
+      .select("id")
+      .where("id", "=", input.signatureId)
+      .where("installation_id", "=", origin.installationId)
+      .executeTakeFirst();
+    if (signature === undefined) throw new Error(`recordFixAttempt: signatureId ${input.signatureId} does not exist`);
+    const identity = {
+      signature_id: input.signatureId,
+      fix_kind: input.fixKind,
+      fix_ref: input.fixRef,
+      generation_id: input.generationId,
+      attempt_number: input.attemptNumber,
+    };
+    await trx
+      .insertInto("fix_attempts")
+      .values({ ...identity, fix_label: input.fixLabel ?? null, created_at: now, installation_id: origin.installationId, repository: origin.repository })
+      .onConflict((oc) => oc.columns(["signature_id", "fix_kind", "fix_ref", "generation_id", "attempt_number"]).doNothing())
+      .execute();
+    const row = await trx
+      .selectFrom("fix_attempts")
+      .select("id")
+      .where("signature_id", "=", identity.signature_id)
+      .where("fix_kind", "=", identity.fix_kind)
+      .where("fix_ref", "=", identity.fix_ref)
+      .where("generation_id", "=", identity.generation_id)
+      .where("attempt_number", "=", identity.attempt_number)
+      .executeTakeFirstOrThrow();
+    return row.id;
+  });
 }
 
 /**
  * Settles every pending fix attempt of a generation with the CI verdict that followed it. Returns what
  * was settled; attempts settled before are left alone, so a redelivered verdict changes nothing.
  */
-export function resolveFixAttempts(db: Database, scope: LearningScope, input: ResolveInput, now: number): ResolvedFixAttempt[] {
+export async function resolveFixAttempts(db: Kysely<Tables>, scope: LearningScope, input: ResolveInput, now: number): Promise<ResolvedFixAttempt[]> {
   checkScope(scope, "resolveFixAttempts");
-  const owner = scopeWhere(scope, "");
   requirePositiveInteger(input.generationId, "resolveFixAttempts: generationId");
   if (typeof input.passed !== "boolean") throw new Error("resolveFixAttempts: passed must be a boolean");
   const stillFailing = input.stillFailingSignatureIds === undefined ? undefined : new Set(input.stillFailingSignatureIds);
-  return db
-    .transaction((): ResolvedFixAttempt[] => {
-      const pending = db
-        .prepare(
-          `SELECT id, signature_id, fix_kind, fix_ref, attempt_number FROM fix_attempts
-            WHERE generation_id = ? AND outcome = 'pending' AND ${owner.sql} ORDER BY id`,
-        )
-        .all(input.generationId, ...owner.params) as { id: number; signature_id: number; fix_kind: FixKind; fix_ref: string; attempt_number: number }[];
-      const settle = db.prepare("UPDATE fix_attempts SET outcome = ?, resolved_at = ? WHERE id = ?");
-      return pending.map((row) => {
-        const passed = input.passed || (stillFailing !== undefined && !stillFailing.has(row.signature_id));
-        settle.run(passed ? "passed" : "failed", now, row.id);
-        return {
-          id: row.id,
-          signatureId: row.signature_id,
-          fixKind: row.fix_kind,
-          fixRef: row.fix_ref,
-          attemptNumber: row.attempt_number,
-          passed,
-        };
-      });
-    })
-    .immediate();
+  return inTransaction(db, async (trx): Promise<ResolvedFixAttempt[]> => {
+    // FOR UPDATE on PostgreSQL: a verdict redelivered to another process at once waits, then finds nothing pending.
+    let pendingQuery = trx
+      .selectFrom("fix_attempts as f")
+      .select(["f.id", "f.signature_id", "f.fix_kind", "f.fix_ref", "f.attempt_number"])
+      .where("f.generation_id", "=", input.generationId)
+      .where("f.outcome", "=", "pending")
+      .where(inScope(scope, "f"))
+      .orderBy("f.id");
+    if (dialectOf(trx) === "postgres") pendingQuery = pendingQuery.forUpdate();
+    const pending = await pendingQuery.execute();
+    const settled: ResolvedFixAttempt[] = [];
+    for (const row of pending) {
+      const passed = input.passed || (stillFailing !== undefined && !stillFailing.has(row.signature_id));
+      const updated = await trx
+        .updateTable("fix_attempts")
+        .set({ outcome: passed ? "passed" : "failed", resolved_at: now })
+        .where("id", "=", row.id)
+        .where("outcome", "=", "pending")
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) continue;
+      settled.push({ id: row.id, signatureId: row.signature_id, fixKind: row.fix_kind, fixRef: row.fix_ref, attemptNumber: row.attempt_number, passed });
+    }
+    return settled;
+  });
 }
 
 /** Mean of Beta(1 + successes, 1 + failures): the uniform prior keeps one lucky run from looking perfect. */
@@ -367,27 +416,51 @@ function fixSentence(fix: Omit<BestFix, "sentence">): string {
   return `For \`${fix.signature}\` (${fix.rootCause}), ${name} was followed by a passing CI run ${fix.successes} of ${tries} time${tries === 1 ? "" : "s"} (posterior mean ${fix.posteriorMean.toFixed(2)}).`;
 }
 
-/** Builds `signature_id IN (…)`-style filters over occurrences shared by both queries. */
-function occurrenceFilter(
-  scope: LearningScope,
-  query: { category?: string; componentType?: ComponentType; since?: number },
-): { sql: string; params: (string | number)[] } {
-  const owner = scopeWhere(scope, "o");
-  const clauses: string[] = [owner.sql];
-  const params: (string | number)[] = [...owner.params];
-  if (query.category !== undefined) {
-    clauses.push("o.category = ?");
-    params.push(query.category);
+/** The scope's occurrences of the signature pass the query's category, component type and date filters. */
+function occurrenceFilter(scope: LearningScope, query: { category?: string; componentType?: ComponentType; since?: number }, alias = "o"): Expression<SqlBool> {
+  const clauses = [inScope(scope, alias)];
+  if (query.category !== undefined) clauses.push(sql<SqlBool>`${sql.ref(`${alias}.category`)} = ${query.category}`);
+  if (query.componentType !== undefined) clauses.push(sql<SqlBool>`${sql.ref(`${alias}.component_type`)} = ${query.componentType}`);
+  if (query.since !== undefined) clauses.push(sql<SqlBool>`${sql.ref(`${alias}.seen_at`)} >= ${query.since}`);
+  return sql<SqlBool>`${sql.join(clauses, sql` AND `)}`;
+}
+
+function hasOccurrenceFilter(query: { category?: string; componentType?: ComponentType; since?: number }): boolean {
+  return query.category !== undefined || query.componentType !== undefined || query.since !== undefined;
+}
+
+interface FixTally {
+  signature_id: number;
+  signature: string;
+  kind: string;
+  root_cause: string;
+  fix_strategy: string;
+  fix_kind: FixKind;
+  fix_ref: string;
+  fix_label: string | null;
+  successes: number;
+  failures: number;
+}
+
+/** Settled tries of each (signature, fix) of the scope, under the query's filters. */
+async function fixTallies(db: Kysely<Tables>, scope: LearningScope, query: BestFixQuery): Promise<FixTally[]> {
+  let select = db
+    .selectFrom("fix_attempts as f")
+    .innerJoin("error_signatures as s", "s.id", "f.signature_id")
+    .select(["s.id as signature_id", "s.signature", "s.kind", "s.root_cause", "s.fix_strategy", "f.fix_kind", "f.fix_ref"])
+    .select((eb) => [
+      eb.fn.max("f.fix_label").as("fix_label"),
+      // CASE rather than SUM of a comparison: PostgreSQL does not add booleans.
+      sql<number>`SUM(CASE WHEN f.outcome = 'passed' THEN 1 ELSE 0 END)`.as("successes"),
+      sql<number>`SUM(CASE WHEN f.outcome = 'failed' THEN 1 ELSE 0 END)`.as("failures"),
+    ])
+    .where("f.outcome", "!=", "pending")
+    .where(inScope(scope, "f"));
+  if (query.signatureIds !== undefined) select = select.where("f.signature_id", "in", [...query.signatureIds]);
+  if (hasOccurrenceFilter(query)) {
+    select = select.where("f.signature_id", "in", db.selectFrom("error_occurrences as o").select("o.signature_id").where(occurrenceFilter(scope, query)));
   }
-  if (query.componentType !== undefined) {
-    clauses.push("o.component_type = ?");
-    params.push(query.componentType);
-  }
-  if (query.since !== undefined) {
-    clauses.push("o.seen_at >= ?");
-    params.push(query.since);
-  }
-  return { sql: clauses.join(" AND "), params };
+  return select.groupBy(["s.id", "f.signature_id", "f.fix_kind", "f.fix_ref"]).execute();
 }
 
 /**
@@ -395,59 +468,27 @@ function occurrenceFilter(
  * with the highest posterior mean. Ties go to the fix tried more often. Signatures without a settled fix
  * are left out. Best first.
  */
-export function bestFixes(db: Database, scope: LearningScope, query: BestFixQuery): BestFix[] {
+export async function bestFixes(db: Kysely<Tables>, scope: LearningScope, query: BestFixQuery): Promise<BestFix[]> {
   checkScope(scope, "bestFixes");
   const limit = requireLimit(query.limit, "bestFixes: limit");
-  const owner = scopeWhere(scope, "f");
-  const where: string[] = ["f.outcome != 'pending'", owner.sql];
-  const params: (string | number)[] = [...owner.params];
   if (query.signatureIds !== undefined) {
     query.signatureIds.forEach((id, i) => requirePositiveInteger(id, `bestFixes: signatureIds[${i}]`));
     if (query.signatureIds.length === 0) return [];
-    where.push(`f.signature_id IN (${query.signatureIds.map(() => "?").join(", ")})`);
-    params.push(...query.signatureIds);
   }
-  if (query.category !== undefined || query.componentType !== undefined || query.since !== undefined) {
-    const filter = occurrenceFilter(scope, query);
-    where.push(`f.signature_id IN (SELECT o.signature_id FROM error_occurrences o WHERE ${filter.sql})`);
-    params.push(...filter.params);
-  }
-  const rows = db
-    .prepare(
-      `SELECT s.id AS signature_id, s.signature, s.kind, s.root_cause, s.fix_strategy, f.fix_kind, f.fix_ref,
-              MAX(f.fix_label) AS fix_label,
-              SUM(f.outcome = 'passed') AS successes, SUM(f.outcome = 'failed') AS failures
-         FROM fix_attempts f JOIN error_signatures s ON s.id = f.signature_id
-        WHERE ${where.join(" AND ")}
-        GROUP BY f.signature_id, f.fix_kind, f.fix_ref`,
-    )
-    .all(...params) as {
-    signature_id: number;
-    signature: string;
-    kind: ErrorKind;
-    root_cause: string;
-    fix_strategy: string;
-    fix_kind: FixKind;
-    fix_ref: string;
-    fix_label: string | null;
-    successes: number;
-    failures: number;
-  }[];
-
   const best = new Map<number, Omit<BestFix, "sentence">>();
-  for (const row of rows) {
+  for (const row of await fixTallies(db, scope, query)) {
     const candidate = {
       signatureId: row.signature_id,
       signature: row.signature,
-      kind: row.kind,
+      kind: row.kind as ErrorKind,
       rootCause: row.root_cause,
       fixStrategy: row.fix_strategy,
       fixKind: row.fix_kind,
       fixRef: row.fix_ref,
       fixLabel: row.fix_label,
-      successes: row.successes,
-      failures: row.failures,
-      posteriorMean: posteriorMean(row.successes, row.failures),
+      successes: Number(row.successes),
+      failures: Number(row.failures),
+      posteriorMean: posteriorMean(Number(row.successes), Number(row.failures)),
     };
     const current = best.get(row.signature_id);
     if (current === undefined || better(candidate, current)) best.set(row.signature_id, candidate);
@@ -467,31 +508,31 @@ function better(a: Omit<BestFix, "sentence">, b: Omit<BestFix, "sentence">): boo
 }
 
 /** The signatures seen most often under the filters ("mistakes seen in this category"), most frequent first. */
-export function frequentSignatures(db: Database, scope: LearningScope, query: FrequentQuery): FrequentSignature[] {
+export async function frequentSignatures(db: Kysely<Tables>, scope: LearningScope, query: FrequentQuery): Promise<FrequentSignature[]> {
   checkScope(scope, "frequentSignatures");
   const limit = requireLimit(query.limit, "frequentSignatures: limit");
-  const filter = occurrenceFilter(scope, query);
-  // Component types from the scope's own occurrences, not the signature row's totals over every installation.
-  const rows = db
-    .prepare(
-      `SELECT s.id, s.signature, s.kind, s.root_cause, s.fix_strategy, s.matched, COUNT(o.id) AS hits, MAX(o.seen_at) AS last_hit,
-              (SELECT json_group_array(DISTINCT t.component_type) FROM error_occurrences t
-                WHERE t.signature_id = s.id AND t.component_type IS NOT NULL AND ${scopeWhere(scope, "t").sql}) AS component_types_json
-         FROM error_occurrences o JOIN error_signatures s ON s.id = o.signature_id
-        WHERE ${filter.sql}
-        GROUP BY s.id
-        ORDER BY hits DESC, last_hit DESC, s.id
-        LIMIT ?`,
-    )
-    .all(...scopeWhere(scope, "t").params, ...filter.params, limit) as (SignatureRow & { hits: number; last_hit: number })[];
+  const rows = await db
+    .selectFrom("error_occurrences as o")
+    .innerJoin("error_signatures as s", "s.id", "o.signature_id")
+    .select(["s.id", "s.signature", "s.kind", "s.root_cause", "s.fix_strategy"])
+    .select((eb) => [eb.fn.count<number>("o.id").as("hits"), eb.fn.max<number>("o.seen_at").as("last_hit")])
+    .where(occurrenceFilter(scope, query))
+    .groupBy("s.id")
+    .orderBy("hits", "desc")
+    .orderBy("last_hit", "desc")
+    .orderBy("s.id")
+    .limit(limit)
+    .execute();
+  // Component types from the scope's own occurrences (any category or date), not the row's totals.
+  const types = await componentTypesOf(db, scope, rows.map((r) => r.id));
   return rows.map((row) => ({
     signatureId: row.id,
     signature: row.signature,
-    kind: row.kind,
+    kind: row.kind as ErrorKind,
     rootCause: row.root_cause,
     fixStrategy: row.fix_strategy,
-    occurrences: row.hits,
-    lastSeen: row.last_hit,
-    componentTypes: parseComponentTypes(row.component_types_json, row.id),
+    occurrences: Number(row.hits),
+    lastSeen: Number(row.last_hit),
+    componentTypes: types.get(row.id) ?? [],
   }));
 }

@@ -2,7 +2,11 @@
  * The rewrite-rule store: candidates learned from merges, folded together by anti-unification, scored by
  * outcomes, promoted or discarded by maintainers, and handed to the repairer or the prompt.
  */
-import type { Database } from "better-sqlite3";
+import type { Kysely, RawBuilder, Selectable, SqlBool } from "kysely";
+import { sql } from "kysely";
+import { dialectOf } from "../../db/dialect.js";
+import type { RewriteRulesTable, Tables } from "../../db/schema.js";
+import { inTransaction } from "../errors/sql.js";
 import type { RewriteRule } from "../../python/rewrite.js";
 import type { LearningOrigin, LearningScope } from "../scope.js";
 import { checkOrigin, checkScope } from "../scope.js";
@@ -85,37 +89,18 @@ export interface ActiveRulesOptions {
 
 export const DEFAULT_AUTO_APPLY_THRESHOLD = 0.7;
 
-interface RuleRow {
-  id: number;
-  installation_id: number | null;
-  before_pattern: string;
-  after_pattern: string;
-  context: string;
-  holes: number;
-  description: string;
-  source_pr: number | null;
-  repo: string | null;
-  commit_sha: string | null;
-  status: RuleStatus;
-  successes: number;
-  failures: number;
-  applications: number;
-  merged_into: number | null;
-  created_at: number;
-  updated_at: number;
-  engine?: "lines" | "tree";
-  tree_json?: string | null;
-  sites?: number;
-  reverts?: number;
-}
+type RuleRow = Selectable<RewriteRulesTable>;
 
-function toRule(db: Database, row: RuleRow): StoredRule {
-  const sources = db
-    .prepare("SELECT repo, pr_number, commit_sha, path, author, committed_at FROM rule_sources WHERE rule_id = ? ORDER BY added_at, pr_number, path")
-    .all(row.id) as { repo: string; pr_number: number; commit_sha: string; path: string; author: string | null; committed_at: string | null }[];
-  const signatures = db.prepare("SELECT signature_id FROM rule_signatures WHERE rule_id = ? ORDER BY signature_id").all(row.id) as {
-    signature_id: number;
-  }[];
+async function toRule(db: Kysely<Tables>, row: RuleRow): Promise<StoredRule> {
+  const sources = await db
+    .selectFrom("rule_sources")
+    .select(["repo", "pr_number", "commit_sha", "path", "author", "committed_at"])
+    .where("rule_id", "=", row.id)
+    .orderBy("added_at")
+    .orderBy("pr_number")
+    .orderBy("path")
+    .execute();
+  const signatures = await db.selectFrom("rule_signatures").select("signature_id").where("rule_id", "=", row.id).orderBy("signature_id").execute();
   return {
     id: row.id,
     installationId: row.installation_id,
@@ -143,64 +128,104 @@ function toRule(db: Database, row: RuleRow): StoredRule {
       ...(s.committed_at === null ? {} : { committedAt: s.committed_at }),
     })),
     signatureIds: signatures.map((s) => s.signature_id),
-    engine: row.engine ?? "lines",
+    engine: row.engine,
     tree: row.tree_json ? (JSON.parse(row.tree_json) as TreeRuleSpec) : null,
-    sites: row.sites ?? 1,
-    reverts: row.reverts ?? 0,
+    sites: row.sites,
+    reverts: row.reverts,
   };
 }
 
 /**
- * `r.installation_id = ?`, and with a repository scope, rules one of whose sources is that repository.
+ * `alias.installation_id = ?`, and with a repository scope, rules one of whose sources is that repository.
  * Rules of unknown origin (installation NULL) match no scope.
  */
-export function ruleScopeWhere(scope: LearningScope, alias = "rewrite_rules"): { sql: string; params: (string | number)[] } {
-  if (scope.repository === null) return { sql: `${alias}.installation_id = ?`, params: [scope.installationId] };
-  return {
-    sql: `${alias}.installation_id = ? AND EXISTS (SELECT 1 FROM rule_sources rs WHERE rs.rule_id = ${alias}.id AND rs.repo = ?)`,
-    params: [scope.installationId, scope.repository],
-  };
+export function ruleInScope(scope: LearningScope, alias = "rewrite_rules"): RawBuilder<SqlBool> {
+  const owner = sql<SqlBool>`${sql.ref(`${alias}.installation_id`)} = ${scope.installationId}`;
+  if (scope.repository === null) return owner;
+  return sql<SqlBool>`${owner} AND EXISTS (SELECT 1 FROM rule_sources rs WHERE rs.rule_id = ${sql.ref(`${alias}.id`)} AND rs.repo = ${scope.repository})`;
 }
 
 /** The rule with this id if it belongs to the scope, else null. */
-export function getRule(db: Database, scope: LearningScope, id: number): StoredRule | null {
+export async function getRule(db: Kysely<Tables>, scope: LearningScope, id: number): Promise<StoredRule | null> {
   checkScope(scope, "getRule");
-  const where = ruleScopeWhere(scope);
-  const row = db.prepare(`SELECT * FROM rewrite_rules WHERE id = ? AND ${where.sql}`).get(id, ...where.params) as RuleRow | undefined;
+  const row = await db.selectFrom("rewrite_rules").selectAll().where("id", "=", id).where(ruleInScope(scope)).executeTakeFirst();
   return row === undefined ? null : toRule(db, row);
 }
 
-export function listRules(db: Database, scope: LearningScope, filter: { status?: RuleStatus } = {}): StoredRule[] {
+export async function listRules(db: Kysely<Tables>, scope: LearningScope, filter: { status?: RuleStatus } = {}): Promise<StoredRule[]> {
   checkScope(scope, "listRules");
-  const where = ruleScopeWhere(scope);
-  const rows = (
-    filter.status === undefined
-      ? db.prepare(`SELECT * FROM rewrite_rules WHERE ${where.sql} ORDER BY id`).all(...where.params)
-      : db.prepare(`SELECT * FROM rewrite_rules WHERE ${where.sql} AND status = ? ORDER BY id`).all(...where.params, filter.status)
-  ) as RuleRow[];
-  return rows.map((row) => toRule(db, row));
+  let query = db.selectFrom("rewrite_rules").selectAll().where(ruleInScope(scope));
+  if (filter.status !== undefined) query = query.where("status", "=", filter.status);
+  const rows = await query.orderBy("id").execute();
+  const rules: StoredRule[] = [];
+  for (const row of rows) rules.push(await toRule(db, row));
+  return rules;
 }
 
 /** A rule just written by this module: read back within its own installation. */
-function savedRule(db: Database, installationId: number, id: number): StoredRule {
-  return getRule(db, { installationId, repository: null }, id) as StoredRule;
+async function savedRule(db: Kysely<Tables>, installationId: number, id: number): Promise<StoredRule> {
+  return (await getRule(db, { installationId, repository: null }, id)) as StoredRule;
 }
 
-function addSource(db: Database, ruleId: number, source: RuleSource, now: number): void {
-  db.prepare(
-    `INSERT INTO rule_sources (rule_id, repo, pr_number, commit_sha, path, added_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT DO NOTHING`,
-  ).run(ruleId, source.repo, source.prNumber, source.commitSha, source.path, now);
+/** One more merge the rule was drawn from; a source it has already is left as it is. */
+export async function addRuleSource(
+  db: Kysely<Tables>,
+  ruleId: number,
+  source: Pick<RuleSource, "repo" | "prNumber" | "commitSha" | "path"> & { author?: string; committedAt?: string },
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto("rule_sources")
+    .values({
+      rule_id: ruleId,
+      repo: source.repo,
+      pr_number: source.prNumber,
+      commit_sha: source.commitSha,
+      path: source.path,
+      added_at: now,
+      author: source.author ?? null,
+      committed_at: source.committedAt ?? null,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }
 
-function linkSignatures(db: Database, ruleId: number, signatureIds: readonly number[]): void {
-  const link = db.prepare(
-    `INSERT INTO rule_signatures (rule_id, signature_id)
-     SELECT r.id, s.id FROM rewrite_rules r JOIN error_signatures s ON s.installation_id = r.installation_id
-      WHERE r.id = ? AND s.id = ? ON CONFLICT DO NOTHING`,
-  );
-  // Only signatures of the rule's own installation are linked.
-  for (const id of signatureIds) link.run(ruleId, id);
+/** Links the rule to the signatures it fixes: only signatures of the rule's own installation are linked. */
+export async function linkRuleSignatures(db: Kysely<Tables>, ruleId: number, signatureIds: readonly number[]): Promise<void> {
+  for (const id of new Set(signatureIds)) {
+    await db
+      .insertInto("rule_signatures")
+      .columns(["rule_id", "signature_id"])
+      .expression(
+        db
+          .selectFrom("rewrite_rules as r")
+          .innerJoin("error_signatures as s", "s.installation_id", "r.installation_id")
+          .select(["r.id", "s.id as signature_id"])
+          .where("r.id", "=", ruleId)
+          .where("s.id", "=", id),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+/**
+ * Rules of one installation are folded and found again one merge at a time: on PostgreSQL two processes
+ * saving rules of the same installation at once would each miss the rule the other is adding, so the
+ * second waits for the first's transaction (SQLite has one writer anyway).
+ */
+export async function lockInstallationRules(db: Kysely<Tables>, installationId: number): Promise<void> {
+  if (dialectOf(db) !== "postgres") return;
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`opforge:rewrite_rules:${installationId}`}, 0))`.execute(db);
+}
+
+async function touchRule(db: Kysely<Tables>, id: number, now: number): Promise<void> {
+  await db.updateTable("rewrite_rules").set({ updated_at: now }).where("id", "=", id).execute();
+}
+
+/** A candidate replaced by its generalization: kept, pointing at the rule that took its place. */
+export async function archiveInto(db: Kysely<Tables>, id: number, into: number, now: number): Promise<void> {
+  await db.updateTable("rewrite_rules").set({ status: "archived", merged_into: into, updated_at: now }).where("id", "=", id).execute();
 }
 
 function checkCandidate(c: LearnedRuleCandidate, i: number): void {
@@ -215,99 +240,105 @@ function checkCandidate(c: LearnedRuleCandidate, i: number): void {
   }
 }
 
-function insertRule(
-  db: Database,
+async function insertRule(
+  db: Kysely<Tables>,
   installationId: number,
   fields: { before: string; after: string; context: string; holes: number; description: string; source: RuleSource },
   counts: { successes: number; failures: number; applications: number },
   now: number,
-): number {
-  const info = db
-    .prepare(
-      `INSERT INTO rewrite_rules (installation_id, before_pattern, after_pattern, context, holes, description, source_pr, repo, commit_sha,
-         status, successes, failures, applications, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate', ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      installationId,
-      fields.before,
-      fields.after,
-      fields.context,
-      fields.holes,
-      fields.description,
-      fields.source.prNumber,
-      fields.source.repo,
-      fields.source.commitSha,
-      counts.successes,
-      counts.failures,
-      counts.applications,
-      now,
-      now,
-    );
-  return Number(info.lastInsertRowid);
+): Promise<number> {
+  const row = await db
+    .insertInto("rewrite_rules")
+    .values({
+      installation_id: installationId,
+      before_pattern: fields.before,
+      after_pattern: fields.after,
+      context: fields.context,
+      holes: fields.holes,
+      description: fields.description,
+      source_pr: fields.source.prNumber,
+      repo: fields.source.repo,
+      commit_sha: fields.source.commitSha,
+      status: "candidate",
+      successes: counts.successes,
+      failures: counts.failures,
+      applications: counts.applications,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
 
 /** Rules are folded and found again only among the teaching installation's own. */
-function rowsWithStatus(db: Database, installationId: number, statuses: readonly RuleStatus[]): RuleRow[] {
+function rowsWithStatus(db: Kysely<Tables>, installationId: number, statuses: readonly RuleStatus[]): Promise<RuleRow[]> {
   return db
-    .prepare(
-      `SELECT * FROM rewrite_rules WHERE installation_id = ? AND engine = 'lines' AND status IN (${statuses.map(() => "?").join(", ")}) ORDER BY id DESC`,
-    )
-    .all(installationId, ...statuses) as RuleRow[];
+    .selectFrom("rewrite_rules")
+    .selectAll()
+    .where("installation_id", "=", installationId)
+    .where("engine", "=", "lines")
+    .where("status", "in", [...statuses])
+    .orderBy("id", "desc")
+    .execute();
 }
 
 function patternsOf(row: RuleRow): { before: string; after: string; context: string } {
   return { before: row.before_pattern, after: row.after_pattern, context: row.context };
 }
 
-function saveOne(db: Database, installationId: number, candidate: LearnedRuleCandidate, now: number): Omit<SavedRule, "candidate"> {
+/** Sources and signatures of the rule a generalization replaces, and the new candidate's, on the generalization. */
+async function carryOver(db: Kysely<Tables>, id: number, existing: StoredRule, candidate: LearnedRuleCandidate, now: number): Promise<void> {
+  for (const s of existing.sources) await addRuleSource(db, id, s, now);
+  await addRuleSource(db, id, candidate.source, now);
+  await linkRuleSignatures(db, id, [...existing.signatureIds, ...candidate.signatureIds]);
+}
+
+async function saveOne(db: Kysely<Tables>, installationId: number, candidate: LearnedRuleCandidate, now: number): Promise<Omit<SavedRule, "candidate">> {
   // Already covered, including by a discarded rule: a maintainer's 👎 is not undone by learning it again.
-  const covering = rowsWithStatus(db, installationId, ["trusted", "candidate", "discarded"]).find((row) => generalizes(patternsOf(row), candidate));
+  const covering = (await rowsWithStatus(db, installationId, ["trusted", "candidate", "discarded"])).find((row) => generalizes(patternsOf(row), candidate));
   if (covering) {
-    addSource(db, covering.id, candidate.source, now);
-    linkSignatures(db, covering.id, candidate.signatureIds);
-    db.prepare("UPDATE rewrite_rules SET updated_at = ? WHERE id = ?").run(now, covering.id);
-    return { rule: savedRule(db, installationId, covering.id), outcome: "known" };
+    await addRuleSource(db, covering.id, candidate.source, now);
+    await linkRuleSignatures(db, covering.id, candidate.signatureIds);
+    await touchRule(db, covering.id, now);
+    return { rule: await savedRule(db, installationId, covering.id), outcome: "known" };
   }
-  for (const row of rowsWithStatus(db, installationId, ["trusted", "candidate"])) {
+  for (const row of await rowsWithStatus(db, installationId, ["trusted", "candidate"])) {
     const merged = antiUnify(patternsOf(row), candidate);
     if (!merged.ok) continue;
-    const existing = toRule(db, row);
-    const same = db
-      .prepare("SELECT * FROM rewrite_rules WHERE installation_id = ? AND before_pattern = ? AND after_pattern = ? AND context = ?")
-      .get(installationId, merged.before, merged.after, merged.context) as RuleRow | undefined;
+    const existing = await toRule(db, row);
+    const same = await db
+      .selectFrom("rewrite_rules")
+      .selectAll()
+      .where("installation_id", "=", installationId)
+      .where("before_pattern", "=", merged.before)
+      .where("after_pattern", "=", merged.after)
+      .where("context", "=", merged.context)
+      .executeTakeFirst();
     if (same) {
       // The generalization exists already (folded away earlier): bring it back rather than duplicate it.
-      if (same.status === "archived") db.prepare("UPDATE rewrite_rules SET status = 'candidate', merged_into = NULL WHERE id = ?").run(same.id);
-      db.prepare("UPDATE rewrite_rules SET updated_at = ? WHERE id = ?").run(now, same.id);
-      for (const s of existing.sources) addSource(db, same.id, s, now);
-      addSource(db, same.id, candidate.source, now);
-      linkSignatures(db, same.id, [...existing.signatureIds, ...candidate.signatureIds]);
-      if (row.status === "candidate" && row.id !== same.id) {
-        db.prepare("UPDATE rewrite_rules SET status = 'archived', merged_into = ?, updated_at = ? WHERE id = ?").run(same.id, now, row.id);
-      }
-      return { rule: savedRule(db, installationId, same.id), outcome: "merged", mergedWith: row.id };
+      if (same.status === "archived") await db.updateTable("rewrite_rules").set({ status: "candidate", merged_into: null }).where("id", "=", same.id).execute();
+      await touchRule(db, same.id, now);
+      await carryOver(db, same.id, existing, candidate, now);
+      if (row.status === "candidate" && row.id !== same.id) await archiveInto(db, row.id, same.id, now);
+      return { rule: await savedRule(db, installationId, same.id), outcome: "merged", mergedWith: row.id };
     }
-    const id = insertRule(
+    const id = await insertRule(
       db,
       installationId,
       { ...merged, description: describeChange(merged.before, merged.after, merged.context), source: candidate.source },
       { successes: existing.successes, failures: existing.failures, applications: existing.applications },
       now,
     );
-    for (const s of existing.sources) addSource(db, id, s, now);
-    addSource(db, id, candidate.source, now);
-    linkSignatures(db, id, [...existing.signatureIds, ...candidate.signatureIds]);
+    await carryOver(db, id, existing, candidate, now);
     // A trusted rule keeps working as it is; a candidate is replaced by its generalization.
-    if (row.status === "candidate") {
-      db.prepare("UPDATE rewrite_rules SET status = 'archived', merged_into = ?, updated_at = ? WHERE id = ?").run(id, now, row.id);
-    }
-    return { rule: savedRule(db, installationId, id), outcome: "merged", mergedWith: row.id };
+    if (row.status === "candidate") await archiveInto(db, row.id, id, now);
+    return { rule: await savedRule(db, installationId, id), outcome: "merged", mergedWith: row.id };
   }
-  const id = insertRule(db, installationId, candidate, { successes: 0, failures: 0, applications: 0 }, now);
-  addSource(db, id, candidate.source, now);
-  linkSignatures(db, id, candidate.signatureIds);
-  return { rule: savedRule(db, installationId, id), outcome: "created" };
+  const id = await insertRule(db, installationId, candidate, { successes: 0, failures: 0, applications: 0 }, now);
+  await addRuleSource(db, id, candidate.source, now);
+  await linkRuleSignatures(db, id, candidate.signatureIds);
+  return { rule: await savedRule(db, installationId, id), outcome: "created" };
 }
 
 /**
@@ -315,35 +346,44 @@ function saveOne(db: Database, installationId: number, candidate: LearnedRuleCan
  * rule with an existing one, or as one more source of a rule that already covers it. The rules belong to
  * the installation of `origin`, and fold only with that installation's rules.
  */
-export function saveRuleCandidates(db: Database, origin: LearningOrigin, candidates: readonly LearnedRuleCandidate[], now: number): SavedRule[] {
+export async function saveRuleCandidates(db: Kysely<Tables>, origin: LearningOrigin, candidates: readonly LearnedRuleCandidate[], now: number): Promise<SavedRule[]> {
   checkOrigin(origin, "saveRuleCandidates");
   candidates.forEach(checkCandidate);
-  return db
-    .transaction((): SavedRule[] => candidates.map((candidate) => ({ ...saveOne(db, origin.installationId, candidate, now), candidate })))
-    .immediate();
+  if (candidates.length === 0) return [];
+  return inTransaction(db, async (trx): Promise<SavedRule[]> => {
+    await lockInstallationRules(trx, origin.installationId);
+    const saved: SavedRule[] = [];
+    for (const candidate of candidates) saved.push({ ...(await saveOne(trx, origin.installationId, candidate, now)), candidate });
+    return saved;
+  });
 }
 
 /** The rule, which must exist within the scope: a rule of another installation reads as missing. */
-export function requireRule(db: Database, scope: LearningScope, id: number, where: string): StoredRule {
+export async function requireRule(db: Kysely<Tables>, scope: LearningScope, id: number, where: string): Promise<StoredRule> {
   checkScope(scope, where);
   if (!Number.isInteger(id) || id < 1) throw new Error(`${where}: rule id must be a positive integer, got ${JSON.stringify(id)}`);
-  const rule = getRule(db, scope, id);
+  const rule = await getRule(db, scope, id);
   if (rule === null) throw new Error(`${where}: rewrite rule ${id} does not exist`);
   return rule;
 }
 
 /** Counts one use of a rule and whether the CI run after it passed. */
-export function recordRuleOutcome(db: Database, scope: LearningScope, ruleId: number, success: boolean, now: number): StoredRule {
-  return db
-    .transaction((): StoredRule => {
-      requireRule(db, scope, ruleId, "recordRuleOutcome");
-      db.prepare(
-        `UPDATE rewrite_rules SET successes = successes + ?, failures = failures + ?, applications = applications + 1, updated_at = ?
-          WHERE id = ?`,
-      ).run(success ? 1 : 0, success ? 0 : 1, now, ruleId);
-      return getRule(db, scope, ruleId) as StoredRule;
-    })
-    .immediate();
+export async function recordRuleOutcome(db: Kysely<Tables>, scope: LearningScope, ruleId: number, success: boolean, now: number): Promise<StoredRule> {
+  return inTransaction(db, async (trx): Promise<StoredRule> => {
+    await requireRule(trx, scope, ruleId, "recordRuleOutcome");
+    // Increments in SQL, not values read before: two verdicts counted at once both count.
+    await trx
+      .updateTable("rewrite_rules")
+      .set((eb) => ({
+        successes: eb("successes", "+", success ? 1 : 0),
+        failures: eb("failures", "+", success ? 0 : 1),
+        applications: eb("applications", "+", 1),
+        updated_at: now,
+      }))
+      .where("id", "=", ruleId)
+      .execute();
+    return (await getRule(trx, scope, ruleId)) as StoredRule;
+  });
 }
 
 /**
@@ -351,43 +391,46 @@ export function recordRuleOutcome(db: Database, scope: LearningScope, ruleId: nu
  * archived (kept, never applied or offered again). Trusted rules are a maintainer's call and stay. Each
  * rule is judged by its own record, so this maintenance runs over every installation at once.
  */
-export function archiveWeakRules(db: Database, options: { minTrials: number; floor: number; now: number }): number[] {
+export async function archiveWeakRules(db: Kysely<Tables>, options: { minTrials: number; floor: number; now: number }): Promise<number[]> {
   if (!(Number.isInteger(options.minTrials) && options.minTrials >= 1)) throw new Error(`minTrials must be a positive integer, got ${options.minTrials}`);
   if (!(options.floor > 0 && options.floor < 1)) throw new Error(`floor must be between 0 and 1, got ${options.floor}`);
-  return db
-    .transaction((): number[] => {
-      const rows = db
-        .prepare("SELECT id, successes, failures FROM rewrite_rules WHERE status = 'candidate' AND successes + failures >= ?")
-        .all(options.minTrials) as { id: number; successes: number; failures: number }[];
-      const weak = rows.filter((r) => ruleConfidence(r.successes, r.failures) < options.floor).map((r) => r.id);
-      const update = db.prepare("UPDATE rewrite_rules SET status = 'archived', updated_at = ? WHERE id = ?");
-      for (const id of weak) update.run(options.now, id);
-      return weak;
-    })
-    .immediate();
+  return inTransaction(db, async (trx): Promise<number[]> => {
+    const rows = await trx
+      .selectFrom("rewrite_rules")
+      .select(["id", "successes", "failures"])
+      .where("status", "=", "candidate")
+      .where((eb) => eb(eb("successes", "+", eb.ref("failures")), ">=", options.minTrials))
+      .orderBy("id")
+      .execute();
+    const weak = rows.filter((r) => ruleConfidence(r.successes, r.failures) < options.floor).map((r) => r.id);
+    // Still a candidate when archived: a rule a maintainer trusted meanwhile is theirs to keep.
+    for (const id of weak) {
+      await trx.updateTable("rewrite_rules").set({ status: "archived", updated_at: options.now }).where("id", "=", id).where("status", "=", "candidate").execute();
+    }
+    return weak;
+  });
 }
 
-function setStatus(db: Database, scope: LearningScope, ruleIds: readonly number[], status: RuleStatus, where: string, now: number): StoredRule[] {
-  return db
-    .transaction((): StoredRule[] => {
-      for (const id of ruleIds) requireRule(db, scope, id, where);
-      const update = db.prepare("UPDATE rewrite_rules SET status = ?, updated_at = ? WHERE id = ?");
-      for (const id of ruleIds) update.run(status, now, id);
-      return ruleIds.map((id) => getRule(db, scope, id) as StoredRule);
-    })
-    .immediate();
+async function setStatus(db: Kysely<Tables>, scope: LearningScope, ruleIds: readonly number[], status: RuleStatus, where: string, now: number): Promise<StoredRule[]> {
+  return inTransaction(db, async (trx): Promise<StoredRule[]> => {
+    for (const id of ruleIds) await requireRule(trx, scope, id, where);
+    for (const id of ruleIds) await trx.updateTable("rewrite_rules").set({ status, updated_at: now }).where("id", "=", id).execute();
+    const rules: StoredRule[] = [];
+    for (const id of ruleIds) rules.push((await getRule(trx, scope, id)) as StoredRule);
+    return rules;
+  });
 }
 
 /**
  * A maintainer's 👍: the rules are trusted, and applied automatically from now on — in the installation of
  * `scope` alone, since a rule is that installation's own row. A rule outside the scope is refused as missing.
  */
-export function promoteRules(db: Database, scope: LearningScope, ruleIds: readonly number[], now: number = Date.now()): StoredRule[] {
+export function promoteRules(db: Kysely<Tables>, scope: LearningScope, ruleIds: readonly number[], now: number = Date.now()): Promise<StoredRule[]> {
   return setStatus(db, scope, ruleIds, "trusted", "promoteRules", now);
 }
 
 /** A maintainer's 👎: the rules are never applied or offered again, even if learned again. */
-export function discardRules(db: Database, scope: LearningScope, ruleIds: readonly number[], now: number = Date.now()): StoredRule[] {
+export function discardRules(db: Kysely<Tables>, scope: LearningScope, ruleIds: readonly number[], now: number = Date.now()): Promise<StoredRule[]> {
   return setStatus(db, scope, ruleIds, "discarded", "discardRules", now);
 }
 
@@ -401,11 +444,17 @@ export function ruleSourceText(rule: Pick<StoredRule, "repo" | "sourcePr" | "com
  * The source a reader may be shown: with a repository scope, the first source in that repository, so a
  * rule another repository of the installation also taught never names that repository.
  */
-function citedSource(db: Database, scope: LearningScope, row: RuleRow): Pick<StoredRule, "repo" | "sourcePr" | "commitSha"> {
+async function citedSource(db: Kysely<Tables>, scope: LearningScope, row: RuleRow): Promise<Pick<StoredRule, "repo" | "sourcePr" | "commitSha">> {
   if (scope.repository === null || row.repo === scope.repository) return { repo: row.repo, sourcePr: row.source_pr, commitSha: row.commit_sha };
-  const own = db
-    .prepare("SELECT repo, pr_number, commit_sha FROM rule_sources WHERE rule_id = ? AND repo = ? ORDER BY added_at, pr_number LIMIT 1")
-    .get(row.id, scope.repository) as { repo: string; pr_number: number; commit_sha: string } | undefined;
+  const own = await db
+    .selectFrom("rule_sources")
+    .select(["repo", "pr_number", "commit_sha"])
+    .where("rule_id", "=", row.id)
+    .where("repo", "=", scope.repository)
+    .orderBy("added_at")
+    .orderBy("pr_number")
+    .limit(1)
+    .executeTakeFirst();
   return own === undefined ? { repo: null, sourcePr: null, commitSha: null } : { repo: own.repo, sourcePr: own.pr_number, commitSha: own.commit_sha };
 }
 
@@ -419,17 +468,14 @@ export function confidenceOf(rule: Pick<StoredRule, "status" | "successes" | "fa
  * applied by the repairer; the other candidates are offered to the model as guidance. Discarded and
  * archived rules are neither. Only the rules of `scope` take part.
  */
-export function activeRules(db: Database, scope: LearningScope, options: ActiveRulesOptions = {}): ActiveRules {
+export async function activeRules(db: Kysely<Tables>, scope: LearningScope, options: ActiveRulesOptions = {}): Promise<ActiveRules> {
   checkScope(scope, "activeRules");
   const threshold = options.autoApplyThreshold ?? DEFAULT_AUTO_APPLY_THRESHOLD;
   if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) {
     throw new Error(`activeRules: autoApplyThreshold must be a number from 0 to 1, got ${JSON.stringify(threshold)}`);
   }
   const limit = options.guidanceLimit ?? 10;
-  const where = ruleScopeWhere(scope);
-  const rows = db
-    .prepare(`SELECT * FROM rewrite_rules WHERE ${where.sql} AND status IN ('trusted', 'candidate') ORDER BY id`)
-    .all(...where.params) as RuleRow[];
+  const rows = await db.selectFrom("rewrite_rules").selectAll().where(ruleInScope(scope)).where("status", "in", ["trusted", "candidate"]).orderBy("id").execute();
   const rules = rows.map((row) => ({
     row,
     confidence: confidenceOf(row),
@@ -441,22 +487,26 @@ export function activeRules(db: Database, scope: LearningScope, options: ActiveR
     .filter((r) => !auto.includes(r))
     .sort((a, b) => b.confidence - a.confidence || a.row.id - b.row.id)
     .slice(0, limit);
-  return {
-    autoApply: auto
-      .sort((a, b) => b.confidence - a.confidence || rank(b.row) - rank(a.row) || (b.row.sites ?? 1) - (a.row.sites ?? 1) || a.row.id - b.row.id)
-      .map((r) =>
-        r.row.engine === "tree" && r.row.tree_json
-          ? toTreeRewriteRule({ id: r.row.id, spec: JSON.parse(r.row.tree_json) as TreeRuleSpec, description: r.row.description })
-          : toRewriteRule({ id: r.row.id, before: r.row.before_pattern, after: r.row.after_pattern, context: r.row.context, description: r.row.description }),
-      ),
-    guidance: guided.map((r) => ({
+  const guidance: Guidance[] = [];
+  for (const r of guided) {
+    guidance.push({
       ruleId: r.row.id,
       description: r.row.description,
       before: r.row.before_pattern,
       after: r.row.after_pattern,
       confidence: r.confidence,
-      source: ruleSourceText(citedSource(db, scope, r.row)),
+      source: ruleSourceText(await citedSource(db, scope, r.row)),
       context: r.row.context,
-    })),
+    });
+  }
+  return {
+    autoApply: auto
+      .sort((a, b) => b.confidence - a.confidence || rank(b.row) - rank(a.row) || b.row.sites - a.row.sites || a.row.id - b.row.id)
+      .map((r) =>
+        r.row.engine === "tree" && r.row.tree_json
+          ? toTreeRewriteRule({ id: r.row.id, spec: JSON.parse(r.row.tree_json) as TreeRuleSpec, description: r.row.description })
+          : toRewriteRule({ id: r.row.id, before: r.row.before_pattern, after: r.row.after_pattern, context: r.row.context, description: r.row.description }),
+      ),
+    guidance,
   };
 }

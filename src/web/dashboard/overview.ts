@@ -140,7 +140,7 @@ export function installationOverview(db: DashboardDb, installationId: number, op
     weeks: await weeklyFigures(trx, installationId, options),
     spend: await monthSpend(trx, installationId, options.now),
     signatures: await topSignatures(trx, installationId, { now: options.now, limit: 15 }),
-    rules: listRules(store, installationScope(installationId)).filter((r) => r.mergedInto === null).map(ruleView),
+    rules: (await listRules(trx, installationScope(installationId))).filter((r) => r.mergedInto === null).map(ruleView),
     libraries: libraries(store, installationId),
     queue: await installationQueue(trx, installationId),
     stats: await statsOf(trx, installationId, options),
@@ -160,8 +160,8 @@ export async function setRuleVerdict(db: Database, kysely: Kysely<Tables>, insta
   return kysely.transaction().execute(async (trx): Promise<ActionResult> => {
     const scope = installationScope(installationId);
     try {
-      if (verdict === "trust") promoteRules(db, scope, [ruleId], now);
-      else discardRules(db, scope, [ruleId], now);
+      if (verdict === "trust") await promoteRules(trx, scope, [ruleId], now);
+      else await discardRules(trx, scope, [ruleId], now);
     } catch {
       // The store refuses a rule outside the scope as missing; say no more than that.
       return { ok: false, status: 404, message: `rule ${ruleId} is not one of this installation's rules` };

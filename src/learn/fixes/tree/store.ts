@@ -3,12 +3,15 @@
  * that makes the same edits into a more general one, found again as "known" when a stored rule covers them,
  * and archived when humans keep reverting what a trusted rule did.
  */
-import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import type { Tables } from "../../../db/schema.js";
+import { greatest, inTransaction } from "../../errors/sql.js";
 import { ruleConfidence } from "../confidence.js";
 import type { SaveOutcome, StoredRule } from "../store.js";
 import type { LearningScope } from "../../scope.js";
 import { checkScope, installationScope } from "../../scope.js";
-import { getRule, promoteRules } from "../store.js";
+import { addRuleSource, archiveInto, getRule, linkRuleSignatures, lockInstallationRules, promoteRules } from "../store.js";
 import type { LearnedTreeRule } from "./learn.js";
 import type { TreeRuleSpec } from "./pattern.js";
 import { describeTree, patternHoles } from "./pattern.js";
@@ -42,107 +45,128 @@ interface TreeRow {
   sites: number;
 }
 
-type SourceFields = Omit<TreeRuleOrigin, "installationId">;
-
-function addOrigin(db: Database, ruleId: number, origin: SourceFields, now: number): void {
-  db.prepare(
-    `INSERT INTO rule_sources (rule_id, repo, pr_number, commit_sha, path, added_at, author, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT DO NOTHING`,
-  ).run(ruleId, origin.repo, origin.prNumber, origin.commitSha, origin.path, now, origin.author ?? null, origin.committedAt ?? null);
-}
-
-function linkSignatures(db: Database, ruleId: number, signatureIds: readonly number[]): void {
-  // Only signatures of the rule's own installation are linked.
-  const link = db.prepare(
-    `INSERT INTO rule_signatures (rule_id, signature_id)
-     SELECT r.id, s.id FROM rewrite_rules r JOIN error_signatures s ON s.installation_id = r.installation_id
-      WHERE r.id = ? AND s.id = ? ON CONFLICT DO NOTHING`,
-  );
-  for (const id of signatureIds) link.run(ruleId, id);
-}
-
 function describe(spec: TreeRuleSpec): { before: string; after: string; description: string } {
   const shown = describeTree(spec);
   const strip = (text: string): string => text.replace(/\s+\[.*$/, "");
   return { ...shown, description: `\`${strip(shown.before)}\` → \`${strip(shown.after).replace(/\n/g, "; ")}\`` };
 }
 
-function insertTree(db: Database, spec: TreeRuleSpec, context: string, sites: number, origin: TreeRuleOrigin, now: number, counts = { successes: 0, failures: 0, applications: 0 }): number {
+async function insertTree(
+  db: Kysely<Tables>,
+  spec: TreeRuleSpec,
+  context: string,
+  sites: number,
+  origin: TreeRuleOrigin,
+  now: number,
+  counts = { successes: 0, failures: 0, applications: 0 },
+): Promise<number> {
   const shown = describe(spec);
   const json = JSON.stringify(spec);
   const installationId = origin.installationId;
-  const existing = db
-    .prepare("SELECT id FROM rewrite_rules WHERE installation_id = ? AND engine = 'tree' AND tree_json = ?")
-    .get(installationId, json) as { id: number } | undefined;
+  const existing = await db
+    .selectFrom("rewrite_rules")
+    .select("id")
+    .where("installation_id", "=", installationId)
+    .where("engine", "=", "tree")
+    .where("tree_json", "=", json)
+    .executeTakeFirst();
   if (existing) return existing.id;
   // Two different specs may read the same; the spec text keeps their readable rows apart.
-  const clash = db
-    .prepare("SELECT id FROM rewrite_rules WHERE installation_id = ? AND before_pattern = ? AND after_pattern = ? AND context = ?")
-    .get(installationId, shown.before, shown.after, context);
-  const info = db
-    .prepare(
-      `INSERT INTO rewrite_rules (installation_id, before_pattern, after_pattern, context, holes, description, source_pr, repo, commit_sha,
-         status, successes, failures, applications, created_at, updated_at, engine, tree_json, sites)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate', ?, ?, ?, ?, ?, 'tree', ?, ?)`,
-    )
-    .run(
-      installationId,
-      shown.before,
-      clash ? `${shown.after}  [${json.length}:${now}]` : shown.after,
+  const clash = await db
+    .selectFrom("rewrite_rules")
+    .select("id")
+    .where("installation_id", "=", installationId)
+    .where("before_pattern", "=", shown.before)
+    .where("after_pattern", "=", shown.after)
+    .where("context", "=", context)
+    .executeTakeFirst();
+  const row = await db
+    .insertInto("rewrite_rules")
+    .values({
+      installation_id: installationId,
+      before_pattern: shown.before,
+      after_pattern: clash ? `${shown.after}  [${json.length}:${now}]` : shown.after,
       context,
-      new Set(patternHoles(spec.pattern)).size,
-      shown.description,
-      origin.prNumber,
-      origin.repo,
-      origin.commitSha,
-      counts.successes,
-      counts.failures,
-      counts.applications,
-      now,
-      now,
-      json,
-      Math.max(1, sites),
-    );
-  return Number(info.lastInsertRowid);
+      holes: new Set(patternHoles(spec.pattern)).size,
+      description: shown.description,
+      source_pr: origin.prNumber,
+      repo: origin.repo,
+      commit_sha: origin.commitSha,
+      status: "candidate",
+      successes: counts.successes,
+      failures: counts.failures,
+      applications: counts.applications,
+      created_at: now,
+      updated_at: now,
+      engine: "tree",
+      tree_json: json,
+      sites: Math.max(1, sites),
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
 
 /** Tree rules fold and are found again only among the teaching installation's own. */
-function treeRows(db: Database, installationId: number, statuses: readonly StoredRule["status"][]): TreeRow[] {
+function treeRows(db: Kysely<Tables>, installationId: number, statuses: readonly StoredRule["status"][]): Promise<TreeRow[]> {
   return db
-    .prepare(
-      `SELECT id, status, tree_json, sites FROM rewrite_rules
-        WHERE installation_id = ? AND engine = 'tree' AND status IN (${statuses.map(() => "?").join(", ")}) ORDER BY id`,
-    )
-    .all(installationId, ...statuses) as TreeRow[];
+    .selectFrom("rewrite_rules")
+    .select(["id", "status", "tree_json", "sites"])
+    .where("installation_id", "=", installationId)
+    .where("engine", "=", "tree")
+    .where("status", "in", [...statuses])
+    .where("tree_json", "is not", null)
+    .orderBy("id")
+    .execute() as Promise<TreeRow[]>;
 }
 
-function saveOne(db: Database, learned: LearnedTreeRule, origin: TreeRuleOrigin, signatureIds: readonly number[], now: number): Omit<SavedTreeRule, "learned" | "origin"> {
-  const own = installationScope(origin.installationId);
+async function ownRule(db: Kysely<Tables>, installationId: number, id: number): Promise<StoredRule> {
+  return (await getRule(db, installationScope(installationId), id)) as StoredRule;
+}
+
+async function saveOne(
+  db: Kysely<Tables>,
+  learned: LearnedTreeRule,
+  origin: TreeRuleOrigin,
+  signatureIds: readonly number[],
+  now: number,
+): Promise<Omit<SavedTreeRule, "learned" | "origin">> {
+  const installationId = origin.installationId;
   // Covered already, also by a discarded rule: a maintainer's 👎 is not undone by learning it again.
-  const covering = treeRows(db, origin.installationId, ["trusted", "candidate", "discarded"]).find((row) => treeGeneralizes(JSON.parse(row.tree_json) as TreeRuleSpec, learned.spec));
+  const covering = (await treeRows(db, installationId, ["trusted", "candidate", "discarded"])).find((row) =>
+    treeGeneralizes(JSON.parse(row.tree_json) as TreeRuleSpec, learned.spec),
+  );
   if (covering) {
-    addOrigin(db, covering.id, origin, now);
-    linkSignatures(db, covering.id, signatureIds);
-    db.prepare("UPDATE rewrite_rules SET sites = MAX(sites, ?), updated_at = ? WHERE id = ?").run(learned.sites, now, covering.id);
-    return { rule: getRule(db, own, covering.id) as StoredRule, outcome: "known" };
+    await addRuleSource(db, covering.id, origin, now);
+    await linkRuleSignatures(db, covering.id, signatureIds);
+    await db
+      .updateTable("rewrite_rules")
+      .set({ sites: greatest(db, sql.ref("sites"), sql<number>`${learned.sites}`), updated_at: now })
+      .where("id", "=", covering.id)
+      .execute();
+    return { rule: await ownRule(db, installationId, covering.id), outcome: "known" };
   }
-  for (const row of treeRows(db, origin.installationId, ["trusted", "candidate"])) {
+  for (const row of await treeRows(db, installationId, ["trusted", "candidate"])) {
     const merged = antiUnifyTree(JSON.parse(row.tree_json) as TreeRuleSpec, learned.spec);
     if (!merged) continue;
-    const existing = getRule(db, own, row.id) as StoredRule;
-    const id = insertTree(db, merged, existing.context, Math.max(existing.sites, learned.sites), origin, now, existing);
-    db.prepare("UPDATE rewrite_rules SET status = CASE WHEN status = 'archived' THEN 'candidate' ELSE status END, merged_into = NULL, updated_at = ? WHERE id = ?").run(now, id);
-    for (const s of existing.sources) addOrigin(db, id, s, now);
-    addOrigin(db, id, origin, now);
-    linkSignatures(db, id, [...existing.signatureIds, ...signatureIds]);
+    const existing = await ownRule(db, installationId, row.id);
+    const id = await insertTree(db, merged, existing.context, Math.max(existing.sites, learned.sites), origin, now, existing);
+    await db
+      .updateTable("rewrite_rules")
+      .set({ status: sql<StoredRule["status"]>`CASE WHEN status = 'archived' THEN 'candidate' ELSE status END`, merged_into: null, updated_at: now })
+      .where("id", "=", id)
+      .execute();
+    for (const s of existing.sources) await addRuleSource(db, id, s, now);
+    await addRuleSource(db, id, origin, now);
+    await linkRuleSignatures(db, id, [...existing.signatureIds, ...signatureIds]);
     // A trusted rule keeps working as it is; a candidate is replaced by its generalization.
-    if (row.status === "candidate") db.prepare("UPDATE rewrite_rules SET status = 'archived', merged_into = ?, updated_at = ? WHERE id = ?").run(id, now, row.id);
-    return { rule: getRule(db, own, id) as StoredRule, outcome: "merged", mergedWith: row.id };
+    if (row.status === "candidate") await archiveInto(db, row.id, id, now);
+    return { rule: await ownRule(db, installationId, id), outcome: "merged", mergedWith: row.id };
   }
-  const id = insertTree(db, learned.spec, learned.context, learned.sites, origin, now);
-  addOrigin(db, id, origin, now);
-  linkSignatures(db, id, signatureIds);
-  return { rule: getRule(db, own, id) as StoredRule, outcome: "created" };
+  const id = await insertTree(db, learned.spec, learned.context, learned.sites, origin, now);
+  await addRuleSource(db, id, origin, now);
+  await linkRuleSignatures(db, id, signatureIds);
+  return { rule: await ownRule(db, installationId, id), outcome: "created" };
 }
 
 /**
@@ -150,25 +174,27 @@ function saveOne(db: Database, learned: LearnedTreeRule, origin: TreeRuleOrigin,
  * or as one more source of a rule that covers it. `trust` promotes them (a discarded rule stays discarded).
  * The rules belong to `origin.installationId` and fold only with that installation's rules.
  */
-export function saveTreeRules(
-  db: Database,
+export async function saveTreeRules(
+  db: Kysely<Tables>,
   learned: readonly LearnedTreeRule[],
   origin: TreeRuleOrigin,
   now: number,
   options: { signatureIds?: readonly number[]; trust?: boolean } = {},
-): SavedTreeRule[] {
+): Promise<SavedTreeRule[]> {
   checkScope({ installationId: origin.installationId, repository: null }, "saveTreeRules");
-  return db
-    .transaction((): SavedTreeRule[] =>
-      learned.map((rule) => {
-        const saved = saveOne(db, rule, origin, options.signatureIds ?? [], now);
-        if (options.trust && saved.rule.status !== "discarded" && saved.rule.status !== "trusted") {
-          saved.rule = promoteRules(db, installationScope(origin.installationId), [saved.rule.id], now)[0] as StoredRule;
-        }
-        return { ...saved, learned: rule, origin };
-      }),
-    )
-    .immediate();
+  if (learned.length === 0) return [];
+  return inTransaction(db, async (trx): Promise<SavedTreeRule[]> => {
+    await lockInstallationRules(trx, origin.installationId);
+    const out: SavedTreeRule[] = [];
+    for (const rule of learned) {
+      const saved = await saveOne(trx, rule, origin, options.signatureIds ?? [], now);
+      if (options.trust && saved.rule.status !== "discarded" && saved.rule.status !== "trusted") {
+        saved.rule = (await promoteRules(trx, installationScope(origin.installationId), [saved.rule.id], now))[0] as StoredRule;
+      }
+      out.push({ ...saved, learned: rule, origin });
+    }
+    return out;
+  });
 }
 
 /** Reverts at which a trusted rule whose record has fallen below `floor` is archived. */
@@ -178,18 +204,20 @@ export const REVERTS_TO_ARCHIVE = 2;
  * Humans undid what the rule did: one more failure and revert. A trusted rule with enough reverts whose
  * confidence falls below `floor` is archived (kept, never applied again); returns the rule as it is now.
  */
-export function recordRuleReverted(db: Database, scope: LearningScope, ruleId: number, now: number, floor = 0.2): StoredRule {
+export async function recordRuleReverted(db: Kysely<Tables>, scope: LearningScope, ruleId: number, now: number, floor = 0.2): Promise<StoredRule> {
   checkScope(scope, "recordRuleReverted");
-  return db
-    .transaction((): StoredRule => {
-      const rule = getRule(db, scope, ruleId);
-      if (!rule) throw new Error(`recordRuleReverted: rewrite rule ${ruleId} does not exist`);
-      db.prepare("UPDATE rewrite_rules SET reverts = reverts + 1, failures = failures + 1, updated_at = ? WHERE id = ?").run(now, ruleId);
-      const after = getRule(db, scope, ruleId) as StoredRule;
-      if ((after.status === "trusted" || after.status === "candidate") && after.reverts >= REVERTS_TO_ARCHIVE && ruleConfidence(after.successes, after.failures) < floor) {
-        db.prepare("UPDATE rewrite_rules SET status = 'archived', updated_at = ? WHERE id = ?").run(now, ruleId);
-      }
-      return getRule(db, scope, ruleId) as StoredRule;
-    })
-    .immediate();
+  return inTransaction(db, async (trx): Promise<StoredRule> => {
+    const rule = await getRule(trx, scope, ruleId);
+    if (!rule) throw new Error(`recordRuleReverted: rewrite rule ${ruleId} does not exist`);
+    await trx
+      .updateTable("rewrite_rules")
+      .set((eb) => ({ reverts: eb("reverts", "+", 1), failures: eb("failures", "+", 1), updated_at: now }))
+      .where("id", "=", ruleId)
+      .execute();
+    const after = (await getRule(trx, scope, ruleId)) as StoredRule;
+    if ((after.status === "trusted" || after.status === "candidate") && after.reverts >= REVERTS_TO_ARCHIVE && ruleConfidence(after.successes, after.failures) < floor) {
+      await trx.updateTable("rewrite_rules").set({ status: "archived", updated_at: now }).where("id", "=", ruleId).execute();
+    }
+    return (await getRule(trx, scope, ruleId)) as StoredRule;
+  });
 }
