@@ -245,7 +245,7 @@ export class Learning {
     const now = this.settings.now();
     const items: LearnedContextItem[] = [];
 
-    for (const note of libraryNotes(this.db, scope, { dependencies: spec.dependencies, airflowMajor: majorOf(spec) })) {
+    for (const note of await libraryNotes(this.kysely, scope, { dependencies: spec.dependencies, airflowMajor: majorOf(spec) })) {
       if (note.alternative === undefined && note.verdict === "unknown") continue;
       items.push({
         kind: "library",
@@ -285,14 +285,14 @@ export class Learning {
     // A pattern from another category only comes along when it needs no library or one this spec declares:
     // an HTTP client pattern has nothing to teach a file-checksum operator.
     const declared = new Set(spec.dependencies.map((d) => requirementLibrary(d)).filter((l): l is string => l !== undefined));
-    const patterns = retrievePatterns(this.db, scope, {
+    const patterns = (await retrievePatterns(this.kysely, scope, {
       componentType: spec.component_type,
       category: spec.category,
       queryText: specQuery(spec),
       limit: this.settings.patternLimit ?? 6,
       random: this.settings.random,
       now,
-    }).filter(
+    })).filter(
       (p) =>
         p.category === spec.category ||
         p.libraries.every((lib) => declared.has(normalizeLibraryName(distributionForImport(lib)))),
@@ -300,7 +300,7 @@ export class Learning {
     for (const p of patterns) {
       items.push({ kind: "pattern", title: `${p.kind}: ${p.description}`, body: p.code, reason: p.reason, ref: `pattern:${p.id}` });
     }
-    if (patterns.length > 0) markUsed(this.db, scope, patterns.map((p) => p.id), now);
+    if (patterns.length > 0) await markUsed(this.kysely, scope, patterns.map((p) => p.id), now);
     return { learned: items, rules: rules.autoApply };
   }
 
@@ -322,24 +322,24 @@ export class Learning {
     const meta = { generationId: verdict.generationId, componentType: verdict.spec.component_type, category: verdict.spec.category };
     // Ids the attempt used came from its own installation's stores; the scope keeps any other id untouched.
     const own = installationScope(verdict.origin.installationId);
-    return this.write(db, async (): Promise<number[]> => {
+    return this.write(db, async (trx): Promise<number[]> => {
       const signatureIds = verdict.failures.length === 0 ? [] : recordFailures(this.db, verdict.origin, verdict.failures, meta, now);
       resolveFixAttempts(this.db, own, { generationId: verdict.generationId, passed: verdict.passed, stillFailingSignatureIds: signatureIds }, now);
       for (const ruleId of appliedRuleIds(verdict.attempt.appliedFixes)) {
         if (getRule(this.db, own, ruleId) !== null) recordRuleOutcome(this.db, own, ruleId, verdict.passed, now);
       }
       for (const run of versionedOutcomes(outcomes, verdict.spec.dependencies, majorOf(verdict.spec))) {
-        recordLibraryOutcomes(this.db, verdict.origin, run.outcomes, { airflowMajor: run.airflowMajor, generationId: verdict.generationId }, now);
+        await recordLibraryOutcomes(trx, verdict.origin, run.outcomes, { airflowMajor: run.airflowMajor, generationId: verdict.generationId }, now);
       }
       if (verdict.final && !verdict.passed) {
-        recordPatternOutcome(this.db, own, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
+        await recordPatternOutcome(trx, own, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
       }
       // The patterns a passing attempt's prompt gave the model share its success.
       if (verdict.passed) {
         const used = [...new Set(usedRefs(verdict.attempt.learnedContext, "pattern"))];
-        if (used.length > 0) recordPatternOutcome(this.db, own, used, true, now);
+        if (used.length > 0) await recordPatternOutcome(trx, own, used, true, now);
       }
-      await this.archiveWeak();
+      await this.archiveWeak({}, trx);
       return signatureIds;
     });
   }
@@ -440,8 +440,8 @@ export class Learning {
     const now = this.settings.now();
     const { signal, candidates, lessonFiles, lineCandidates, tree, reverted } = study;
     const origin: LearningOrigin = { installationId: signal.installationId, repository: signal.repo };
-    return this.write(db, async (): Promise<MergeLesson> => {
-      const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, origin, candidates, now);
+    return this.write(db, async (trx): Promise<MergeLesson> => {
+      const patternIds = candidates.length === 0 ? [] : await recordMergedPatterns(trx, origin, candidates, now);
       const saved = saveRuleCandidates(this.db, origin, lineCandidates, now);
       const treeSaved: SavedTreeRule[] = tree.flatMap(({ path, rules }) =>
         saveTreeRules(
@@ -454,7 +454,7 @@ export class Learning {
       );
       for (const id of reverted) recordRuleReverted(this.db, installationScope(signal.installationId), id, now);
       const changed = lessonFiles.some((f) => f.hunks.length > 0 || f.status === "deleted");
-      await this.archiveWeak();
+      await this.archiveWeak({}, trx);
       return {
         comment: changed ? renderLessonsComment(saved, lessonFiles, treeSaved) : null,
         ruleIds: [...new Set([...saved.map((s) => s.rule.id), ...treeSaved.map((s) => s.rule.id)])],
@@ -465,23 +465,24 @@ export class Learning {
 
   /** A PR closed without merging counts against every pattern its prompts used (all of its installation's). */
   onClosedUnmerged(installationId: number, attempts: AttemptRecord[], db?: Kysely<Tables>): Promise<void> {
-    return this.write(db, async () => {
+    return this.write(db, async (trx) => {
       const ids = [...new Set(attempts.flatMap((a) => usedRefs(a.learnedContext, "pattern")))];
-      if (ids.length > 0) recordPatternOutcome(this.db, installationScope(installationId), ids, false, this.settings.now());
-      await this.archiveWeak();
+      if (ids.length > 0) await recordPatternOutcome(trx, installationScope(installationId), ids, false, this.settings.now());
+      await this.archiveWeak({}, trx);
     });
   }
 
   /**
    * Bounded growth: patterns and candidate rules that stay below the confidence floor after enough trials
-   * are archived (kept, no longer retrieved or applied). Returns how many of each were archived.
+   * are archived (kept, no longer retrieved or applied). Returns how many of each were archived. Inside a
+   * transaction pass it as `db`: on SQLite another query on the shared connection would wait for it forever.
    */
-  async archiveWeak(options: { minTrials?: number; floor?: number } = {}): Promise<{ patterns: number; rules: number }> {
+  async archiveWeak(options: { minTrials?: number; floor?: number } = {}, db?: Kysely<Tables>): Promise<{ patterns: number; rules: number }> {
     const now = this.settings.now();
     const minTrials = options.minTrials ?? 10;
     const floor = options.floor ?? 0.2;
     return {
-      patterns: archiveWeakPatterns(this.db, { minTrials, floor, now }).length,
+      patterns: (await archiveWeakPatterns(db ?? this.kysely, { minTrials, floor, now })).length,
       rules: archiveWeakRules(this.db, { minTrials, floor, now }).length,
     };
   }

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { getRule, recordRuleOutcome } from "../../src/learn/fixes/index.js";
 import { Learning } from "../../src/learn/loop.js";
 import { recordPatternOutcome, seededRandom } from "../../src/learn/patterns/index.js";
@@ -118,7 +119,7 @@ describe("the learning loop", () => {
 
     for (let i = 0; i < 12; i++) {
       recordRuleOutcome(db, TEST_SCOPE, ruleId, false, clock);
-      recordPatternOutcome(db, TEST_SCOPE, patternIds, false, clock);
+      await recordPatternOutcome(kyselyOverStore(db), TEST_SCOPE, patternIds, false, clock);
     }
     expect(await learning.archiveWeak()).toEqual({ patterns: patternIds.length, rules: 1 });
     expect(getRule(db, TEST_SCOPE, ruleId)?.status).toBe("archived");

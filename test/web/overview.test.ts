@@ -16,8 +16,8 @@ afterEach(() => db.close());
 const alice = { user: "alice", via: "github" as const };
 
 describe("an installation's overview", () => {
-  it("counts the weekly funnel, first attempts and spend of that installation alone", () => {
-    const o = installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 });
+  it("counts the weekly funnel, first attempts and spend of that installation alone", async () => {
+    const o = await installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 });
     expect(o.weeks.map((w) => w.week)).toEqual(["2026-W45", "2026-W46", "2026-W47", "2026-W48"]);
     // The latest week (week 0 of the seed): five specs that opened PRs, all merged, four on the first attempt,
     // and one spec whose files never passed validation (no PR; its first attempt counts as failed).
@@ -35,11 +35,11 @@ describe("an installation's overview", () => {
     expect(JSON.stringify(o)).not.toMatch(/globex/i);
   });
 
-  it("says the budget is off or unknown when the configuration says so or no job carries one", () => {
+  it("says the budget is off or unknown when the configuration says so or no job carries one", async () => {
     db.prepare("DELETE FROM jobs WHERE type = 'generate'").run();
-    expect(installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 }).spend.budgetUsd).toBeUndefined();
+    expect((await installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeUndefined();
     enqueue(db, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines", config: { budget_usd: null } } }, SEED_NOW);
-    expect(installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 }).spend.budgetUsd).toBeNull();
+    expect((await installationOverview(db, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeNull();
   });
 });
 

@@ -3,6 +3,9 @@
  * the learning layer's scoped queries with the whole installation as the scope: nothing of another
  * installation is read. The JSON API answers this object as it is.
  */
+import type { Kysely } from "kysely";
+import { kyselyOverStore } from "../../db/over-store.js";
+import type { Tables } from "../../db/schema.js";
 import { getJob, requeueDead, type JobStatus } from "../../jobs/queue.js";
 import { compatibilityScore, listAlternatives, listLibrarySummaries, type CompatibilityScore } from "../../learn/libraries/index.js";
 import { listRules, discardRules, promoteRules, type StoredRule } from "../../learn/fixes/store.js";
@@ -84,8 +87,10 @@ function ruleView(rule: StoredRule): RuleView {
   };
 }
 
-function libraries(db: Database, installationId: number): LibraryView[] {
-  return listLibrarySummaries(db, installationScope(installationId)).map((s) => ({
+async function libraries(db: Kysely<Tables>, installationId: number): Promise<LibraryView[]> {
+  const views: LibraryView[] = [];
+  for (const s of await listLibrarySummaries(db, installationScope(installationId))) {
+    views.push({
     library: s.library,
     airflowMajor: s.airflowMajor,
     score: compatibilityScore(s.counts),
@@ -93,8 +98,10 @@ function libraries(db: Database, installationId: number): LibraryView[] {
       importOk: s.counts.importOk, importFailed: s.counts.importFailed, execOk: s.counts.execOk, execFailed: s.counts.execFailed, conflicts: s.counts.conflict,
     },
     lastOutcomeAt: s.lastOutcomeAt,
-    alternatives: listAlternatives(db, s.library, [s.airflowMajor]).map((a) => a.name),
-  }));
+    alternatives: (await listAlternatives(db, s.library, [s.airflowMajor])).map((a) => a.name),
+    });
+  }
+  return views;
 }
 
 /** Jobs carry their installation in the payload (the worker authenticates as it). */
@@ -119,7 +126,9 @@ function queue(db: Database, installationId: number): QueueView {
   };
 }
 
-export function installationOverview(db: Database, installationId: number, options: { now: number; weeks: number }): InstallationOverview {
+export async function installationOverview(db: Database, installationId: number, options: { now: number; weeks: number }): Promise<InstallationOverview> {
+  // Library reads are on Kysely already, over the same connection; the rest still reads synchronously.
+  const libraryViews = await libraries(kyselyOverStore(db), installationId);
   return db.transaction(
     (): InstallationOverview => ({
       installationId,
@@ -128,7 +137,7 @@ export function installationOverview(db: Database, installationId: number, optio
       spend: monthSpend(db, installationId, options.now),
       signatures: topSignatures(db, installationId, { now: options.now, limit: 15 }),
       rules: listRules(db, installationScope(installationId)).filter((r) => r.mergedInto === null).map(ruleView),
-      libraries: libraries(db, installationId),
+      libraries: libraryViews,
       queue: queue(db, installationId),
       stats: collectStats(db, installationId, options),
       audit: listActions(db, installationId),

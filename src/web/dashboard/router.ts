@@ -98,7 +98,8 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     const id = Number(match[1]);
     // An installation the user cannot see answers as if it did not exist.
     if (!canSee(session, id)) return json(res, 404, { error: `no installation ${id} for you` });
-    return json(res, 200, match[2] === "/stats" ? collectStats(db, id, { now: now(), weeks }) : installationOverview(db, id, { now: now(), weeks }));
+    if (match[2] === "/stats") return json(res, 200, collectStats(db, id, { now: now(), weeks }));
+    return run(res, async () => json(res, 200, await installationOverview(db, id, { now: now(), weeks })));
   };
 
   const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => ActionResult, done: string): true =>
@@ -118,7 +119,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
         redirect(res, `/dashboard/installations/${installationId}?done=${done}`);
         return;
       }
-      const overview = installationOverview(db, installationId, { now: now(), weeks: DEFAULT_WEEKS });
+      const overview = await installationOverview(db, installationId, { now: now(), weeks: DEFAULT_WEEKS });
       html(res, result.status, installationPage(session, accountOf(session, installationId), overview, { ok: false, text: result.message }));
     });
 
@@ -191,7 +192,7 @@ export function dashboardRoutes(db: Database, now: () => number, config: Dashboa
     if (typeof weeks === "string") return html(res, 400, page({ title: "Bad request", session }, `<h1>Bad request</h1><p>${escapeHtml(weeks)}</p>`));
     const done = DONE.exec(url.searchParams.get("done") ?? "");
     const notice = done === null ? undefined : { ok: true, text: `${done[1] === "requeue_job" ? "Job" : "Rule"} ${done[2]} ${done[1] === "trust_rule" ? "trusted" : done[1] === "discard_rule" ? "discarded" : "requeued"}.` };
-    return html(res, 200, installationPage(session, accountOf(session, id), installationOverview(db, id, { now: now(), weeks }), notice));
+    return run(res, async () => html(res, 200, installationPage(session, accountOf(session, id), await installationOverview(db, id, { now: now(), weeks }), notice)));
   };
 
   return (req, res) => {
