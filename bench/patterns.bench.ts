@@ -8,6 +8,9 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { kyselyOverStore } from "../src/db/over-store.js";
+import type { Tables } from "../src/db/schema.js";
 import { fingerprintOf, PATTERN_KINDS, retrievePatterns, seededRandom, upsertPatterns } from "../src/learn/patterns/index.js";
 import type { PatternCandidate, PatternComponentType } from "../src/learn/patterns/index.js";
 import { openDatabase } from "../src/store/index.js";
@@ -68,10 +71,11 @@ function syntheticBatch(start: number, count: number, random: () => number): Pat
 }
 
 /** Inserts through the store's upsert (batched transactions), then sets synthetic outcome counts in bulk. */
-export function fill(db: Database, from: number, to: number, random: () => number): number {
+export async function fill(db: Database, from: number, to: number, random: () => number): Promise<number> {
   const started = performance.now();
   const batch = 2_000;
-  for (let i = from; i < to; i += batch) upsertPatterns(db, BENCH_ORIGIN, syntheticBatch(i, Math.min(batch, to - i), random), NOW - 400 * DAY);
+  const kysely = kyselyOverStore(db);
+  for (let i = from; i < to; i += batch) await upsertPatterns(kysely, BENCH_ORIGIN, syntheticBatch(i, Math.min(batch, to - i), random), NOW - 400 * DAY);
   const setCounts = db.prepare(
     "UPDATE patterns SET successes = ?, failures = ?, success_weight = ?, failure_weight = ?, weight_at = ? WHERE id = ?",
   );
@@ -106,16 +110,16 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-export function measure(db: Database, label: string, candidateLimit: number | undefined, rounds: number): void {
+export async function measure(db: Kysely<Tables>, label: string, candidateLimit: number | undefined, rounds: number): Promise<void> {
   const qs = queries(rounds + 20, seededRandom(99));
   const random = seededRandom(5);
   const times: number[] = [];
   const cpuTimes: number[] = [];
   let returned = 0;
-  qs.forEach((q, i) => {
+  for (const [i, q] of qs.entries()) {
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const ranked = retrievePatterns(db, { installationId: BENCH_ORIGIN.installationId, repository: null }, {
+    const ranked = await retrievePatterns(db, { installationId: BENCH_ORIGIN.installationId, repository: null }, {
       componentType: q.componentType,
       category: q.category,
       queryText: q.text,
@@ -131,7 +135,7 @@ export function measure(db: Database, label: string, candidateLimit: number | un
       cpuTimes.push((used.user + used.system) / 1000);
       returned += ranked.length;
     }
-  });
+  }
   times.sort((a, b) => a - b);
   cpuTimes.sort((a, b) => a - b);
   console.log(
@@ -146,19 +150,20 @@ export async function run(): Promise<void> {
   console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${cpus().length} CPUs`);
   const dir = mkdtempSync(join(tmpdir(), "opforge-patterns-bench-"));
   const db = openDatabase(join(dir, "patterns.db"));
+  const kysely = kyselyOverStore(db);
   try {
     const random = seededRandom(2026);
-    let ms = fill(db, 0, 10_000, random);
+    let ms = await fill(db, 0, 10_000, random);
     console.log(`filled 10,000 patterns in ${(ms / 1000).toFixed(1)} s`);
-    measure(db, "top-10 at 10,000 (default: 100 candidates)", undefined, 300);
-    measure(db, "top-10 at 10,000 (unbounded candidates)", 1_000_000, 100);
+    await measure(kysely, "top-10 at 10,000 (default: 100 candidates)", undefined, 300);
+    await measure(kysely, "top-10 at 10,000 (unbounded candidates)", 1_000_000, 100);
 
-    ms = fill(db, 10_000, 100_000, random);
+    ms = await fill(db, 10_000, 100_000, random);
     console.log(`filled to 100,000 patterns in ${(ms / 1000).toFixed(1)} s more`);
     db.pragma("optimize");
-    measure(db, "top-10 at 100,000 (default: 100 candidates)", undefined, 300);
-    measure(db, "top-10 at 100,000 (200 candidates)", 200, 300);
-    measure(db, "top-10 at 100,000 (unbounded candidates)", 1_000_000, 50);
+    await measure(kysely, "top-10 at 100,000 (default: 100 candidates)", undefined, 300);
+    await measure(kysely, "top-10 at 100,000 (200 candidates)", 200, 300);
+    await measure(kysely, "top-10 at 100,000 (unbounded candidates)", 1_000_000, 50);
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -245,7 +245,7 @@ export class Learning {
     const now = this.settings.now();
     const items: LearnedContextItem[] = [];
 
-    for (const note of libraryNotes(this.db, scope, { dependencies: spec.dependencies, airflowMajor: majorOf(spec) })) {
+    for (const note of await libraryNotes(this.kysely, scope, { dependencies: spec.dependencies, airflowMajor: majorOf(spec) })) {
       if (note.alternative === undefined && note.verdict === "unknown") continue;
       items.push({
         kind: "library",
@@ -285,14 +285,14 @@ export class Learning {
     // A pattern from another category only comes along when it needs no library or one this spec declares:
     // an HTTP client pattern has nothing to teach a file-checksum operator.
     const declared = new Set(spec.dependencies.map((d) => requirementLibrary(d)).filter((l): l is string => l !== undefined));
-    const patterns = retrievePatterns(this.db, scope, {
+    const patterns = (await retrievePatterns(this.kysely, scope, {
       componentType: spec.component_type,
       category: spec.category,
       queryText: specQuery(spec),
       limit: this.settings.patternLimit ?? 6,
       random: this.settings.random,
       now,
-    }).filter(
+    })).filter(
       (p) =>
         p.category === spec.category ||
         p.libraries.every((lib) => declared.has(normalizeLibraryName(distributionForImport(lib)))),
@@ -300,7 +300,7 @@ export class Learning {
     for (const p of patterns) {
       items.push({ kind: "pattern", title: `${p.kind}: ${p.description}`, body: p.code, reason: p.reason, ref: `pattern:${p.id}` });
     }
-    if (patterns.length > 0) markUsed(this.db, scope, patterns.map((p) => p.id), now);
+    if (patterns.length > 0) await markUsed(this.kysely, scope, patterns.map((p) => p.id), now);
     return { learned: items, rules: rules.autoApply };
   }
 
@@ -329,15 +329,15 @@ export class Learning {
         if ((await getRule(trx, own, ruleId)) !== null) await recordRuleOutcome(trx, own, ruleId, verdict.passed, now);
       }
       for (const run of versionedOutcomes(outcomes, verdict.spec.dependencies, majorOf(verdict.spec))) {
-        recordLibraryOutcomes(this.db, verdict.origin, run.outcomes, { airflowMajor: run.airflowMajor, generationId: verdict.generationId }, now);
+        await recordLibraryOutcomes(trx, verdict.origin, run.outcomes, { airflowMajor: run.airflowMajor, generationId: verdict.generationId }, now);
       }
       if (verdict.final && !verdict.passed) {
-        recordPatternOutcome(this.db, own, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
+        await recordPatternOutcome(trx, own, usedRefs(verdict.attempt.learnedContext, "pattern"), false, now);
       }
       // The patterns a passing attempt's prompt gave the model share its success.
       if (verdict.passed) {
         const used = [...new Set(usedRefs(verdict.attempt.learnedContext, "pattern"))];
-        if (used.length > 0) recordPatternOutcome(this.db, own, used, true, now);
+        if (used.length > 0) await recordPatternOutcome(trx, own, used, true, now);
       }
       await this.archiveWeak({}, trx);
       return signatureIds;
@@ -441,7 +441,7 @@ export class Learning {
     const { signal, candidates, lessonFiles, lineCandidates, tree, reverted } = study;
     const origin: LearningOrigin = { installationId: signal.installationId, repository: signal.repo };
     return this.write(db, async (trx): Promise<MergeLesson> => {
-      const patternIds = candidates.length === 0 ? [] : recordMergedPatterns(this.db, origin, candidates, now);
+      const patternIds = candidates.length === 0 ? [] : await recordMergedPatterns(trx, origin, candidates, now);
       const saved = await saveRuleCandidates(trx, origin, lineCandidates, now);
       const treeSaved: SavedTreeRule[] = [];
       for (const { path, rules } of tree) {
@@ -463,21 +463,22 @@ export class Learning {
   onClosedUnmerged(installationId: number, attempts: AttemptRecord[], db?: Kysely<Tables>): Promise<void> {
     return this.write(db, async (trx) => {
       const ids = [...new Set(attempts.flatMap((a) => usedRefs(a.learnedContext, "pattern")))];
-      if (ids.length > 0) recordPatternOutcome(this.db, installationScope(installationId), ids, false, this.settings.now());
+      if (ids.length > 0) await recordPatternOutcome(trx, installationScope(installationId), ids, false, this.settings.now());
       await this.archiveWeak({}, trx);
     });
   }
 
   /**
    * Bounded growth: patterns and candidate rules that stay below the confidence floor after enough trials
-   * are archived (kept, no longer retrieved or applied). Returns how many of each were archived.
+   * are archived (kept, no longer retrieved or applied). Returns how many of each were archived. Inside a
+   * transaction pass it as `db`: on SQLite another query on the shared connection would wait for it forever.
    */
   async archiveWeak(options: { minTrials?: number; floor?: number } = {}, db: Kysely<Tables> = this.kysely): Promise<{ patterns: number; rules: number }> {
     const now = this.settings.now();
     const minTrials = options.minTrials ?? 10;
     const floor = options.floor ?? 0.2;
     return {
-      patterns: archiveWeakPatterns(this.db, { minTrials, floor, now }).length,
+      patterns: (await archiveWeakPatterns(db, { minTrials, floor, now })).length,
       rules: (await archiveWeakRules(db, { minTrials, floor, now })).length,
     };
   }

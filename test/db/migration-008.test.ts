@@ -10,6 +10,7 @@ import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrateToLatest } from "../../sr
 import { schemaMigrations } from "../../src/db/migrations/index.js";
 import type { Tables } from "../../src/db/schema.js";
 import { tableColumns } from "../../src/db/schema.js";
+import { kyselyOverStore } from "../../src/db/over-store.js";
 import { retrievePatterns } from "../../src/learn/patterns/retrieve.js";
 import { installationToken, repositoryToken } from "../../src/learn/patterns/scope.js";
 import { openDatabase } from "../../src/store/database.js";
@@ -195,11 +196,11 @@ describe("migration 008 on SQLite: a store file at schema 7 upgraded by Kysely e
     // user_version is the newest after Kysely: the store opens the file without migrating it again.
     const db = openDatabase(kysely);
     try {
-      expect(retrievePatterns(db, { installationId: ACME, repository: null }, patternQuery).map((p) => p.code)).toEqual([
+      expect((await retrievePatterns(kyselyOverStore(db), { installationId: ACME, repository: null }, patternQuery)).map((p) => p.code)).toEqual([
         "def execute(self, context):\n    return fetch_forecast()",
       ]);
-      expect(retrievePatterns(db, { installationId: ACME, repository: "acme/pipelines" }, patternQuery)).toHaveLength(1);
-      expect(retrievePatterns(db, { installationId: 0, repository: null }, patternQuery)).toEqual([]);
+      expect(await retrievePatterns(kyselyOverStore(db), { installationId: ACME, repository: "acme/pipelines" }, patternQuery)).toHaveLength(1);
+      expect(await retrievePatterns(kyselyOverStore(db), { installationId: 0, repository: null }, patternQuery)).toEqual([]);
       expect(db.prepare("SELECT installation_id, term, docs FROM pattern_terms WHERE term IN ('', 'forecast') ORDER BY term").all()).toEqual([
         { installation_id: ACME, term: "", docs: 2 },
         { installation_id: ACME, term: "forecast", docs: 2 },

@@ -119,7 +119,7 @@ describe("the learning loop", () => {
 
     for (let i = 0; i < 12; i++) {
       await recordRuleOutcome(kyselyOverStore(db), TEST_SCOPE, ruleId, false, clock);
-      recordPatternOutcome(db, TEST_SCOPE, patternIds, false, clock);
+      await recordPatternOutcome(kyselyOverStore(db), TEST_SCOPE, patternIds, false, clock);
     }
     expect(await learning.archiveWeak()).toEqual({ patterns: patternIds.length, rules: 1 });
     expect((await getRule(kyselyOverStore(db), TEST_SCOPE, ruleId))?.status).toBe("archived");

@@ -31,12 +31,12 @@ function config(yaml: Record<string, unknown>) {
   return parsed.config;
 }
 
-function patternsFor(scope: LearningScope): string[] {
-  return retrievePatterns(db, scope, { componentType: "operator", category: "http", queryText: "weather forecast api", random: () => 0.5, now: T0 }).map((p) => p.kind);
+async function patternsFor(scope: LearningScope): Promise<string[]> {
+  return (await retrievePatterns(kyselyOverStore(db), scope, { componentType: "operator", category: "http", queryText: "weather forecast api", random: () => 0.5, now: T0 })).map((p) => p.kind);
 }
 
 async function teach(): Promise<number> {
-  recordMergedPatterns(db, PIPELINES, await extractPatterns(WEATHER_OPERATOR, { role: "component", componentType: "operator", category: "http" }), T0);
+  await recordMergedPatterns(kyselyOverStore(db), PIPELINES, await extractPatterns(WEATHER_OPERATOR, { role: "component", componentType: "operator", category: "http" }), T0);
   await recordFailures(kyselyOverStore(db), PIPELINES, [importFailure], { componentType: "operator", category: "http" }, T0);
   const [saved] = await saveRuleCandidates(
     kyselyOverStore(db),
@@ -73,22 +73,22 @@ describe("learning.share", () => {
     await promoteRules(kyselyOverStore(db), { installationId: 7, repository: null }, [ruleId], T0);
 
     const own = scopeOf({ installationId: 7, repo: "acme/pipelines" }, config({}));
-    expect(patternsFor(own).length).toBeGreaterThan(0);
+    expect((await patternsFor(own)).length).toBeGreaterThan(0);
     expect(await frequentSignatures(kyselyOverStore(db), own, { limit: 5 })).toHaveLength(1);
     expect((await activeRules(kyselyOverStore(db), own)).autoApply.map((r) => r.id)).toEqual([`learned/${ruleId}`]);
 
     const narrow = scopeOf(WAREHOUSE, config({}));
-    expect(patternsFor(narrow)).toEqual([]);
+    expect(await patternsFor(narrow)).toEqual([]);
     expect(await frequentSignatures(kyselyOverStore(db), narrow, { limit: 5 })).toEqual([]);
     expect((await activeRules(kyselyOverStore(db), narrow)).autoApply).toEqual([]);
 
     const wide = scopeOf(WAREHOUSE, config({ learning: { share: "installation" } }));
-    expect(patternsFor(wide)).toEqual(patternsFor(own));
+    expect(await patternsFor(wide)).toEqual(await patternsFor(own));
     expect(await frequentSignatures(kyselyOverStore(db), wide, { limit: 5 })).toHaveLength(1);
     expect((await activeRules(kyselyOverStore(db), wide)).autoApply.map((r) => r.id)).toEqual([`learned/${ruleId}`]);
 
     const elsewhere = scopeOf(OTHER_OWNER, config({ learning: { share: "installation" } }));
-    expect(patternsFor(elsewhere)).toEqual([]);
+    expect(await patternsFor(elsewhere)).toEqual([]);
     expect(await frequentSignatures(kyselyOverStore(db), elsewhere, { limit: 5 })).toEqual([]);
     expect(await activeRules(kyselyOverStore(db), elsewhere)).toEqual({ autoApply: [], guidance: [] });
   });

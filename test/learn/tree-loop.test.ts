@@ -100,14 +100,14 @@ describe("tree rules in the App's learning loop", () => {
 
   it("credits the patterns a passing attempt's prompt used", async () => {
     const code = "def execute(self, context):\n    return <P1>";
-    const [patternId] = upsertPatterns(
-      db,
+    const [patternId] = await upsertPatterns(
+      kyselyOverStore(db),
       TEST_ORIGIN,
       [{ kind: "execute_shape", code, fingerprint: fingerprintOf("execute_shape", code), libraries: [], description: "execute body", text: "execute", role: "component", componentType: "operator", category: "file" }],
       clock,
     );
     const attempt = { number: 1, files: [], learnedContext: [{ kind: "pattern", ref: `pattern:${patternId}` }], appliedFixes: [] };
     await learning.recordCiVerdict({ origin: TEST_ORIGIN, generationId: 1, spec: spec("operator"), attempt, passed: true, failures: [], final: true }, []);
-    expect(getPattern(db, TEST_SCOPE, patternId as number)).toMatchObject({ successes: 1, failures: 0 });
+    expect(await getPattern(kyselyOverStore(db), TEST_SCOPE, patternId as number)).toMatchObject({ successes: 1, failures: 0 });
   });
 });

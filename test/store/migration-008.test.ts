@@ -158,8 +158,8 @@ describe("migration 008: existing learned data moves to the installation it came
       expect(JSON.parse(stored.ci_failures_json)).toEqual([expect.objectContaining({ signatureId: globexId })]);
       expect((await bestFixes(kyselyOverStore(db), whole(ACME), { signatureIds: [1], limit: 5 }))).toEqual([expect.objectContaining({ fixRef: "i1", successes: 1 })]);
       expect((await bestFixes(kyselyOverStore(db), whole(GLOBEX), { signatureIds: [1, globexId ?? 0], limit: 5 }))).toEqual([]);
-      expect(libraryCounts(db, whole(GLOBEX), "requests", ["2"]).importFailed).toBe(1);
-      expect(libraryCounts(db, whole(ACME), "requests", ["2"]).importFailed).toBe(0);
+      expect((await libraryCounts(kyselyOverStore(db), whole(GLOBEX), "requests", ["2"])).importFailed).toBe(1);
+      expect((await libraryCounts(kyselyOverStore(db), whole(ACME), "requests", ["2"])).importFailed).toBe(0);
       expect(db.prepare("SELECT COUNT(*) AS n FROM error_occurrences WHERE installation_id IS NULL").get()).toEqual({ n: 1 });
       expect(db.prepare("SELECT installation_id, repository FROM fix_attempts").all()).toEqual([{ installation_id: ACME, repository: "acme/pipelines" }]);
       // Metrics of one installation count its own error kinds only.
@@ -178,9 +178,9 @@ describe("migration 008: existing learned data moves to the installation it came
       pattern(old, "a".repeat(64));
     });
     try {
-      expect(retrievePatterns(single, whole(ACME), patternQuery()).map((p) => p.code)).toEqual(["def execute(self, context):\n    return fetch_forecast()"]);
-      expect(retrievePatterns(single, { installationId: ACME, repository: "acme/pipelines" }, patternQuery())).toHaveLength(1);
-      expect(retrievePatterns(single, whole(0), patternQuery())).toEqual([]);
+      expect((await retrievePatterns(kyselyOverStore(single), whole(ACME), patternQuery())).map((p) => p.code)).toEqual(["def execute(self, context):\n    return fetch_forecast()"]);
+      expect(await retrievePatterns(kyselyOverStore(single), { installationId: ACME, repository: "acme/pipelines" }, patternQuery())).toHaveLength(1);
+      expect(await retrievePatterns(kyselyOverStore(single), whole(0), patternQuery())).toEqual([]);
       expect(single.prepare("SELECT installation_id, term, docs FROM pattern_terms WHERE term IN ('', 'forecast') ORDER BY term").all()).toEqual([
         { installation_id: ACME, term: "", docs: 1 },
         { installation_id: ACME, term: "forecast", docs: 1 },
@@ -196,8 +196,8 @@ describe("migration 008: existing learned data moves to the installation it came
       pattern(old, "b".repeat(64));
     });
     try {
-      expect(retrievePatterns(several, whole(ACME), patternQuery())).toEqual([]);
-      expect(retrievePatterns(several, whole(GLOBEX), patternQuery())).toEqual([]);
+      expect(await retrievePatterns(kyselyOverStore(several), whole(ACME), patternQuery())).toEqual([]);
+      expect(await retrievePatterns(kyselyOverStore(several), whole(GLOBEX), patternQuery())).toEqual([]);
       expect(several.prepare("SELECT installation_id, archived FROM patterns").all()).toEqual([{ installation_id: null, archived: 0 }]);
       expect(several.prepare("SELECT COUNT(*) AS n FROM pattern_terms").get()).toEqual({ n: 0 });
     } finally {

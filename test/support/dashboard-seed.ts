@@ -6,7 +6,6 @@
  */
 import { kyselyOverStore } from "../../src/db/over-store.js";
 import { enqueue } from "../../src/jobs/queue.js";
-import { recordLibraryOutcome } from "../../src/learn/libraries/store.js";
 import type { ComponentSpec } from "../../src/spec/types.js";
 import type { Database } from "../../src/store/database.js";
 import { recordAttempt, updateAttempt, updateGeneration, upsertGenerationForIssue } from "../../src/store/generations.js";
@@ -97,6 +96,16 @@ export interface Seeded {
   otherDeadJob: number;
 }
 
+/**
+ * A library outcome row as recordLibraryOutcome stores it (names already normalized), written on the store's
+ * connection so that seeding stays synchronous.
+ */
+function libraryOutcome(db: Database, origin: { installationId: number; repository: string }, library: string, major: "2" | "3", kind: string, at: number): void {
+  db.prepare("INSERT INTO library_outcomes (library, airflow_major, kind, created_at, installation_id, repository) VALUES (?, ?, ?, ?, ?, ?)").run(
+    library, major, kind, at, origin.installationId, origin.repository,
+  );
+}
+
 export async function seedDashboard(db: Database): Promise<Seeded> {
   issue = 0;
   // ACME: eight weeks, more specs each week and fewer attempts as it learns.
@@ -130,9 +139,9 @@ export async function seedDashboard(db: Database): Promise<Seeded> {
   signature(db, OTHER.id, OTHER.repo, { signature: "GlobexSecretError: <str>", kind: "runtime_error", strategy: "globex only", seenDaysAgo: [1] });
 
   const origin = { installationId: ACME.id, repository: ACME.repo };
-  for (let i = 0; i < 6; i++) recordLibraryOutcome(db, origin, { name: "requests", airflowMajor: "2", kind: i < 5 ? "import_ok" : "exec_failed" }, SEED_NOW - i * DAY);
-  for (let i = 0; i < 2; i++) recordLibraryOutcome(db, origin, { name: "pandas", airflowMajor: "3", kind: "import_failed" }, SEED_NOW - i * DAY);
-  recordLibraryOutcome(db, { installationId: OTHER.id, repository: OTHER.repo }, { name: "globex-private-sdk", airflowMajor: "2", kind: "import_ok" }, SEED_NOW);
+  for (let i = 0; i < 6; i++) libraryOutcome(db, origin, "requests", "2", i < 5 ? "import_ok" : "exec_failed", SEED_NOW - i * DAY);
+  for (let i = 0; i < 2; i++) libraryOutcome(db, origin, "pandas", "3", "import_failed", SEED_NOW - i * DAY);
+  libraryOutcome(db, { installationId: OTHER.id, repository: OTHER.repo }, "globex-private-sdk", "2", "import_ok", SEED_NOW);
 
   const payload = (who: { id: number; owner: string; repo: string }, extra: Record<string, unknown>): Record<string, unknown> => ({
     installationId: who.id, owner: who.owner, repo: who.repo.split("/")[1], ...extra,

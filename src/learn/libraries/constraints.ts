@@ -4,6 +4,9 @@
  * library is recorded under.
  */
 import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import type { Tables } from "../../db/schema.js";
+import { seedConstraintPins } from "../../db/seed.js";
 import type { AirflowConstraints, LibraryPin } from "../../knowledge/constraints.js";
 import { airflowConstraints, compareAirflowVersions } from "../../knowledge/constraints.js";
 import { exactPin, specifiersAllow } from "../../spec/dependency-pins.js";
@@ -27,10 +30,19 @@ export interface ConstraintSeedResult {
 }
 
 /**
- * Makes `library_constraint_pins` hold exactly the pins of `constraints`, in one transaction: rows that
- * changed or are gone are deleted, new ones inserted. Running it again with the same data changes nothing.
+ * Makes `library_constraint_pins` hold exactly the pins of `constraints`, in one transaction (the caller's
+ * when `db` is one): rows that changed or are gone are deleted, new ones inserted. Running it again with the
+ * same data changes nothing.
  */
-export function seedConstraintVersions(db: Database, constraints: AirflowConstraints = airflowConstraints()): ConstraintSeedResult {
+export function seedConstraintVersions(db: Kysely<Tables>, constraints: AirflowConstraints = airflowConstraints()): Promise<ConstraintSeedResult> {
+  return seedConstraintPins(db, constraints);
+}
+
+/**
+ * seedConstraintVersions for the synchronous store's migration 006, which runs inside better-sqlite3's
+ * synchronous migration and so cannot await; it goes when that store does.
+ */
+export function seedConstraintVersionsInStore(db: Database, constraints: AirflowConstraints = airflowConstraints()): ConstraintSeedResult {
   return db.transaction((): ConstraintSeedResult => {
     const stored = db.prepare("SELECT library, airflow_version, airflow_major, version, source FROM library_constraint_pins").all() as StoredPin[];
     const changes = constraintPinChanges(stored, constraints);
@@ -72,14 +84,14 @@ export function constraintPinChanges(stored: readonly StoredPin[], constraints: 
 }
 
 /** The constraint-backed versions of a library for the given Airflow majors, by Airflow version. */
-export function listConstraintVersions(db: Database, name: string, majors: readonly AirflowMajor[] = ["2", "3"]): ConstraintVersion[] {
+export async function listConstraintVersions(db: Kysely<Tables>, name: string, majors: readonly AirflowMajor[] = ["2", "3"]): Promise<ConstraintVersion[]> {
   if (majors.length === 0) return [];
-  const rows = db
-    .prepare(
-      `SELECT library, airflow_version, airflow_major, version, source FROM library_constraint_pins
-        WHERE library = ? AND airflow_major IN (${majors.map(() => "?").join(", ")})`,
-    )
-    .all(normalizeLibraryName(name), ...majors) as { library: string; airflow_version: string; airflow_major: AirflowMajor; version: string; source: string }[];
+  const rows = await db
+    .selectFrom("library_constraint_pins")
+    .select(["library", "airflow_version", "airflow_major", "version", "source"])
+    .where("library", "=", normalizeLibraryName(name))
+    .where("airflow_major", "in", majors)
+    .execute();
   return rows
     .map((r) => ({ library: r.library, airflowVersion: r.airflow_version, airflowMajor: r.airflow_major, version: r.version, source: r.source }))
     .sort((a, b) => compareAirflowVersions(a.airflowVersion, b.airflowVersion));

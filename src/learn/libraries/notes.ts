@@ -1,5 +1,6 @@
 /** What the prompt is told about each dependency of a spec: how it fared in CI and what to use instead. */
-import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import type { Tables } from "../../db/schema.js";
 import type { AirflowMajor } from "./names.js";
 import { requirementLibrary } from "./names.js";
 import type { AlternativeKind } from "./seed.js";
@@ -73,7 +74,7 @@ function alternativeText(alt: LibraryAlternative, failed: boolean): string {
  * One note per dependency (apache-airflow itself skipped), in the spec's order. An alternative is attached
  * when the library has failed on this Airflow major, or when a provider hook exists for it.
  */
-export function libraryNotes(db: Database, scope: LearningScope, input: LibraryNotesInput): LibraryPromptNote[] {
+export async function libraryNotes(db: Kysely<Tables>, scope: LearningScope, input: LibraryNotesInput): Promise<LibraryPromptNote[]> {
   const majors: AirflowMajor[] = input.airflowMajor === "both" ? ["2", "3"] : [input.airflowMajor];
   if (input.airflowMajor !== "both" && input.airflowMajor !== "2" && input.airflowMajor !== "3") {
     throw new Error(`airflowMajor should be "2", "3" or "both", got ${JSON.stringify(input.airflowMajor)}`);
@@ -81,15 +82,15 @@ export function libraryNotes(db: Database, scope: LearningScope, input: LibraryN
   const where = input.airflowMajor === "both" ? "Airflow 2 and 3" : `Airflow ${input.airflowMajor}`;
   const notes: LibraryPromptNote[] = [];
   const seen = new Set<string>();
-  input.dependencies.forEach((requirement, i) => {
+  for (const [i, requirement] of input.dependencies.entries()) {
     const library = typeof requirement === "string" ? requirementLibrary(requirement) : undefined;
     if (library === undefined) {
       throw new Error(`dependencies[${i}]: ${JSON.stringify(requirement)} is not a PEP 508 requirement (e.g. "requests>=2.31")`);
     }
-    if (library === "apache-airflow" || seen.has(library)) return;
+    if (library === "apache-airflow" || seen.has(library)) continue;
     seen.add(library);
     // The scope's own CI record; alternatives and pin notes are curated knowledge shared by all.
-    const counts = libraryCounts(db, scope, library, majors);
+    const counts = await libraryCounts(db, scope, library, majors);
     const score = compatibilityScore(counts, input.score);
     const verdict = verdictOf(score);
     const failureParts = [
@@ -99,9 +100,9 @@ export function libraryNotes(db: Database, scope: LearningScope, input: LibraryN
     ].filter((p) => p !== "");
     // A library that keeps working despite an old failure only gets the provider hook suggestion.
     const failed = score.failures > 0 && verdict !== "compatible";
-    const alternatives = listAlternatives(db, library, majors);
+    const alternatives = await listAlternatives(db, library, majors);
     const preferred = failed ? alternatives[0] : alternatives.find((a) => a.kind === "provider_hook");
-    const pins = listLibraryNotes(db, library, majors).map((n) => `Note: ${n.note}.`);
+    const pins = (await listLibraryNotes(db, library, majors)).map((n) => `Note: ${n.note}.`);
     const sentence = [
       `${library} on ${where}: ${recordText(verdict, score, failureParts.join(", "))}.`,
       ...pins,
@@ -119,6 +120,6 @@ export function libraryNotes(db: Database, scope: LearningScope, input: LibraryN
       };
     }
     notes.push(note);
-  });
+  }
   return notes;
 }

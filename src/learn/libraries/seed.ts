@@ -11,6 +11,9 @@
  * - Isolation remedy: https://airflow.apache.org/docs/apache-airflow/stable/best-practices.html#handling-conflicting-complex-python-dependencies
  */
 import type { Database } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import type { Tables } from "../../db/schema.js";
+import { seedLibraryRows } from "../../db/seed.js";
 import type { AirflowMajor } from "./names.js";
 import { normalizeLibraryName } from "./names.js";
 
@@ -328,10 +331,19 @@ export function curatedLibraryRows(): { alternatives: CuratedAlternativeRow[]; n
 }
 
 /**
- * Writes the curated rows, replacing earlier curated ones, in one transaction; rows people added
- * (curated = 0) stay and win over a curated row with the same key. Running it twice changes nothing.
+ * Writes the curated rows, replacing earlier curated ones, in one transaction (the caller's when `db` is
+ * one); rows people added (curated = 0) stay and win over a curated row with the same key. Running it twice
+ * changes nothing.
  */
-export function seedLibraries(db: Database): SeedResult {
+export function seedLibraries(db: Kysely<Tables>): Promise<SeedResult> {
+  return seedLibraryRows(db);
+}
+
+/**
+ * seedLibraries for the synchronous store's migration 004, which runs inside better-sqlite3's synchronous
+ * migration and so cannot await; it goes when that store does.
+ */
+export function seedLibrariesInStore(db: Database): SeedResult {
   return db.transaction((): SeedResult => {
     db.prepare("DELETE FROM library_alternatives WHERE curated = 1").run();
     db.prepare("DELETE FROM library_notes WHERE curated = 1").run();

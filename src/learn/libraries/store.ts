@@ -1,7 +1,11 @@
-/** Reading and writing the library tables of migration 004 (and the outcomes' library version of 006). */
-import type { Database } from "better-sqlite3";
+/**
+ * Reading and writing the library tables of migration 004 (and the outcomes' library version of 006), on
+ * SQLite and PostgreSQL alike.
+ */
+import type { Kysely, SelectQueryBuilder } from "kysely";
+import type { Tables } from "../../db/schema.js";
 import type { LearningOrigin, LearningScope } from "../scope.js";
-import { checkOrigin, checkScope, scopeWhere } from "../scope.js";
+import { checkOrigin, checkScope } from "../scope.js";
 import type { AirflowMajor } from "./names.js";
 import { normalizeLibraryName } from "./names.js";
 import type { AlternativeKind } from "./seed.js";
@@ -55,38 +59,50 @@ export interface LibraryNote {
   source: string | null;
 }
 
+/**
+ * Code-point order, as SQLite's BINARY collation: sorting here rather than in SQL keeps the order of a
+ * PostgreSQL database whose collation is a locale's (which ignores hyphens, for one) the same.
+ */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function checkMajor(value: unknown): asserts value is AirflowMajor {
   if (value !== "2" && value !== "3") throw new Error(`airflowMajor should be "2" or "3", got ${JSON.stringify(value)}`);
 }
 
-/** Stores one observation of `origin`; `now` is epoch milliseconds from the caller's clock. */
-export function recordLibraryOutcome(db: Database, origin: LearningOrigin, input: LibraryOutcomeInput, now: number): LibraryOutcome {
-  checkOrigin(origin, "recordLibraryOutcome");
+function checkOutcome(input: LibraryOutcomeInput): string {
   const library = normalizeLibraryName(typeof input.name === "string" ? input.name : "");
   if (library === "" || !/^[a-z0-9]/.test(library)) throw new Error(`library name should be a PyPI name, got ${JSON.stringify(input.name)}`);
   checkMajor(input.airflowMajor);
   if (!OUTCOME_KINDS.includes(input.kind)) {
     throw new Error(`library outcome kind should be one of ${OUTCOME_KINDS.join(", ")}, got ${JSON.stringify(input.kind)}`);
   }
+  return library;
+}
+
+/** Stores one observation of `origin`; `now` is epoch milliseconds from the caller's clock. */
+export async function recordLibraryOutcome(db: Kysely<Tables>, origin: LearningOrigin, input: LibraryOutcomeInput, now: number): Promise<LibraryOutcome> {
+  checkOrigin(origin, "recordLibraryOutcome");
+  const library = checkOutcome(input);
   const libraryVersion = typeof input.libraryVersion === "string" && input.libraryVersion.trim() !== "" ? input.libraryVersion.trim() : null;
-  const info = db
-    .prepare(
-      `INSERT INTO library_outcomes (library, airflow_major, kind, library_version, generation_id, detail, created_at, installation_id, repository)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
+  const row = await db
+    .insertInto("library_outcomes")
+    .values({
       library,
-      input.airflowMajor,
-      input.kind,
-      libraryVersion,
-      input.generationId ?? null,
-      input.detail ?? null,
-      now,
-      origin.installationId,
-      origin.repository,
-    );
+      airflow_major: input.airflowMajor,
+      kind: input.kind,
+      library_version: libraryVersion,
+      generation_id: input.generationId ?? null,
+      detail: input.detail ?? null,
+      created_at: now,
+      installation_id: origin.installationId,
+      repository: origin.repository,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
   return {
-    id: Number(info.lastInsertRowid),
+    id: row.id,
     library,
     airflowMajor: input.airflowMajor,
     kind: input.kind,
@@ -97,24 +113,23 @@ export function recordLibraryOutcome(db: Database, origin: LearningOrigin, input
   };
 }
 
-/** Records several outcomes of one CI run in one transaction. */
-export function recordLibraryOutcomes(
-  db: Database,
+/** Records several outcomes of one CI run in one transaction (the caller's when `db` is one). */
+export async function recordLibraryOutcomes(
+  db: Kysely<Tables>,
   origin: LearningOrigin,
   outcomes: readonly Omit<LibraryOutcomeInput, "airflowMajor" | "generationId">[],
   context: { airflowMajor: AirflowMajor; generationId?: number },
   now: number,
-): LibraryOutcome[] {
-  return db.transaction(() =>
-    outcomes.map((o) =>
-      recordLibraryOutcome(
-        db,
-        origin,
-        { ...o, airflowMajor: context.airflowMajor, ...(context.generationId === undefined ? {} : { generationId: context.generationId }) },
-        now,
-      ),
-    ),
-  )();
+): Promise<LibraryOutcome[]> {
+  const write = async (trx: Kysely<Tables>): Promise<LibraryOutcome[]> => {
+    const out: LibraryOutcome[] = [];
+    for (const o of outcomes) {
+      const generation = context.generationId === undefined ? {} : { generationId: context.generationId };
+      out.push(await recordLibraryOutcome(trx, origin, { ...o, airflowMajor: context.airflowMajor, ...generation }, now));
+    }
+    return out;
+  };
+  return db.isTransaction ? write(db) : db.transaction().execute(write);
 }
 
 const KIND_FIELD: Record<LibraryOutcomeKind, keyof OutcomeCounts> = {
@@ -130,47 +145,45 @@ const KIND_FIELD: Record<LibraryOutcomeKind, keyof OutcomeCounts> = {
  * With `libraryVersion`, only the outcomes recorded with that version of the library. Only the scope's
  * own observations count.
  */
-export function libraryCounts(
-  db: Database,
+export async function libraryCounts(
+  db: Kysely<Tables>,
   scope: LearningScope,
   name: string,
   majors: readonly AirflowMajor[],
   libraryVersion?: string,
-): OutcomeCounts {
+): Promise<OutcomeCounts> {
   checkScope(scope, "libraryCounts");
   const counts = emptyCounts();
   if (majors.length === 0) return counts;
-  const owner = scopeWhere(scope, "");
-  const byVersion = libraryVersion === undefined ? "" : " AND library_version = ?";
-  const rows = db
-    .prepare(
-      `SELECT kind, COUNT(*) AS n FROM library_outcomes
-        WHERE ${owner.sql} AND library = ? AND airflow_major IN (${majors.map(() => "?").join(", ")})${byVersion} GROUP BY kind`,
-    )
-    .all(...owner.params, normalizeLibraryName(name), ...majors, ...(libraryVersion === undefined ? [] : [libraryVersion])) as {
-    kind: LibraryOutcomeKind;
-    n: number;
-  }[];
-  for (const row of rows) counts[KIND_FIELD[row.kind]] += row.n;
+  let query = outcomesOf(db, scope)
+    .select((eb) => ["kind", eb.fn.countAll<number>().as("n")])
+    .where("library", "=", normalizeLibraryName(name))
+    .where("airflow_major", "in", majors);
+  if (libraryVersion !== undefined) query = query.where("library_version", "=", libraryVersion);
+  const rows = await query.groupBy("kind").execute();
+  for (const row of rows) counts[KIND_FIELD[row.kind]] += Number(row.n);
   return counts;
 }
 
+/**
+ * The scope's own outcomes: rows of another installation (or repository), and rows of unknown origin
+ * (installation NULL, see migration 008), never match.
+ */
+function outcomesOf(db: Kysely<Tables>, scope: LearningScope): SelectQueryBuilder<Tables, "library_outcomes", object> {
+  const query = db.selectFrom("library_outcomes").where("installation_id", "=", scope.installationId);
+  return scope.repository === null ? query : query.where("repository", "=", scope.repository);
+}
+
 /** Newest first. */
-export function listLibraryOutcomes(db: Database, scope: LearningScope, name: string, limit = 100): LibraryOutcome[] {
+export async function listLibraryOutcomes(db: Kysely<Tables>, scope: LearningScope, name: string, limit = 100): Promise<LibraryOutcome[]> {
   checkScope(scope, "listLibraryOutcomes");
-  const owner = scopeWhere(scope, "");
-  const rows = db
-    .prepare(`SELECT * FROM library_outcomes WHERE ${owner.sql} AND library = ? ORDER BY created_at DESC, id DESC LIMIT ?`)
-    .all(...owner.params, normalizeLibraryName(name), limit) as {
-    id: number;
-    library: string;
-    airflow_major: AirflowMajor;
-    kind: LibraryOutcomeKind;
-    library_version: string | null;
-    generation_id: number | null;
-    detail: string | null;
-    created_at: number;
-  }[];
+  const rows = await outcomesOf(db, scope)
+    .select(["id", "library", "airflow_major", "kind", "library_version", "generation_id", "detail", "created_at"])
+    .where("library", "=", normalizeLibraryName(name))
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({
     id: r.id,
     library: r.library,
@@ -183,30 +196,17 @@ export function listLibraryOutcomes(db: Database, scope: LearningScope, name: st
   }));
 }
 
-interface AlternativeRow {
-  id: number;
-  library: string;
-  airflow_major: AirflowMajor | null;
-  kind: AlternativeKind;
-  name: string;
-  rank: number;
-  package: string | null;
-  import_line: string | null;
-  snippet: string | null;
-  note: string | null;
-  source: string | null;
-  curated: number;
-}
-
 /** Alternatives in preference order: provider hooks, then other packages, then stdlib fallbacks. */
-export function listAlternatives(db: Database, name: string, majors: readonly AirflowMajor[] = ["2", "3"]): LibraryAlternative[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM library_alternatives
-        WHERE library = ? AND (airflow_major IS NULL OR airflow_major IN (${majors.map(() => "?").join(", ") || "NULL"}))
-        ORDER BY CASE kind WHEN 'provider_hook' THEN 0 WHEN 'package' THEN 1 ELSE 2 END, rank, id`,
-    )
-    .all(normalizeLibraryName(name), ...majors) as AlternativeRow[];
+export async function listAlternatives(db: Kysely<Tables>, name: string, majors: readonly AirflowMajor[] = ["2", "3"]): Promise<LibraryAlternative[]> {
+  const rows = await db
+    .selectFrom("library_alternatives")
+    .selectAll()
+    .where("library", "=", normalizeLibraryName(name))
+    .where((eb) => (majors.length === 0 ? eb("airflow_major", "is", null) : eb.or([eb("airflow_major", "is", null), eb("airflow_major", "in", majors)])))
+    .orderBy((eb) => eb.case("kind").when("provider_hook").then(0).when("package").then(1).else(2).end())
+    .orderBy("rank")
+    .orderBy("id")
+    .execute();
   return rows.map((r) => ({
     id: r.id,
     library: r.library,
@@ -223,15 +223,20 @@ export function listAlternatives(db: Database, name: string, majors: readonly Ai
   }));
 }
 
-export function listLibraryNotes(db: Database, name: string, majors: readonly AirflowMajor[] = ["2", "3"]): LibraryNote[] {
-  const rows = db
-    .prepare(
-      `SELECT library, airflow_major, note, source FROM library_notes
-        WHERE library = ? AND (airflow_major IS NULL OR airflow_major IN (${majors.map(() => "?").join(", ") || "NULL"}))
-        ORDER BY rowid`,
-    )
-    .all(normalizeLibraryName(name), ...majors) as { library: string; airflow_major: AirflowMajor | null; note: string; source: string | null }[];
-  return rows.map((r) => ({ library: r.library, airflowMajor: r.airflow_major, note: r.note, source: r.source }));
+/**
+ * The notes on a library: curated ones (Airflow's pins) first, then those people added, each by text. The
+ * table has no id and PostgreSQL keeps no insertion order, so the order is spelled out.
+ */
+export async function listLibraryNotes(db: Kysely<Tables>, name: string, majors: readonly AirflowMajor[] = ["2", "3"]): Promise<LibraryNote[]> {
+  const rows = await db
+    .selectFrom("library_notes")
+    .select(["library", "airflow_major", "note", "source", "curated"])
+    .where("library", "=", normalizeLibraryName(name))
+    .where((eb) => (majors.length === 0 ? eb("airflow_major", "is", null) : eb.or([eb("airflow_major", "is", null), eb("airflow_major", "in", majors)])))
+    .execute();
+  return rows
+    .sort((a, b) => b.curated - a.curated || byText(a.note, b.note))
+    .map((r) => ({ library: r.library, airflowMajor: r.airflow_major, note: r.note, source: r.source }));
 }
 
 export interface LibrarySummary {
@@ -242,15 +247,12 @@ export interface LibrarySummary {
 }
 
 /** Every library with at least one outcome, per Airflow major, by name. */
-export function listLibrarySummaries(db: Database, scope: LearningScope): LibrarySummary[] {
+export async function listLibrarySummaries(db: Kysely<Tables>, scope: LearningScope): Promise<LibrarySummary[]> {
   checkScope(scope, "listLibrarySummaries");
-  const owner = scopeWhere(scope, "");
-  const rows = db
-    .prepare(
-      `SELECT library, airflow_major, kind, COUNT(*) AS n, MAX(created_at) AS last_at
-         FROM library_outcomes WHERE ${owner.sql} GROUP BY library, airflow_major, kind ORDER BY library, airflow_major`,
-    )
-    .all(...owner.params) as { library: string; airflow_major: AirflowMajor; kind: LibraryOutcomeKind; n: number; last_at: number }[];
+  const rows = await outcomesOf(db, scope)
+    .select((eb) => ["library", "airflow_major", "kind", eb.fn.countAll<number>().as("n"), eb.fn.max("created_at").as("last_at")])
+    .groupBy(["library", "airflow_major", "kind"])
+    .execute();
   const byKey = new Map<string, LibrarySummary>();
   for (const row of rows) {
     const key = `${row.library}\u0000${row.airflow_major}`;
@@ -259,10 +261,10 @@ export function listLibrarySummaries(db: Database, scope: LearningScope): Librar
       summary = { library: row.library, airflowMajor: row.airflow_major, counts: emptyCounts(), lastOutcomeAt: row.last_at };
       byKey.set(key, summary);
     }
-    summary.counts[KIND_FIELD[row.kind]] += row.n;
+    summary.counts[KIND_FIELD[row.kind]] += Number(row.n);
     summary.lastOutcomeAt = Math.max(summary.lastOutcomeAt, row.last_at);
   }
-  return [...byKey.values()];
+  return [...byKey.values()].sort((a, b) => byText(a.library, b.library) || byText(a.airflowMajor, b.airflowMajor));
 }
 
 export interface LibraryVersionSummary {
@@ -274,15 +276,13 @@ export interface LibraryVersionSummary {
 }
 
 /** One library's outcomes per Airflow major and library version, by major then version. */
-export function listLibraryVersionSummaries(db: Database, scope: LearningScope, name: string): LibraryVersionSummary[] {
+export async function listLibraryVersionSummaries(db: Kysely<Tables>, scope: LearningScope, name: string): Promise<LibraryVersionSummary[]> {
   checkScope(scope, "listLibraryVersionSummaries");
-  const owner = scopeWhere(scope, "");
-  const rows = db
-    .prepare(
-      `SELECT library, airflow_major, library_version, kind, COUNT(*) AS n FROM library_outcomes
-        WHERE ${owner.sql} AND library = ? GROUP BY library, airflow_major, library_version, kind ORDER BY airflow_major, library_version`,
-    )
-    .all(...owner.params, normalizeLibraryName(name)) as { library: string; airflow_major: AirflowMajor; library_version: string | null; kind: LibraryOutcomeKind; n: number }[];
+  const rows = await outcomesOf(db, scope)
+    .select((eb) => ["library", "airflow_major", "library_version", "kind", eb.fn.countAll<number>().as("n")])
+    .where("library", "=", normalizeLibraryName(name))
+    .groupBy(["library", "airflow_major", "library_version", "kind"])
+    .execute();
   const byKey = new Map<string, LibraryVersionSummary>();
   for (const row of rows) {
     const key = `${row.airflow_major}\u0000${row.library_version ?? ""}`;
@@ -291,7 +291,10 @@ export function listLibraryVersionSummaries(db: Database, scope: LearningScope, 
       summary = { library: row.library, airflowMajor: row.airflow_major, libraryVersion: row.library_version, counts: emptyCounts() };
       byKey.set(key, summary);
     }
-    summary.counts[KIND_FIELD[row.kind]] += row.n;
+    summary.counts[KIND_FIELD[row.kind]] += Number(row.n);
   }
-  return [...byKey.values()];
+  // Unknown versions (null) first, as SQLite sorts NULL; PostgreSQL would put them last.
+  return [...byKey.values()].sort(
+    (a, b) => byText(a.airflowMajor, b.airflowMajor) || byText(a.libraryVersion ?? "", b.libraryVersion ?? "") || Number(a.libraryVersion !== null) - Number(b.libraryVersion !== null),
+  );
 }

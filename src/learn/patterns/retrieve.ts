@@ -1,26 +1,31 @@
 /**
  * Retrieval: the patterns worth showing the model for a spec, ranked by text relevance × confidence.
  *
- * 1. Candidates: FTS5 match of the spec text among live patterns of the component type (and category,
- *    falling back to all categories when it has too few), best `bm25()` first, at most `candidateLimit`.
- *    In a large store only the rarer query words are searched (see `selectTerms`), and type, category
- *    and kind are tokens required by the match itself, so FTS5 scores few rows.
+ * 1. Candidates: full-text match of the spec text among live patterns of the component type (and category,
+ *    falling back to all categories when it has too few), best text score first, at most `candidateLimit`:
+ *    FTS5 `bm25()` on SQLite, `ts_rank_cd` over the generated `search_vector` on PostgreSQL (docs/scaling.md).
+ *    In a large store only the rarer query words are searched (see `selectTerms`), and type, category,
+ *    kind, installation and repository are tokens required by the match itself, so the index hands back
+ *    few rows and never another installation's.
  *    Bounding the candidate set in SQL keeps retrieval fast at 100,000 patterns; the reranking below
  *    is TypeScript over those rows alone.
- * 2. Score: relevance (bm25 relative to the best match, in (0, 1]) × the posterior lower bound.
+ * 2. Score: relevance (text score relative to the best match, in (0, 1]) × the posterior lower bound.
  * 3. Selection, per kind: the candidates that could plausibly be as good as the best one — their
  *    relevance × posterior upper bound reaches the best score, and their relevance is at least half the
  *    best's — form the band of near-equals. Among them one Thompson draw each (relevance × a sample of
  *    the Beta posterior) picks the winner. A new pattern has a wide posterior, so it sometimes wins and
  *    gets tried; a pattern with a clearly poor record has a low upper bound and rarely enters the band.
  */
-import type { Database, Statement } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { sql } from "kysely";
+import { dialectOf } from "../../db/dialect.js";
+import type { Tables } from "../../db/schema.js";
 import type { BetaPosterior, ConfidenceOptions } from "./confidence.js";
 import { betaMean, betaQuantile, posterior, resolveConfidence, sampleBeta } from "./confidence.js";
 import type { PatternRow } from "./store.js";
 import { parseLibraries } from "./store.js";
 import type { LearningScope } from "../scope.js";
-import { checkScope, scopeWhere } from "../scope.js";
+import { checkScope } from "../scope.js";
 import { installationToken, kindToken, repositoryToken, typeCategoryToken, typeToken } from "./scope.js";
 import { ftsQuery, MAX_QUERY_TERMS, words } from "./text.js";
 import type { PatternComponentType, PatternKind, RankedPattern } from "./types.js";
@@ -28,7 +33,7 @@ import type { PatternComponentType, PatternKind, RankedPattern } from "./types.j
 export interface RetrieveOptions extends ConfidenceOptions {
   componentType: PatternComponentType;
   category?: string;
-  /** Free text (the spec's name, description, dependencies): never passed to FTS5 as syntax. */
+  /** Free text (the spec's name, description, dependencies): never passed to the full-text engine as syntax. */
   queryText: string;
   limit?: number;
   /** Uniform [0, 1) source for Thompson sampling; seed it for reproducible choices. */
@@ -38,7 +43,7 @@ export interface RetrieveOptions extends ConfidenceOptions {
   perKind?: number;
   /** Only these kinds. */
   kinds?: readonly PatternKind[];
-  /** FTS matches considered for reranking (default 100). */
+  /** Full-text matches considered for reranking (default 100). */
   candidateLimit?: number;
   /** Fewer category matches than this (default `limit`) widens the search to every category. */
   minCategoryMatches?: number;
@@ -69,10 +74,17 @@ interface Candidate {
   score: number;
 }
 
-const COLUMNS = `p.id, p.kind, p.category, p.successes, p.failures, p.success_weight, p.failure_weight, p.weight_at`;
+const COLUMNS = ["id", "kind", "category", "successes", "failures", "success_weight", "failure_weight", "weight_at"] as const;
+const COLUMN_LIST = sql.raw(COLUMNS.map((c) => `p.${c}`).join(", "));
 
 /** Column weights for bm25(): description and text carry the meaning, libraries confirm it, scope is a filter. */
-const BM25_WEIGHTS = "bm25(patterns_fts, 1.0, 1.0, 0.5, 2.0, 0.0)";
+const BM25_WEIGHTS = sql.raw("bm25(patterns_fts, 1.0, 1.0, 0.5, 2.0, 0.0)");
+
+/**
+ * The same weights for ts_rank_cd, listed D, C, B, A: scope (D) 0, category (C) 0.25, description and text
+ * (B) 0.5, libraries (A) 1 — the ratios of BM25_WEIGHTS (migration 002 sets the weights of `search_vector`).
+ */
+const RANK_WEIGHTS = sql.raw("'{0, 0.25, 0.5, 1}'");
 
 interface Filter {
   owner: LearningScope;
@@ -81,63 +93,80 @@ interface Filter {
   kinds: readonly PatternKind[] | undefined;
 }
 
-function scopeExpression(filter: Filter): string {
-  const parts = [
-    filter.category === undefined
-      ? `scope : "${typeToken(filter.componentType)}"`
-      : `scope : "${typeCategoryToken(filter.componentType, filter.category)}"`,
-  ];
-  if (filter.kinds && filter.kinds.length > 0) parts.push(`scope : (${filter.kinds.map((k) => `"${kindToken(k)}"`).join(" OR ")})`);
-  // The owner is part of the match itself: FTS5 never scores another installation's (or repository's) rows.
-  parts.push(`scope : "${installationToken(filter.owner.installationId)}"`);
-  if (filter.owner.repository !== null) parts.push(`scope : "${repositoryToken(filter.owner.repository)}"`);
+/** The scope tokens a match requires: type (or type and category), kinds, installation, repository. */
+function scopeTokens(filter: Filter): { all: string[]; anyKind: string[] } {
+  const all = [filter.category === undefined ? typeToken(filter.componentType) : typeCategoryToken(filter.componentType, filter.category)];
+  // The owner is part of the match itself: the index never hands back another installation's (or repository's) rows.
+  all.push(installationToken(filter.owner.installationId));
+  if (filter.owner.repository !== null) all.push(repositoryToken(filter.owner.repository));
+  const anyKind = filter.kinds && filter.kinds.length > 0 ? filter.kinds.map(kindToken) : [];
+  return { all, anyKind };
+}
+
+/** FTS5: `scope : "toperator" AND scope : ("kimportblock" OR …) AND (… ) AND ("word" OR …)`. */
+function fts5Match(terms: readonly string[], filter: Filter): string {
+  const { all, anyKind } = scopeTokens(filter);
+  const parts = all.map((t) => `scope : "${t}"`);
+  if (anyKind.length > 0) parts.push(`scope : (${anyKind.map((k) => `"${k}"`).join(" OR ")})`);
+  parts.push(`(${terms.map((t) => `"${t}"`).join(" OR ")})`);
   return parts.join(" AND ");
 }
 
-/** Prepared statements per connection: preparing costs about as much as a small query. */
-const statements = new WeakMap<Database, Map<string, Statement<unknown[], unknown>>>();
-
-function prepared<Row = CandidateRow>(db: Database, sql: string): Statement<unknown[], Row> {
-  let cache = statements.get(db);
-  if (!cache) {
-    cache = new Map();
-    statements.set(db, cache);
-  }
-  let statement = cache.get(sql);
-  if (!statement) {
-    statement = db.prepare<unknown[], unknown>(sql);
-    cache.set(sql, statement);
-  }
-  return statement as Statement<unknown[], Row>;
+/**
+ * PostgreSQL: the scope tokens with weight D (the scope column alone), like FTS5's `scope :` filter, and the
+ * words anywhere: `toperator:D & i42:D & (kimportblock:D | …) & (word | …)`. Words and tokens are [a-z0-9]
+ * only, so none of them is tsquery syntax.
+ */
+function tsMatch(terms: readonly string[], filter: Filter): string {
+  const { all, anyKind } = scopeTokens(filter);
+  const parts = all.map((t) => `${t}:D`);
+  if (anyKind.length > 0) parts.push(`(${anyKind.map((k) => `${k}:D`).join(" | ")})`);
+  parts.push(`(${terms.join(" | ")})`);
+  return parts.join(" & ");
 }
 
-function fetchByConfidence(db: Database, filter: Filter, limit: number): CandidateRow[] {
-  const kinds = filter.kinds && filter.kinds.length > 0 ? filter.kinds : undefined;
-  const owner = scopeWhere(filter.owner, "p");
-  const sql = `SELECT ${COLUMNS}, 0.0 AS bm25 FROM patterns p
-     WHERE ${owner.sql} AND p.component_type = ? AND p.archived = 0 ${filter.category === undefined ? "" : "AND p.category = ?"}
-           ${kinds ? `AND p.kind IN (${kinds.map(() => "?").join(", ")})` : ""}
-     ORDER BY p.successes - p.failures DESC, p.id LIMIT ?`;
-  return prepared(db, sql).all(
-    ...owner.params,
-    filter.componentType,
-    ...(filter.category === undefined ? [] : [filter.category]),
-    ...(kinds ?? []),
-    limit,
-  );
+async function fetchByConfidence(db: Kysely<Tables>, filter: Filter, limit: number): Promise<CandidateRow[]> {
+  let query = db
+    .selectFrom("patterns")
+    .select(COLUMNS)
+    .where("installation_id", "=", filter.owner.installationId)
+    .where("component_type", "=", filter.componentType)
+    .where("archived", "=", 0);
+  if (filter.owner.repository !== null) query = query.where("repository", "=", filter.owner.repository);
+  if (filter.category !== undefined) query = query.where("category", "=", filter.category);
+  if (filter.kinds && filter.kinds.length > 0) query = query.where("kind", "in", filter.kinds);
+  const rows = await query
+    .orderBy((eb) => eb("successes", "-", eb.ref("failures")), "desc")
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  // No text was matched: every row is equally relevant.
+  return rows.map((r) => ({ ...r, bm25: 0 }));
 }
 
 /**
- * The best `limit` FTS matches. Component type, category and kinds are required tokens of the match
- * itself, so FTS5 only scores rows that can be returned; the join reads just the rows kept.
+ * The best `limit` full-text matches. Component type, category, kinds and the owner are required tokens of
+ * the match itself, so the index only hands back rows that can be returned. `bm25` is the text score, lower
+ * is better: FTS5's bm25() on SQLite, minus ts_rank_cd on PostgreSQL (not BM25: compare orders, not values).
  */
-function fetchByText(db: Database, terms: readonly string[], filter: Filter, limit: number): CandidateRow[] {
-  const match = `${scopeExpression(filter)} AND (${terms.map((t) => `"${t}"`).join(" OR ")})`;
-  const sql = `SELECT ${COLUMNS}, m.score AS bm25
-      FROM (SELECT rowid, ${BM25_WEIGHTS} AS score FROM patterns_fts WHERE patterns_fts MATCH ? ORDER BY score LIMIT ?) m
+async function fetchByText(db: Kysely<Tables>, terms: readonly string[], filter: Filter, limit: number): Promise<CandidateRow[]> {
+  if (dialectOf(db) === "postgres") {
+    // The rank reads the words alone: every cover of the whole match holds a scope token, whose weight is 0,
+    // so ranking by it would score every row 0. The match (and the GIN index) still requires the tokens.
+    const { rows } = await sql<CandidateRow>`
+      SELECT ${COLUMN_LIST}, -ts_rank_cd(${RANK_WEIGHTS}, p.search_vector, to_tsquery('simple', ${terms.join(" | ")})) AS bm25
+        FROM patterns p
+       WHERE p.archived = 0 AND p.search_vector @@ to_tsquery('simple', ${tsMatch(terms, filter)})
+       ORDER BY bm25, p.id
+       LIMIT ${limit}`.execute(db);
+    return rows;
+  }
+  const { rows } = await sql<CandidateRow>`
+    SELECT ${COLUMN_LIST}, m.score AS bm25
+      FROM (SELECT rowid, ${BM25_WEIGHTS} AS score FROM patterns_fts WHERE patterns_fts MATCH ${fts5Match(terms, filter)} ORDER BY score LIMIT ${limit}) m
       JOIN patterns p ON p.id = m.rowid
-     ORDER BY m.score, p.id`;
-  return prepared(db, sql).all(match, limit);
+     ORDER BY m.score, p.id`.execute(db);
+  return rows;
 }
 
 /**
@@ -158,9 +187,13 @@ export function selectTerms(
 }
 
 /** Word frequencies over the installation's live patterns: another installation's store never shapes the search. */
-function termDocs(db: Database, installationId: number, terms: readonly string[]): { total: number; docs: Map<string, number> } {
-  const sql = `SELECT term, docs FROM pattern_terms WHERE installation_id = ? AND term IN (${["", ...terms].map(() => "?").join(", ")})`;
-  const rows = prepared<{ term: string; docs: number }>(db, sql).all(installationId, "", ...terms);
+async function termDocs(db: Kysely<Tables>, installationId: number, terms: readonly string[]): Promise<{ total: number; docs: Map<string, number> }> {
+  const rows = await db
+    .selectFrom("pattern_terms")
+    .select(["term", "docs"])
+    .where("installation_id", "=", installationId)
+    .where("term", "in", ["", ...terms])
+    .execute();
   const docs = new Map(rows.map((r) => [r.term, r.docs]));
   return { total: docs.get("") ?? 0, docs };
 }
@@ -179,7 +212,7 @@ function checkOptions(options: RetrieveOptions): void {
 }
 
 /** The patterns of `scope` (one installation, or one repository of it) worth showing the model. */
-export function retrievePatterns(db: Database, scope: LearningScope, options: RetrieveOptions): RankedPattern[] {
+export async function retrievePatterns(db: Kysely<Tables>, scope: LearningScope, options: RetrieveOptions): Promise<RankedPattern[]> {
   checkScope(scope, "retrievePatterns");
   checkOptions(options);
   const limit = options.limit ?? 10;
@@ -190,7 +223,7 @@ export function retrievePatterns(db: Database, scope: LearningScope, options: Re
   const category = options.category?.trim() || undefined;
 
   const kinds = options.kinds && options.kinds.length > 0 ? [...new Set(options.kinds)] : undefined;
-  const { total, docs } = termDocs(db, scope.installationId, fts?.terms ?? []);
+  const { total, docs } = await termDocs(db, scope.installationId, fts?.terms ?? []);
   const searched = fts
     ? selectTerms(fts.terms, docs, total, {
         pruneFrom: options.pruneFrom ?? 2_000,
@@ -200,19 +233,19 @@ export function retrievePatterns(db: Database, scope: LearningScope, options: Re
     : [];
   const pruned = total >= (options.pruneFrom ?? 2_000);
   const filter: Filter = { owner: scope, componentType: options.componentType, category, kinds };
-  let rows = searched.length > 0 ? fetchByText(db, searched, filter, candidateLimit) : [];
+  let rows = searched.length > 0 ? await fetchByText(db, searched, filter, candidateLimit) : [];
   if (category !== undefined && rows.length < (options.minCategoryMatches ?? limit) && searched.length > 0) {
     // Across all categories a large store matches many more rows: the rarest half of the words suffices to fill up.
     const widened = pruned ? searched.slice(0, Math.max(2, Math.ceil(searched.length / 2))) : searched;
     const seen = new Set(rows.map((r) => r.id));
-    rows = rows.concat(fetchByText(db, widened, { ...filter, category: undefined }, candidateLimit).filter((r) => !seen.has(r.id)));
+    rows = rows.concat((await fetchByText(db, widened, { ...filter, category: undefined }, candidateLimit)).filter((r) => !seen.has(r.id)));
   }
   // Nothing matched the words: the most trusted patterns of the type still beat an empty context.
   if (rows.length === 0) {
-    rows = fetchByConfidence(db, filter, candidateLimit);
+    rows = await fetchByConfidence(db, filter, candidateLimit);
     if (category !== undefined && rows.length < (options.minCategoryMatches ?? limit)) {
       const seen = new Set(rows.map((r) => r.id));
-      rows = rows.concat(fetchByConfidence(db, { ...filter, category: undefined }, candidateLimit).filter((r) => !seen.has(r.id)));
+      rows = rows.concat((await fetchByConfidence(db, { ...filter, category: undefined }, candidateLimit)).filter((r) => !seen.has(r.id)));
     }
   }
   if (rows.length === 0) return [];
@@ -220,7 +253,7 @@ export function retrievePatterns(db: Database, scope: LearningScope, options: Re
   const bestBm25 = Math.min(...rows.map((r) => r.bm25));
   const otherCategoryFactor = options.otherCategoryFactor ?? 0.8;
   const candidates: Candidate[] = rows.map((row) => {
-    // bm25() is negative, more negative is better; relative to the best it becomes a relevance in (0, 1].
+    // The text score is negative, more negative is better; relative to the best it becomes a relevance in (0, 1].
     const relevance = bestBm25 < 0 ? row.bm25 / bestBm25 : 1;
     const post = posterior({ successWeight: row.success_weight, failureWeight: row.failure_weight, at: row.weight_at }, options.now, confidence);
     const lowerBound = betaQuantile(confidence.quantile, post.alpha, post.beta);
@@ -246,17 +279,17 @@ export function retrievePatterns(db: Database, scope: LearningScope, options: Re
   }
   chosen.sort((a, b) => b.candidate.score - a.candidate.score || a.candidate.row.id - b.candidate.row.id);
   const kept = chosen.slice(0, limit);
-  const content = fetchContent(db, kept.map((k) => k.candidate.row.id));
+  const content = await fetchContent(db, kept.map((k) => k.candidate.row.id));
   const terms = fts?.terms ?? [];
   return kept.map(({ candidate, explored }) =>
     toRanked(candidate, content.get(candidate.row.id) as ContentRow, terms, explored, category),
   );
 }
 
-function fetchContent(db: Database, ids: readonly number[]): Map<number, ContentRow> {
+async function fetchContent(db: Kysely<Tables>, ids: readonly number[]): Promise<Map<number, ContentRow>> {
   if (ids.length === 0) return new Map();
-  const sql = `SELECT id, code, description, libraries, text FROM patterns WHERE id IN (${ids.map(() => "?").join(", ")})`;
-  return new Map(prepared<ContentRow>(db, sql).all(...ids).map((r) => [r.id, r]));
+  const rows = await db.selectFrom("patterns").select(["id", "code", "description", "libraries", "text"]).where("id", "in", ids).execute();
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** Largest band of near-equals one Thompson round compares; bounds the random draws per kind. */

@@ -1,14 +1,17 @@
 /**
- * The pattern table: one row per fingerprint, its counts, and the signals that move them. Every function
- * writes in one transaction, so a row and its full-text index entry never disagree. The transactions
- * are IMMEDIATE: they read before they write, and taking the write lock first lets a second process
- * wait for it (busy timeout) instead of failing when it tries to upgrade a read.
+ * The pattern table: one row per fingerprint, its counts, and the signals that move them, on SQLite and
+ * PostgreSQL alike. Every function writes in one transaction (the caller's when it passes one), so a row,
+ * its full-text entry (FTS5 triggers on SQLite, the generated `search_vector` on PostgreSQL) and the word
+ * counts of `pattern_terms` never disagree.
  */
-import type { Database } from "better-sqlite3";
+import type { Kysely, Selectable } from "kysely";
+import { sql } from "kysely";
+import type { PatternsTable, Tables } from "../../db/schema.js";
+import { tableColumns } from "../../db/schema.js";
 import type { ConfidenceOptions, DecayedCounts } from "./confidence.js";
 import { addObservation, confidenceOf, decayTo, resolveConfidence } from "./confidence.js";
 import type { LearningOrigin, LearningScope } from "../scope.js";
-import { checkOrigin, checkScope, scopeWhere } from "../scope.js";
+import { checkOrigin, checkScope } from "../scope.js";
 import { scopeOf } from "./scope.js";
 import { uniqueWords } from "./text.js";
 import type { PatternCandidate, PatternComponentType, PatternKind, PatternRole } from "./types.js";
@@ -41,32 +44,11 @@ export interface StoredPattern {
   archivedAt: number | null;
 }
 
-export interface PatternRow {
-  id: number;
-  installation_id: number | null;
-  repository: string | null;
-  kind: string;
-  fingerprint: string;
-  code: string;
-  description: string;
-  category: string;
-  component_type: string;
-  role: string;
-  libraries: string;
-  text: string;
-  scope: string;
-  successes: number;
-  failures: number;
-  success_weight: number;
-  failure_weight: number;
-  weight_at: number;
-  uses: number;
-  last_used_at: number | null;
-  created_at: number;
-  updated_at: number;
-  archived: number;
-  archived_at: number | null;
-}
+/** A `patterns` row as read (the columns both dialects have; PostgreSQL's `search_vector` is left out). */
+export type PatternRow = Selectable<PatternsTable>;
+
+/** Every column but PostgreSQL's generated `search_vector`, which only the database reads. */
+export const PATTERN_COLUMNS = tableColumns.patterns;
 
 /** Most words a pattern's search text collects across the files it was seen in. */
 const MAX_TEXT_WORDS = 200;
@@ -90,13 +72,13 @@ export function rowToPattern(row: PatternRow): StoredPattern {
     id: row.id,
     installationId: row.installation_id,
     repository: row.repository,
-    kind: row.kind as PatternKind,
+    kind: row.kind,
     fingerprint: row.fingerprint,
     code: row.code,
     description: row.description,
     category: row.category,
-    componentType: row.component_type as PatternComponentType,
-    role: row.role as PatternRole,
+    componentType: row.component_type,
+    role: row.role,
     libraries: parseLibraries(row.libraries),
     text: row.text,
     successes: row.successes,
@@ -125,6 +107,43 @@ function checkCandidate(c: PatternCandidate, index: number): void {
   }
 }
 
+/** Runs `work` in the caller's transaction when `db` is one, else in a transaction of its own. */
+export function inTransaction<T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
+/** Rows of the scope alone: an id or fingerprint of another installation (or repository) finds nothing. */
+function scoped(db: Kysely<Tables>, scope: LearningScope) {
+  let query = db.selectFrom("patterns").select(PATTERN_COLUMNS).where("installation_id", "=", scope.installationId);
+  if (scope.repository !== null) query = query.where("repository", "=", scope.repository);
+  return query;
+}
+
+async function insertPattern(trx: Kysely<Tables>, origin: LearningOrigin, c: PatternCandidate, text: readonly string[], now: number): Promise<number> {
+  const row = await trx
+    .insertInto("patterns")
+    .values({
+      installation_id: origin.installationId,
+      repository: origin.repository,
+      kind: c.kind,
+      fingerprint: c.fingerprint,
+      code: c.code,
+      description: c.description,
+      category: c.category,
+      component_type: c.componentType,
+      role: c.role,
+      libraries: JSON.stringify([...new Set(c.libraries)].sort()),
+      text: text.join(" "),
+      scope: scopeOf(c.componentType, c.category, c.kind, origin),
+      weight_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
 /**
  * Inserts candidates the repository of `origin` has not merged before and returns the ids of all of them,
  * in order. A known fingerprint keeps its row and counts; its search text gains the new file's words (up to
@@ -132,101 +151,73 @@ function checkCandidate(c: PatternCandidate, index: number): void {
  * component it was seen in. Patterns are kept per installation and repository: the same shape merged in
  * another installation is another row.
  */
-export function upsertPatterns(db: Database, origin: LearningOrigin, candidates: readonly PatternCandidate[], now: number): number[] {
+export async function upsertPatterns(db: Kysely<Tables>, origin: LearningOrigin, candidates: readonly PatternCandidate[], now: number): Promise<number[]> {
   checkTime(now);
   checkOrigin(origin, "upsertPatterns");
   candidates.forEach(checkCandidate);
-  const select = db.prepare<[number, string, string], PatternRow>(
-    "SELECT * FROM patterns WHERE installation_id = ? AND repository = ? AND fingerprint = ?",
-  );
-  const insert = db.prepare(
-    `INSERT INTO patterns (installation_id, repository, kind, fingerprint, code, description, category, component_type, role,
-                           libraries, text, scope, weight_at, created_at, updated_at)
-     VALUES (@installationId, @repository, @kind, @fingerprint, @code, @description, @category, @componentType, @role,
-             @libraries, @text, @scope, @now, @now, @now)`,
-  );
-  const terms = termCounter(db, origin.installationId);
-  const updateText = db.prepare("UPDATE patterns SET text = ?, libraries = ?, updated_at = ? WHERE id = ?");
-  return db.transaction((): number[] => {
+  return inTransaction(db, async (trx) => {
     const ids: number[] = [];
     for (const c of candidates) {
-      const existing = select.get(origin.installationId, origin.repository, c.fingerprint);
+      const existing = await scoped(trx, origin).where("fingerprint", "=", c.fingerprint).executeTakeFirst();
       if (!existing) {
         const text = uniqueWords([c.text], MAX_TEXT_WORDS);
-        const info = insert.run({
-          installationId: origin.installationId,
-          repository: origin.repository,
-          kind: c.kind,
-          fingerprint: c.fingerprint,
-          code: c.code,
-          description: c.description,
-          category: c.category,
-          componentType: c.componentType,
-          role: c.role,
-          libraries: JSON.stringify([...new Set(c.libraries)].sort()),
-          text: text.join(" "),
-          scope: scopeOf(c.componentType, c.category, c.kind, origin),
-          now,
-        });
-        terms.adjust(text, 1);
-        ids.push(Number(info.lastInsertRowid));
+        ids.push(await insertPattern(trx, origin, c, text, now));
+        await adjustTerms(trx, origin.installationId, text, 1);
         continue;
       }
       const text = uniqueWords([existing.text, c.text], MAX_TEXT_WORDS).join(" ");
       const libraries = JSON.stringify([...new Set([...parseLibraries(existing.libraries), ...c.libraries])].sort());
       if (text !== existing.text || libraries !== existing.libraries) {
-        updateText.run(text, libraries, now, existing.id);
+        await trx.updateTable("patterns").set({ text, libraries, updated_at: now }).where("id", "=", existing.id).execute();
         if (existing.archived === 0) {
           const before = new Set(existing.text.split(" "));
-          terms.adjust(text.split(" ").filter((w) => !before.has(w)), 0);
+          await adjustTerms(trx, origin.installationId, text.split(" ").filter((w) => !before.has(w)), 0);
         }
       }
       ids.push(existing.id);
     }
     return ids;
-  }).immediate();
+  });
 }
 
 /**
- * Keeps `pattern_terms` in step with an installation's live patterns' search words: `adjust(words, +1)` for
- * a new pattern (which also counts the pattern itself), `adjust(words, 0)` for words added to a known one,
- * `adjust(words, -1)` for an archived one. Counted per installation, so how common a word is in one
- * installation's store never shapes another's search.
+ * Keeps `pattern_terms` in step with an installation's live patterns' search words: `+1` for a new pattern
+ * (which also counts the pattern itself, under the empty term), `0` for words added to a known one, `-1` for
+ * an archived one. Counted per installation, so how common a word is in one installation's store never
+ * shapes another's search. One statement for all the words; a count never drops below zero.
  */
-function termCounter(db: Database, installationId: number): { adjust: (words: readonly string[], pattern: -1 | 0 | 1) => void } {
-  const add = db.prepare(
-    `INSERT INTO pattern_terms (installation_id, term, docs) VALUES (?, ?, ?)
-     ON CONFLICT (installation_id, term) DO UPDATE SET docs = MAX(0, docs + excluded.docs)`,
-  );
-  return {
-    adjust(words, pattern) {
-      const delta = pattern === -1 ? -1 : 1;
-      for (const word of new Set(words)) if (word !== "") add.run(installationId, word, delta);
-      if (pattern !== 0) add.run(installationId, "", pattern);
-    },
-  };
+async function adjustTerms(trx: Kysely<Tables>, installationId: number, words: readonly string[], pattern: -1 | 0 | 1): Promise<void> {
+  const delta = pattern === -1 ? -1 : 1;
+  const rows = [...new Set(words)].filter((w) => w !== "").map((term) => ({ installation_id: installationId, term, docs: delta }));
+  if (pattern !== 0) rows.push({ installation_id: installationId, term: "", docs: pattern });
+  if (rows.length === 0) return;
+  await trx
+    .insertInto("pattern_terms")
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(["installation_id", "term"]).doUpdateSet({
+        // CASE rather than MAX(a, b) / GREATEST(a, b): the one spelling both dialects read.
+        docs: sql<number>`CASE WHEN pattern_terms.docs + excluded.docs < 0 THEN 0 ELSE pattern_terms.docs + excluded.docs END`,
+      }),
+    )
+    .execute();
 }
 
-/** `SELECT * FROM patterns WHERE id = ?` within the scope: an id from another installation finds nothing. */
-function selectInScope(db: Database, scope: LearningScope): (id: number) => PatternRow | undefined {
-  const where = scopeWhere(scope, "");
-  const statement = db.prepare<unknown[], PatternRow>(`SELECT * FROM patterns WHERE id = ? AND ${where.sql}`);
-  return (id) => statement.get(id, ...where.params);
-}
-
-function observe(db: Database, scope: LearningScope, ids: readonly number[], success: boolean, now: number, options: StoreOptions): number {
+async function observe(
+  db: Kysely<Tables>,
+  scope: LearningScope,
+  ids: readonly number[],
+  success: boolean,
+  now: number,
+  options: StoreOptions,
+): Promise<number> {
   checkTime(now);
   checkScope(scope, "recordPatternOutcome");
   const { halfLifeDays } = resolveConfidence({ halfLifeDays: options.halfLifeDays });
-  const select = selectInScope(db, scope);
-  const update = db.prepare(
-    `UPDATE patterns SET successes = successes + @s, failures = failures + @f, success_weight = @sw,
-            failure_weight = @fw, weight_at = @at, updated_at = @now WHERE id = @id`,
-  );
-  return db.transaction((): number => {
+  return inTransaction(db, async (trx) => {
     let changed = 0;
     for (const id of new Set(ids)) {
-      const row = select(id);
+      const row = await scoped(trx, scope).where("id", "=", id).executeTakeFirst();
       if (!row) continue;
       const next = addObservation(
         { successWeight: row.success_weight, failureWeight: row.failure_weight, at: row.weight_at },
@@ -234,29 +225,40 @@ function observe(db: Database, scope: LearningScope, ids: readonly number[], suc
         now,
         halfLifeDays,
       );
-      update.run({ s: success ? 1 : 0, f: success ? 0 : 1, sw: next.successWeight, fw: next.failureWeight, at: next.at, now, id });
+      await trx
+        .updateTable("patterns")
+        .set((eb) => ({
+          successes: eb("successes", "+", success ? 1 : 0),
+          failures: eb("failures", "+", success ? 0 : 1),
+          success_weight: next.successWeight,
+          failure_weight: next.failureWeight,
+          weight_at: next.at,
+          updated_at: now,
+        }))
+        .where("id", "=", id)
+        .execute();
       changed++;
     }
     return changed;
-  }).immediate();
+  });
 }
 
 /**
  * A merged pull request: its code is stored as patterns (new ones inserted) and each distinct pattern in
  * it gains one success. Returns the pattern ids.
  */
-export function recordMergedPatterns(
-  db: Database,
+export async function recordMergedPatterns(
+  db: Kysely<Tables>,
   origin: LearningOrigin,
   candidates: readonly PatternCandidate[],
   now: number,
   options: StoreOptions = {},
-): number[] {
-  return db.transaction((): number[] => {
-    const ids = upsertPatterns(db, origin, candidates, now);
-    observe(db, { installationId: origin.installationId, repository: origin.repository }, ids, true, now, options);
+): Promise<number[]> {
+  return inTransaction(db, async (trx) => {
+    const ids = await upsertPatterns(trx, origin, candidates, now);
+    await observe(trx, { installationId: origin.installationId, repository: origin.repository }, ids, true, now, options);
     return [...new Set(ids)];
-  }).immediate();
+  });
 }
 
 /**
@@ -265,42 +267,42 @@ export function recordMergedPatterns(
  * the scope are skipped; returns how many patterns were updated.
  */
 export function recordPatternOutcome(
-  db: Database,
+  db: Kysely<Tables>,
   scope: LearningScope,
   patternIds: readonly number[],
   success: boolean,
   now: number,
   options: StoreOptions = {},
-): number {
+): Promise<number> {
   return observe(db, scope, patternIds, success, now, options);
 }
 
 /** The patterns were put in a prompt: one more use each, and the time. */
-export function markUsed(db: Database, scope: LearningScope, ids: readonly number[], now: number): number {
+export async function markUsed(db: Kysely<Tables>, scope: LearningScope, ids: readonly number[], now: number): Promise<number> {
   checkTime(now);
   checkScope(scope, "markUsed");
-  const where = scopeWhere(scope, "");
-  const update = db.prepare(`UPDATE patterns SET uses = uses + 1, last_used_at = ?, updated_at = ? WHERE id = ? AND ${where.sql}`);
-  return db.transaction((): number => {
-    let changed = 0;
-    for (const id of new Set(ids)) changed += update.run(now, now, id, ...where.params).changes;
-    return changed;
-  }).immediate();
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return 0;
+  let update = db
+    .updateTable("patterns")
+    .set((eb) => ({ uses: eb("uses", "+", 1), last_used_at: now, updated_at: now }))
+    .where("id", "in", unique)
+    .where("installation_id", "=", scope.installationId);
+  if (scope.repository !== null) update = update.where("repository", "=", scope.repository);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
-export function getPattern(db: Database, scope: LearningScope, id: number): StoredPattern | undefined {
+export async function getPattern(db: Kysely<Tables>, scope: LearningScope, id: number): Promise<StoredPattern | undefined> {
   checkScope(scope, "getPattern");
-  const row = selectInScope(db, scope)(id);
+  const row = await scoped(db, scope).where("id", "=", id).executeTakeFirst();
   return row ? rowToPattern(row) : undefined;
 }
 
 /** The scope's pattern with this fingerprint (with `repository: null`, the oldest of the installation's). */
-export function getPatternByFingerprint(db: Database, scope: LearningScope, fingerprint: string): StoredPattern | undefined {
+export async function getPatternByFingerprint(db: Kysely<Tables>, scope: LearningScope, fingerprint: string): Promise<StoredPattern | undefined> {
   checkScope(scope, "getPatternByFingerprint");
-  const where = scopeWhere(scope, "");
-  const row = db
-    .prepare<unknown[], PatternRow>(`SELECT * FROM patterns WHERE fingerprint = ? AND ${where.sql} ORDER BY id LIMIT 1`)
-    .get(fingerprint, ...where.params);
+  const row = await scoped(db, scope).where("fingerprint", "=", fingerprint).orderBy("id").limit(1).executeTakeFirst();
   return row ? rowToPattern(row) : undefined;
 }
 
@@ -317,25 +319,30 @@ export interface ArchiveOptions extends ConfidenceOptions {
   now: number;
 }
 
+function checkArchiveOptions(options: ArchiveOptions): void {
+  const { minTrials, floor, now } = options;
+  checkTime(now);
+  if (!(Number.isInteger(minTrials) && minTrials >= 1)) throw new Error(`minTrials must be a positive integer, got ${minTrials}`);
+  if (!(floor > 0 && floor < 1)) throw new Error(`floor must be between 0 and 1, got ${floor}`);
+}
+
 /**
  * Archives (never deletes) live patterns with at least `minTrials` observations whose decayed lower bound
  * is below `floor`. They leave the search index and are no longer retrieved. Returns the archived ids.
  * Every row is judged by its own record alone, so this maintenance reads no installation's knowledge
  * into another's.
  */
-export function archiveWeakPatterns(db: Database, options: ArchiveOptions): number[] {
+export async function archiveWeakPatterns(db: Kysely<Tables>, options: ArchiveOptions): Promise<number[]> {
+  checkArchiveOptions(options);
   const { minTrials, floor, now } = options;
-  checkTime(now);
-  if (!(Number.isInteger(minTrials) && minTrials >= 1)) throw new Error(`minTrials must be a positive integer, got ${minTrials}`);
-  if (!(floor > 0 && floor < 1)) throw new Error(`floor must be between 0 and 1, got ${floor}`);
   const confidence = resolveConfidence(options);
-  const rows = db
-    .prepare<[number], Pick<PatternRow, "id" | "installation_id" | "text" | "success_weight" | "failure_weight" | "weight_at">>(
-      "SELECT id, installation_id, text, success_weight, failure_weight, weight_at FROM patterns WHERE archived = 0 AND successes + failures >= ?",
-    )
-    .all(minTrials);
-  const archive = db.prepare("UPDATE patterns SET archived = 1, archived_at = ?, updated_at = ? WHERE id = ? AND archived = 0");
-  return db.transaction((): number[] => {
+  return inTransaction(db, async (trx) => {
+    const rows = await trx
+      .selectFrom("patterns")
+      .select(["id", "installation_id", "text", "success_weight", "failure_weight", "weight_at"])
+      .where("archived", "=", 0)
+      .where((eb) => eb(eb("successes", "+", eb.ref("failures")), ">=", minTrials))
+      .execute();
     const archived: number[] = [];
     for (const row of rows) {
       const { lowerBound } = confidenceOf(
@@ -344,13 +351,18 @@ export function archiveWeakPatterns(db: Database, options: ArchiveOptions): numb
         confidence,
       );
       // Judged on decayed evidence: a pattern whose record merely faded is uncertain, not weak.
-      const trials = decayed(row, now, confidence.halfLifeDays);
-      if (trials >= minTrials && lowerBound < floor && archive.run(now, now, row.id).changes === 1) {
-        // A pattern of unknown origin was never counted (see migration 008).
-        if (row.installation_id !== null) termCounter(db, row.installation_id).adjust(row.text.split(" "), -1);
-        archived.push(row.id);
-      }
+      if (decayed(row, now, confidence.halfLifeDays) < minTrials || lowerBound >= floor) continue;
+      const result = await trx
+        .updateTable("patterns")
+        .set({ archived: 1, archived_at: now, updated_at: now })
+        .where("id", "=", row.id)
+        .where("archived", "=", 0)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) continue;
+      // A pattern of unknown origin was never counted (see migration 008).
+      if (row.installation_id !== null) await adjustTerms(trx, row.installation_id, row.text.split(" "), -1);
+      archived.push(row.id);
     }
     return archived;
-  }).immediate();
+  });
 }

@@ -52,7 +52,10 @@ export interface RankedPattern {
   lowerBound: number;
   /** Posterior mean of the success rate. */
   mean: number;
-  /** FTS5 bm25() of the query against the pattern (lower is better, 0 when there was no text to match). */
+  /**
+   * Text score of the query against the pattern, lower is better, 0 when there was no text to match: FTS5's
+   * bm25() on SQLite, minus ts_rank_cd on PostgreSQL. The two are not comparable; their orders are.
+   */
   bm25: number;
   /** Relevance × confidence, the score the pattern was ranked by. */
   score: number;

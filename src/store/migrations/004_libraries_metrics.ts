@@ -1,4 +1,4 @@
-import { seedLibraries } from "../../learn/libraries/seed.js";
+import { seedLibrariesInStore } from "../../learn/libraries/seed.js";
 import type { Migration } from "./types.js";
 
 /**
@@ -105,6 +105,6 @@ export const migration004: Migration = {
           ) a ON a.generation_id = g.id;
     `);
     // Every database starts with the curated alternatives; seedLibraries(db) refreshes them later.
-    seedLibraries(db);
+    seedLibrariesInStore(db);
   },
 };

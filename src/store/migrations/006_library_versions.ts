@@ -1,4 +1,4 @@
-import { seedConstraintVersions } from "../../learn/libraries/constraints.js";
+import { seedConstraintVersionsInStore } from "../../learn/libraries/constraints.js";
 import type { Migration } from "./types.js";
 
 /**
@@ -30,6 +30,6 @@ export const migration006: Migration = {
       CREATE INDEX library_outcomes_by_version ON library_outcomes (library, library_version, airflow_major);
     `);
     // Every database starts with the pins of the committed constraints data; seedConstraintVersions(db) refreshes them.
-    seedConstraintVersions(db);
+    seedConstraintVersionsInStore(db);
   },
 };

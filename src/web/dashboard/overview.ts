@@ -97,8 +97,10 @@ function ruleView(rule: StoredRule): RuleView {
   };
 }
 
-function libraries(db: Database, installationId: number): LibraryView[] {
-  return listLibrarySummaries(db, installationScope(installationId)).map((s) => ({
+async function libraries(db: Kysely<Tables>, installationId: number): Promise<LibraryView[]> {
+  const views: LibraryView[] = [];
+  for (const s of await listLibrarySummaries(db, installationScope(installationId))) {
+    views.push({
     library: s.library,
     airflowMajor: s.airflowMajor,
     score: compatibilityScore(s.counts),
@@ -106,8 +108,10 @@ function libraries(db: Database, installationId: number): LibraryView[] {
       importOk: s.counts.importOk, importFailed: s.counts.importFailed, execOk: s.counts.execOk, execFailed: s.counts.execFailed, conflicts: s.counts.conflict,
     },
     lastOutcomeAt: s.lastOutcomeAt,
-    alternatives: listAlternatives(db, s.library, [s.airflowMajor]).map((a) => a.name),
-  }));
+    alternatives: (await listAlternatives(db, s.library, [s.airflowMajor])).map((a) => a.name),
+    });
+  }
+  return views;
 }
 
 const PENDING: JobStatus[] = ["queued", "failed", "running"];
@@ -133,7 +137,6 @@ export async function installationQueue(db: Kysely<Tables>, installationId: numb
 }
 
 export function installationOverview(db: DashboardDb, installationId: number, options: { now: number; weeks: number }): Promise<InstallationOverview> {
-  const { store } = db;
   return readSnapshot(db.kysely, async (trx): Promise<InstallationOverview> => ({
     installationId,
     generatedAt: options.now,
@@ -141,7 +144,7 @@ export function installationOverview(db: DashboardDb, installationId: number, op
     spend: await monthSpend(trx, installationId, options.now),
     signatures: await topSignatures(trx, installationId, { now: options.now, limit: 15 }),
     rules: (await listRules(trx, installationScope(installationId))).filter((r) => r.mergedInto === null).map(ruleView),
-    libraries: libraries(store, installationId),
+    libraries: await libraries(trx, installationId),
     queue: await installationQueue(trx, installationId),
     stats: await statsOf(trx, installationId, options),
     audit: await listActions(trx, installationId),

@@ -1,3 +1,4 @@
+import { kyselyOverStore } from "../../../src/db/over-store.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,6 @@ import { Learning } from "../../../src/learn/loop.js";
 import { openDatabase, type Database } from "../../../src/store/database.js";
 import { migrations } from "../../../src/store/migrations/index.js";
 import { upsertGenerationForIssue } from "../../../src/store/generations.js";
-import { kyselyOverStore } from "../../../src/db/over-store.js";
 import { sampleSpec } from "../../store/helpers.js";
 import { openTestDatabase } from "../metrics/test-db.js";
 import { TEST_ORIGIN, TEST_SCOPE } from "../../support/learning-scope.js";
@@ -43,9 +43,9 @@ const small = (pandas29: string) =>
   });
 
 describe("constraint-backed library versions in the store", () => {
-  it("holds, after migration, what installs with each Airflow version, with the constraints file and commit", () => {
+  it("holds, after migration, what installs with each Airflow version, with the constraints file and commit", async () => {
     const kb = airflowConstraints();
-    const rows = listConstraintVersions(db, "SQLAlchemy");
+    const rows = (await listConstraintVersions(kyselyOverStore(db), "SQLAlchemy"));
     expect(rows.map((r) => r.airflowVersion)).toEqual(kb.pinsFor("sqlalchemy", "both").map((p) => p.airflow));
     const v210 = rows.find((r) => r.airflowVersion === "2.10");
     const ref = kb.airflowVersions("2.10")[0]!;
@@ -57,7 +57,7 @@ describe("constraint-backed library versions in the store", () => {
       source: `constraints-2-10/constraints-3.11.txt@${ref.commit}`,
     });
     expect(v210?.version.startsWith("1.")).toBe(true);
-    expect(listConstraintVersions(db, "pandas", ["3"]).every((r) => r.airflowMajor === "3" && r.source.startsWith("constraints-main/"))).toBe(true);
+    expect((await listConstraintVersions(kyselyOverStore(db), "pandas", ["3"])).every((r) => r.airflowMajor === "3" && r.source.startsWith("constraints-main/"))).toBe(true);
     const total = (db.prepare("SELECT COUNT(*) AS n FROM library_constraint_pins").get() as { n: number }).n;
     expect(total).toBe(kb.allPins().length);
   });
@@ -78,13 +78,13 @@ describe("constraint-backed library versions in the store", () => {
       const upgraded = openDatabase(path);
       try {
         expect(upgraded.pragma("user_version", { simple: true })).toBe(migrations.length);
-        expect(listLibraryOutcomes(upgraded, TEST_SCOPE, "pandas").map((o) => o.libraryVersion)).toEqual([null]);
-        recordLibraryOutcome(upgraded, TEST_ORIGIN, { name: "pandas", airflowMajor: "2", kind: "import_ok", libraryVersion: "2.1.4" }, T0 + 1);
-        expect(listLibraryVersionSummaries(upgraded, TEST_SCOPE, "pandas").map((s) => [s.libraryVersion, s.counts.importOk])).toEqual([
+        expect((await listLibraryOutcomes(kyselyOverStore(upgraded), TEST_SCOPE, "pandas")).map((o) => o.libraryVersion)).toEqual([null]);
+        (await recordLibraryOutcome(kyselyOverStore(upgraded), TEST_ORIGIN, { name: "pandas", airflowMajor: "2", kind: "import_ok", libraryVersion: "2.1.4" }, T0 + 1));
+        expect((await listLibraryVersionSummaries(kyselyOverStore(upgraded), TEST_SCOPE, "pandas")).map((s) => [s.libraryVersion, s.counts.importOk])).toEqual([
           [null, 1],
           ["2.1.4", 1],
         ]);
-        expect(listConstraintVersions(upgraded, "pandas").length).toBe(airflowConstraints().pinsFor("pandas", "both").length);
+        expect((await listConstraintVersions(kyselyOverStore(upgraded), "pandas")).length).toBe(airflowConstraints().pinsFor("pandas", "both").length);
       } finally {
         upgraded.close();
       }
@@ -93,13 +93,13 @@ describe("constraint-backed library versions in the store", () => {
     }
   });
 
-  it("seeds idempotently and follows changed data", () => {
-    expect(seedConstraintVersions(db)).toEqual({ inserted: 0, removed: 0 });
+  it("seeds idempotently and follows changed data", async () => {
+    expect((await seedConstraintVersions(kyselyOverStore(db)))).toEqual({ inserted: 0, removed: 0 });
     db.exec("DELETE FROM library_constraint_pins");
-    expect(seedConstraintVersions(db, small("2.1.4"))).toEqual({ inserted: 6, removed: 0 });
-    expect(seedConstraintVersions(db, small("2.1.4"))).toEqual({ inserted: 0, removed: 0 });
-    expect(seedConstraintVersions(db, small("2.1.3"))).toEqual({ inserted: 1, removed: 1 });
-    expect(listConstraintVersions(db, "pandas").map((r) => [r.airflowVersion, r.version, r.source])).toEqual([
+    expect((await seedConstraintVersions(kyselyOverStore(db), small("2.1.4")))).toEqual({ inserted: 6, removed: 0 });
+    expect((await seedConstraintVersions(kyselyOverStore(db), small("2.1.4")))).toEqual({ inserted: 0, removed: 0 });
+    expect((await seedConstraintVersions(kyselyOverStore(db), small("2.1.3")))).toEqual({ inserted: 1, removed: 1 });
+    expect((await listConstraintVersions(kyselyOverStore(db), "pandas")).map((r) => [r.airflowVersion, r.version, r.source])).toEqual([
       ["2.9", "2.1.3", `constraints-2-9/constraints-3.11.txt@${"a".repeat(40)}`],
       ["2.10", "2.1.4", `constraints-2-10/constraints-3.11.txt@${"b".repeat(40)}`],
       ["3.0", "2.2.3", `constraints-main/constraints-3.11.txt@${"c".repeat(40)}`],
@@ -110,7 +110,7 @@ describe("constraint-backed library versions in the store", () => {
 describe("the library version an outcome is recorded under", () => {
   const kb = small("2.1.4");
 
-  it("is the spec's exact pin, else the newest constraints of the major when the spec allows it, else unknown", () => {
+  it("is the spec's exact pin, else the newest constraints of the major when the spec allows it, else unknown", async () => {
     expect(libraryVersionFor("pandas", ["pandas==2.0.3"], "2", kb)).toBe("2.0.3");
     expect(libraryVersionFor("Pandas", ["pandas"], "2", kb)).toBe("2.1.4");
     expect(libraryVersionFor("pandas", [], "3", kb)).toBe("2.2.3");
@@ -120,7 +120,7 @@ describe("the library version an outcome is recorded under", () => {
     expect(libraryVersionFor("requests", [], "2", kb)).toBeNull();
   });
 
-  it("gives a both target one run per major", () => {
+  it("gives a both target one run per major", async () => {
     const runs = versionedOutcomes([{ name: "pandas", kind: "import_ok" as const }], ["requests"], "both", kb);
     expect(runs).toEqual([
       { airflowMajor: "2", outcomes: [{ name: "pandas", kind: "import_ok", libraryVersion: "2.1.4" }] },
@@ -146,25 +146,25 @@ describe("CI outcomes per library version and Airflow major", () => {
     const kb = airflowConstraints();
     const pandas2 = kb.pinForMajor("pandas", "2")!.version;
     const pandas3 = kb.pinForMajor("pandas", "3")!.version;
-    expect(listLibraryVersionSummaries(db, TEST_SCOPE, "pandas")).toEqual([
+    expect((await listLibraryVersionSummaries(kyselyOverStore(db), TEST_SCOPE, "pandas"))).toEqual([
       { library: "pandas", airflowMajor: "2", libraryVersion: pandas2, counts: { importOk: 1, importFailed: 0, execOk: 1, execFailed: 0, conflict: 0 } },
       { library: "pandas", airflowMajor: "3", libraryVersion: pandas3, counts: { importOk: 1, importFailed: 0, execOk: 1, execFailed: 0, conflict: 0 } },
     ]);
     // The spec's own pin wins over the constraints.
-    expect(listLibraryVersionSummaries(db, TEST_SCOPE, "requests").map((s) => [s.airflowMajor, s.libraryVersion])).toEqual([
+    expect((await listLibraryVersionSummaries(kyselyOverStore(db), TEST_SCOPE, "requests")).map((s) => [s.airflowMajor, s.libraryVersion])).toEqual([
       ["2", "2.31.0"],
       ["3", "2.31.0"],
     ]);
-    expect(libraryCounts(db, TEST_SCOPE, "pandas", ["2", "3"]).execOk).toBe(2);
-    expect(libraryCounts(db, TEST_SCOPE, "pandas", ["2"], pandas2).execOk).toBe(1);
-    expect(libraryCounts(db, TEST_SCOPE, "pandas", ["2"], "0.0.1").execOk).toBe(0);
+    expect((await libraryCounts(kyselyOverStore(db), TEST_SCOPE, "pandas", ["2", "3"])).execOk).toBe(2);
+    expect((await libraryCounts(kyselyOverStore(db), TEST_SCOPE, "pandas", ["2"], pandas2)).execOk).toBe(1);
+    expect((await libraryCounts(kyselyOverStore(db), TEST_SCOPE, "pandas", ["2"], "0.0.1")).execOk).toBe(0);
   });
 
   it("records a 2 spec's run on major 2 only, without a version when the spec excludes the constrained one", async () => {
     const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
     expect(libraryOutcomesFromCi([], ["pandas"], true).map((o) => o.kind)).toEqual(["import_ok", "exec_ok"]);
     await learning.recordCiVerdict(await verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
-    expect(listLibraryOutcomes(db, TEST_SCOPE, "pandas").map((o) => [o.airflowMajor, o.kind, o.libraryVersion])).toEqual([
+    expect((await listLibraryOutcomes(kyselyOverStore(db), TEST_SCOPE, "pandas")).map((o) => [o.airflowMajor, o.kind, o.libraryVersion])).toEqual([
       ["2", "exec_ok", null],
       ["2", "import_ok", null],
     ]);

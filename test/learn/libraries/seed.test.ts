@@ -1,3 +1,4 @@
+import { kyselyOverStore } from "../../../src/db/over-store.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   distributionForImport,
@@ -15,55 +16,55 @@ beforeEach(() => {
 });
 afterEach(() => db.close());
 
-const first = (library: string) => listAlternatives(db, library)[0];
+const first = async (library: string) => (await listAlternatives(kyselyOverStore(db), library))[0];
 
 describe("seeded library alternatives", () => {
-  it("offers the provider hook first, with the provider package to add and its import", () => {
-    expect(first("requests")).toMatchObject({
+  it("offers the provider hook first, with the provider package to add and its import", async () => {
+    expect((await first("requests"))).toMatchObject({
       kind: "provider_hook",
       name: "HttpHook",
       package: "apache-airflow-providers-http",
       importLine: "from airflow.providers.http.hooks.http import HttpHook",
       curated: true,
     });
-    expect(first("boto3")).toMatchObject({ name: "S3Hook", package: "apache-airflow-providers-amazon" });
-    expect(listAlternatives(db, "boto3").map((a) => a.name)).toEqual(["S3Hook", "AwsBaseHook"]);
-    expect(first("psycopg2")).toMatchObject({ name: "PostgresHook", package: "apache-airflow-providers-postgres" });
-    expect(first("PyMySQL")).toMatchObject({ name: "MySqlHook", package: "apache-airflow-providers-mysql" });
-    expect(first("mysqlclient")).toMatchObject({ name: "MySqlHook" });
-    expect(first("redis")).toMatchObject({ name: "RedisHook", package: "apache-airflow-providers-redis" });
-    expect(first("slack_sdk")).toMatchObject({ name: "SlackHook", package: "apache-airflow-providers-slack" });
-    expect(first("paramiko")).toMatchObject({ name: "SSHHook", package: "apache-airflow-providers-ssh" });
-    expect(first("google-cloud-storage")).toMatchObject({ name: "GCSHook", package: "apache-airflow-providers-google" });
-    expect(first("snowflake-connector-python")).toMatchObject({ name: "SnowflakeHook", package: "apache-airflow-providers-snowflake" });
+    expect((await first("boto3"))).toMatchObject({ name: "S3Hook", package: "apache-airflow-providers-amazon" });
+    expect((await listAlternatives(kyselyOverStore(db), "boto3")).map((a) => a.name)).toEqual(["S3Hook", "AwsBaseHook"]);
+    expect((await first("psycopg2"))).toMatchObject({ name: "PostgresHook", package: "apache-airflow-providers-postgres" });
+    expect((await first("PyMySQL"))).toMatchObject({ name: "MySqlHook", package: "apache-airflow-providers-mysql" });
+    expect((await first("mysqlclient"))).toMatchObject({ name: "MySqlHook" });
+    expect((await first("redis"))).toMatchObject({ name: "RedisHook", package: "apache-airflow-providers-redis" });
+    expect((await first("slack_sdk"))).toMatchObject({ name: "SlackHook", package: "apache-airflow-providers-slack" });
+    expect((await first("paramiko"))).toMatchObject({ name: "SSHHook", package: "apache-airflow-providers-ssh" });
+    expect((await first("google-cloud-storage"))).toMatchObject({ name: "GCSHook", package: "apache-airflow-providers-google" });
+    expect((await first("snowflake-connector-python"))).toMatchObject({ name: "SnowflakeHook", package: "apache-airflow-providers-snowflake" });
   });
 
-  it("orders provider hook, then another package, then the stdlib", () => {
-    expect(listAlternatives(db, "requests").map((a) => a.kind)).toEqual(["provider_hook", "stdlib", "stdlib"]);
-    expect(listAlternatives(db, "kafka-python").map((a) => [a.kind, a.name])).toEqual([
+  it("orders provider hook, then another package, then the stdlib", async () => {
+    expect((await listAlternatives(kyselyOverStore(db), "requests")).map((a) => a.kind)).toEqual(["provider_hook", "stdlib", "stdlib"]);
+    expect((await listAlternatives(kyselyOverStore(db), "kafka-python")).map((a) => [a.kind, a.name])).toEqual([
       ["provider_hook", "KafkaProducerHook"],
       ["package", "confluent-kafka"],
     ]);
-    expect(listAlternatives(db, "cx_Oracle").map((a) => a.name)).toEqual(["OracleHook", "oracledb"]);
+    expect((await listAlternatives(kyselyOverStore(db), "cx_Oracle")).map((a) => a.name)).toEqual(["OracleHook", "oracledb"]);
   });
 
-  it("has no stdlib fallback where the stdlib cannot do the job (SSH/SFTP)", () => {
+  it("has no stdlib fallback where the stdlib cannot do the job (SSH/SFTP)", async () => {
     for (const library of ["paramiko", "pysftp"]) {
-      expect(listAlternatives(db, library).some((a) => a.kind === "stdlib")).toBe(false);
+      expect((await listAlternatives(kyselyOverStore(db), library)).some((a) => a.kind === "stdlib")).toBe(false);
     }
-    const stdlib = listAlternatives(db, "requests").filter((a) => a.kind === "stdlib");
+    const stdlib = (await listAlternatives(kyselyOverStore(db), "requests")).filter((a) => a.kind === "stdlib");
     expect(stdlib.map((a) => a.name)).toEqual(["http_get_json", "http_post_json"]);
     expect(stdlib[0]?.snippet).toContain("urllib.request.urlopen");
   });
 
-  it("keeps the constraint pins as notes", () => {
-    const pandas = listLibraryNotes(db, "pandas").map((n) => n.note);
+  it("keeps the constraint pins as notes", async () => {
+    const pandas = (await listLibraryNotes(kyselyOverStore(db), "pandas")).map((n) => n.note);
     expect(pandas.join(" ")).toMatch(/pandas 2\.1\.4.*SQLAlchemy 1\.4/);
-    expect(listLibraryNotes(db, "SQLAlchemy")[0]?.note).toMatch(/1\.4\.x/);
-    expect(listLibraryNotes(db, "requests")).toEqual([]);
+    expect((await listLibraryNotes(kyselyOverStore(db), "SQLAlchemy"))[0]?.note).toMatch(/1\.4\.x/);
+    expect((await listLibraryNotes(kyselyOverStore(db), "requests"))).toEqual([]);
   });
 
-  it("names the provider package that actually holds each hook's module", () => {
+  it("names the provider package that actually holds each hook's module", async () => {
     for (const entry of SEED_LIBRARIES) {
       for (const alt of entry.alternatives.filter((a) => a.kind === "provider_hook")) {
         const module = /^from (\S+) import (\w+)$/.exec(alt.importLine ?? "");
@@ -74,18 +75,18 @@ describe("seeded library alternatives", () => {
     }
   });
 
-  it("is idempotent and leaves alternatives people added alone", () => {
+  it("is idempotent and leaves alternatives people added alone", async () => {
     const count = () => (db.prepare("SELECT COUNT(*) AS n FROM library_alternatives").get() as { n: number }).n;
     const before = count();
     expect(before).toBeGreaterThan(25);
     db.prepare(
       "INSERT INTO library_alternatives (library, kind, name, package, curated) VALUES ('requests', 'package', 'httpx', 'httpx', 0)",
     ).run();
-    const again = seedLibraries(db);
+    const again = (await seedLibraries(kyselyOverStore(db)));
     expect(again.alternatives).toBe(before);
     expect(count()).toBe(before + 1);
-    seedLibraries(db);
+    (await seedLibraries(kyselyOverStore(db)));
     expect(count()).toBe(before + 1);
-    expect(listAlternatives(db, "requests").map((a) => a.name)).toEqual(["HttpHook", "httpx", "http_get_json", "http_post_json"]);
+    expect((await listAlternatives(kyselyOverStore(db), "requests")).map((a) => a.name)).toEqual(["HttpHook", "httpx", "http_get_json", "http_post_json"]);
   });
 });
