@@ -25,9 +25,9 @@ import { webRoutes } from "./web/routes.js";
 import { DEFAULT_WEBHOOK_PATH, webhookEndpoint } from "./web/webhook.js";
 
 export interface OpforgeAppOptions {
-  db: Database;
-  /** The database through Kysely; by default a view of `db`'s own connection. */
+  /** The database, SQLite or PostgreSQL (src/db); or give `db`, a SQLite connection the store opened. */
   kysely?: Kysely<Tables>;
+  db?: Database;
   now?: () => number;
   env?: NodeJS.ProcessEnv;
   providerFor?: (config: RepoConfig) => ModelProvider;
@@ -58,12 +58,20 @@ function appIdFrom(env: NodeJS.ProcessEnv): number | undefined {
   return Number.isInteger(id) && id > 0 ? id : undefined;
 }
 
+function databaseOf(options: OpforgeAppOptions): Kysely<Tables> {
+  if (options.kysely !== undefined) return options.kysely;
+  if (options.db !== undefined) return kyselyOverStore(options.db);
+  throw new Error("opforgeApp needs a database: pass `kysely` (src/db) or `db` (a SQLite connection)");
+}
+
 /** The Probot app: webhook handlers, the health and metrics routes, and the worker that runs the queued flows. */
 export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
   return (app: Probot, { addHandler }) => {
     const now = options.now ?? Date.now;
-    const kysely = options.kysely ?? kyselyOverStore(options.db);
-    const handlerServices = { db: options.db, kysely, now };
+    // One Kysely instance for the whole App: on SQLite its single connection's mutex is what makes
+    // transactions wait for each other.
+    const kysely = databaseOf(options);
+    const handlerServices = { kysely, now };
     registerIssueHandlers(app, handlerServices);
     registerCheckHandlers(app, handlerServices);
     registerCommentHandlers(app, handlerServices);
@@ -75,7 +83,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
     const metrics = createOpsMetrics(kysely, now);
     addHandler(webRoutes(kysely, metrics, metricsToken === undefined ? {} : { metricsToken }));
     // Read once at start: a malformed OPFORGE_PUBLIC_URL stops the app naming the setting.
-    addHandler(dashboardRoutes({ kysely, store: options.db }, now, dashboardConfigFromEnv(env), redactingLogger(app.log)));
+    addHandler(dashboardRoutes(kysely, now, dashboardConfigFromEnv(env), redactingLogger(app.log)));
     // Ahead of Probot's own endpoint where the app is served through createNodeMiddleware (src/server.ts).
     addHandler(
       webhookEndpoint({
@@ -90,7 +98,6 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
 
     const appId = appIdFrom(env);
     const flowServices: FlowServices = {
-      db: options.db,
       kysely,
       now,
       // Read once at start: a malformed OPFORGE_PRICES stops the app with the field it names, not a job later.
@@ -98,7 +105,7 @@ export function opforgeApp(options: OpforgeAppOptions): ApplicationFunction {
       octokitFor: async (installationId) => (await app.auth(installationId)) as unknown as GitHubClient,
       providerFor:
         options.providerFor ?? ((config) => providerFromEnv(env, { provider: config.provider, model: config.model })),
-      learning: options.learning ?? new Learning(options.db, { now, random: Math.random }, kysely),
+      learning: options.learning ?? new Learning(kysely, { now, random: Math.random }),
       lessonsCheckMs: readLessonsCheckMs(env),
       log: redactingLogger(app.log),
       ...(options.botLogin === undefined ? {} : { botLogin: options.botLogin }),

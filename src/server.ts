@@ -10,18 +10,19 @@ import { readAppEnv } from "./config/app-env.js";
 import { redactDeep, registerSecretsFromEnv } from "./config/redact.js";
 import { opforgeApp } from "./index.js";
 import type { Worker } from "./jobs/worker.js";
-import { openDatabase } from "./store/database.js";
+import { openAppDatabase } from "./db/app-database.js";
 
 /** How long a shutdown waits for running jobs; their leases let another process finish them after a hard stop. */
 const SHUTDOWN_GRACE_MS = 20_000;
 
 const settings = readAppEnv(process.env);
 registerSecretsFromEnv(process.env);
-const db = openDatabase(settings.databasePath);
+// OPFORGE_DATABASE_URL (PostgreSQL, shared by replicas) or the SQLite file OPFORGE_DB.
+const database = await openAppDatabase(process.env);
 let worker: Worker | undefined;
 
 const appFn = opforgeApp({
-  db,
+  kysely: database.kysely,
   worker: {
     concurrency: settings.workerConcurrency,
     pollIntervalMs: settings.pollMs,
@@ -108,7 +109,7 @@ async function shutdown(signal: string): Promise<void> {
   const stopped = await Promise.race([worker?.stop().then(() => "stopped" as const) ?? Promise.resolve("stopped" as const), graceOver]);
   if (stopped === "timeout") console.warn(`jobs still running after ${SHUTDOWN_GRACE_MS} ms; their leases will expire and another process will finish them`);
   await server.stop();
-  if (stopped === "stopped") db.close();
+  if (stopped === "stopped") await database.close();
   process.exit(0);
 }
 process.once("SIGTERM", () => void shutdown("SIGTERM"));

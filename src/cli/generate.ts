@@ -232,7 +232,7 @@ export const generateCommand: CliCommand = async (argv, io) => {
       record = await openLocalRecord(kyselyOverStore(db), dbPath, spec, provider);
       // What earlier generations taught goes into this one too (prompt context and learned repairs).
       // Local runs are recorded under the command line's own installation (0) and read only its knowledge.
-      learned = await new Learning(db, { now: Date.now, random: Math.random }).contextFor(spec, { installationId: LOCAL_INSTALLATION_ID, repository: null });
+      learned = await new Learning(kyselyOverStore(db), { now: Date.now, random: Math.random }).contextFor(spec, { installationId: LOCAL_INSTALLATION_ID, repository: null });
     } catch (error) {
       db?.close();
       io.stderr(`opforge generate: cannot use the database ${displayPath(io, dbPath)}: ${(error as Error).message}\n`);

@@ -6,15 +6,10 @@ import type { JobLogger } from "../jobs/worker.js";
 import type { Learning } from "../learn/loop.js";
 import type { Kysely } from "kysely";
 import type { Tables } from "../db/schema.js";
-import type { Database } from "../store/database.js";
 
 /** Everything a flow needs from the outside world; tests pass their own. */
 export interface FlowServices {
-  db: Database;
-  /**
-   * The same database through Kysely, on SQLite or PostgreSQL. Modules that moved onto it read and write
-   * here; on SQLite it shares `db`'s connection (src/db/over-store.ts).
-   */
+  /** The database, SQLite or PostgreSQL; on SQLite the one Kysely instance over the process's connection. */
   kysely: Kysely<Tables>;
   now: () => number;
   octokitFor: (installationId: number) => Promise<GitHubClient>;

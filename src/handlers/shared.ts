@@ -3,14 +3,12 @@ import type { Context } from "probot";
 import type { Tables } from "../db/schema.js";
 import type { JobPayloads, JobType, RepoRef } from "../flows/job-types.js";
 import { enqueue } from "../jobs/queue.js";
-import type { Database } from "../store/database.js";
 import { recordDelivery } from "../store/deliveries.js";
 import { checkWebhookPayload } from "./payloads.js";
 
 /** What the webhook handlers need: they record and enqueue, nothing slower. */
 export interface HandlerServices {
-  db: Database;
-  /** The same database through Kysely (see FlowServices.kysely). */
+  /** The database (see FlowServices.kysely). */
   kysely: Kysely<Tables>;
   now: () => number;
 }

@@ -9,9 +9,7 @@ import type { LearnedContextItem } from "../generate/types.js";
 import type { Finding, RewriteRule } from "../python/index.js";
 import type { ComponentSpec } from "../spec/types.js";
 import type { Kysely } from "kysely";
-import { kyselyOverStore } from "../db/over-store.js";
 import type { Tables } from "../db/schema.js";
-import type { Database } from "../store/database.js";
 import { bestFixes, frequentSignatures, instructionRef, recordFailures, recordFixAttempt, resolveFixAttempts } from "./errors/index.js";
 import { activeRules, analyzeMerge, archiveWeakRules, recordRuleOutcome, renderLessonsComment, saveRuleCandidates, learnedRuleId, discardRules, promoteRules } from "./fixes/index.js";
 import type { Guidance, LearnedRuleCandidate, MergeLessons } from "./fixes/index.js";
@@ -226,9 +224,8 @@ export class Learning {
    * on SQLite, two instances over one connection would not wait for each other's transactions.
    */
   constructor(
-    private readonly db: Database,
+    private readonly kysely: Kysely<Tables>,
     private readonly settings: LearningSettings,
-    private readonly kysely: Kysely<Tables> = kyselyOverStore(db),
   ) {}
 
   /** Runs `fn` in the caller's transaction when given one (a job step's), else in a transaction of its own. */

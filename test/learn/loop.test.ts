@@ -91,7 +91,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "opforge-loop-"));
   db = openDatabase(join(dir, "opforge.db"));
   clock = Date.UTC(2026, 10, 2);
-  learning = new Learning(db, { now: () => clock, random: seededRandom(42) });
+  learning = new Learning(kyselyOverStore(db), { now: () => clock, random: seededRandom(42) });
 });
 afterEach(() => {
   db.close();

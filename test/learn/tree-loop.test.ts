@@ -40,7 +40,7 @@ let learning: Learning;
 beforeEach(() => {
   db = openDatabase(":memory:");
   clock = Date.UTC(2026, 10, 2);
-  learning = new Learning(db, { now: () => clock, random: seededRandom(7) });
+  learning = new Learning(kyselyOverStore(db), { now: () => clock, random: seededRandom(7) });
 });
 afterEach(() => db.close());
 

@@ -42,7 +42,7 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean
 export interface AppHarness {
   probot: Probot;
   db: Database;
-  /** The app's Kysely view of `db` (the same connection). */
+  /** The app's database: `options.database`, else the Kysely view of `db` (the same connection). */
   kysely: Kysely<Tables>;
   dbPath: string;
   fake: FakeGitHub;
@@ -98,6 +98,11 @@ export interface HarnessOptions {
   dbPath?: string;
   clock?: TestClock;
   learning?: OpforgeAppOptions["learning"];
+  /**
+   * The database the app works on (a migrated PostgreSQL schema, say); by default the SQLite file at `dbPath`,
+   * through the one Kysely instance of its connection. `db` stays that SQLite file either way.
+   */
+  database?: Kysely<Tables>;
   /** Probot's logger (silent by default). */
   log?: Logger;
   /** The webhook endpoint's body limit (GitHub's 25 MB when absent). */
@@ -114,7 +119,7 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
   const dir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), "opforge-app-")) : null;
   const dbPath = options.dbPath ?? join(dir ?? "", "opforge.db");
   const db = openDatabase(dbPath);
-  const kysely = kyselyOverStore(db);
+  const kysely = options.database ?? kyselyOverStore(db);
   const fake = new FakeGitHub();
   fake.intercept();
   const files: Record<string, string> = { "README.md": "# Hello-World\n" };
@@ -126,7 +131,6 @@ export async function startApp(options: HarnessOptions = {}): Promise<AppHarness
   const routes: HttpHandler[] = [];
   await probot.load(
     opforgeApp({
-      db,
       kysely,
       now: clock.now,
       startWorker: false,

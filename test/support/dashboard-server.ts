@@ -20,7 +20,7 @@ export interface RunningDashboard {
 export async function startDashboard(db: Database, now: () => number, config: DashboardConfig): Promise<RunningDashboard> {
   // As the App does: Kysely over the store's own connection, which the caller closes.
   const kysely = kyselyOverStore(db);
-  const routes = [webRoutes(kysely, createOpsMetrics(kysely, now, { processMetrics: false })), dashboardRoutes({ kysely, store: db }, now, config)];
+  const routes = [webRoutes(kysely, createOpsMetrics(kysely, now, { processMetrics: false })), dashboardRoutes(kysely, now, config)];
   const server: Server = createServer((req, res) => {
     if (!routes.some((route) => route(req, res))) res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   });

@@ -55,7 +55,7 @@ beforeEach(async () => {
   await generation(db, 2, 2, true);
   await generation(db, 3, 1, true);
   await generation(db, 4, 1, true);
-  server = serve(dashboardRoutes({ kysely: kyselyOverStore(db), store: db }, () => NOW, { dashboardToken: TOKEN, sessionSecret: SECRET }));
+  server = serve(dashboardRoutes(kyselyOverStore(db), () => NOW, { dashboardToken: TOKEN, sessionSecret: SECRET }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -202,7 +202,7 @@ describe("access to the dashboard", () => {
   });
 
   it("says how to enable sign-in when none is configured", async () => {
-    const other = serve(dashboardRoutes({ kysely: kyselyOverStore(db), store: db }, () => NOW, {}));
+    const other = serve(dashboardRoutes(kyselyOverStore(db), () => NOW, {}));
     await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
     const otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
     try {

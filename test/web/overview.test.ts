@@ -22,7 +22,7 @@ const alice = { user: "alice", via: "github" as const };
 
 describe("an installation's overview", () => {
   it("counts the weekly funnel, first attempts and spend of that installation alone", async () => {
-    const o = await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 });
+    const o = await installationOverview(kysely, ACME.id, { now: SEED_NOW, weeks: 4 });
     expect(o.weeks.map((w) => w.week)).toEqual(["2026-W45", "2026-W46", "2026-W47", "2026-W48"]);
     // The latest week (week 0 of the seed): five specs that opened PRs, all merged, four on the first attempt,
     // and one spec whose files never passed validation (no PR; its first attempt counts as failed).
@@ -42,16 +42,16 @@ describe("an installation's overview", () => {
 
   it("says the budget is off or unknown when the configuration says so or no job carries one", async () => {
     db.prepare("DELETE FROM jobs WHERE type = 'generate'").run();
-    expect((await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeUndefined();
+    expect((await installationOverview(kysely, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeUndefined();
     await enqueue(kysely, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines", config: { budget_usd: null } } }, SEED_NOW);
-    expect((await installationOverview({ kysely, store: db }, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeNull();
+    expect((await installationOverview(kysely, ACME.id, { now: SEED_NOW, weeks: 4 })).spend.budgetUsd).toBeNull();
   });
 });
 
 describe("actions on an installation", () => {
   it("refuses another installation's rule or job as missing, and records nothing", async () => {
-    expect(await setRuleVerdict(db, kysely, ACME.id, seeded.otherRule, "trust", alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
-    expect(await requeueJob(db, kysely, ACME.id, seeded.otherDeadJob, alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
+    expect(await setRuleVerdict(kysely, ACME.id, seeded.otherRule, "trust", alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
+    expect(await requeueJob(kysely, ACME.id, seeded.otherDeadJob, alice, SEED_NOW)).toMatchObject({ ok: false, status: 404 });
     expect((await getJob(kysely, seeded.otherDeadJob))?.status).toBe("dead");
     expect(await listActions(kysely, ACME.id)).toEqual([]);
     expect(await listActions(kysely, OTHER.id)).toEqual([]);
@@ -59,8 +59,8 @@ describe("actions on an installation", () => {
 
   it("refuses to requeue a job that is not dead", async () => {
     const live = await enqueue(kysely, { type: "generate", payload: { installationId: ACME.id, owner: "acme", repo: "pipelines" } }, SEED_NOW);
-    expect(await requeueJob(db, kysely, ACME.id, live.job.id, alice, SEED_NOW)).toEqual({ ok: false, status: 409, message: `job ${live.job.id} is not dead, or the same work is already queued` });
-    expect(await requeueJob(db, kysely, ACME.id, seeded.acmeDeadJob, alice, SEED_NOW + 5)).toEqual({ ok: true, message: `job ${seeded.acmeDeadJob} requeued` });
+    expect(await requeueJob(kysely, ACME.id, live.job.id, alice, SEED_NOW)).toEqual({ ok: false, status: 409, message: `job ${live.job.id} is not dead, or the same work is already queued` });
+    expect(await requeueJob(kysely, ACME.id, seeded.acmeDeadJob, alice, SEED_NOW + 5)).toEqual({ ok: true, message: `job ${seeded.acmeDeadJob} requeued` });
     expect(await listActions(kysely, ACME.id)).toEqual([expect.objectContaining({ actor: "alice", via: "github", action: "requeue_job", targetId: seeded.acmeDeadJob, createdAt: SEED_NOW + 5 })]);
   });
 });

@@ -13,17 +13,7 @@ import { readSnapshot, statsOf, type StatsReport } from "../../learn/metrics/ind
 import { monthSpend, topSignatures, weeklyFigures, type MonthSpend, type SignatureTrend, type WeekFigures } from "../../learn/metrics/weekly.js";
 import { installationScope } from "../../learn/scope.js";
 import { listActions, recordAction, type AuditEntry } from "../../store/audit.js";
-import type { Database } from "../../store/database.js";
 
-/**
- * What the dashboard reads: its figures through Kysely; rules, library outcomes and the audit log through the
- * store modules that keep them, which still read the store's connection synchronously (in the App, the same
- * SQLite connection the Kysely instance is a view of).
- */
-export interface DashboardDb {
-  kysely: Kysely<Tables>;
-  store: Database;
-}
 
 export interface RuleView {
   id: number;
@@ -136,8 +126,8 @@ export async function installationQueue(db: Kysely<Tables>, installationId: numb
   };
 }
 
-export function installationOverview(db: DashboardDb, installationId: number, options: { now: number; weeks: number }): Promise<InstallationOverview> {
-  return readSnapshot(db.kysely, async (trx): Promise<InstallationOverview> => ({
+export function installationOverview(db: Kysely<Tables>, installationId: number, options: { now: number; weeks: number }): Promise<InstallationOverview> {
+  return readSnapshot(db, async (trx): Promise<InstallationOverview> => ({
     installationId,
     generatedAt: options.now,
     weeks: await weeklyFigures(trx, installationId, options),
@@ -159,7 +149,7 @@ export interface Actor {
 export type ActionResult = { ok: true; message: string } | { ok: false; status: number; message: string };
 
 /** Trusts or discards one of the installation's rules and records who did it, in one transaction. */
-export async function setRuleVerdict(db: Database, kysely: Kysely<Tables>, installationId: number, ruleId: number, verdict: "trust" | "discard", actor: Actor, now: number): Promise<ActionResult> {
+export async function setRuleVerdict(kysely: Kysely<Tables>, installationId: number, ruleId: number, verdict: "trust" | "discard", actor: Actor, now: number): Promise<ActionResult> {
   return kysely.transaction().execute(async (trx): Promise<ActionResult> => {
     const scope = installationScope(installationId);
     try {
@@ -175,7 +165,7 @@ export async function setRuleVerdict(db: Database, kysely: Kysely<Tables>, insta
 }
 
 /** Puts one of the installation's dead jobs back in the queue and records who did it. */
-export async function requeueJob(db: Database, kysely: Kysely<Tables>, installationId: number, jobId: number, actor: Actor, now: number): Promise<ActionResult> {
+export async function requeueJob(kysely: Kysely<Tables>, installationId: number, jobId: number, actor: Actor, now: number): Promise<ActionResult> {
   return kysely.transaction().execute(async (trx): Promise<ActionResult> => {
     const job = await getJob(trx, jobId);
     const owner = job !== null && typeof job.payload === "object" && job.payload !== null ? (job.payload as { installationId?: unknown }).installationId : undefined;

@@ -17,7 +17,7 @@ import { hasBearerToken } from "../routes.js";
 import { dashboardAsset } from "./assets.js";
 import { missingSettings, type DashboardConfig } from "./config.js";
 import { githubSignIn } from "./github-sign-in.js";
-import { installationOverview, installationSummary, requeueJob, setRuleVerdict, type ActionResult, type Actor, type DashboardDb } from "./overview.js";
+import { installationOverview, installationSummary, requeueJob, setRuleVerdict, type ActionResult, type Actor } from "./overview.js";
 import { installationPage, installationsPage, loginPage, notConfiguredPage, page } from "./pages.js";
 import { html, json } from "./respond.js";
 
@@ -37,7 +37,7 @@ const JOB_ACTION = /^\/dashboard\/installations\/(\d{1,15})\/jobs\/(\d{1,15})\/r
 const API_INSTALLATION = /^\/api\/installations\/(\d{1,15})(\/stats)?$/;
 const DONE = /^(trust_rule|discard_rule|requeue_job):(\d{1,15})$/;
 
-export function dashboardRoutes(db: DashboardDb, now: () => number, config: DashboardConfig, log?: DashboardLog): Route {
+export function dashboardRoutes(db: Kysely<Tables>, now: () => number, config: DashboardConfig, log?: DashboardLog): Route {
   const missing = missingSettings(config);
   const secret = config.sessionSecret;
 
@@ -56,14 +56,14 @@ export function dashboardRoutes(db: DashboardDb, now: () => number, config: Dash
   /** The account name GitHub gave at sign-in, else (token sessions, or names left out of a full cookie) the database's. */
   const accountOf = async (session: Viewer, id: number): Promise<string> => {
     const given = session.installations === "all" ? undefined : session.installations.find((i) => i.id === id)?.account;
-    return given === undefined || given === "" ? accountName(db.kysely, id) : given;
+    return given === undefined || given === "" ? accountName(db, id) : given;
   };
 
   /** Installations a session may see, with the account name to show. */
   const visibleInstallations = async (session: Viewer): Promise<{ id: number; account: string }[]> => {
     const ids =
       session.installations === "all"
-        ? [...new Set([...(await metricsInstallations(db.kysely)), ...(await jobInstallations(db.kysely))])].sort((a, b) => a - b)
+        ? [...new Set([...(await metricsInstallations(db)), ...(await jobInstallations(db))])].sort((a, b) => a - b)
         : session.installations.map((i) => i.id);
     const visible: { id: number; account: string }[] = [];
     for (const id of ids) visible.push({ id, account: await accountOf(session, id) });
@@ -95,7 +95,7 @@ export function dashboardRoutes(db: DashboardDb, now: () => number, config: Dash
     if (url.pathname === "/api/stats") {
       return run(res, async () => {
         const installations = [];
-        for (const i of await visibleInstallations(session)) installations.push(await collectStats(db.kysely, i.id, { now: now(), weeks }));
+        for (const i of await visibleInstallations(session)) installations.push(await collectStats(db, i.id, { now: now(), weeks }));
         json(res, 200, { weeks, installations });
       });
     }
@@ -105,7 +105,7 @@ export function dashboardRoutes(db: DashboardDb, now: () => number, config: Dash
     // An installation the user cannot see answers as if it did not exist.
     if (!canSee(session, id)) return json(res, 404, { error: `no installation ${id} for you` });
     const window = { now: now(), weeks };
-    return run(res, async () => json(res, 200, match[2] === "/stats" ? await collectStats(db.kysely, id, window) : await installationOverview(db, id, window)));
+    return run(res, async () => json(res, 200, match[2] === "/stats" ? await collectStats(db, id, window) : await installationOverview(db, id, window)));
   };
 
   const act = (req: IncomingMessage, res: ServerResponse, session: Session, installationId: number, action: () => Promise<ActionResult>, done: string): true =>
@@ -163,12 +163,12 @@ export function dashboardRoutes(db: DashboardDb, now: () => number, config: Dash
     const rule = RULE_ACTION.exec(url.pathname);
     if (rule !== null) {
       const [installationId, ruleId, verdict] = [Number(rule[1]), Number(rule[2]), rule[3] === "trust" ? "trust" as const : "discard" as const];
-      return act(req, res, session, installationId, () => setRuleVerdict(db.store, db.kysely, installationId, ruleId, verdict, actor, now()), `${verdict}_rule:${ruleId}`);
+      return act(req, res, session, installationId, () => setRuleVerdict(db, installationId, ruleId, verdict, actor, now()), `${verdict}_rule:${ruleId}`);
     }
     const job = JOB_ACTION.exec(url.pathname);
     if (job !== null) {
       const [installationId, jobId] = [Number(job[1]), Number(job[2])];
-      return act(req, res, session, installationId, () => requeueJob(db.store, db.kysely, installationId, jobId, actor, now()), `requeue_job:${jobId}`);
+      return act(req, res, session, installationId, () => requeueJob(db, installationId, jobId, actor, now()), `requeue_job:${jobId}`);
     }
     return html(res, 404, page({ title: "Not found", session }, "<h1>Not found</h1>"));
   };
@@ -192,7 +192,7 @@ export function dashboardRoutes(db: DashboardDb, now: () => number, config: Dash
     if (url.pathname === "/dashboard" || url.pathname === "/dashboard/") {
       return run(res, async () => {
         const summaries = [];
-        for (const i of await visibleInstallations(session)) summaries.push(await installationSummary(db.kysely, i, now()));
+        for (const i of await visibleInstallations(session)) summaries.push(await installationSummary(db, i, now()));
         html(res, 200, installationsPage(session, summaries));
       });
     }

@@ -141,7 +141,7 @@ describe("CI outcomes per library version and Airflow major", () => {
   }
 
   it("records a both spec's run once for Airflow 2 and once for 3, each with the constrained version", async () => {
-    const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
+    const learning = new Learning(kyselyOverStore(db), { now: () => T0, random: () => 0.5 });
     await learning.recordCiVerdict(await verdictFor("both", ["pandas", "requests==2.31.0"]), ["pandas", "requests"]);
     const kb = airflowConstraints();
     const pandas2 = kb.pinForMajor("pandas", "2")!.version;
@@ -161,7 +161,7 @@ describe("CI outcomes per library version and Airflow major", () => {
   });
 
   it("records a 2 spec's run on major 2 only, without a version when the spec excludes the constrained one", async () => {
-    const learning = new Learning(db, { now: () => T0, random: () => 0.5 });
+    const learning = new Learning(kyselyOverStore(db), { now: () => T0, random: () => 0.5 });
     expect(libraryOutcomesFromCi([], ["pandas"], true).map((o) => o.kind)).toEqual(["import_ok", "exec_ok"]);
     await learning.recordCiVerdict(await verdictFor("2", ["pandas>=2.2"]), ["pandas"]);
     expect((await listLibraryOutcomes(kyselyOverStore(db), TEST_SCOPE, "pandas")).map((o) => [o.airflowMajor, o.kind, o.libraryVersion])).toEqual([
