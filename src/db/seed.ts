@@ -3,12 +3,13 @@
  * src/learn/libraries), written through Kysely so a PostgreSQL database starts with the same knowledge. The
  * same data modules feed both; a test compares the rows each writes, so the two writers cannot drift.
  */
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import type { AirflowConstraints } from "../knowledge/constraints.js";
 import { airflowConstraints } from "../knowledge/constraints.js";
 import { constraintPinChanges } from "../learn/libraries/constraints.js";
 import { curatedLibraryRows } from "../learn/libraries/seed.js";
 import type { Tables } from "./schema.js";
+import { inTransaction } from "./transaction.js";
 
 export interface LibrarySeedResult {
   alternatives: number;
@@ -22,11 +23,6 @@ export interface ConstraintSeedResult {
 
 /** Rows per INSERT: under PostgreSQL's 65,535 and SQLite's 32,766 bound parameters at 12 columns a row. */
 const BATCH = 1_000;
-
-/** Runs `work` in a transaction, or in the caller's (a migration already runs in one; Kysely does not nest them). */
-async function inTransaction<T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute((trx: Transaction<Tables>) => work(trx));
-}
 
 function batches<T>(rows: readonly T[]): T[][] {
   const out: T[][] = [];

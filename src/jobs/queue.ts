@@ -6,6 +6,7 @@ import { parseJsonColumn, parseJsonObjectColumn, toJsonColumn } from "../store/j
 import { backoffDelayMs, defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { describeError } from "./errors.js";
+import { inTransaction } from "../db/transaction.js";
 
 /**
  * queued: never run yet; running: leased by a worker; failed: failed transiently and waits for run_after
@@ -286,11 +287,6 @@ async function leasePostgres(
       .returningAll()
       .executeTakeFirst();
   });
-}
-
-/** Runs `fn` in a transaction, or in the caller's when `db` already is one (Kysely does not nest them). */
-export async function inTransaction<T>(db: Kysely<Tables>, fn: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
 /**

@@ -31,6 +31,7 @@ import { archiveWeakPatterns, extractPatterns, markUsed, PatternExtractionError,
 import type { PatternCandidate } from "./patterns/index.js";
 import type { LearningOrigin, LearningScope } from "./scope.js";
 import { installationScope } from "./scope.js";
+import { inTransaction } from "../db/transaction.js";
 
 export interface LearningSettings {
   now: () => number;
@@ -230,8 +231,7 @@ export class Learning {
 
   /** Runs `fn` in the caller's transaction when given one (a job step's), else in a transaction of its own. */
   private write<T>(db: Kysely<Tables> | undefined, fn: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
-    const target = db ?? this.kysely;
-    return target.isTransaction ? fn(target) : target.transaction().execute(fn);
+    return inTransaction(db ?? this.kysely, fn);
   }
 
   /**

@@ -12,7 +12,7 @@ import {
   toJsonColumn,
   toNullableJsonColumn,
 } from "./json.js";
-import { inTransaction } from "./transaction.js";
+import { inTransaction } from "../db/transaction.js";
 
 export type GenerationStatus =
   | "queued"

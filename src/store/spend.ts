@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import { dialectOf } from "../db/dialect.js";
 import type { Tables } from "../db/schema.js";
-import { inTransaction } from "./transaction.js";
+import { inTransaction } from "../db/transaction.js";
 
 /** Start (inclusive) and end (exclusive) of the UTC calendar month holding `now`, in epoch ms. */
 export function utcMonthRange(now: number): { start: number; end: number } {

@@ -9,14 +9,6 @@ import type { Tables } from "../../db/schema.js";
 import type { LearningScope } from "../scope.js";
 
 /**
- * Runs `fn` in `db` when it is a transaction already (a job step's, Learning's), else in a transaction of
- * its own: a store function's writes land together or not at all either way.
- */
-export function inTransaction<T>(db: Kysely<Tables>, fn: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
-}
-
-/**
  * `alias.installation_id = ? [AND alias.<repositoryColumn> = ?]`. Rows of unknown origin (installation_id
  * NULL, see migration 008) never match.
  */

@@ -14,7 +14,8 @@ import type { ComponentType } from "../../spec/types.js";
 import type { ErrorKind } from "./classify.js";
 import { errorSignature } from "./classify.js";
 import type { ErrorSignature } from "./classify.js";
-import { greatest, inScope, inTransaction } from "./sql.js";
+import { inTransaction } from "../../db/transaction.js";
+import { greatest, inScope } from "./sql.js";
 import { dialectOf } from "../../db/dialect.js";
 
 export type FailureSource = "ci" | "validator";

@@ -6,7 +6,7 @@ import type { Kysely, RawBuilder, Selectable, SqlBool } from "kysely";
 import { sql } from "kysely";
 import { dialectOf } from "../../db/dialect.js";
 import type { RewriteRulesTable, Tables } from "../../db/schema.js";
-import { inTransaction } from "../errors/sql.js";
+import { inTransaction } from "../../db/transaction.js";
 import type { RewriteRule } from "../../python/rewrite.js";
 import type { LearningOrigin, LearningScope } from "../scope.js";
 import { checkOrigin, checkScope } from "../scope.js";

@@ -11,6 +11,7 @@ import { normalizeLibraryName } from "./names.js";
 import type { AlternativeKind } from "./seed.js";
 import type { LibraryOutcomeKind, OutcomeCounts } from "./score.js";
 import { emptyCounts } from "./score.js";
+import { inTransaction } from "../../db/transaction.js";
 
 export const OUTCOME_KINDS: readonly LibraryOutcomeKind[] = ["import_ok", "import_failed", "exec_ok", "exec_failed", "conflict"];
 
@@ -129,7 +130,7 @@ export async function recordLibraryOutcomes(
     }
     return out;
   };
-  return db.isTransaction ? write(db) : db.transaction().execute(write);
+  return inTransaction(db, write);
 }
 
 const KIND_FIELD: Record<LibraryOutcomeKind, keyof OutcomeCounts> = {

@@ -16,6 +16,7 @@ import { scopeOf } from "./scope.js";
 import { uniqueWords } from "./text.js";
 import type { PatternCandidate, PatternComponentType, PatternKind, PatternRole } from "./types.js";
 import { PATTERN_KINDS } from "./types.js";
+import { inTransaction } from "../../db/transaction.js";
 
 /** A pattern row as the store returns it. */
 export interface StoredPattern {
@@ -105,11 +106,6 @@ function checkCandidate(c: PatternCandidate, index: number): void {
   if (!["operator", "sensor", "hook"].includes(c.componentType)) {
     throw new Error(`${where}.componentType must be operator, sensor or hook, got ${JSON.stringify(c.componentType)}`);
   }
-}
-
-/** Runs `work` in the caller's transaction when `db` is one, else in a transaction of its own. */
-export function inTransaction<T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
 
 /** Rows of the scope alone: an id or fingerprint of another installation (or repository) finds nothing. */

@@ -6,7 +6,8 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { Tables } from "../../../db/schema.js";
-import { greatest, inTransaction } from "../../errors/sql.js";
+import { inTransaction } from "../../../db/transaction.js";
+import { greatest } from "../../errors/sql.js";
 import { ruleConfidence } from "../confidence.js";
 import type { SaveOutcome, StoredRule } from "../store.js";
 import type { LearningScope } from "../../scope.js";
