@@ -9,7 +9,6 @@
 // The copy lives in node_modules/.cache/opforge as build-*/ directories beside a `current` file naming the
 // newest; a build records its inputs' sizes and modification times and is used only while they all match.
 // Anything that goes wrong makes the caller fall back to tsx.
-import { randomBytes } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -17,15 +16,19 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Changes with what a build contains or how it is made, so that older builds are not taken for current. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** Entry points; the key names the compiled module (`<key>.mjs`). */
 const ENTRIES = {
   main: "src/cli/main.ts",
-  io: "src/cli/io.ts",
-  validate: "src/cli/validate.ts",
   "validate-worker": "src/cli/validate-worker.ts",
 };
+
+/**
+ * `opforge validate` alone, bundled as one CommonJS file (`validate.cjs`) that code-cache.js runs through V8's
+ * code cache: a one-file run's start-up is mostly compiling JavaScript, and Node 20 caches none for modules.
+ */
+const VALIDATE_SCRIPT = "src/cli/validate-script.ts";
 
 /** What a build depends on besides the sources esbuild reports reading. */
 // package-lock.json stands for the packages bundled in (zod's functional build): npm rewrites it whenever one of
@@ -105,6 +108,8 @@ const externalPackages = {
 };
 
 async function build(cache) {
+  // Imported here: loading node:crypto costs every run that finds its build current a few milliseconds.
+  const { randomBytes } = await import("node:crypto");
   mkdirSync(cache, { recursive: true });
   accessSync(cache, constants.W_OK);
   const esbuild = await loadEsbuild();
@@ -131,7 +136,27 @@ async function build(cache) {
       define: { OPFORGE_COMPILED_VALIDATE_WORKER: JSON.stringify(pathToFileURL(join(dir, "validate-worker.mjs")).href) },
     });
     if (result.errors.length > 0 || result.warnings.length > 0) throw new Error("compiling gave diagnostics");
-    const sources = Object.keys(result.metafile.inputs)
+    // Without splitting, the modules it imports by import() are bundled in and initialised only when
+    // called, and packages outside it are required when first used, as in the modules above.
+    const script = await esbuild.build({
+      absWorkingDir: ROOT,
+      entryPoints: [join(ROOT, VALIDATE_SCRIPT)],
+      outfile: join(dir, "validate.cjs"),
+      bundle: true,
+      format: "cjs",
+      platform: "node",
+      target: "node20",
+      // A script compiled from V8's code cache cannot import() on Node 20 (code-cache.js): a package the
+      // bundle imports by import() is required instead.
+      supported: { "dynamic-import": false },
+      plugins: [sourceLocation, externalPackages],
+      sourcemap: "linked",
+      metafile: true,
+      logLevel: "silent",
+      define: { OPFORGE_COMPILED_VALIDATE_WORKER: JSON.stringify(pathToFileURL(join(dir, "validate-worker.mjs")).href) },
+    });
+    if (script.errors.length > 0 || script.warnings.length > 0) throw new Error("compiling validate.cjs gave diagnostics");
+    const sources = [...Object.keys(result.metafile.inputs), ...Object.keys(script.metafile.inputs)]
       .map((p) => relative(ROOT, resolve(ROOT, p)))
       .filter((p) => !p.startsWith(`node_modules${sep}`));
     const paths = [...new Set([...sources, ...EXTRA_INPUTS])].sort();
@@ -172,7 +197,8 @@ async function ensureBuild() {
 }
 
 /**
- * The compiled modules' URLs ({ main, io, validate }), compiling them first when no current build exists;
+ * The compiled CLI: `main`, its entry module's URL, and `validateScript`, the path of `opforge validate`'s
+ * CommonJS bundle (run through code-cache.js); compiling them first when no current build exists;
  * undefined when that is not possible here (node_modules not writable, esbuild missing, a source that does
  * not compile): the caller then runs the sources through tsx, which reports a broken source as it always
  * has. OPFORGE_COMPILE=0 skips the compiled copy.
@@ -186,7 +212,7 @@ export async function compiledCli() {
     return undefined;
   }
   const url = (key) => pathToFileURL(join(dir, `${key}.mjs`)).href;
-  return { main: url("main"), io: url("io"), validate: url("validate") };
+  return { main: url("main"), validateScript: join(dir, "validate.cjs") };
 }
 
 // Run as a script (npm's `prepare`, so on every `npm ci` and `npm install`): compile now, so that no command

@@ -13,14 +13,23 @@ async function run() {
     // waits for functions that are really hot; set before any of the validator is loaded, it holds for the
     // worker threads too (V8's flags are per process).
     setFlagsFromString("--interrupt-budget=1000000");
+    // Compiled V8 code is cached only under the flags it was made with (code-cache.js): every validate run
+    // starts with the WebAssembly baseline compiler that a one-file run uses, and runs over more files switch
+    // it off before they load the grammar (src/cli/validate.ts).
+    setFlagsFromString("--liftoff-only");
   }
   const { compiledCli } = await import("./compiled.js");
   const compiled = await compiledCli();
   if (compiled) {
-    // `validate` loads only its own modules: its start-up counts when CI runs it on a single file.
+    // `validate` loads only its own code, compiled from V8's code cache: its start-up counts when CI runs it
+    // on a single file.
     if (argv[0] === "validate") {
-      const [{ processIo }, { validateCommand }] = await Promise.all([import(compiled.io), import(compiled.validate)]);
-      return validateCommand(argv.slice(1), processIo());
+      const { loadWithCodeCache } = await import("./code-cache.js");
+      const { exports, save } = loadWithCodeCache(compiled.validateScript);
+      const code = await exports.runValidate(argv.slice(1));
+      // Only a run that kept the start-up flags can leave code V8 accepts next time.
+      if (exports.chosenWasmTier() === "baseline") save();
+      return code;
     }
     const { main } = await import(compiled.main);
     return main(argv);

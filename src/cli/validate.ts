@@ -15,6 +15,14 @@ import { checkInPool, planPool } from "./validate-pool.js";
 /** Up to this many bytes of named files, the grammar is not optimized (see where it is used). */
 const BASELINE_WASM_MAX_BYTES = 256 * 1024;
 
+/** Which compiler the last run here chose for the grammar's WebAssembly; undefined before a run chose one. */
+let wasmTier: "baseline" | "optimizing" | undefined;
+
+/** The tier the last `validateCommand` chose: the compiled CLI keeps its code cache only from baseline runs. */
+export function chosenWasmTier(): "baseline" | "optimizing" | undefined {
+  return wasmTier;
+}
+
 export { inferKind } from "./validate-files.js";
 
 export const VALIDATE_USAGE = `Usage: opforge validate <file|dir>... [--spec spec.yaml] [--airflow 2|3|both] [--fix [--learned] [--db PATH]] [--json | --sarif]
@@ -211,6 +219,12 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
     }
     settings.learned = loaded;
   }
+  // A few named files: the grammar's WebAssembly is compiled by V8's baseline compiler alone. Its optimizing
+  // tier pays off over many files; on a few it costs more compiling than it saves parsing (most of a one-file
+  // run's start-up). Set both ways before the grammar is compiled (the compiled CLI starts with the baseline
+  // compiler set, see bin/code-cache.js), and before any worker thread starts: V8's flags are per process.
+  wasmTier = !namedDirectory && namedBytes <= BASELINE_WASM_MAX_BYTES ? "baseline" : "optimizing";
+  setFlagsFromString(wasmTier === "baseline" ? "--liftoff-only" : "--no-liftoff-only");
   const plan = planPool(files, io.env, base);
   let outcomes: FileOutcome[];
   if (plan.workers > 0) {
@@ -219,10 +233,6 @@ export const validateCommand: CliCommand = async (argv, io: CliIo) => {
     // Only where workers were asked for by name: otherwise a failed worker just leaves its files to this thread.
     if (io.env.OPFORGE_VALIDATE_WORKERS) for (const error of pooled.workerErrors) io.stderr(`opforge validate: a worker thread failed: ${error}\n`);
   } else {
-    // A few files: the grammar's WebAssembly is compiled by V8's baseline compiler alone. Its optimizing tier
-    // pays off over many files; on a few it costs more compiling than it saves parsing (most of a one-file
-    // run's start-up). Set before the grammar is compiled, on this thread only checks run.
-    if (!namedDirectory && namedBytes <= BASELINE_WASM_MAX_BYTES) setFlagsFromString("--liftoff-only");
     const check = await createChecker(settings);
     outcomes = [];
     for (const file of files) outcomes.push(await check(file));

@@ -161,6 +161,24 @@ describe("the opforge executable", () => {
     expect(opforge(dir, argv, { OPFORGE_VALIDATE_WORKERS: "2" })).toEqual(tsx);
   });
 
+  it("validates one file from the compiled copy's code cache, with the same result as through tsx", { timeout: 120_000 }, () => {
+    writeFileSync(join(dir, "broken_operator.py"), BROKEN_OPERATOR);
+    const argv = ["validate", "broken_operator.py"];
+    const tsx = opforge(dir, argv, { OPFORGE_COMPILE: "0" });
+    expect(tsx.code).toBe(1);
+    expect(tsx.out).toContain("broken_operator.py:");
+    // The first run may make the cache (another test file may have); every later run starts from it.
+    expect(opforge(dir, argv, {})).toEqual(tsx);
+    const root = join(dirname(bin), "..", "node_modules", ".cache", "opforge");
+    const cache = join(root, readFileSync(join(root, "current"), "utf8").trim(), "validate.cjs.v8-cache");
+    expect(statSync(cache).size).toBeGreaterThan(0);
+    expect(opforge(dir, argv, {})).toEqual(tsx);
+    // A damaged cache is compiled around and replaced.
+    writeFileSync(cache, "not V8's code cache");
+    expect(opforge(dir, argv, {})).toEqual(tsx);
+    expect(readFileSync(cache, "utf8")).not.toBe("not V8's code cache");
+  });
+
   it("runs the other commands from the compiled copy too, as through tsx", { timeout: 120_000 }, () => {
     const spec = join(dirname(bin), "..", "examples", "specs", "http_operator.yaml");
     const check = opforge(dir, ["spec", "check", spec], {});
