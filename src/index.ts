@@ -16,7 +16,7 @@ import { registerCheckHandlers } from "./handlers/checks.js";
 import { registerCommentHandlers } from "./handlers/comments.js";
 import { registerIssueHandlers } from "./handlers/issues.js";
 import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
-import type { JobLogger, Worker } from "./jobs/worker.js";
+import type { JobLogger, Worker, WorkerOptions } from "./jobs/worker.js";
 import type { Database } from "./store/database.js";
 import { dashboardConfigFromEnv } from "./web/dashboard/config.js";
 import { dashboardRoutes } from "./web/dashboard/router.js";
@@ -36,7 +36,7 @@ export interface OpforgeAppOptions {
   botLogin?: string;
   /** Start polling the queue when the app loads (tests drive the worker by hand instead). */
   startWorker?: boolean;
-  worker?: { concurrency?: number; pollIntervalMs?: number; leaseMs?: number; retentionMs?: number };
+  worker?: { concurrency?: number; pollIntervalMs?: number; leaseMs?: number; retentionMs?: number; dispatch?: WorkerOptions["dispatch"] };
   /** Webhook bodies above this many bytes are refused unread (default and ceiling: GitHub's 25 MB). */
   webhookMaxBytes?: number;
   /** Receives the worker, so its owner can stop it on shutdown. */

@@ -11,6 +11,7 @@ import { redactDeep, registerSecretsFromEnv } from "./config/redact.js";
 import { opforgeApp } from "./index.js";
 import type { Worker } from "./jobs/worker.js";
 import { openAppDatabase } from "./db/app-database.js";
+import { JobDispatch } from "./jobs/dispatch.js";
 
 /** How long a shutdown waits for running jobs; their leases let another process finish them after a hard stop. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -19,6 +20,16 @@ const settings = readAppEnv(process.env);
 registerSecretsFromEnv(process.env);
 // OPFORGE_DATABASE_URL (PostgreSQL, shared by replicas) or the SQLite file OPFORGE_DB.
 const database = await openAppDatabase(process.env);
+// On PostgreSQL, pg-boss hands the jobs out to the replicas (src/jobs/dispatch.ts).
+const dispatch =
+  database.config.dialect === "postgres"
+    ? await JobDispatch.start(database.kysely, {
+        connectionString: database.config.url,
+        schema: settings.pgbossSchema,
+        leaseMs: settings.leaseMs,
+        onError: (error) => console.error(`pg-boss: ${redactDeep(error.message)}`),
+      })
+    : undefined;
 let worker: Worker | undefined;
 
 const appFn = opforgeApp({
@@ -28,6 +39,7 @@ const appFn = opforgeApp({
     pollIntervalMs: settings.pollMs,
     leaseMs: settings.leaseMs,
     retentionMs: settings.retentionMs,
+    ...(dispatch === undefined ? {} : { dispatch }),
   },
   ...(settings.botLogin === undefined ? {} : { botLogin: settings.botLogin }),
   ...(settings.webhookMaxBytes === undefined ? {} : { webhookMaxBytes: settings.webhookMaxBytes }),
@@ -109,7 +121,10 @@ async function shutdown(signal: string): Promise<void> {
   const stopped = await Promise.race([worker?.stop().then(() => "stopped" as const) ?? Promise.resolve("stopped" as const), graceOver]);
   if (stopped === "timeout") console.warn(`jobs still running after ${SHUTDOWN_GRACE_MS} ms; their leases will expire and another process will finish them`);
   await server.stop();
-  if (stopped === "stopped") await database.close();
+  if (stopped === "stopped") {
+    await dispatch?.stop();
+    await database.close();
+  }
   process.exit(0);
 }
 process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -17,6 +17,11 @@ const appEnvSchema = z.object({
   OPFORGE_BOT_LOGIN: z.string().min(1).optional(),
   /** A lower bound than GitHub's 25 MB on webhook bodies. */
   OPFORGE_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(25 * 1024 * 1024).optional(),
+  /** With OPFORGE_DATABASE_URL: the schema pg-boss keeps its job deliveries in (created when missing). */
+  OPFORGE_PGBOSS_SCHEMA: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,49}$/, "a schema name of letters, digits and underscores, at most 50, not starting with a digit")
+    .default("pgboss"),
   /** Checked here so that a bad value stops the server at start; the app function reads it (readLessonsCheckMs). */
   OPFORGE_LESSONS_CHECK_MS: lessonsCheckMs,
 });
@@ -31,6 +36,8 @@ export interface AppEnv {
   /** Login of the app's bot user (`<slug>[bot]`); when set, only its comments are taken for opforge's own. */
   botLogin?: string;
   webhookMaxBytes?: number;
+  /** pg-boss's schema, used when the database is PostgreSQL. */
+  pgbossSchema: string;
 }
 
 export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
@@ -45,6 +52,7 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
     pollMs: parsed.data.OPFORGE_POLL_MS,
     leaseMs: parsed.data.OPFORGE_LEASE_MS,
     retentionMs: Math.round(parsed.data.OPFORGE_RETENTION_DAYS * 24 * 60 * 60 * 1000),
+    pgbossSchema: parsed.data.OPFORGE_PGBOSS_SCHEMA,
     ...(parsed.data.OPFORGE_BOT_LOGIN === undefined ? {} : { botLogin: parsed.data.OPFORGE_BOT_LOGIN }),
     ...(parsed.data.OPFORGE_WEBHOOK_MAX_BYTES === undefined ? {} : { webhookMaxBytes: parsed.data.OPFORGE_WEBHOOK_MAX_BYTES }),
   };

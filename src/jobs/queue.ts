@@ -7,6 +7,7 @@ import { backoffDelayMs, defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { describeError } from "./errors.js";
 import { inTransaction } from "../db/transaction.js";
+import { senderFor } from "./delivery.js";
 
 /**
  * queued: never run yet; running: leased by a worker; failed: failed transiently and waits for run_after
@@ -31,6 +32,8 @@ export interface Job {
   attempts: number;
   maxAttempts: number;
   runAfter: number;
+  /** Above 0: leased before every normal job that is due. */
+  priority: number;
   leaseOwner: string | null;
   leaseExpiresAt: number | null;
   lastError: string | null;
@@ -64,6 +67,7 @@ function toJob(row: JobRow): Job {
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     runAfter: row.run_after,
+    priority: row.priority,
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     lastError: row.last_error,
@@ -97,6 +101,17 @@ export interface EnqueueResult {
  * inside a caller's transaction the job commits with the caller's other writes.
  */
 export async function enqueue(db: Kysely<Tables>, input: NewJob, now: number): Promise<EnqueueResult> {
+  const sender = senderFor(db);
+  if (sender === undefined) return insertJob(db, input, now);
+  // Delivered through pg-boss (dispatch.ts): the row and its delivery commit together.
+  return inTransaction(db, async (trx) => {
+    const result = await insertJob(trx, input, now);
+    if (result.created) await sender.send(trx, result.job);
+    return result;
+  });
+}
+
+async function insertJob(db: Kysely<Tables>, input: NewJob, now: number): Promise<EnqueueResult> {
   if (typeof input.type !== "string" || input.type === "") throw new Error("job type is required");
   const maxAttempts = input.maxAttempts ?? defaultMaxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
@@ -170,6 +185,69 @@ export async function leaseNext(
   return row === undefined ? null : toJob(row);
 }
 
+/** What a worker found when it looked at the job a delivery named (dispatch.ts). */
+export type DeliveredLease =
+  /** Leased to this worker: run it. */
+  | { kind: "leased"; job: Job }
+  /** Not runnable before `at` (waiting to retry, or leased by a worker whose lease still holds): look again then. */
+  | { kind: "later"; at: number; job: Job }
+  /** Finished (done or dead), gone (pruned), or given up just now: nothing to run. */
+  | { kind: "finished" }
+  /** A type this worker has no handler for. */
+  | { kind: "other-type"; job: Job };
+
+/**
+ * Takes the lease of the job a delivery named, when it can run now: queued or waiting to retry and due, or
+ * running under a lease that ran out (its worker died). The row is locked while this is decided, so two
+ * deliveries of one job never both lease it. A job whose lease ran out on its last allowed attempt goes to
+ * `dead`, as in leaseNext. PostgreSQL only: deliveries come from pg-boss.
+ */
+export async function leaseDelivered(
+  db: Kysely<Tables>,
+  id: number,
+  workerId: string,
+  now: number,
+  leaseMs: number,
+  options: LeaseOptions = {},
+): Promise<DeliveredLease> {
+  if (workerId === "") throw new Error("workerId is empty");
+  if (!(leaseMs > 0)) throw new Error(`leaseMs should be positive, got ${leaseMs}`);
+  return inTransaction(db, async (trx) => {
+    const row = await trx.selectFrom("jobs").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+    if (row === undefined || row.status === "succeeded" || row.status === "dead") return { kind: "finished" };
+    const job = toJob(row);
+    if (options.types !== undefined && !options.types.includes(row.type)) return { kind: "other-type", job };
+    if (row.status === "running") {
+      const expires = row.lease_expires_at ?? 0;
+      if (expires > now) return { kind: "later", at: expires, job };
+      if (row.attempts >= row.max_attempts) {
+        await trx
+          .updateTable("jobs")
+          .set({ status: "dead", lease_owner: null, lease_expires_at: null, updated_at: now, last_error: expiredLastAttempt(row) })
+          .where("id", "=", id)
+          .execute();
+        return { kind: "finished" };
+      }
+    } else if (row.run_after > now) {
+      return { kind: "later", at: row.run_after, job };
+    }
+    const leased = await trx
+      .updateTable("jobs")
+      .set((eb) => ({ status: "running", attempts: eb("attempts", "+", 1), lease_owner: workerId, lease_expires_at: now + leaseMs, updated_at: now }))
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { kind: "leased", job: toJob(leased) };
+  });
+}
+
+function expiredLastAttempt(job: Pick<JobRow, "lease_owner" | "attempts" | "max_attempts" | "last_error">): string {
+  return (
+    `lease held by ${job.lease_owner ?? "?"} expired during attempt ${job.attempts} of ${job.max_attempts} (the worker stopped without finishing)` +
+    (job.last_error === null ? "" : `\nprevious error: ${job.last_error}`)
+  );
+}
+
 /**
  * Running jobs whose lease expired on their last allowed attempt go to `dead`, saying whose lease it was.
  * Each row is updated only if it is still in the state read (the same lease), so a job renewed or taken
@@ -184,9 +262,7 @@ async function deadLetterExpiredLastAttempts(db: Kysely<Tables>, now: number): P
     .whereRef("attempts", ">=", "max_attempts")
     .execute();
   for (const job of expired) {
-    const why =
-      `lease held by ${job.lease_owner ?? "?"} expired during attempt ${job.attempts} of ${job.max_attempts} (the worker stopped without finishing)` +
-      (job.last_error === null ? "" : `\nprevious error: ${job.last_error}`);
+    const why = expiredLastAttempt(job);
     await db
       .updateTable("jobs")
       .set({ status: "dead", lease_owner: null, lease_expires_at: null, updated_at: now, last_error: why })
@@ -369,6 +445,17 @@ export interface FailOptions {
  * lease (same owner and attempt), so a job leased again in between is left to its new holder.
  */
 export async function fail(db: Kysely<Tables>, id: number, error: unknown, options: FailOptions): Promise<Job | null> {
+  const sender = senderFor(db);
+  if (sender === undefined) return recordFailure(db, id, error, options);
+  // Delivered through pg-boss: the retry's delivery (at its run_after) commits with the failure.
+  return inTransaction(db, async (trx) => {
+    const updated = await recordFailure(trx, id, error, options);
+    if (updated?.status === "failed") await sender.send(trx, updated);
+    return updated;
+  });
+}
+
+async function recordFailure(db: Kysely<Tables>, id: number, error: unknown, options: FailOptions): Promise<Job | null> {
   const message = describeError(error);
   let q = db.selectFrom("jobs").selectAll().where("id", "=", id).where("status", "=", "running");
   if (options.workerId !== undefined) q = q.where("lease_owner", "=", options.workerId);
@@ -491,6 +578,19 @@ export async function countJobs(db: Kysely<Tables>): Promise<Record<JobStatus, n
  * PostgreSQL transaction such a refusal aborts that transaction: the caller sees the error instead.)
  */
 export async function requeueDead(db: Kysely<Tables>, id: number, now: number): Promise<boolean> {
+  const sender = senderFor(db);
+  if (sender === undefined) return markRequeued(db, id, now);
+  return inTransaction(db, async (trx) => {
+    const requeued = await markRequeued(trx, id, now);
+    if (requeued) {
+      const job = await getJob(trx, id);
+      if (job !== null) await sender.send(trx, job);
+    }
+    return requeued;
+  });
+}
+
+async function markRequeued(db: Kysely<Tables>, id: number, now: number): Promise<boolean> {
   try {
     const result = await db
       .updateTable("jobs as j")

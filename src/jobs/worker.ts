@@ -6,7 +6,8 @@ import { defaultBackoff } from "./backoff.js";
 import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { isTransientError, retryAfterMs } from "./errors.js";
 import { pruneDeliveries } from "../store/deliveries.js";
-import { complete, fail, heartbeat, leaseNext, parseSteps, pruneFinishedJobs, recordStep, toStepRecord } from "./queue.js";
+import type { Delivery, JobDispatch } from "./dispatch.js";
+import { complete, fail, heartbeat, leaseDelivered, leaseNext, parseSteps, pruneFinishedJobs, recordStep, toStepRecord } from "./queue.js";
 import type { Job, LeaseFence, StepRecord } from "./queue.js";
 
 /** The subset of pino the worker uses; Probot's `app.log` fits. */
@@ -91,6 +92,11 @@ export interface WorkerOptions {
   retentionMs?: number;
   /** How often the worker prunes, the first time when it starts (default hourly). */
   pruneIntervalMs?: number;
+  /**
+   * PostgreSQL with pg-boss (dispatch.ts): jobs are taken from pg-boss's deliveries instead of by polling the
+   * jobs table. The lease, steps and fencing are the same either way.
+   */
+  dispatch?: Pick<JobDispatch, "fetch" | "done" | "sender">;
 }
 
 export const defaultRetentionMs = 14 * 24 * 60 * 60 * 1000;
@@ -120,6 +126,7 @@ export class Worker {
   private readonly isTransient: (err: unknown) => boolean;
   private readonly retentionMs: number;
   private readonly pruneIntervalMs: number;
+  private readonly dispatch: WorkerOptions["dispatch"];
   private nextPruneAt: number | null = null;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly active = new Set<Promise<void>>();
@@ -142,6 +149,7 @@ export class Worker {
     this.isTransient = options.isTransient ?? isTransientError;
     this.retentionMs = options.retentionMs ?? defaultRetentionMs;
     this.pruneIntervalMs = options.pruneIntervalMs ?? defaultPruneIntervalMs;
+    this.dispatch = options.dispatch;
     if (!Number.isFinite(this.retentionMs) || this.retentionMs <= 0) {
       throw new Error(`retentionMs should be a positive number of milliseconds, got ${String(options.retentionMs)}`);
     }
@@ -192,6 +200,7 @@ export class Worker {
 
   /** Leases as many jobs as there are free slots, without waiting for them; returns how many were taken. */
   private async fill(): Promise<number> {
+    if (this.dispatch !== undefined) return this.fillFromDeliveries(this.dispatch);
     let taken = 0;
     while (this.active.size < this.concurrency && !this.stopping) {
       let job: Job | null;
@@ -203,11 +212,58 @@ export class Worker {
       }
       if (job === null) break;
       taken += 1;
-      const run: Promise<void> = this.execute(job).finally(() => {
-        this.active.delete(run);
-        this.wake();
-      });
+      const run: Promise<void> = this.execute(job)
+        .then(() => undefined)
+        .finally(() => {
+          this.active.delete(run);
+          this.wake();
+        });
       this.active.add(run);
+    }
+    return taken;
+  }
+
+  /**
+   * Takes pg-boss's due deliveries for the free slots and runs each job whose lease it gets. A delivery for a
+   * job that cannot run yet is answered by a new delivery at the time it can (its retry time, or the end of
+   * another worker's lease); one for a finished job is just completed.
+   */
+  private async fillFromDeliveries(dispatch: NonNullable<WorkerOptions["dispatch"]>): Promise<number> {
+    const free = this.concurrency - this.active.size;
+    if (free <= 0 || this.stopping) return 0;
+    let deliveries: Delivery[];
+    try {
+      deliveries = await dispatch.fetch(free);
+    } catch (err) {
+      this.log.error({ workerId: this.workerId, error: errorMessage(err) }, "could not fetch job deliveries");
+      return 0;
+    }
+    let taken = 0;
+    for (const delivery of deliveries) {
+      try {
+        const now = this.clock();
+        const found = await leaseDelivered(this.db, delivery.jobId, this.workerId, now, this.leaseMs, { types: [...this.handlers.keys()] });
+        if (found.kind === "leased") {
+          taken += 1;
+          const run: Promise<void> = this.execute(found.job)
+            // Completed only when this worker recorded the outcome: a delivery of a job whose lease passed to
+            // another worker expires instead, and whoever fetches it again looks at the job afresh.
+            .then((settled) => (settled ? dispatch.done(delivery) : undefined))
+            .catch((err: unknown) => this.log.warn({ workerId: this.workerId, jobId: delivery.jobId, error: errorMessage(err) }, "could not complete a job delivery"))
+            .finally(() => {
+              this.active.delete(run);
+              this.wake();
+            });
+          this.active.add(run);
+          continue;
+        }
+        if (found.kind === "later") await dispatch.sender.send(this.db, found.job, found.at);
+        else if (found.kind === "other-type") await dispatch.sender.send(this.db, found.job, now + this.pollIntervalMs);
+        await dispatch.done(delivery);
+      } catch (err) {
+        // Left active: pg-boss hands it out again once it expires.
+        this.log.error({ workerId: this.workerId, jobId: delivery.jobId, error: errorMessage(err) }, "could not take a delivered job");
+      }
     }
     return taken;
   }
@@ -252,7 +308,8 @@ export class Worker {
     }
   }
 
-  private async execute(job: Job): Promise<void> {
+  /** Runs the job under its lease; true when its outcome (done, retry or dead) was recorded under that lease. */
+  private async execute(job: Job): Promise<boolean> {
     const handler = this.handlers.get(job.type);
     const fields = { workerId: this.workerId, jobId: job.id, type: job.type, attempt: job.attempts };
     const started = this.clock();
@@ -269,19 +326,21 @@ export class Worker {
       const done = await complete(this.db, job.id, { now: this.clock(), workerId: this.workerId, attempt: fence.attempt });
       if (done) this.log.info({ ...fields, durationMs: this.clock() - started }, "job succeeded");
       else this.log.warn(fields, "job finished after its lease passed to another worker; result not recorded");
+      return done;
     } catch (err) {
-      await this.recordFailure(job, err, fields);
+      return await this.recordFailure(job, err, fields);
     } finally {
       heartbeatStop.abort();
       await beats;
     }
   }
 
-  private async recordFailure(job: Job, err: unknown, fields: Record<string, unknown>): Promise<void> {
+  /** True when the failure was recorded under this worker's lease. */
+  private async recordFailure(job: Job, err: unknown, fields: Record<string, unknown>): Promise<boolean> {
     if (err instanceof LeaseLostError) {
       // The job is another worker's, or will be once its lease expires: the next lease runs it again.
       this.log.warn({ ...fields, error: errorMessage(err) }, "job stopped: its lease was lost or ran out");
-      return;
+      return false;
     }
     const now = this.clock();
     const transient = this.isTransient(err);
@@ -297,6 +356,7 @@ export class Worker {
       });
       if (updated === null) {
         this.log.warn({ ...fields, error: errorMessage(err) }, "job failed after its lease passed to another worker");
+        return false;
       } else if (updated.status === "failed") {
         this.log.warn(
           { ...fields, error: errorMessage(err), retryInMs: updated.runAfter - now },
@@ -305,11 +365,13 @@ export class Worker {
       } else {
         this.log.error({ ...fields, error: errorMessage(err), transient }, "job dead-lettered");
       }
+      return true;
     } catch (recordErr) {
       this.log.error(
         { ...fields, error: errorMessage(err), recordError: errorMessage(recordErr) },
         "job failed and the failure could not be recorded",
       );
+      return false;
     }
   }
 

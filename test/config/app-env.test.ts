@@ -12,3 +12,12 @@ describe("OPFORGE_RETENTION_DAYS (issue 11, item 7)", () => {
     expect(() => readAppEnv({ OPFORGE_RETENTION_DAYS: "soon" })).toThrow("OPFORGE_RETENTION_DAYS");
   });
 });
+
+describe("OPFORGE_PGBOSS_SCHEMA", () => {
+  it("defaults to pg-boss's own schema and refuses a name PostgreSQL would need quoted", () => {
+    expect(readAppEnv({}).pgbossSchema).toBe("pgboss");
+    expect(readAppEnv({ OPFORGE_PGBOSS_SCHEMA: "opforge_jobs_2" }).pgbossSchema).toBe("opforge_jobs_2");
+    expect(() => readAppEnv({ OPFORGE_PGBOSS_SCHEMA: "jobs; DROP TABLE jobs" })).toThrow("OPFORGE_PGBOSS_SCHEMA");
+    expect(() => readAppEnv({ OPFORGE_PGBOSS_SCHEMA: "2jobs" })).toThrow("OPFORGE_PGBOSS_SCHEMA");
+  });
+});
