@@ -81,6 +81,21 @@ function executorOf(db: Kysely<Tables>): { executeSql(text: string, values: unkn
 }
 
 /**
+ * For a process that changes jobs without running them (the CLI's `jobs requeue`): when pg-boss carries the
+ * deliveries of this database (its queue exists in `schema`), jobs made due through `db` are delivered too,
+ * so the running replicas see them. Returns whether it does.
+ */
+export async function deliverWhereSetUp(db: Kysely<Tables>, options: { schema?: string; leaseMs: number }): Promise<boolean> {
+  const schema = options.schema ?? DEFAULT_BOSS_SCHEMA;
+  const found = await sql<{ queue: string | null }>`SELECT to_regclass(${`${schema}.queue`}) AS queue`.execute(db);
+  if (!found.rows[0]?.queue) return false;
+  const queue = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(`${schema}.queue`)} WHERE name = ${DELIVERY_QUEUE}`.execute(db);
+  if ((queue.rows[0]?.n ?? 0) === 0) return false;
+  deliverThrough(db, new DeliverySender(schema, { leaseMs: options.leaseMs }));
+  return true;
+}
+
+/**
  * The pg-boss side of a replica: its own pg-boss client (connection pool, schema migration, supervisor that
  * expires and retries deliveries) and the queue, fetched from by the worker.
  */

@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createDb } from "../../src/db/kysely.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import type { Tables } from "../../src/db/schema.js";
-import { senderFor } from "../../src/jobs/delivery.js";
-import { DELIVERY_QUEUE, JobDispatch } from "../../src/jobs/dispatch.js";
+import { senderFor, stopDelivering } from "../../src/jobs/delivery.js";
+import { deliverWhereSetUp, DELIVERY_QUEUE, JobDispatch } from "../../src/jobs/dispatch.js";
 import { enqueue, fail, getJob, leaseNext, requeueDead } from "../../src/jobs/queue.js";
 import { Worker } from "../../src/jobs/worker.js";
 import type { JobHandler } from "../../src/jobs/worker.js";
@@ -160,6 +160,24 @@ describe("jobs delivered by pg-boss", () => {
     expect((await deliveries()).filter((d) => d.jobId === dead.job.id)).toHaveLength(2);
     startWorker(dispatch, { echo: async () => undefined });
     await waitUntil(async () => (await status(dead.job.id)) === "succeeded", "the requeued job to run");
+  });
+
+  it("a process that only requeues (the CLI) delivers through pg-boss once a replica set it up, and not before", async () => {
+    const cli = createDb({ dialect: "postgres", url: pg.url }, { poolSize: 1 });
+    try {
+      await sql.raw(`DROP SCHEMA IF EXISTS cli_probe_boss CASCADE`).execute(cli);
+      expect(await deliverWhereSetUp(cli, { schema: "cli_probe_boss", leaseMs: 1_000 })).toBe(false);
+      await startDispatch(1_000);
+      expect(await deliverWhereSetUp(cli, { schema: pg.schema, leaseMs: 1_000 })).toBe(true);
+      const dead = await enqueue(cli, { type: "echo", payload: {}, maxAttempts: 1 }, Date.now());
+      const leased = await leaseNext(cli, "by-hand", Date.now(), 1_000);
+      await fail(cli, leased!.id, new Error("bad payload"), { transient: false, now: Date.now() });
+      expect(await requeueDead(cli, dead.job.id, Date.now())).toBe(true);
+      expect((await deliveries()).filter((d) => d.jobId === dead.job.id)).toHaveLength(2);
+    } finally {
+      stopDelivering(cli);
+      await cli.destroy();
+    }
   });
 
   it("when a worker dies holding a job, its delivery expires and another worker takes the job over once the lease ran out", async () => {
