@@ -1,9 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import { cliDatabaseTarget, databaseLocation, DatabaseOptionError, postgresUrlOption, sqliteFileOption, withoutPasswords } from "./database.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
-import type { DatabaseConfig } from "../db/config.js";
 
 export const DB_USAGE = `Usage: opforge db migrate [--database URL_OR_PATH]
        opforge db copy --from SQLITE_FILE --to POSTGRES_URL [--force]
@@ -28,72 +27,24 @@ Exit status: 0 done, 1 refused, failed or counts differ, 2 usage error.
 /** Thrown while reading the arguments; the message names the argument. */
 class UsageError extends Error {}
 
-const isUrl = (value: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
-
-/** The message of the first issue, prefixed with the argument it concerns. */
-function checked<T>(schema: z.ZodType<T>, value: unknown, argument: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new UsageError(`${argument}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
-  return parsed.data;
-}
-
-const sqliteFile = z
-  .string()
-  .trim()
-  .min(1, "names no file")
-  .refine((value) => !isUrl(value), "expected a SQLite file, got a URL");
-
-async function postgresUrlOf(value: string, argument: string): Promise<string> {
-  const { postgresUrl } = await import("../db/config.js");
-  return checked(postgresUrl, value.trim(), argument);
-}
-
-/** Where a database is, as it may be printed: a URL without its password. */
-async function shown(config: DatabaseConfig): Promise<string> {
-  const { redactUrl } = await import("../db/config.js");
-  return config.dialect === "sqlite" ? config.path : redactUrl(config.url);
-}
-
 function ranLine(where: string, applied: readonly string[]): string {
   return applied.length === 0 ? `${where}: up to date\n` : `${where}: ran ${applied.join(", ")}\n`;
 }
 
-/** A message as it may be printed: the passwords of the given URLs replaced, in case a driver quotes one. */
-function withoutPasswords(message: string, urls: readonly string[]): string {
-  let out = message;
-  for (const url of urls) {
-    let raw: string;
-    try {
-      raw = new URL(url).password;
-    } catch {
-      continue;
-    }
-    // Both spellings: as written in the URL (percent-encoded) and as sent to the server.
-    let decoded = raw;
-    try {
-      decoded = decodeURIComponent(raw);
-    } catch {
-      // A malformed escape: the raw spelling is all there is.
-    }
-    for (const password of new Set([raw, decoded])) {
-      if (password !== "") out = out.split(password).join("***");
-    }
+/** A wrong option said as a usage error (exit 2); anything else goes on. */
+function asUsage<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof DatabaseOptionError) throw new UsageError(error.message);
+    throw error;
   }
-  return out;
 }
 
 async function migrate(database: string | undefined, io: CliIo): Promise<number> {
-  const { readDatabaseConfig, createDb, migrateToLatest } = await import("../db/index.js");
-  let config: DatabaseConfig;
-  if (database === undefined) {
-    config = readDatabaseConfig(io.env);
-    if (config.dialect === "sqlite") config = { dialect: "sqlite", path: resolve(io.cwd, config.path) };
-  } else if (isUrl(database)) {
-    config = { dialect: "postgres", url: await postgresUrlOf(database, "--database") };
-  } else {
-    config = { dialect: "sqlite", path: resolve(io.cwd, checked(sqliteFile, database, "--database")) };
-  }
-  const where = await shown(config);
+  const { createDb, migrateToLatest } = await import("../db/index.js");
+  const { config } = asUsage(() => cliDatabaseTarget(io, database === undefined ? undefined : { name: "--database", value: database, acceptsUrl: true }));
+  const where = databaseLocation(config);
   const db = createDb(config, { poolSize: 1 });
   try {
     const applied = await migrateToLatest(db, config.dialect);
@@ -121,15 +72,14 @@ function countTable(counts: readonly { table: string; source: number; target: nu
 async function copy(fromArg: string | undefined, toArg: string | undefined, force: boolean, io: CliIo): Promise<number> {
   if (fromArg === undefined) throw new UsageError("--from: missing; name the SQLite file to copy");
   if (toArg === undefined) throw new UsageError("--to: missing; give the PostgreSQL URL to copy into");
-  const from = resolve(io.cwd, checked(sqliteFile, fromArg, "--from"));
-  const to = await postgresUrlOf(toArg, "--to");
+  const from = resolve(io.cwd, asUsage(() => sqliteFileOption("--from", fromArg)));
+  const to = asUsage(() => postgresUrlOption("--to", toArg));
   if (!existsSync(from) || !statSync(from).isFile()) {
     io.stderr(`opforge db copy: --from: no such file ${from}\n`);
     return EXIT_INVALID_INPUT;
   }
   const { copySqliteToPostgres, CountMismatchError, TargetNotEmptyError } = await import("../db/copy.js");
-  const { redactUrl } = await import("../db/config.js");
-  const target = redactUrl(to);
+  const target = databaseLocation({ dialect: "postgres", url: to });
   try {
     const result = await copySqliteToPostgres(from, to, { force });
     io.stdout(ranLine(`source ${from}`, result.migrated.source));
