@@ -11,9 +11,8 @@ import type { AttemptResult, ModelProvider, TokenUsage } from "../generate/types
 import { LocalCheck, type FileCheck } from "../pipeline/local-check.js";
 import { formatFindings, parseSpecFile } from "../spec/index.js";
 import { Learning, type LearnedContext } from "../learn/loop.js";
-import { openDatabase, type Database } from "../store/database.js";
+import { DB_DEFAULT_HELP, dbOptionProblem, errorText, openCliDatabase, type CliDatabase } from "./database.js";
 import { openLocalRecord, type LocalRecord } from "./local-record.js";
-import { kyselyOverStore } from "../db/over-store.js";
 import type { ComponentSpec } from "../spec/types.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { WriteFilesError, writeFilesTogether } from "./write-together.js";
@@ -34,7 +33,8 @@ Options:
   --budget-usd N      hard limit in USD on this run's model calls: each call (retries included) is made
                       only if its worst-case cost still fits, and a model with no price is refused
                       (default: no limit)
-  --db PATH           SQLite file that records every attempt (default: OPFORGE_DB, else data/opforge.db)
+  --db PATH           a SQLite file to record every attempt in, instead of the configured database
+                      (${DB_DEFAULT_HELP}); created when missing
   --no-record         do not record the attempts
   -h, --help          show this help
 
@@ -56,7 +56,8 @@ interface Options {
   maxAttempts: number;
   /** null: no limit. */
   budgetUsd: number | null;
-  dbPath: string | null;
+  /** Where attempts are recorded: false for --no-record, undefined for the configured database. */
+  db: string | undefined | false;
 }
 
 const CLI_BUDGET_WORDS = {
@@ -107,7 +108,8 @@ function readOptions(argv: string[]): Options | { help: true } | { error: string
   }
   if (parsed.values.out === "") return { error: "--out needs a directory" };
   if (parsed.values.db !== undefined && parsed.values["no-record"]) return { error: "--db and --no-record exclude each other" };
-  if (parsed.values.db === "") return { error: "--db needs a file path" };
+  const dbProblem = dbOptionProblem(parsed.values.db);
+  if (dbProblem !== undefined) return { error: dbProblem };
   return {
     specPath: parsed.positionals[0] ?? "",
     outDir: parsed.values.out ?? "out",
@@ -115,7 +117,7 @@ function readOptions(argv: string[]): Options | { help: true } | { error: string
     model: parsed.values.model,
     maxAttempts,
     budgetUsd,
-    dbPath: parsed.values["no-record"] ? null : (parsed.values.db ?? ""),
+    db: parsed.values["no-record"] ? false : parsed.values.db,
   };
 }
 
@@ -223,19 +225,25 @@ export const generateCommand: CliCommand = async (argv, io) => {
   say(`model: ${provider.model}`);
 
   let record: LocalRecord | null = null;
-  let db: Database | null = null;
+  let db: CliDatabase | null = null;
   let learned: LearnedContext = { learned: [], rules: [] };
-  if (options.dbPath !== null) {
-    const dbPath = resolve(io.cwd, options.dbPath || io.env.OPFORGE_DB || "data/opforge.db");
+  if (options.db !== false) {
+    const opened = await openCliDatabase(options.db, io, "create");
+    if (typeof opened === "string") {
+      io.stderr(`opforge generate: ${opened}\n`);
+      return EXIT_INVALID_INPUT;
+    }
+    db = opened;
+    const { config } = db.target;
+    const where = config.dialect === "sqlite" ? displayPath(io, config.path) : db.target.shown;
     try {
-      db = openDatabase(dbPath);
-      record = await openLocalRecord(kyselyOverStore(db), dbPath, spec, provider);
+      record = await openLocalRecord(db.kysely, config.dialect === "sqlite" ? config.path : db.target.shown, spec, provider);
       // What earlier generations taught goes into this one too (prompt context and learned repairs).
       // Local runs are recorded under the command line's own installation (0) and read only its knowledge.
-      learned = await new Learning(kyselyOverStore(db), { now: Date.now, random: Math.random }).contextFor(spec, { installationId: LOCAL_INSTALLATION_ID, repository: null });
+      learned = await new Learning(db.kysely, { now: Date.now, random: Math.random }).contextFor(spec, { installationId: LOCAL_INSTALLATION_ID, repository: null });
     } catch (error) {
-      db?.close();
-      io.stderr(`opforge generate: cannot use the database ${displayPath(io, dbPath)}: ${(error as Error).message}\n`);
+      await db.close();
+      io.stderr(`opforge generate: cannot use the database ${where} (from ${db.target.source}): ${errorText(error, db.target)}\n`);
       return EXIT_INVALID_INPUT;
     }
     if (learned.learned.length > 0 || learned.rules.length > 0) {
@@ -260,12 +268,12 @@ export const generateCommand: CliCommand = async (argv, io) => {
     });
   } catch (error) {
     await record?.close("generation_failed");
-    db?.close();
+    await db?.close();
     throw error;
   }
   const finish = async (result: "written" | "generation_failed" | "write_failed"): Promise<void> => {
     await record?.close(result);
-    db?.close();
+    await db?.close();
   };
 
   const total = sumUsage(outcome.attempts);

@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
-import { openRulesDb } from "./learned-rules.js";
+import { DB_DEFAULT_HELP, dbOptionProblem, openCliDatabase } from "./database.js";
 import type { Job, JobStatus } from "../jobs/queue.js";
 import type { Kysely } from "kysely";
-import { kyselyOverStore } from "../db/over-store.js";
 import type { Tables } from "../db/schema.js";
 
 export const JOBS_USAGE = `Usage: opforge jobs list [--state S] [--db PATH] [--json]
@@ -15,7 +14,8 @@ it already recorded so that effects which took place are not repeated.
 
 Options:
   --state <s>    list only jobs in this state: queued, running, failed (waiting to retry), done or dead
-  --db <path>    the opforge database (default: $OPFORGE_DB, else data/opforge.db); never created
+  --db <path>    a SQLite file to use instead of the configured database, never created (the configured
+                 one: ${DB_DEFAULT_HELP})
   --json         print the jobs as JSON
   -h, --help     show this help
 
@@ -58,22 +58,17 @@ function jobLine(job: Job): string {
   return `#${job.id}  ${shownState(job.status)}  ${job.type}  attempts ${job.attempts}/${job.maxAttempts}  updated ${iso(job.updatedAt) ?? ""}${error}\n`;
 }
 
-/**
- * The queue speaks Kysely; the command still opens the SQLite file the store opens (never creating one), and
- * sees it through Kysely on that same connection until the CLI opens the configured database itself.
- */
+/** Runs `run` on the database, which must hold the queue already: an operator's look never creates one. */
 async function withDb(given: string | undefined, io: CliIo, run: (db: Kysely<Tables>) => Promise<number>): Promise<number> {
-  const db = await openRulesDb(given, io, false);
+  const db = await openCliDatabase(given, io, "change");
   if (typeof db === "string") {
     io.stderr(`opforge jobs: ${db}\n`);
     return EXIT_INVALID_INPUT;
   }
-  const kysely = kyselyOverStore(db);
   try {
-    return await run(kysely);
+    return await run(db.kysely);
   } finally {
-    // Closes the shared connection too.
-    await kysely.destroy();
+    await db.close();
   }
 }
 
@@ -104,6 +99,8 @@ export function createJobsCommand(now: () => number = Date.now): CliCommand {
       io.stderr(`opforge jobs: ${message}\n\n${JOBS_USAGE}`);
       return EXIT_USAGE;
     };
+    const dbProblem = dbOptionProblem(parsed.values.db);
+    if (dbProblem !== undefined) return usageError(dbProblem);
 
     if (sub === "list") {
       if (args.length > 0) return usageError(`unexpected argument '${args[0] ?? ""}'`);

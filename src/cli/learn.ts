@@ -4,7 +4,7 @@ import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
-import { openRulesKysely } from "./learned-rules.js";
+import { DB_DEFAULT_HELP, dbOptionProblem, openCliDatabase } from "./database.js";
 import { ruleJson, sourceLine } from "./rules.js";
 import type { SavedTreeRule, TreeRuleOrigin } from "../learn/fixes/tree/index.js";
 import type { Kysely } from "kysely";
@@ -27,7 +27,8 @@ Options:
   --trust          trust the rules learned (applied from then on) instead of keeping them as candidates
   --since <date>   history: only commits after this date (anything git log --since accepts)
   --paths <glob>   history: the component files to mine (one or more patterns)
-  --db <path>      the opforge database (default: $OPFORGE_DB, else data/opforge.db; created when missing)
+  --db <path>      a SQLite file to use instead of the configured database, created when missing (the
+                   configured one: ${DB_DEFAULT_HELP})
 ${INSTALLATION_OPTION_HELP}
   --json           print what was learned as JSON
   -h, --help       show this help
@@ -71,8 +72,9 @@ function oneLine(text: string): string {
   return flat.length > 100 ? `${flat.slice(0, 99)}…` : flat;
 }
 
+/** Runs `run` on the database, made (and migrated) when missing: learning is what starts one. */
 async function withDb(given: string | undefined, io: CliIo, run: (db: Kysely<Tables>) => Promise<number>): Promise<number> {
-  const db = await openRulesKysely(given, io, true);
+  const db = await openCliDatabase(given, io, "create");
   if (typeof db === "string") {
     io.stderr(`opforge learn: ${db}\n`);
     return EXIT_USAGE;
@@ -274,7 +276,8 @@ export const learnCommand: CliCommand = async (argv, io) => {
     return EXIT_USAGE;
   };
   const [action, ...operands] = positionals;
-  if (values.db === "") return usage("--db needs a path");
+  const dbProblem = dbOptionProblem(values.db);
+  if (dbProblem !== undefined) return usage(dbProblem);
   const installationId = parseInstallation(values.installation);
   if (typeof installationId === "string") return usage(installationId);
   if (action === "fix") {

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
 import { cliScope, INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
-import { openRulesKysely } from "./learned-rules.js";
+import { DB_DEFAULT_HELP, dbOptionProblem, openCliDatabase } from "./database.js";
 import type { RuleStatus, StoredRule } from "../learn/fixes/store.js";
 import type { Kysely } from "kysely";
 import type { Tables } from "../db/schema.js";
@@ -19,7 +19,8 @@ installation that taught them: these commands see and change one installation's 
 
 Options:
   --status <s>   list only rules with this status: candidate, trusted, discarded or archived
-  --db <path>    the opforge database (default: $OPFORGE_DB, else data/opforge.db)
+  --db <path>    a SQLite file to use instead of the configured database, never created (the configured
+                 one: ${DB_DEFAULT_HELP})
 ${INSTALLATION_OPTION_HELP}
   --json         print the rules as JSON
   -h, --help     show this help
@@ -76,8 +77,9 @@ function parseId(text: string | undefined): number | undefined {
   return text !== undefined && /^\d+$/.test(text) && Number(text) >= 1 ? Number(text) : undefined;
 }
 
+/** Runs `run` on the database, which must exist: looking at rules never creates one. */
 async function withDb(given: string | undefined, io: CliIo, run: (db: Kysely<Tables>) => Promise<number>): Promise<number> {
-  const db = await openRulesKysely(given, io, false);
+  const db = await openCliDatabase(given, io, "change");
   if (typeof db === "string") {
     io.stderr(`opforge rules: ${db}\n`);
     return EXIT_INVALID_INPUT;
@@ -120,6 +122,8 @@ export const rulesCommand: CliCommand = async (argv, io) => {
     return EXIT_USAGE;
   };
   if (action === undefined) return usage("name an action: list, show, trust or discard");
+  const dbProblem = dbOptionProblem(values.db);
+  if (dbProblem !== undefined) return usage(dbProblem);
   const installation = parseInstallation(values.installation);
   if (typeof installation === "string") return usage(installation);
   const scope = cliScope(installation);

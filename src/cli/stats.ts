@@ -1,13 +1,9 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DB_DEFAULT_HELP, dbOptionProblem, errorText, openCliDatabase } from "./database.js";
 import { INSTALLATION_OPTION_HELP, parseInstallation } from "./installation.js";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand } from "./io.js";
-import { kyselyOverStore } from "../db/over-store.js";
 import { collectStats, type StatsReport } from "../learn/metrics/index.js";
-import { openDatabase } from "../store/database.js";
 
-export const DEFAULT_DB_PATH = "data/opforge.db";
 export const DEFAULT_WEEKS = 8;
 
 export const STATS_USAGE = `Usage: opforge stats [--db PATH] [--installation ID] [--json] [--weeks N]
@@ -17,11 +13,14 @@ how many attempts generations needed, cost per successful component (merged or C
 kinds per week, the pattern library size and the known library alternatives — of one installation.
 
 Options:
-  --db PATH    the opforge database (default: $OPFORGE_DB, else ${DEFAULT_DB_PATH}); never created
+  --db PATH    a SQLite file to read instead of the configured database, never created (the configured
+               one: ${DB_DEFAULT_HELP})
 ${INSTALLATION_OPTION_HELP}
   --json       print the figures as one JSON object
   --weeks N    how many ISO weeks to show, the current one included (default ${DEFAULT_WEEKS})
   -h, --help   show this help
+
+The database is only read: never created, migrated or written.
 
 Exit status: 0 figures printed, 1 the database is missing or unreadable, 2 usage error.
 `;
@@ -47,9 +46,9 @@ function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
 }
 
-function renderText(report: StatsReport, dbPath: string): string {
+function renderText(report: StatsReport, database: string): string {
   const out: string[] = [];
-  out.push(`opforge stats: ${dbPath}, installation ${report.installationId}, ${report.weeks} ISO week${report.weeks === 1 ? "" : "s"} since ${day(report.since)}\n`);
+  out.push(`opforge stats: ${database}, installation ${report.installationId}, ${report.weeks} ISO week${report.weeks === 1 ? "" : "s"} since ${day(report.since)}\n`);
 
   out.push(
     section(
@@ -175,37 +174,32 @@ export function createStatsCommand(options: StatsCommandOptions = {}): CliComman
       io.stderr(`opforge stats: ${installationId}\n\n${STATS_USAGE}`);
       return EXIT_USAGE;
     }
-    if (parsed.values.db === "") {
-      io.stderr(`opforge stats: --db needs a path\n\n${STATS_USAGE}`);
+    const dbProblem = dbOptionProblem(parsed.values.db);
+    if (dbProblem !== undefined) {
+      io.stderr(`opforge stats: ${dbProblem}\n\n${STATS_USAGE}`);
       return EXIT_USAGE;
     }
-    const given = parsed.values.db ?? (io.env.OPFORGE_DB || DEFAULT_DB_PATH);
-    const path = resolve(io.cwd, given);
-    if (!existsSync(path)) {
-      const from = parsed.values.db !== undefined ? "--db" : io.env.OPFORGE_DB ? "OPFORGE_DB" : "the default path";
-      io.stderr(`opforge stats: no database at ${given} (from ${from}); pass --db PATH or set OPFORGE_DB to an existing opforge database\n`);
+
+    const db = await openCliDatabase(parsed.values.db, io, "read");
+    if (typeof db === "string") {
+      io.stderr(`opforge stats: ${db}\n`);
       return EXIT_INVALID_INPUT;
     }
-
+    const shown = db.target.shown;
     let report: StatsReport;
     try {
-      // The store opens the file read-only (a snapshot copy where the directory is not writable) and checks its
-      // schema; Kysely reads through that connection, and destroying it closes the connection.
-      const db = kyselyOverStore(openDatabase(path, { readonly: true }));
-      try {
-        report = await collectStats(db, installationId, { now: now(), weeks });
-      } finally {
-        await db.destroy();
-      }
+      report = await collectStats(db.kysely, installationId, { now: now(), weeks });
     } catch (error) {
-      io.stderr(`opforge stats: ${(error as Error).message}\n`);
+      io.stderr(`opforge stats: ${errorText(error, db.target)}\n`);
       return EXIT_INVALID_INPUT;
+    } finally {
+      await db.close();
     }
 
     if (parsed.values.json) {
-      io.stdout(`${JSON.stringify({ database: given, sinceIso: new Date(report.since).toISOString(), ...report }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ database: shown, sinceIso: new Date(report.since).toISOString(), ...report }, null, 2)}\n`);
     } else {
-      io.stdout(renderText(report, given));
+      io.stdout(renderText(report, shown));
     }
     return EXIT_OK;
   };

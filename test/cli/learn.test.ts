@@ -23,7 +23,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function opforge(argv: string[], env: Record<string, string> = {}, cwd = dir): Run {
   try {
-    const out = execFileSync(process.execPath, [bin, ...argv], { cwd, env: { ...process.env, OPFORGE_DB: "", ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync(process.execPath, [bin, ...argv], { cwd, env: { ...process.env, OPFORGE_DB: "", OPFORGE_DATABASE_URL: "", ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     return { code: 0, out, err: "" };
   } catch (error) {
     const failed = error as { status: number; stdout: string; stderr: string };

@@ -144,7 +144,7 @@ describe("opforge stats", () => {
     const io = capture();
     expect(await stats(["--db", "nope/opforge.db"], io)).toBe(1);
     expect(io.err()).toBe(
-      "opforge stats: no database at nope/opforge.db (from --db); pass --db PATH or set OPFORGE_DB to an existing opforge database\n",
+      "opforge stats: no database at nope/opforge.db (from --db); pass --db PATH or set OPFORGE_DB to an existing opforge database, or OPFORGE_DATABASE_URL to a PostgreSQL one\n",
     );
     expect(io.out()).toBe("");
     const again = capture();
