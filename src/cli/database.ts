@@ -28,7 +28,7 @@ export class DatabaseOptionError extends Error {
 }
 
 /** The help line of `--db` where the command reads or writes the configured database. */
-export const DB_DEFAULT_HELP = "$OPFORGE_DATABASE_URL (PostgreSQL), else the SQLite file $OPFORGE_DB, else data/opforge.db";
+export const DB_DEFAULT_HELP = "$OPFORGE_DATABASE_URL, else the SQLite file $OPFORGE_DB, else data/opforge.db";
 
 const isUrl = (value: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
 

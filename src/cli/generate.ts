@@ -33,14 +33,15 @@ Options:
   --budget-usd N      hard limit in USD on this run's model calls: each call (retries included) is made
                       only if its worst-case cost still fits, and a model with no price is refused
                       (default: no limit)
-  --db PATH           a SQLite file to record every attempt in, instead of the configured database
-                      (${DB_DEFAULT_HELP}); created when missing
+  --db PATH           a SQLite file to record every attempt in, created when missing (default:
+                      ${DB_DEFAULT_HELP})
   --no-record         do not record the attempts
   -h, --help          show this help
 
 Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, OPFORGE_OPENAI_BASE_URL, OPFORGE_OPENAI_API_KEY,
 OPFORGE_PROVIDER, OPFORGE_MODEL, OPFORGE_MODEL_MAX_RETRIES, OPFORGE_MODEL_TIMEOUT_MS, OPFORGE_PRICES
-(JSON: {"model": {"input": USD, "output": USD, ...}} per million tokens).
+(JSON: {"model": {"input": USD, "output": USD, ...}} per million tokens), OPFORGE_DATABASE_URL (a
+PostgreSQL database), OPFORGE_DB.
 
 Every attempt's files are checked and repaired locally (syntax, imports, Airflow rules, security) before
 they are written; an error left after repair fails the attempt and is shown to the next one.

@@ -14,8 +14,8 @@ it already recorded so that effects which took place are not repeated.
 
 Options:
   --state <s>    list only jobs in this state: queued, running, failed (waiting to retry), done or dead
-  --db <path>    a SQLite file to use instead of the configured database, never created (the configured
-                 one: ${DB_DEFAULT_HELP})
+  --db <path>    a SQLite file to use, never created (default: the configured database,
+                 ${DB_DEFAULT_HELP})
   --json         print the jobs as JSON
   -h, --help     show this help
 

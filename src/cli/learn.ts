@@ -27,8 +27,8 @@ Options:
   --trust          trust the rules learned (applied from then on) instead of keeping them as candidates
   --since <date>   history: only commits after this date (anything git log --since accepts)
   --paths <glob>   history: the component files to mine (one or more patterns)
-  --db <path>      a SQLite file to use instead of the configured database, created when missing (the
-                   configured one: ${DB_DEFAULT_HELP})
+  --db <path>      a SQLite file to use, created when missing (default: the configured database,
+                   ${DB_DEFAULT_HELP})
 ${INSTALLATION_OPTION_HELP}
   --json           print what was learned as JSON
   -h, --help       show this help

@@ -19,8 +19,8 @@ installation that taught them: these commands see and change one installation's 
 
 Options:
   --status <s>   list only rules with this status: candidate, trusted, discarded or archived
-  --db <path>    a SQLite file to use instead of the configured database, never created (the configured
-                 one: ${DB_DEFAULT_HELP})
+  --db <path>    a SQLite file to use, never created (default: the configured database,
+                 ${DB_DEFAULT_HELP})
 ${INSTALLATION_OPTION_HELP}
   --json         print the rules as JSON
   -h, --help     show this help

@@ -13,8 +13,8 @@ how many attempts generations needed, cost per successful component (merged or C
 kinds per week, the pattern library size and the known library alternatives — of one installation.
 
 Options:
-  --db PATH    a SQLite file to read instead of the configured database, never created (the configured
-               one: ${DB_DEFAULT_HELP})
+  --db PATH    a SQLite file to read, never created (default: the configured database,
+               ${DB_DEFAULT_HELP})
 ${INSTALLATION_OPTION_HELP}
   --json       print the figures as one JSON object
   --weeks N    how many ISO weeks to show, the current one included (default ${DEFAULT_WEEKS})
