@@ -1,16 +1,16 @@
 import { parseArgs } from "node:util";
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from "./io.js";
-import { DB_DEFAULT_HELP, dbOptionProblem, openCliDatabase } from "./database.js";
+import { DB_DEFAULT_HELP, dbOptionProblem, errorText, openCliDatabase, type CliDatabase } from "./database.js";
 import type { Job, JobStatus } from "../jobs/queue.js";
-import type { Kysely } from "kysely";
-import type { Tables } from "../db/schema.js";
 
 export const JOBS_USAGE = `Usage: opforge jobs list [--state S] [--db PATH] [--json]
        opforge jobs requeue ID [--db PATH]
 
 The durable job queue, for operators. list prints the newest jobs (up to 100) with their state, attempts
 and last error; requeue puts a dead job back in the queue with a fresh attempt budget, keeping the steps
-it already recorded so that effects which took place are not repeated.
+it already recorded so that effects which took place are not repeated. On PostgreSQL, once the App has
+set up pg-boss there, the requeued job is delivered to its replicas through pg-boss
+(OPFORGE_PGBOSS_SCHEMA, OPFORGE_LEASE_MS as the App reads them).
 
 Options:
   --state <s>    list only jobs in this state: queued, running, failed (waiting to retry), done or dead
@@ -58,15 +58,32 @@ function jobLine(job: Job): string {
   return `#${job.id}  ${shownState(job.status)}  ${job.type}  attempts ${job.attempts}/${job.maxAttempts}  updated ${iso(job.updatedAt) ?? ""}${error}\n`;
 }
 
+/**
+ * On PostgreSQL the App's replicas take jobs from pg-boss's deliveries instead of polling the table: once a
+ * replica set pg-boss up there, a job this process makes due is delivered too, in the same transaction, with
+ * the App's own settings (OPFORGE_PGBOSS_SCHEMA, OPFORGE_LEASE_MS). Before that, a replica delivers every
+ * runnable job when it starts.
+ */
+async function deliverLikeTheApp(db: CliDatabase, io: CliIo): Promise<void> {
+  if (db.target.config.dialect !== "postgres") return;
+  const [{ readAppEnv }, { deliverWhereSetUp }] = await Promise.all([import("../config/app-env.js"), import("../jobs/dispatch.js")]);
+  // Only the two settings deliveries use: the CLI is not the App and need not be configured as one.
+  const { pgbossSchema, leaseMs } = readAppEnv({ OPFORGE_PGBOSS_SCHEMA: io.env.OPFORGE_PGBOSS_SCHEMA, OPFORGE_LEASE_MS: io.env.OPFORGE_LEASE_MS });
+  await deliverWhereSetUp(db.kysely, { schema: pgbossSchema, leaseMs });
+}
+
 /** Runs `run` on the database, which must hold the queue already: an operator's look never creates one. */
-async function withDb(given: string | undefined, io: CliIo, run: (db: Kysely<Tables>) => Promise<number>): Promise<number> {
+async function withDb(given: string | undefined, io: CliIo, run: (db: CliDatabase) => Promise<number>): Promise<number> {
   const db = await openCliDatabase(given, io, "change");
   if (typeof db === "string") {
     io.stderr(`opforge jobs: ${db}\n`);
     return EXIT_INVALID_INPUT;
   }
   try {
-    return await run(db.kysely);
+    return await run(db);
+  } catch (error) {
+    io.stderr(`opforge jobs: ${errorText(error, db.target)}\n`);
+    return EXIT_INVALID_INPUT;
   } finally {
     await db.close();
   }
@@ -109,9 +126,9 @@ export function createJobsCommand(now: () => number = Date.now): CliCommand {
         status = Object.hasOwn(STATES, parsed.values.state) ? STATES[parsed.values.state] : undefined;
         if (status === undefined) return usageError(`--state should be queued, running, failed, done or dead, got "${parsed.values.state}"`);
       }
-      return withDb(parsed.values.db, io, async (db) => {
+      return withDb(parsed.values.db, io, async ({ kysely }) => {
         const { listJobs } = await import("../jobs/queue.js");
-        const jobs = await listJobs(db, status === undefined ? {} : { status });
+        const jobs = await listJobs(kysely, status === undefined ? {} : { status });
         if (parsed.values.json) io.stdout(`${JSON.stringify(jobs.map(jobJson), null, 2)}\n`);
         else if (jobs.length === 0) io.stdout(parsed.values.state === undefined ? "no jobs\n" : `no ${parsed.values.state} jobs\n`);
         else io.stdout(jobs.map(jobLine).join(""));
@@ -127,7 +144,7 @@ export function createJobsCommand(now: () => number = Date.now): CliCommand {
       if (id === undefined) return usageError(`a job ID is a whole number from 1, got "${text}"`);
       return withDb(parsed.values.db, io, async (db) => {
         const { getJob, requeueDead } = await import("../jobs/queue.js");
-        const job = await getJob(db, id);
+        const job = await getJob(db.kysely, id);
         if (job === null) {
           io.stderr(`opforge jobs: no job #${id}\n`);
           return EXIT_INVALID_INPUT;
@@ -136,7 +153,8 @@ export function createJobsCommand(now: () => number = Date.now): CliCommand {
           io.stderr(`opforge jobs: job #${id} is ${shownState(job.status)}, not dead; only dead jobs are requeued\n`);
           return EXIT_INVALID_INPUT;
         }
-        if (!(await requeueDead(db, id, now()))) {
+        await deliverLikeTheApp(db, io);
+        if (!(await requeueDead(db.kysely, id, now()))) {
           io.stderr(`opforge jobs: job #${id} was not requeued: an active job holds its dedupe key ${job.dedupeKey ?? ""}\n`);
           return EXIT_INVALID_INPUT;
         }

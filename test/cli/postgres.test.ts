@@ -18,6 +18,7 @@ import { migrateToLatest } from "../../src/db/migrate.js";
 import { schemaMigrations } from "../../src/db/migrations/index.js";
 import { kyselyOverStore } from "../../src/db/over-store.js";
 import type { Tables } from "../../src/db/schema.js";
+import { JobDispatch } from "../../src/jobs/dispatch.js";
 import { enqueue, fail, getJob, leaseNext } from "../../src/jobs/queue.js";
 import { openDatabase } from "../../src/store/database.js";
 import { listAttempts, listGenerations } from "../../src/store/generations.js";
@@ -55,6 +56,8 @@ afterAll(async () => {
 });
 
 interface Postgres {
+  /** The private schema and its URL without the password and application name. */
+  made: TestPostgres;
   /** What OPFORGE_DATABASE_URL is set to: with a password, and an application name that finds its connections. */
   url: string;
   /** The URL as the commands print it. */
@@ -77,6 +80,7 @@ async function postgres(migrations = schemaMigrations): Promise<Postgres> {
   if (migrations.length > 0) await migrateToLatest(kysely, "postgres", { migrations });
   const shown = url.toString().replace(PASSWORD, "***");
   return {
+    made,
     url: url.toString(),
     shown,
     kysely,
@@ -162,6 +166,34 @@ describe("opforge jobs on PostgreSQL", () => {
       expect(await run(jobs, ["requeue", "2"], onPg)).toMatchObject({ code: 1, err: "opforge jobs: job #2 is queued, not dead; only dead jobs are requeued\n" });
       expect(await db.openConnections()).toBe(0);
     } finally {
+      await closeAll(db);
+    }
+  });
+});
+
+describe("opforge jobs requeue with the App's replicas on pg-boss", () => {
+  it("delivers the requeued job through pg-boss, where the replicas take their jobs", { timeout: 60_000 }, async () => {
+    const db = await postgres();
+    await seedJobs(db.kysely);
+    // A replica starting on these jobs: its pg-boss (in the test's schema) sets the delivery queue up and
+    // delivers the one that can run, #2; the dead #1 gets none.
+    const replica = await JobDispatch.start(db.kysely, { connectionString: db.made.url, schema: db.made.schema, leaseMs: 60_000 });
+    try {
+      const env = { OPFORGE_DATABASE_URL: db.url, OPFORGE_PGBOSS_SCHEMA: db.made.schema };
+      expect((await replica.fetch(10)).map((d) => d.jobId)).toEqual([2]);
+      expect(await run(createJobsCommand(), ["requeue", "1"], env)).toEqual({ code: 0, out: "job #1 (generate) requeued\n", err: "" });
+      expect((await replica.fetch(10)).map((d) => d.jobId)).toEqual([1]);
+      expect(await getJob(db.kysely, 1)).toMatchObject({ status: "queued", attempts: 0 });
+
+      // A schema name the App would refuse is refused here too, naming the setting; nothing is requeued.
+      await sql`UPDATE jobs SET status = 'dead' WHERE id = 1`.execute(db.kysely);
+      const refused = await run(createJobsCommand(), ["requeue", "1"], { ...env, OPFORGE_PGBOSS_SCHEMA: "no-such schema" });
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(/^opforge jobs: invalid opforge environment: OPFORGE_PGBOSS_SCHEMA: a schema name of letters/);
+      expect((await getJob(db.kysely, 1))?.status).toBe("dead");
+      expect(await db.openConnections()).toBe(0);
+    } finally {
+      await replica.stop();
       await closeAll(db);
     }
   });
