@@ -442,7 +442,7 @@ describe("the opforge command on PostgreSQL", () => {
     }
   }
 
-  it("learns and trusts a rule, and validate --fix --learned applies it from there", { timeout: 120_000 }, async () => {
+  it("learns and trusts a rule, validate --fix --learned applies it from there, and jobs requeues", { timeout: 120_000 }, async () => {
     const db = await postgres([]);
     try {
       teach("extra-dejson");
@@ -454,6 +454,10 @@ describe("the opforge command on PostgreSQL", () => {
       expect(fixed.err).toBe("");
       expect(fixed.out).toContain("fixed learned/1: `json.loads($1.extra)` → `$1.extra_dejson`");
       expect(readFileSync(target, "utf8")).toContain(".extra_dejson");
+
+      await seedJobs(db.kysely);
+      expect(opforge(["jobs", "requeue", "1"], db.url)).toEqual({ code: 0, out: "job #1 (generate) requeued\n", err: "" });
+      expect(opforge(["jobs", "list", "--state", "queued"], db.url).out).toMatch(/^#2 {2}queued .*\n#1 {2}queued /);
       expect(await db.openConnections()).toBe(0);
     } finally {
       await closeAll(db);
