@@ -40,7 +40,8 @@ Options:
   --airflow <v>      target Airflow version: 2, 3 or both (default: the spec's, else both)
   --fix              rewrite the files in place with every safe mechanical fix, and say what changed
   --learned          with --fix: also apply the trusted rules learned from human fixes (opforge rules list)
-  --db <path>        the opforge database the learned rules come from (default: $OPFORGE_DB, else data/opforge.db)
+  --db <path>        a SQLite file to take the learned rules from (default: $OPFORGE_DATABASE_URL, else the
+                     SQLite file $OPFORGE_DB, else data/opforge.db)
   --installation <id> with --learned: the installation whose trusted rules to apply (default: 0, the command line's own)
   --json             print {"files":[{"path","findings":[...]}]}
   --sarif            print SARIF 2.1.0 for GitHub code scanning
