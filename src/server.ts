@@ -6,47 +6,14 @@ import { createServer } from "node:http";
 import { getTransformStream } from "@probot/pino";
 import { pino, type Logger } from "pino";
 import { createNodeMiddleware, createProbot, run } from "probot";
-import { readAppEnv } from "./config/app-env.js";
-import { redactDeep, registerSecretsFromEnv } from "./config/redact.js";
-import { opforgeApp } from "./index.js";
-import type { Worker } from "./jobs/worker.js";
-import { openAppDatabase } from "./db/app-database.js";
-import { JobDispatch } from "./jobs/dispatch.js";
+import { startAppRuntime } from "./app-runtime.js";
+import { redactDeep } from "./config/redact.js";
 
 /** How long a shutdown waits for running jobs; their leases let another process finish them after a hard stop. */
 const SHUTDOWN_GRACE_MS = 20_000;
 
-const settings = readAppEnv(process.env);
-registerSecretsFromEnv(process.env);
-// OPFORGE_DATABASE_URL (PostgreSQL, shared by replicas) or the SQLite file OPFORGE_DB.
-const database = await openAppDatabase(process.env);
-// On PostgreSQL, pg-boss hands the jobs out to the replicas (src/jobs/dispatch.ts).
-const dispatch =
-  database.config.dialect === "postgres"
-    ? await JobDispatch.start(database.kysely, {
-        connectionString: database.config.url,
-        schema: settings.pgbossSchema,
-        leaseMs: settings.leaseMs,
-        onError: (error) => console.error(`pg-boss: ${redactDeep(error.message)}`),
-      })
-    : undefined;
-let worker: Worker | undefined;
-
-const appFn = opforgeApp({
-  kysely: database.kysely,
-  worker: {
-    concurrency: settings.workerConcurrency,
-    pollIntervalMs: settings.pollMs,
-    leaseMs: settings.leaseMs,
-    retentionMs: settings.retentionMs,
-    ...(dispatch === undefined ? {} : { dispatch }),
-  },
-  ...(settings.botLogin === undefined ? {} : { botLogin: settings.botLogin }),
-  ...(settings.webhookMaxBytes === undefined ? {} : { webhookMaxBytes: settings.webhookMaxBytes }),
-  onWorker: (w) => {
-    worker = w;
-  },
-});
+const runtime = await startAppRuntime(process.env);
+const appFn = runtime.appFn;
 
 /** Probot's logger (same format and level settings), with every secret taken out of each line. */
 async function redactingLog(): Promise<Logger> {
@@ -117,14 +84,10 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.info(`${signal}: stopping the worker and the server`);
-  const graceOver = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), SHUTDOWN_GRACE_MS).unref());
-  const stopped = await Promise.race([worker?.stop().then(() => "stopped" as const) ?? Promise.resolve("stopped" as const), graceOver]);
-  if (stopped === "timeout") console.warn(`jobs still running after ${SHUTDOWN_GRACE_MS} ms; their leases will expire and another process will finish them`);
+  const finished = await runtime.stopWorker(SHUTDOWN_GRACE_MS);
+  if (!finished) console.warn(`jobs still running after ${SHUTDOWN_GRACE_MS} ms; their leases will expire and another process will finish them`);
   await server.stop();
-  if (stopped === "stopped") {
-    await dispatch?.stop();
-    await database.close();
-  }
+  if (finished) await runtime.close();
   process.exit(0);
 }
 process.once("SIGTERM", () => void shutdown("SIGTERM"));
