@@ -144,5 +144,9 @@ export async function runGenerateJob(job: Job, ctx: JobContext, s: FlowServices)
     await status("failed", { state: "failed", reason: result.reason });
     return;
   }
-  await status("done", { state: "pr_opened", prNumber: result.prNumber, prUrl: result.prUrl, updated: !result.prCreated });
+  // "Updated" only when the PR is the one the generation already had before this job: a PR this job opened
+  // on an earlier run, whose record was lost to a crash or an unanswered request, is found open now, yet it
+  // was opened, not updated from an edited spec.
+  const updated = recorded.prNumber !== null && result.prNumber === recorded.prNumber;
+  await status("done", { state: "pr_opened", prNumber: result.prNumber, prUrl: result.prUrl, updated });
 }
