@@ -153,6 +153,7 @@ export class FakeGitHub {
   private clockMs = Date.parse("2026-11-24T10:00:00Z");
   private holds: { method: string; path: RegExp; onHeld: () => void }[] = [];
   private failures: { method: string; path: RegExp; status: number; message?: string }[] = [];
+  private lostReplies: { method: string; path: RegExp; status: number }[] = [];
   private server: Server | null = null;
 
   /** A repository with one commit on its default branch holding `files`. */
@@ -337,6 +338,14 @@ export class FakeGitHub {
   }
 
   /**
+   * Carries out the next matching request (its effect stays in the model) but answers `status` instead: a
+   * write that went through while its answer was lost, as a 502 from GitHub's front end can be.
+   */
+  loseNextReply(method: string, path: RegExp, status = 502): void {
+    this.lostReplies.push({ method, path, status });
+  }
+
+  /**
    * Leaves the next matching request unanswered and calls `onHeld` (to kill a process mid-request). Only
    * for requests reaching the fake through `listen()`: nock cannot leave a request hanging.
    */
@@ -459,6 +468,11 @@ export class FakeGitHub {
     if (reply === null) {
       this.unexpected.push(request);
       return httpError(501, `fake GitHub has no route for ${method} ${path}`);
+    }
+    const lost = this.lostReplies.findIndex((l) => l.method === method && l.path.test(path));
+    if (lost >= 0) {
+      const [loss] = this.lostReplies.splice(lost, 1);
+      return httpError(loss?.status ?? 502, "Server Error");
     }
     return reply;
   }
