@@ -10,7 +10,7 @@
  * server.ts offers no setting for it, so this file mirrors server.ts instead of running it.
  *
  * Beyond server.ts: PORT=0 picks a free port, announced as `Listening on http://HOST:PORT` on stdout (the
- * line server.ts logs too), so a parent never races another process for a port it probed.
+ * words server.ts logs, printed at any LOG_LEVEL), so a parent never races another process for a port it probed.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -61,7 +61,8 @@ await new Promise<void>((resolve, reject) => {
   http.once("error", reject);
   http.listen(Number(process.env.PORT ?? 3000), host, () => resolve());
 });
-log.info(`Listening on http://${host}:${(http.address() as AddressInfo).port}`);
+// Written whatever LOG_LEVEL is: the parent waits for this line.
+process.stdout.write(`Listening on http://${host}:${(http.address() as AddressInfo).port}\n`);
 
 let stopping = false;
 async function shutdown(): Promise<void> {

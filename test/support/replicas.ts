@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -50,6 +50,8 @@ export interface Replica {
   problems(): string[];
   exited: Promise<ReplicaExit>;
   alive(): boolean;
+  /** CPU seconds (user + system) the process has used so far; null where /proc is not there to read. */
+  cpuSeconds(): number | null;
   /** SIGKILL: the process dies between two instructions, as on a host failure. */
   kill(): Promise<ReplicaExit>;
   /** SIGTERM (the worker stops, the server closes), then SIGKILL if it is still there after `graceMs`. */
@@ -157,8 +159,9 @@ export async function startReplica(
     port = /Listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1];
     if (port !== undefined) break;
     if (gone || Date.now() > deadline) {
+      const what = gone ? "exited" : "did not listen";
       await stop("SIGKILL", 0);
-      throw new Error(`replica ${name} ${gone ? "exited" : "did not listen"} while starting; its output:\n${output.slice(-4_000)}`);
+      throw new Error(`replica ${name} ${what} while starting; its output:\n${output.slice(-4_000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -177,9 +180,22 @@ export async function startReplica(
       }),
     exited,
     alive: () => !gone,
+    cpuSeconds: () => cpuSecondsOf(child.pid ?? 0),
     kill: () => stop("SIGKILL", 0),
     stop: (graceMs = 10_000) => stop("SIGTERM", graceMs),
   };
+}
+
+/** utime + stime from /proc/PID/stat (Linux), in clock ticks of 1/100 s (USER_HZ on every Linux port). */
+function cpuSecondsOf(pid: number): number | null {
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A worker id in `jobs.lease_owner` names its process (`host:pid:random`, src/jobs/worker.ts). */
