@@ -175,7 +175,8 @@ export async function startReplica(
         try {
           return ((JSON.parse(line) as { level?: number }).level ?? 0) >= 40;
         } catch {
-          return line.trim() !== "";
+          // Not a log line: a crash's stack trace, say; the announced address is not a problem.
+          return line.trim() !== "" && !line.startsWith("Listening on ");
         }
       }),
     exited,
