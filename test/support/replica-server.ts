@@ -1,13 +1,14 @@
 /**
- * One App replica for the multi-process tests and the scale bench: `npm start` (src/server.ts) as it builds
- * the App — the settings of src/config/app-env.ts, the database of OPFORGE_DATABASE_URL or OPFORGE_DB,
- * createProbot from the environment (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, GHE_HOST…), opforgeApp served through
- * createNodeMiddleware — with one difference: Probot's Octokit throttling is off.
+ * One App replica for the multi-process tests and the scale bench: the App process of `npm start`, built by
+ * the same startAppRuntime (src/app-runtime.ts: the settings, the database of OPFORGE_DATABASE_URL or
+ * OPFORGE_DB, pg-boss dispatch on PostgreSQL, the App and its worker) and served as src/server.ts serves it
+ * (createProbot from the environment — APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, GHE_HOST… — and
+ * createNodeMiddleware), with one difference: Probot's Octokit throttling is off.
  *
  * Why: the throttling plugin keeps each process to one GitHub write a second and one issue comment or pull
  * request every three seconds. A generation makes about nine writes, so 30 issues would take minutes of
  * deliberate waiting per process, and the run would measure that wait instead of the queue and the App.
- * server.ts offers no setting for it, so this file mirrors server.ts instead of running it.
+ * server.ts offers no setting for it, so this file serves the runtime itself instead of running server.ts.
  *
  * Beyond server.ts: PORT=0 picks a free port, announced as `Listening on http://HOST:PORT` on stdout (the
  * words server.ts logs, printed at any LOG_LEVEL), so a parent never races another process for a port it probed.
@@ -16,11 +17,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { createNodeMiddleware, createProbot, ProbotOctokit } from "probot";
-import { readAppEnv } from "../../src/config/app-env.js";
-import { registerSecretsFromEnv } from "../../src/config/redact.js";
-import { openAppDatabase } from "../../src/db/app-database.js";
-import { opforgeApp } from "../../src/index.js";
-import type { Worker } from "../../src/jobs/worker.js";
+import { startAppRuntime } from "../../src/app-runtime.js";
 
 /** Probot's Octokit with its throttle off (see above); retries stay as in production. */
 const UnthrottledOctokit = ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
@@ -28,29 +25,10 @@ const UnthrottledOctokit = ProbotOctokit.defaults((instance: Record<string, unkn
   throttle: { ...(instance.throttle as object | undefined), enabled: false },
 }));
 
-const settings = readAppEnv(process.env);
-registerSecretsFromEnv(process.env);
-const database = await openAppDatabase(process.env);
-let worker: Worker | undefined;
-
-const appFn = opforgeApp({
-  kysely: database.kysely,
-  worker: {
-    concurrency: settings.workerConcurrency,
-    pollIntervalMs: settings.pollMs,
-    leaseMs: settings.leaseMs,
-    retentionMs: settings.retentionMs,
-  },
-  ...(settings.botLogin === undefined ? {} : { botLogin: settings.botLogin }),
-  ...(settings.webhookMaxBytes === undefined ? {} : { webhookMaxBytes: settings.webhookMaxBytes }),
-  onWorker: (w) => {
-    worker = w;
-  },
-});
-
+const runtime = await startAppRuntime(process.env);
 const log = pino({ level: process.env.LOG_LEVEL || "info", name: "probot" });
 const probot = createProbot({ overrides: { log, Octokit: UnthrottledOctokit } });
-const middleware = await createNodeMiddleware(appFn, { probot });
+const middleware = await createNodeMiddleware(runtime.appFn, { probot });
 const http = createServer((req, res) => {
   void middleware(req, res, () => {
     if (!res.headersSent) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}\n');
@@ -68,12 +46,13 @@ let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await worker?.stop();
+  const finished = await runtime.stopWorker(10_000);
   await new Promise<void>((resolve) => {
     http.close(() => resolve());
     http.closeAllConnections();
   });
-  await database.close();
+  // As server.ts: pg-boss and the database are closed only once no job runs.
+  if (finished) await runtime.close();
   process.exit(0);
 }
 process.once("SIGTERM", () => void shutdown());

@@ -75,7 +75,9 @@ export async function sharedStore(kind: "postgres" | "sqlite"): Promise<SharedSt
     const kysely = createDb({ dialect: "postgres", url: pg.url }, { poolSize: 2 });
     return {
       kind,
-      env: { OPFORGE_DATABASE_URL: pg.url },
+      // pg-boss in the same private schema: its default (`pgboss`) would be shared with other test files
+      // when they all work in one database (OPFORGE_TEST_DATABASE_URL).
+      env: { OPFORGE_DATABASE_URL: pg.url, OPFORGE_PGBOSS_SCHEMA: pg.schema },
       kysely,
       async close() {
         await kysely.destroy();
