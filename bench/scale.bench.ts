@@ -1,6 +1,7 @@
 /**
- * Scaling out, with the App replicas of test/support/replicas.ts (separate processes built as src/server.ts
- * builds the App, the scaffold model provider, the fake GitHub served over HTTP by this process):
+ * Scaling out, with the App replicas of test/support/replicas.ts (separate processes running the App as npm
+ * start runs it, jobs through pg-boss on PostgreSQL; the scaffold model provider; the fake GitHub served over
+ * HTTP by this process):
  *
  * - throughput: ISSUES issues labeled at once, spread over the replicas, until every issue has its PR and the
  *   queue is empty (three jobs per issue: the event, the acknowledgement, the generation); jobs per second
