@@ -22,6 +22,14 @@ import type { DeliverySink, DueJob } from "./delivery.js";
 /** The one pg-boss queue of opforge's deliveries; one queue keeps priorities comparable across job types. */
 export const DELIVERY_QUEUE = "opforge_jobs";
 
+/**
+ * The queue of the hourly pruning of finished jobs and webhook deliveries: pg-boss's cron puts one job in it
+ * each hour for all replicas together, so one replica prunes. Policy `short` keeps at most one waiting, so a
+ * deployment that was down for a day finds one prune, not twenty-four.
+ */
+export const PRUNE_QUEUE = "opforge_prune";
+const PRUNE_CRON = "23 * * * *";
+
 /** pg-boss's default schema; `OPFORGE_PGBOSS_SCHEMA` names another. */
 export const DEFAULT_BOSS_SCHEMA = "pgboss";
 
@@ -121,8 +129,9 @@ export class JobDispatch {
       connectionString: options.connectionString,
       schema,
       max: 3,
-      // No cron schedules: opforge's timed work is jobs with a run_after, delivered with startAfter.
-      schedule: false,
+      // Cron only for pruning (PRUNE_QUEUE); opforge's other timed work is jobs with a run_after, delivered
+      // with startAfter.
+      schedule: true,
       supervise: true,
       // Expired deliveries are found within half a lease: a dead worker's job is taken over soon after its
       // lease (and the delivery's two) ran out.
@@ -135,6 +144,8 @@ export class JobDispatch {
       // Replicas starting together take turns: two createQueue calls of one queue at once can deadlock.
       await sql`SELECT pg_advisory_xact_lock(hashtextextended('opforge.pgboss.start', 0))`.execute(trx);
       if ((await boss.getQueue(DELIVERY_QUEUE)) === null) await boss.createQueue(DELIVERY_QUEUE, { name: DELIVERY_QUEUE });
+      if ((await boss.getQueue(PRUNE_QUEUE)) === null) await boss.createQueue(PRUNE_QUEUE, { name: PRUNE_QUEUE, policy: "short" });
+      await boss.schedule(PRUNE_QUEUE, PRUNE_CRON, {}, { tz: "UTC" });
       const active = await trx
         .selectFrom("jobs")
         .select(["id", "priority", "run_after", "lease_expires_at", "status"])
@@ -161,6 +172,17 @@ export class JobDispatch {
       else await this.boss.complete(DELIVERY_QUEUE, job.id);
     }
     return deliveries;
+  }
+
+  /** The id of the pruning pg-boss's cron asked for, when one is due and no other replica took it. */
+  async takePrune(): Promise<string | undefined> {
+    const [job] = await this.boss.fetch(PRUNE_QUEUE, { batchSize: 1 });
+    return job?.id;
+  }
+
+  /** The pruning is done (or failed: it is not retried, the next hour's prunes). */
+  async pruned(id: string): Promise<void> {
+    await this.boss.complete(PRUNE_QUEUE, id);
   }
 
   /** The delivery is done with: the job finished, or another delivery will look at it again. */

@@ -90,13 +90,16 @@ export interface WorkerOptions {
   isTransient?: (err: unknown) => boolean;
   /** Finished jobs (done or dead) and webhook deliveries older than this are deleted (default 14 days). */
   retentionMs?: number;
-  /** How often the worker prunes, the first time when it starts (default hourly). */
+  /**
+   * How often the worker prunes, the first time when it starts (default hourly). With `dispatch`, pg-boss's
+   * hourly schedule decides instead, once for all replicas.
+   */
   pruneIntervalMs?: number;
   /**
    * PostgreSQL with pg-boss (dispatch.ts): jobs are taken from pg-boss's deliveries instead of by polling the
    * jobs table. The lease, steps and fencing are the same either way.
    */
-  dispatch?: Pick<JobDispatch, "fetch" | "done" | "sender">;
+  dispatch?: Pick<JobDispatch, "fetch" | "done" | "sender" | "takePrune" | "pruned">;
 }
 
 export const defaultRetentionMs = 14 * 24 * 60 * 60 * 1000;
@@ -286,11 +289,31 @@ export class Worker {
   }
 
   private async pruneWhenDue(): Promise<void> {
+    if (this.dispatch !== undefined) return this.pruneWhenScheduled(this.dispatch);
     const now = this.clock();
     if (this.nextPruneAt !== null && now < this.nextPruneAt) return;
     this.nextPruneAt = now + this.pruneIntervalMs;
     try {
       await this.prune();
+    } catch (err) {
+      this.log.error({ workerId: this.workerId, error: errorMessage(err) }, "could not prune old jobs and deliveries");
+    }
+  }
+
+  /** Prunes when pg-boss's schedule handed this replica the hour's pruning. */
+  private async pruneWhenScheduled(dispatch: NonNullable<WorkerOptions["dispatch"]>): Promise<void> {
+    // The schedule puts in at most one a minute: looking more often only costs queries.
+    const now = this.clock();
+    if (this.nextPruneAt !== null && now < this.nextPruneAt) return;
+    this.nextPruneAt = now + Math.min(this.pruneIntervalMs, 60_000);
+    try {
+      const id = await dispatch.takePrune();
+      if (id === undefined) return;
+      try {
+        await this.prune();
+      } finally {
+        await dispatch.pruned(id);
+      }
     } catch (err) {
       this.log.error({ workerId: this.workerId, error: errorMessage(err) }, "could not prune old jobs and deliveries");
     }

@@ -3,13 +3,14 @@
  * worker, steps and fencing as the embedded engine, with jobs handed out by pg-boss instead of by polling.
  */
 import { sql } from "kysely";
+import PgBoss from "pg-boss";
 import type { Kysely } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/kysely.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import type { Tables } from "../../src/db/schema.js";
 import { senderFor, stopDelivering } from "../../src/jobs/delivery.js";
-import { deliverWhereSetUp, DELIVERY_QUEUE, JobDispatch } from "../../src/jobs/dispatch.js";
+import { deliverWhereSetUp, DELIVERY_QUEUE, JobDispatch, PRUNE_QUEUE } from "../../src/jobs/dispatch.js";
 import { enqueue, fail, getJob, leaseNext, requeueDead } from "../../src/jobs/queue.js";
 import { Worker } from "../../src/jobs/worker.js";
 import type { JobHandler } from "../../src/jobs/worker.js";
@@ -160,6 +161,29 @@ describe("jobs delivered by pg-boss", () => {
     expect((await deliveries()).filter((d) => d.jobId === dead.job.id)).toHaveLength(2);
     startWorker(dispatch, { echo: async () => undefined });
     await waitUntil(async () => (await status(dead.job.id)) === "succeeded", "the requeued job to run");
+  });
+
+  it("finished jobs are pruned when pg-boss's hourly schedule hands a replica the pruning, not on every worker's own timer", async () => {
+    const dispatch = await startDispatch(1_000);
+    const schedules = await sql<{ name: string; cron: string }>`SELECT name, cron FROM ${sql.table(`${pg.schema}.schedule`)}`.execute(db);
+    expect(schedules.rows).toEqual([{ name: PRUNE_QUEUE, cron: expect.stringMatching(/^\d+ \* \* \* \*$/) as string }]);
+    const old = await enqueue(db, { type: "echo", payload: {} }, Date.now() - 30 * 24 * 3_600_000);
+    await db.updateTable("jobs").set({ status: "succeeded", updated_at: Date.now() - 30 * 24 * 3_600_000 }).where("id", "=", old.job.id).execute();
+    const worker = new Worker({ db, logger: captureLogger().logger, dispatch, pollIntervalMs: 20, leaseMs: 1_000, pruneIntervalMs: 20 });
+    worker.start();
+    workers.push(worker);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await getJob(db, old.job.id)).not.toBeNull();
+    // What the cron puts in the queue at the hour, sent now.
+    const boss = new PgBoss({ connectionString: pg.url, schema: pg.schema, supervise: false, schedule: false, max: 1 });
+    await boss.start();
+    try {
+      const id = await boss.send(PRUNE_QUEUE, {});
+      await waitUntil(async () => (await getJob(db, old.job.id)) === null, "the old job to be pruned");
+      await waitUntil(async () => (await boss.getJobById(PRUNE_QUEUE, id!))?.state === "completed", "the pruning to be completed");
+    } finally {
+      await boss.stop({ graceful: false, wait: true });
+    }
   });
 
   it("a process that only requeues (the CLI) delivers through pg-boss once a replica set it up, and not before", async () => {
