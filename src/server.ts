@@ -3,6 +3,7 @@
  * without APP_ID and a key it starts the first-run setup that registers the app from app.yml.
  */
 import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { getTransformStream } from "@probot/pino";
 import { pino, type Logger } from "pino";
 import { createNodeMiddleware, createProbot, run } from "probot";
@@ -59,13 +60,15 @@ async function serve(): Promise<Stoppable> {
       if (!res.headersSent) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}\n');
     });
   });
-  const port = Number(process.env.PORT) || 3000;
+  // PORT=0 asks the system for a free port; the line below says which one it gave.
+  const port = process.env.PORT === undefined || process.env.PORT.trim() === "" ? 3000 : Number(process.env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`invalid opforge environment: PORT: a port number from 0 to 65535, got ${process.env.PORT}`);
   const host = process.env.HOST || "localhost";
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(port, host, () => resolve());
   });
-  log.info(`Listening on http://${host}:${port}`);
+  log.info(`Listening on http://${host}:${(http.address() as AddressInfo).port}`);
   return {
     stop: () =>
       new Promise<void>((resolve) => {

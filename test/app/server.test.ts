@@ -2,7 +2,6 @@ import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { request } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,18 +11,6 @@ import { FakeGitHub } from "../support/fake-github.js";
 import { BROKEN_ISSUE } from "./specs.js";
 
 const SECRET = "webhook-secret-for-tests";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 40_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -48,7 +35,6 @@ describe("npm start (src/server.ts)", () => {
     cleanup.push(() => fake.close());
     const dir = mkdtempSync(join(tmpdir(), "opforge-server-"));
     cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const port = await freePort();
 
     const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
       env: {
@@ -57,7 +43,8 @@ describe("npm start (src/server.ts)", () => {
         PRIVATE_KEY: appPrivateKey(),
         WEBHOOK_SECRET: SECRET,
         HOST: "127.0.0.1",
-        PORT: String(port),
+        // A free port, chosen by the system and announced on the "Listening on" line.
+        PORT: "0",
         GHE_HOST: api.host,
         GHE_PROTOCOL: "http",
         LOG_LEVEL: "info",
@@ -78,6 +65,9 @@ describe("npm start (src/server.ts)", () => {
     cleanup.push(async () => {
       if (child.exitCode === null) child.kill("SIGKILL");
     });
+    await until("the server to say where it listens", async () => /Listening on http:\/\/127\.0\.0\.1:\d+/.test(output));
+    const port = Number(/Listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+    expect(port).toBeGreaterThan(0);
     const base = `http://127.0.0.1:${port}`;
 
     await until("the server to answer /healthz", async () => {
