@@ -3,7 +3,9 @@
  * pg-boss dispatch that hands jobs to the replicas, and the App function with its worker. `npm start`
  * (src/server.ts) builds its process from this; so does anything else that must run the App as it runs.
  */
-import type { ApplicationFunction } from "probot";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createNodeMiddleware, type ApplicationFunction, type Probot } from "probot";
 import { readAppEnv, type AppEnv } from "./config/app-env.js";
 import { redactDeep, registerSecretsFromEnv } from "./config/redact.js";
 import { openAppDatabase, type AppDatabase } from "./db/app-database.js";
@@ -73,4 +75,30 @@ export async function startAppRuntime(env: NodeJS.ProcessEnv): Promise<AppRuntim
       await database.close();
     },
   };
+}
+
+/** The App's HTTP server, listening. */
+export interface ServedApp {
+  http: Server;
+  /** The port it listens on: the one asked for, or the one the system chose for port 0. */
+  port: number;
+}
+
+/**
+ * Serves `appFn` over HTTP on `host:port` (0: a free port): createNodeMiddleware runs the App's handlers before
+ * Probot's webhook endpoint, so opforge's endpoint (size limit, streaming signature check, payload schemas) is
+ * the one that answers webhooks; anything else answers 404 in JSON. Resolves once it listens.
+ */
+export async function serveApp(appFn: ApplicationFunction, probot: Probot, host: string, port: number): Promise<ServedApp> {
+  const middleware = await createNodeMiddleware(appFn, { probot });
+  const http = createServer((req, res) => {
+    void middleware(req, res, () => {
+      if (!res.headersSent) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}\n');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(port, host, () => resolve());
+  });
+  return { http, port: (http.address() as AddressInfo).port };
 }

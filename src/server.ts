@@ -2,12 +2,10 @@
  * `npm start`: the GitHub App. Probot reads APP_ID, PRIVATE_KEY(_PATH), WEBHOOK_SECRET, PORT, GHE_HOST…;
  * without APP_ID and a key it starts the first-run setup that registers the app from app.yml.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { getTransformStream } from "@probot/pino";
 import { pino, type Logger } from "pino";
-import { createNodeMiddleware, createProbot, run } from "probot";
-import { startAppRuntime } from "./app-runtime.js";
+import { createProbot, run } from "probot";
+import { serveApp, startAppRuntime } from "./app-runtime.js";
 import { redactDeep } from "./config/redact.js";
 
 /** How long a shutdown waits for running jobs; their leases let another process finish them after a hard stop. */
@@ -52,23 +50,12 @@ async function serve(): Promise<Stoppable> {
   }
   const log = await redactingLog();
   const probot = createProbot({ overrides: { log } });
-  // createNodeMiddleware runs the app's handlers before Probot's webhook endpoint, so opforge's endpoint
-  // (size limit, streaming signature check, payload schemas) is the one that answers webhooks.
-  const middleware = await createNodeMiddleware(appFn, { probot });
-  const http = createServer((req, res) => {
-    void middleware(req, res, () => {
-      if (!res.headersSent) res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}\n');
-    });
-  });
   // PORT=0 asks the system for a free port; the line below says which one it gave.
   const port = process.env.PORT === undefined || process.env.PORT.trim() === "" ? 3000 : Number(process.env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`invalid opforge environment: PORT: a port number from 0 to 65535, got ${process.env.PORT}`);
   const host = process.env.HOST || "localhost";
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(port, host, () => resolve());
-  });
-  log.info(`Listening on http://${host}:${(http.address() as AddressInfo).port}`);
+  const { http, port: listening } = await serveApp(appFn, probot, host, port);
+  log.info(`Listening on http://${host}:${listening}`);
   return {
     stop: () =>
       new Promise<void>((resolve) => {
