@@ -8,6 +8,7 @@ import type { BackoffPolicy, RandomSource } from "./backoff.js";
 import { describeError } from "./errors.js";
 import { inTransaction } from "../db/transaction.js";
 import { senderFor } from "./delivery.js";
+import type { DueJob } from "./delivery.js";
 
 /**
  * queued: never run yet; running: leased by a worker; failed: failed transiently and waits for run_after
@@ -101,12 +102,25 @@ export interface EnqueueResult {
  * inside a caller's transaction the job commits with the caller's other writes.
  */
 export async function enqueue(db: Kysely<Tables>, input: NewJob, now: number): Promise<EnqueueResult> {
+  return withDelivery(db, (d) => insertJob(d, input, now), (result) => (result.created ? result.job : null));
+}
+
+/**
+ * Runs `change`; when the database's jobs are delivered through pg-boss (dispatch.ts), in one transaction
+ * with a delivery of the job `due` names from its result (none when it names none), so a row made due and its
+ * delivery commit together.
+ */
+async function withDelivery<T>(
+  db: Kysely<Tables>,
+  change: (db: Kysely<Tables>) => Promise<T>,
+  due: (result: T, db: Kysely<Tables>) => DueJob | null | Promise<DueJob | null>,
+): Promise<T> {
   const sender = senderFor(db);
-  if (sender === undefined) return insertJob(db, input, now);
-  // Delivered through pg-boss (dispatch.ts): the row and its delivery commit together.
+  if (sender === undefined) return change(db);
   return inTransaction(db, async (trx) => {
-    const result = await insertJob(trx, input, now);
-    if (result.created) await sender.send(trx, result.job);
+    const result = await change(trx);
+    const job = await due(result, trx);
+    if (job !== null) await sender.send(trx, job);
     return result;
   });
 }
@@ -445,14 +459,8 @@ export interface FailOptions {
  * lease (same owner and attempt), so a job leased again in between is left to its new holder.
  */
 export async function fail(db: Kysely<Tables>, id: number, error: unknown, options: FailOptions): Promise<Job | null> {
-  const sender = senderFor(db);
-  if (sender === undefined) return recordFailure(db, id, error, options);
-  // Delivered through pg-boss: the retry's delivery (at its run_after) commits with the failure.
-  return inTransaction(db, async (trx) => {
-    const updated = await recordFailure(trx, id, error, options);
-    if (updated?.status === "failed") await sender.send(trx, updated);
-    return updated;
-  });
+  // A retry is delivered at its run_after.
+  return withDelivery(db, (d) => recordFailure(d, id, error, options), (updated) => (updated?.status === "failed" ? updated : null));
 }
 
 async function recordFailure(db: Kysely<Tables>, id: number, error: unknown, options: FailOptions): Promise<Job | null> {
@@ -578,16 +586,7 @@ export async function countJobs(db: Kysely<Tables>): Promise<Record<JobStatus, n
  * PostgreSQL transaction such a refusal aborts that transaction: the caller sees the error instead.)
  */
 export async function requeueDead(db: Kysely<Tables>, id: number, now: number): Promise<boolean> {
-  const sender = senderFor(db);
-  if (sender === undefined) return markRequeued(db, id, now);
-  return inTransaction(db, async (trx) => {
-    const requeued = await markRequeued(trx, id, now);
-    if (requeued) {
-      const job = await getJob(trx, id);
-      if (job !== null) await sender.send(trx, job);
-    }
-    return requeued;
-  });
+  return withDelivery(db, (d) => markRequeued(d, id, now), (requeued, d) => (requeued ? getJob(d, id) : null));
 }
 
 async function markRequeued(db: Kysely<Tables>, id: number, now: number): Promise<boolean> {
