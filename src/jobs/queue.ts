@@ -245,12 +245,8 @@ export async function leaseDelivered(
     } else if (row.run_after > now) {
       return { kind: "later", at: row.run_after, job };
     }
-    const leased = await trx
-      .updateTable("jobs")
-      .set((eb) => ({ status: "running", attempts: eb("attempts", "+", 1), lease_owner: workerId, lease_expires_at: now + leaseMs, updated_at: now }))
-      .where("id", "=", id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const leased = await takeLease(trx, id, workerId, now, leaseMs);
+    if (leased === undefined) throw new Error(`job ${id} vanished while locked`);
     return { kind: "leased", job: toJob(leased) };
   });
 }
@@ -370,13 +366,18 @@ async function leasePostgres(
       id = first?.id;
     }
     if (id === undefined) return undefined;
-    return trx
-      .updateTable("jobs")
-      .set((eb) => ({ status: "running", attempts: eb("attempts", "+", 1), lease_owner: workerId, lease_expires_at: now + leaseMs, updated_at: now }))
-      .where("id", "=", id)
-      .returningAll()
-      .executeTakeFirst();
+    return takeLease(trx, id, workerId, now, leaseMs);
   });
+}
+
+/** Leases the job `id` (locked by the caller's transaction) to `workerId` until `now + leaseMs`: its next attempt. */
+function takeLease(trx: Kysely<Tables>, id: number, workerId: string, now: number, leaseMs: number): Promise<JobRow | undefined> {
+  return trx
+    .updateTable("jobs")
+    .set((eb) => ({ status: "running", attempts: eb("attempts", "+", 1), lease_owner: workerId, lease_expires_at: now + leaseMs, updated_at: now }))
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /**
