@@ -215,15 +215,20 @@ export class Worker {
       }
       if (job === null) break;
       taken += 1;
-      const run: Promise<void> = this.execute(job)
-        .then(() => undefined)
-        .finally(() => {
-          this.active.delete(run);
-          this.wake();
-        });
-      this.active.add(run);
+      this.track(this.execute(job));
     }
     return taken;
+  }
+
+  /** Counts `work` as a running job until it settles, then wakes the loop to fill the freed slot. */
+  private track(work: Promise<unknown>): void {
+    const run: Promise<void> = work
+      .then(() => undefined)
+      .finally(() => {
+        this.active.delete(run);
+        this.wake();
+      });
+    this.active.add(run);
   }
 
   /**
@@ -248,16 +253,13 @@ export class Worker {
         const found = await leaseDelivered(this.db, delivery.jobId, this.workerId, now, this.leaseMs, { types: [...this.handlers.keys()] });
         if (found.kind === "leased") {
           taken += 1;
-          const run: Promise<void> = this.execute(found.job)
-            // Completed only when this worker recorded the outcome: a delivery of a job whose lease passed to
-            // another worker expires instead, and whoever fetches it again looks at the job afresh.
-            .then((settled) => (settled ? dispatch.done(delivery) : undefined))
-            .catch((err: unknown) => this.log.warn({ workerId: this.workerId, jobId: delivery.jobId, error: errorMessage(err) }, "could not complete a job delivery"))
-            .finally(() => {
-              this.active.delete(run);
-              this.wake();
-            });
-          this.active.add(run);
+          this.track(
+            this.execute(found.job)
+              // Completed only when this worker recorded the outcome: a delivery of a job whose lease passed to
+              // another worker expires instead, and whoever fetches it again looks at the job afresh.
+              .then((settled) => (settled ? dispatch.done(delivery) : undefined))
+              .catch((err: unknown) => this.log.warn({ workerId: this.workerId, jobId: delivery.jobId, error: errorMessage(err) }, "could not complete a job delivery")),
+          );
           continue;
         }
         if (found.kind === "later") await dispatch.sender.send(this.db, found.job, found.at);
