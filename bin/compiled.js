@@ -117,14 +117,10 @@ async function build(cache) {
   const dir = join(cache, name);
   const started = Date.now();
   try {
-    const result = await esbuild.build({
+    // What both builds share: the project's sources compiled for Node 20, packages left in node_modules.
+    const common = {
       absWorkingDir: ROOT,
-      entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([key, path]) => [key, join(ROOT, path)])),
-      outdir: dir,
-      outExtension: { ".js": ".mjs" },
       bundle: true,
-      splitting: true,
-      format: "esm",
       platform: "node",
       target: "node20",
       plugins: [sourceLocation, externalPackages],
@@ -134,26 +130,26 @@ async function build(cache) {
       metafile: true,
       logLevel: "silent",
       define: { OPFORGE_COMPILED_VALIDATE_WORKER: JSON.stringify(pathToFileURL(join(dir, "validate-worker.mjs")).href) },
+    };
+    const result = await esbuild.build({
+      ...common,
+      entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([key, path]) => [key, join(ROOT, path)])),
+      outdir: dir,
+      outExtension: { ".js": ".mjs" },
+      splitting: true,
+      format: "esm",
     });
     if (result.errors.length > 0 || result.warnings.length > 0) throw new Error("compiling gave diagnostics");
     // Without splitting, the modules it imports by import() are bundled in and initialised only when
     // called, and packages outside it are required when first used, as in the modules above.
     const script = await esbuild.build({
-      absWorkingDir: ROOT,
+      ...common,
       entryPoints: [join(ROOT, VALIDATE_SCRIPT)],
       outfile: join(dir, "validate.cjs"),
-      bundle: true,
       format: "cjs",
-      platform: "node",
-      target: "node20",
       // A script compiled from V8's code cache cannot import() on Node 20 (code-cache.js): a package the
       // bundle imports by import() is required instead.
       supported: { "dynamic-import": false },
-      plugins: [sourceLocation, externalPackages],
-      sourcemap: "linked",
-      metafile: true,
-      logLevel: "silent",
-      define: { OPFORGE_COMPILED_VALIDATE_WORKER: JSON.stringify(pathToFileURL(join(dir, "validate-worker.mjs")).href) },
     });
     if (script.errors.length > 0 || script.warnings.length > 0) throw new Error("compiling validate.cjs gave diagnostics");
     const sources = [...Object.keys(result.metafile.inputs), ...Object.keys(script.metafile.inputs)]
